@@ -1,0 +1,48 @@
+"""Address parsing with flanker, entry by entry, with a lenient fallback (SPEC §3).
+
+flanker's `parse_list` drops a whole list when one entry is bad, so each entry is parsed
+on its own; an entry flanker refuses is kept if it still looks like local@domain.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import getaddresses
+
+from flanker.addresslib import address as flanker_address
+
+from parsing.message import Address
+
+_LENIENT = re.compile(r"^[^\s@<>,;]+@[^\s@<>,;]+$")
+
+
+def _normalize(addr: str) -> str:
+    local, _, domain = addr.strip().strip("<>").rpartition("@")
+    return f"{local}@{domain.lower()}" if local else addr.strip().lower()
+
+
+def parse_address(text: str) -> Address | None:
+    """Parse one mailbox; return None when nothing address-like is in it."""
+    text = text.strip()
+    if not text:
+        return None
+    parsed = flanker_address.parse(text)
+    if parsed is not None and getattr(parsed, "addr_type", "") == "email":
+        return Address(_normalize(parsed.address), str(parsed.display_name or ""))
+    for name, addr in getaddresses([text]):
+        if _LENIENT.match(addr.strip()):
+            return Address(_normalize(addr), name.strip())
+    return None
+
+
+def parse_address_list(values: list[str] | tuple[str, ...]) -> tuple[Address, ...]:
+    """Parse header values into unique addresses, in order, skipping unusable entries."""
+    seen: set[str] = set()
+    result: list[Address] = []
+    for name, addr in getaddresses(list(values)):
+        entry = f'"{name}" <{addr}>' if name else addr
+        parsed = parse_address(entry) or parse_address(addr)
+        if parsed is not None and parsed.key not in seen:
+            seen.add(parsed.key)
+            result.append(parsed)
+    return tuple(result)

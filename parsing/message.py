@@ -1,0 +1,75 @@
+"""Value types produced by the parser (SPEC §3).
+
+Pure data: frozen, slotted dataclasses that cross package boundaries. No I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox: the address as written (domain lower-cased) and its display name."""
+
+    address: str
+    display_name: str = ""
+
+    @property
+    def key(self) -> str:
+        """Return the comparison key: the whole address lower-cased."""
+        return self.address.lower()
+
+    @property
+    def domain(self) -> str:
+        """Return the domain part (lower-case), or '' when there is none."""
+        return self.address.rpartition("@")[2].lower() if "@" in self.address else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Metadata of one attachment; content is kept only when the project stores bodies."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """A best-effort view of one RFC 5322 message; `warnings` says what was repaired."""
+
+    message_id: str
+    has_message_id: bool
+    from_: tuple[Address, ...] = ()
+    sender: Address | None = None
+    reply_to: tuple[Address, ...] = ()
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    subject: str = ""
+    date: datetime | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    text: str = ""
+    html: str = ""
+    preview: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    content_type: str = "text/plain"
+    # Header names lower-cased, values decoded to str; order kept, duplicates kept.
+    headers: tuple[tuple[str, str], ...] = ()
+    # The original message when this one is a forward (innermost original for nested forwards).
+    forwarded: ParsedMessage | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def author(self) -> Address | None:
+        """Return the first From address, if any."""
+        return self.from_[0] if self.from_ else None
+
+    def header_values(self, name: str) -> tuple[str, ...]:
+        """Return every value of the header `name` (case-insensitive)."""
+        wanted = name.lower()
+        return tuple(value for key, value in self.headers if key == wanted)
