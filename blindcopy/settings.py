@@ -1,0 +1,163 @@
+"""Settings: defaults ← TOML file ← BLINDCOPY_* environment, validated at start-up.
+
+Every setting is declared once in `FIELDS` with its documentation; `load_settings` reports
+all errors at once. The resulting frozen `Settings` is passed explicitly to every part.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """Raised with every invalid setting listed, one per line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated configuration of one blindcopy process."""
+
+    database_url: str = "sqlite:///./blindcopy.db"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    mail_domain: str = "bcc.blindcopy.test"
+    secret: str = "insecure-development-secret"
+    admin_token: str = ""
+    dns_servers: str = ""
+    dns_timeout: float = 3.0
+    trusted_relays: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    proxy_protocol: bool = False
+    max_message_size: int = 25 * 1024 * 1024
+    max_recipients: int = 50
+    max_line_length: int = 10_000
+    max_header_count: int = 1_000
+    max_header_bytes: int = 256 * 1024
+    max_mime_depth: int = 30
+    max_connections_per_ip: int = 20
+    max_messages_per_minute: int = 600
+    command_timeout: float = 300.0
+    data_timeout: float = 300.0
+    workers: int = 2
+    max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    lease_seconds: float = 300.0
+    address_grace_days: float = 30.0
+    http_max_body: int = 30 * 1024 * 1024
+    authserv_id: str = "blindcopy"
+
+
+DOCS: dict[str, str] = {
+    "database_url": "SQLAlchemy URL: sqlite:///path (default ./blindcopy.db) or postgresql://…",
+    "smtp_host": "Address the SMTP gateway listens on.",
+    "smtp_port": "Port of the SMTP gateway (0 picks a free one).",
+    "http_host": "Address the HTTP API listens on.",
+    "http_port": "Port of the HTTP API (0 picks a free one).",
+    "mail_domain": "Domain of the project addresses (the MX that points at blindcopy).",
+    "secret": "Server secret from which unguessable project address tokens are derived.",
+    "admin_token": "Bootstrap bearer token with the admin role (empty: none).",
+    "dns_servers": "DNS servers for sender verification, host:port,… (empty: system).",
+    "dns_timeout": "Seconds before a DNS query counts as a temporary failure.",
+    "trusted_relays": "CIDRs whose mail counts as authenticated, comma-separated.",
+    "tls_cert": "PEM certificate for STARTTLS (with tls_key).",
+    "tls_key": "PEM private key for STARTTLS.",
+    "proxy_protocol": "Expect the PROXY protocol header from a load balancer.",
+    "max_message_size": "Largest message in bytes (552 above it).",
+    "max_recipients": "Recipients per message (452 above it).",
+    "max_line_length": "Longest line in bytes inside DATA.",
+    "max_header_count": "Most header fields in one message.",
+    "max_header_bytes": "Largest header section in bytes.",
+    "max_mime_depth": "Deepest MIME nesting accepted.",
+    "max_connections_per_ip": "Concurrent SMTP connections per client IP (421 above it).",
+    "max_messages_per_minute": "Messages per client IP per minute (450 above it).",
+    "command_timeout": "Seconds an SMTP client may stay idle between commands.",
+    "data_timeout": "Seconds an SMTP client may take to send DATA.",
+    "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
+    "max_attempts": "Processing attempts before a message is kept as failed.",
+    "retry_base_seconds": "First retry delay; doubles on each attempt.",
+    "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
+    "address_grace_days": "Days a rotated-out project address keeps working.",
+    "http_max_body": "Largest HTTP request body in bytes (413 above it).",
+    "authserv_id": "authserv-id written into Authentication-Results.",
+}
+
+_ENV_PREFIX = "BLINDCOPY_"
+
+
+def _convert(name: str, kind: Any, raw: Any) -> Any:
+    if kind in ("bool", bool):
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(raw).lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{name}: expected true or false, got {raw!r}")
+    converter: Callable[[Any], Any] = {"int": int, "float": float, "str": str}.get(
+        str(kind), str
+    )
+    try:
+        return converter(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected {kind}, got {raw!r}") from None
+
+
+def _validate(settings: Settings) -> list[str]:
+    errors: list[str] = []
+    for name in ("smtp_port", "http_port"):
+        if not 0 <= getattr(settings, name) <= 65535:
+            errors.append(f"{name}: must be between 0 and 65535")
+    for field in fields(settings):
+        value = getattr(settings, field.name)
+        if field.name.startswith("max_") and value <= 0:
+            errors.append(f"{field.name}: must be positive")
+    for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            errors.append(f"trusted_relays: {cidr!r} is not a CIDR")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        errors.append("tls_cert and tls_key: set both or neither")
+    if not settings.database_url.startswith(("sqlite", "postgres")):
+        errors.append("database_url: only sqlite:// and postgresql:// are supported")
+    return errors
+
+
+def load_settings(
+    environ: Mapping[str, str], toml_path: str | None = None, **overrides: Any
+) -> Settings:
+    """Build Settings from defaults, a TOML file, the environment and overrides; validate."""
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    if toml_path:
+        try:
+            values.update(tomllib.loads(Path(toml_path).read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            errors.append(f"config file {toml_path}: {exc}")
+    known = {field.name: field.type for field in fields(Settings)}
+    errors += [f"{key}: unknown setting" for key in values if key not in known]
+    for name in known:
+        env_value = environ.get(_ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    converted: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name in known:
+            try:
+                converted[name] = _convert(name, known[name], raw)
+            except ValueError as exc:
+                errors.append(str(exc))
+    settings = Settings(**converted)
+    errors += _validate(settings)
+    if errors:
+        raise SettingsError("\n".join(errors))
+    return settings

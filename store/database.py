@@ -1,0 +1,57 @@
+"""Engine and session factory for SQLite (WAL, default) and PostgreSQL (asyncpg).
+
+The caller owns the unit of work: `async with sessionmaker.begin() as session:`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def async_url(url: str) -> str:
+    """Return `url` with the async driver of its backend (aiosqlite or asyncpg)."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    """Tell whether the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """Create the async engine for `url`; SQLite gets WAL and a busy timeout."""
+    full_url = async_url(url)
+    if full_url.startswith("sqlite"):
+        engine = create_async_engine(
+            full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
+        )
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(full_url, **options)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory every edge uses for its unit of work."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,64 @@
+"""The spool: every message blindcopy received, raw bytes and envelope, with its status.
+
+A row is written in the same transaction that answers SMTP DATA or an API call, and is
+never dropped: it ends `done`, `quarantined` or `failed` and can be replayed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.models.base import Base, new_id, utcnow
+
+
+class ReceivedMessage(Base):
+    """One received message (one SMTP transaction or one API call)."""
+
+    __tablename__ = "received_messages"
+    __table_args__ = (Index("ix_received_messages_claim", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    mail_from: Mapped[str] = mapped_column(String(320), default="")
+    rcpt_to: Mapped[list[str]] = mapped_column(default=list)
+    client_ip: Mapped[str] = mapped_column(String(64), default="")
+    helo: Mapped[str] = mapped_column(String(255), default="")
+    tls: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Capture context for channels log and sync.
+    user_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    mailbox_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    project_ids: Mapped[list[str]] = mapped_column(default=list)
+    # Processing state.
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True, default=None)
+    message_ref: Mapped[str | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), default=None
+    )
+    authentication_results: Mapped[str | None] = mapped_column(Text, default=None)
+    quarantine_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    released: Mapped[bool] = mapped_column(default=False)
+
+
+class Decision(Base):
+    """The stored decision for one processing of a received message (newest wins)."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    received_message_id: Mapped[str] = mapped_column(
+        ForeignKey("received_messages.id", ondelete="CASCADE"), index=True
+    )
+    rules_version: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,66 @@
+"""Project addresses: derive unguessable addresses from the server secret, look them up, rotate.
+
+An address is `<slug>.<token>@<domain>` (BCC) or `<slug>.fwd.<token>@<domain>` (forwarding),
+where the token is an HMAC of the project id, kind and generation under the server secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Project, ProjectAddress
+
+BCC = "bcc"
+FORWARD = "forward"
+KINDS = (BCC, FORWARD)
+_TOKEN_CHARS = 10
+
+
+def derive_address(project: Project, kind: str, secret: str, domain: str) -> str:
+    """Return the address of `project` for `kind` at its current generation."""
+    message = f"{project.id}:{kind}:{project.address_generation}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    token = base64.b32encode(digest).decode().lower()[:_TOKEN_CHARS]
+    infix = ".fwd" if kind == FORWARD else ""
+    return f"{project.slug}{infix}.{token}@{domain.lower()}"
+
+
+def issue_addresses(project: Project, secret: str, domain: str) -> None:
+    """Add the active BCC and forwarding addresses of the project's current generation."""
+    for kind in KINDS:
+        project.addresses.append(
+            ProjectAddress(kind=kind, address=derive_address(project, kind, secret, domain))
+        )
+
+
+def rotate_addresses(project: Project, secret: str, domain: str, now: datetime,
+                     grace: timedelta) -> None:
+    """Retire the active addresses (working until now + grace) and issue new ones."""
+    for address in project.addresses:
+        if address.active:
+            address.active = False
+            address.grace_until = now + grace
+    project.address_generation += 1
+    issue_addresses(project, secret, domain)
+
+
+def active_addresses(project: Project) -> dict[str, str]:
+    """Return {"bcc": …, "forward": …} for the project's active addresses."""
+    return {a.kind: a.address for a in project.addresses if a.active}
+
+
+async def find_receiving_address(
+    session: AsyncSession, address: str, now: datetime
+) -> ProjectAddress | None:
+    """Return the project address that accepts mail at `address` now (active or in grace)."""
+    query = select(ProjectAddress).where(
+        ProjectAddress.address == address.lower(),
+        or_(ProjectAddress.active.is_(True), ProjectAddress.grace_until > now),
+    )
+    return (await session.execute(query)).scalar_one_or_none()
