@@ -1,5 +1,7 @@
 """Engine and session factory for SQLite (WAL, default) and PostgreSQL (asyncpg).
 
+A PostgreSQL URL may carry `?search_path=<schema>` to use a schema other than public.
+
 The caller owns the unit of work: `async with sessionmaker.begin() as session:`.
 """
 
@@ -7,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -49,7 +51,13 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     options.setdefault("pool_pre_ping", True)
-    return create_async_engine(full_url, **options)
+    parsed = make_url(full_url)
+    search_path = parsed.query.get("search_path")
+    if isinstance(search_path, str):
+        # asyncpg takes server settings as a keyword, not in the URL.
+        options["connect_args"] = {"server_settings": {"search_path": search_path}}
+        parsed = parsed.difference_update_query(["search_path"])
+    return create_async_engine(parsed, **options)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
