@@ -1,1 +1,19 @@
-"""rules package."""
+"""The logging rules (SPEC §4): pure decision code; no I/O, no clock, no settings.
+
+Imports nothing from blindcopy outside rules/. `decide()` is the public entry point.
+"""
+
+from rules.decision import RULES_VERSION, Decision, Effect, Finding, Outcome, OutcomeStatus
+from rules.decision import Verdict
+from rules.engine import decide
+from rules.facts import Capture, Channel, ContactView, CreateContacts, DirectorySnapshot
+from rules.facts import LoggingMode, MailboxView, MessageFacts, ProjectView, SenderAuthFacts
+from rules.facts import SenderAuthMode, ThreadView, UserView
+from rules.reasons import Reason
+
+__all__ = [
+    "RULES_VERSION", "Capture", "Channel", "ContactView", "CreateContacts", "Decision",
+    "DirectorySnapshot", "Effect", "Finding", "LoggingMode", "MailboxView", "MessageFacts",
+    "Outcome", "OutcomeStatus", "ProjectView", "Reason", "SenderAuthFacts", "SenderAuthMode",
+    "ThreadView", "UserView", "Verdict", "decide",
+]

@@ -1,0 +1,31 @@
+"""The contact side of a message: who, among the participants, could be logged (SPEC §4.3). Pure."""
+
+from __future__ import annotations
+
+from rules.decision import Finding, Verdict
+from rules.evaluation import Evaluation
+from rules.facts import Channel
+from rules.reasons import Reason
+
+
+class ContactSide:
+    """Pick the recipients of mail a user sent, or the sender of mail a user received (SPEC §4.3)."""
+
+    name = "contact-side"
+    description = "The contact side is every non-user, non-project participant on the other side of the user."
+    spec = "4.3"
+
+    def is_user_sent(self, ev: Evaluation) -> bool:
+        """Tell whether a user sent the logged message (a BCC always is)."""
+        return ev.channel is Channel.BCC or ev.sender_user is not None
+
+    def select(self, ev: Evaluation) -> tuple[tuple[str, ...], tuple[Finding, ...]]:
+        """Return the contact-side addresses and one finding each (or one saying none)."""
+        side = ev.logged.recipients if self.is_user_sent(ev) else ev.logged.from_[:1]
+        addresses = tuple(a for a in side if not ev.snapshot.is_user_or_project_address(a))
+        if not addresses:
+            return (), (Finding.make(self.name, Verdict.FAIL, Reason.NO_CONTACT_SIDE),)
+        return addresses, tuple(
+            Finding.make(self.name, Verdict.PASS, Reason.CONTACT_SIDE, address=a)
+            for a in addresses
+        )

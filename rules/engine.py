@@ -1,0 +1,117 @@
+"""Run the policy table over one message and build the Decision. Pure and deterministic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rules import pipeline
+from rules.capture import candidate_projects, logged_message
+from rules.decision import Decision, Effect, Finding, Outcome, OutcomeStatus, Verdict
+from rules.reasons import Reason
+from rules.evaluation import Evaluation
+from rules.facts import Capture, DirectorySnapshot, MessageFacts, ProjectView
+
+_STATUS_OF_EFFECT = {Effect.PENDING: OutcomeStatus.PENDING}
+
+
+def _evaluate_capture(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
+                      trace: list[Finding]) -> Evaluation:
+    channel, finding = pipeline.CHANNEL_PROMOTION.resolve(message, capture, snapshot)
+    trace.append(finding)
+    logged, note = logged_message(message, channel)
+    trace.extend([note] if note else [])
+    user, finding = pipeline.CAPTURING_USER.resolve(message, capture, channel, snapshot)
+    trace.append(finding)
+    candidates = candidate_projects(capture, channel, user, snapshot)
+    return Evaluation(message, capture, snapshot, channel, logged, user, candidates)
+
+
+def _run_gates(ev: Evaluation, projects: tuple[ProjectView, ...],
+               trace: list[Finding]) -> dict[str, Finding]:
+    """Run the message-level rules; return the stopping finding per stopped project."""
+    stopped: dict[str, Finding] = {}
+    for gate in pipeline.GATES:
+        live = tuple(p for p in projects if p.id not in stopped)
+        if not live:
+            break
+        for project in (live if gate.per_project else (None,)):
+            finding = gate.check(ev, project)
+            trace.append(finding)
+            if finding.verdict is Verdict.FAIL:
+                stopped.update({p.id: finding for p in ([project] if project else live)})
+    return stopped
+
+
+def _not_logged(address: str, project: ProjectView, finding: Finding) -> Outcome:
+    status = _STATUS_OF_EFFECT.get(finding.effect, OutcomeStatus.NOT_LOGGED)
+    return Outcome(address, project.id, status, finding.reason, finding.detail, finding.rule,
+                   interaction_type=project.interaction_type)
+
+
+def _matched_outcomes(ev: Evaluation, address: str, project: ProjectView, choice: Finding,
+                      trace: list[Finding]) -> list[Outcome]:
+    contacts = ev.snapshot.contacts_for(address, project.id)
+    if choice.verdict is Verdict.FAIL:
+        return [_with_contact(_not_logged(address, project, choice), c.id) for c in contacts] \
+            or [_not_logged(address, project, choice)]
+    outcomes = []
+    for contact in contacts or (None,):
+        credit = pipeline.ATTRIBUTION.credit(ev, project, contact)
+        trace.append(credit.finding)
+        outcomes.append(Outcome(
+            address, project.id, OutcomeStatus.LOGGED, choice.reason, choice.detail,
+            choice.rule, contact_id=contact.id if contact else None, user_id=credit.user_id,
+            interaction_type=project.interaction_type, create_contact=contact is None))
+    return outcomes
+
+
+def _with_contact(outcome: Outcome, contact_id: str) -> Outcome:
+    return Outcome(outcome.address, outcome.project_id, outcome.status, outcome.reason,
+                   outcome.detail, outcome.rule, contact_id, outcome.user_id,
+                   outcome.interaction_type)
+
+
+def _address_outcomes(ev: Evaluation, address: str, projects: tuple[ProjectView, ...],
+                      stopped: dict[str, Finding], trace: list[Finding]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    matched: list[ProjectView] = []
+    for project in projects:
+        failure = stopped.get(project.id)
+        for rule in () if failure else pipeline.ADDRESS_RULES:
+            finding = rule.check(ev, address, project)
+            trace.append(finding)
+            if finding.verdict is Verdict.FAIL:
+                failure = finding
+                break
+        if failure:
+            outcomes.append(_not_logged(address, project, failure))
+        else:
+            matched.append(project)
+    choices = pipeline.PROJECT_CHOICE.choose(ev, address, tuple(matched)) if matched else ()
+    for project, choice in zip(matched, choices):
+        trace.append(choice)
+        outcomes.extend(_matched_outcomes(ev, address, project, choice, trace))
+    return outcomes
+
+
+def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
+           decided_at: datetime) -> Decision:
+    """Run the policy table and return the full, explainable decision."""
+    trace: list[Finding] = []
+    ev = _evaluate_capture(message, capture, snapshot, trace)
+    projects = tuple(p for p in map(snapshot.project, ev.candidate_project_ids) if p)
+    if not projects:
+        trace.append(Finding.make("capture", Verdict.FAIL, Reason.NO_CANDIDATE_PROJECT,
+                                  effect=Effect.NOT_LOGGED))
+    stopped = _run_gates(ev, projects, trace)
+    addresses, side = pipeline.CONTACT_SIDE.select(ev)
+    trace.extend(side)
+    outcomes = [o for a in addresses for o in _address_outcomes(ev, a, projects, stopped, trace)]
+    quarantine = next((f.reason for f in stopped.values() if f.effect is Effect.QUARANTINED), None)
+    return Decision(
+        channel=str(ev.channel), message_id=ev.logged.message_id,
+        user_id=ev.user.id if ev.user else None,
+        outcomes=tuple(sorted(outcomes, key=Outcome.sort_key)), trace=tuple(trace),
+        decided_at=decided_at, quarantine_reason=quarantine,
+        logged_original=ev.logged is not ev.message,
+    )

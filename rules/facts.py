@@ -1,0 +1,215 @@
+"""Frozen inputs of the rules: the message, how it was captured, and a directory snapshot.
+
+Pure data built by `processing` (from the parser, the sender verification and the store);
+the rules read nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """How a message reached blindcopy (SPEC vocabulary)."""
+
+    BCC = "bcc"
+    FORWARD = "forward"
+    LOG = "log"
+    SYNC = "sync"
+
+
+class LoggingMode(StrEnum):
+    """Per-project logging mode for channel sync (SPEC §4.4)."""
+
+    REPLIES_ONLY = "replies_only"
+    ALL = "all"
+
+
+class SenderAuthMode(StrEnum):
+    """Per-project sender authentication requirement (SPEC §2)."""
+
+    ALIGNED = "aligned"
+    DKIM = "dkim"
+    NONE = "none"
+
+
+class CreateContacts(StrEnum):
+    """Per-project policy for addresses without a contact (SPEC §4.3)."""
+
+    NEVER = "never"
+    RECIPIENTS = "recipients"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """What the rules need of one email; addresses are lower-cased keys."""
+
+    message_id: str
+    from_: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    subject: str = ""
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    # Header names lower-cased (Auto-Submitted, Precedence, List-Id, Content-Type, …).
+    headers: tuple[tuple[str, str], ...] = ()
+    content_type: str = "text/plain"
+    # The extracted original when this message is a forward.
+    original: MessageFacts | None = None
+
+    @property
+    def author(self) -> str:
+        """Return the first From address, or ''."""
+        return self.from_[0] if self.from_ else ""
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Return To, Cc and Bcc addresses in order, without duplicates."""
+        return tuple(dict.fromkeys(self.to + self.cc + self.bcc))
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Return every From, To, Cc and Bcc address, without duplicates."""
+        return tuple(dict.fromkeys(self.from_ + self.recipients))
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Return the ids this message replies to (In-Reply-To, then References)."""
+        return tuple(dict.fromkeys(self.in_reply_to + self.references))
+
+    def header(self, name: str) -> tuple[str, ...]:
+        """Return every value of header `name` (lower-case name)."""
+        return tuple(value for key, value in self.headers if key == name)
+
+
+@dataclass(frozen=True, slots=True)
+class SenderAuthFacts:
+    """The sender verification verdict of a bcc or forward message (SPEC §2)."""
+
+    dkim_aligned: bool = False
+    spf_aligned: bool = False
+    trusted_relay: bool = False
+    released: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """How the message was captured: channel, envelope and the capture context."""
+
+    channel: Channel
+    # None when unknown (API captures); "" is the null reverse-path of a bounce.
+    envelope_sender: str | None = None
+    envelope_recipients: tuple[str, ...] = ()
+    user_id: str | None = None
+    mailbox_id: str | None = None
+    project_ids: tuple[str, ...] = ()
+    sender_auth: SenderAuthFacts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as the rules see them."""
+
+    id: str
+    name: str
+    email: str
+    aliases: tuple[str, ...] = ()
+    mailboxes: tuple[str, ...] = ()
+    project_ids: tuple[str, ...] = ()
+    personal_email_access: bool = False
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        """Return every address that stands for this user."""
+        return frozenset((self.email, *self.aliases, *self.mailboxes))
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """A contact of one project whose address takes part in the message."""
+
+    id: str
+    project_id: str
+    name: str
+    addresses: tuple[str, ...]
+    owner_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectView:
+    """A candidate project with its settings and the per-message facts the store looked up."""
+
+    id: str
+    name: str
+    interaction_type: str = "Email"
+    logging_mode: LoggingMode = LoggingMode.REPLIES_ONLY
+    sender_auth: SenderAuthMode = SenderAuthMode.ALIGNED
+    create_contacts: CreateContacts = CreateContacts.NEVER
+    member_ids: frozenset[str] = frozenset()
+    ignored: tuple[str, ...] = ()
+    never_log: frozenset[str] = frozenset()
+    # Which of the message's In-Reply-To/References ids are already logged here.
+    logged_message_ids: frozenset[str] = frozenset()
+    # The user credited with this thread's earlier interactions here, if any.
+    thread_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxView:
+    """A connected mailbox and the projects it is synced to."""
+
+    id: str
+    user_id: str
+    address: str
+    project_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """The thread the message belongs to, as far as it is known."""
+
+    id: str | None = None
+    status: str = "open"
+    assigned_project_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DirectorySnapshot:
+    """The part of the directory that concerns one message (built with indexed look-ups)."""
+
+    users: tuple[UserView, ...] = ()
+    projects: tuple[ProjectView, ...] = ()
+    contacts: tuple[ContactView, ...] = ()
+    mailboxes: tuple[MailboxView, ...] = ()
+    project_addresses: frozenset[str] = frozenset()
+    global_ignored: tuple[str, ...] = ()
+    thread: ThreadView = field(default_factory=ThreadView)
+
+    def user_by_address(self, address: str) -> UserView | None:
+        """Return the user an address stands for (account, alias or mailbox)."""
+        return next((u for u in self.users if address in u.addresses), None)
+
+    def user_by_id(self, user_id: str | None) -> UserView | None:
+        """Return the user with this id, if in the snapshot."""
+        return next((u for u in self.users if u.id == user_id), None)
+
+    def project(self, project_id: str) -> ProjectView | None:
+        """Return the project with this id, if in the snapshot."""
+        return next((p for p in self.projects if p.id == project_id), None)
+
+    def mailbox(self, mailbox_id: str | None) -> MailboxView | None:
+        """Return the mailbox with this id, if in the snapshot."""
+        return next((m for m in self.mailboxes if m.id == mailbox_id), None)
+
+    def contacts_for(self, address: str, project_id: str) -> tuple[ContactView, ...]:
+        """Return the contacts of a project that have this address."""
+        return tuple(
+            c for c in self.contacts if c.project_id == project_id and address in c.addresses
+        )
+
+    def is_user_or_project_address(self, address: str) -> bool:
+        """Tell whether the address is internal: a user's or a project address."""
+        return address in self.project_addresses or self.user_by_address(address) is not None
