@@ -18,7 +18,7 @@ class LoggingModeRule:
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Skip explicit captures; apply replies_only or all to channel sync."""
-        values = {"address": address, "project": project.name, "user": ev.user_name}
+        values = {"project": project.name, "user": ev.user_name}
         if ev.channel is not Channel.SYNC:
             return self._make(Verdict.SKIP, Reason.MODE_NOT_APPLICABLE, project, address,
                               channel=str(ev.channel), **values)
@@ -38,6 +38,5 @@ class LoggingModeRule:
     def _make(self, verdict: Verdict, reason: Reason, project: ProjectView, address: str,
               **values: str) -> Finding:
         effect = Effect.NOT_LOGGED if verdict is Verdict.FAIL else Effect.NONE
-        values.pop("address", None)
         return Finding.make(self.name, verdict, reason, effect=effect, address=address,
                             project_id=project.id, **values)
