@@ -35,8 +35,8 @@ class LoggingModeRule:
             return self._make(Verdict.PASS, Reason.REPLY_TO_LOGGED, project, address, **values)
         return self._make(Verdict.FAIL, Reason.NOT_A_REPLY_TO_LOGGED, project, address, **values)
 
-    def _make(self, verdict: Verdict, reason: Reason, project: ProjectView, address: str,
+    def _make(self, verdict: Verdict, reason: Reason, target: ProjectView, address: str,
               **values: str) -> Finding:
         effect = Effect.NOT_LOGGED if verdict is Verdict.FAIL else Effect.NONE
         return Finding.make(self.name, verdict, reason, effect=effect, address=address,
-                            project_id=project.id, **values)
+                            project_id=target.id, **values)
