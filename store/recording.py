@@ -1,0 +1,112 @@
+"""Record a decision: the message and its thread, interactions, contacts to create, the decision.
+
+Interactions are upserted on (project, contact, message): a second capture adds its channel
+and never duplicates. Query functions here never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Contact, ContactAddress, Decision, Interaction, Message, Thread
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """What is stored of a logged email (from the parser, chosen by processing)."""
+
+    message_id: str
+    thread_ids: tuple[str, ...]
+    subject: str
+    from_address: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    date: datetime | None
+    preview: str
+    text: str | None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _find_thread(session: AsyncSession, record: MessageRecord) -> Thread | None:
+    if not record.thread_ids:
+        return None
+    query = (select(Thread).join(Message, Message.thread_id == Thread.id)
+             .where(Message.message_id.in_(list(record.thread_ids)))
+             .order_by(Thread.created_at).limit(1))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def upsert_message(session: AsyncSession, record: MessageRecord) -> Message:
+    """Return the stored message for this email, creating it (and its thread) if new."""
+    existing = (await session.execute(
+        select(Message).where(Message.message_id == record.message_id))).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    thread = await _find_thread(session, record)
+    if thread is None:
+        thread = Thread(subject=record.subject,
+                        participants=sorted({record.from_address, *record.to, *record.cc}))
+        session.add(thread)
+        await session.flush()
+    message = Message(
+        message_id=record.message_id, thread_id=thread.id, subject=record.subject,
+        from_address=record.from_address, from_name=record.from_name, to=record.to,
+        cc=record.cc, date=record.date, preview=record.preview, text=record.text,
+        attachments=record.attachments)
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def create_contact(session: AsyncSession, project_id: str, address: str,
+                         owner_id: str | None) -> Contact:
+    """Create a contact for an unmatched address (create_contacts = recipients)."""
+    contact = Contact(project_id=project_id, external_id=f"blindcopy:{address}", name=address,
+                      owner_id=owner_id)
+    contact.addresses.append(ContactAddress(project_id=project_id, address=address))
+    session.add(contact)
+    await session.flush()
+    return contact
+
+
+async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_id: str,
+                             message: Message, user_id: str | None, type_: str, channel: str,
+                             now: datetime) -> Interaction:
+    """Log the message on the contact, or add the channel to the existing interaction."""
+    interaction = (await session.execute(select(Interaction).where(
+        Interaction.project_id == project_id, Interaction.contact_id == contact_id,
+        Interaction.message_ref == message.id))).scalar_one_or_none()
+    if interaction is None:
+        interaction = Interaction(project_id=project_id, contact_id=contact_id,
+                                  message_ref=message.id, thread_id=message.thread_id,
+                                  user_id=user_id, type=type_, channels=[channel], logged_at=now)
+        session.add(interaction)
+        await session.flush()
+    elif channel not in interaction.channels:
+        interaction.channels = [*interaction.channels, channel]
+    return interaction
+
+
+async def mark_thread_pending(session: AsyncSession, message: Message,
+                              candidate_project_ids: list[str]) -> None:
+    """Make the message's thread pending until a user assigns it to project(s)."""
+    thread = await session.get(Thread, message.thread_id)
+    if thread is not None and thread.status != "assigned":
+        thread.status = "pending"
+        thread.candidate_project_ids = sorted(set(thread.candidate_project_ids)
+                                              | set(candidate_project_ids))
+        thread.pending_message_ref = message.id
+
+
+def store_decision(session: AsyncSession, received_id: str, rules_version: str,
+                   body: dict[str, Any]) -> Decision:
+    """Store the decision taken for a received message."""
+    decision = Decision(received_message_id=received_id, rules_version=rules_version, body=body)
+    session.add(decision)
+    return decision

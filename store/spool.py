@@ -1,0 +1,91 @@
+"""The spool: enqueue received messages, claim them for processing, settle their status.
+
+Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL and a guarded UPDATE everywhere, so no
+two workers ever hold the same message; a claim is a lease that expires if a worker dies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import ReceivedMessage
+
+QUEUED = "queued"
+PROCESSING = "processing"
+DONE = "done"
+QUARANTINED = "quarantined"
+FAILED = "failed"
+
+
+def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
+    """Add a received message to the spool as queued (the caller commits)."""
+    message.status = QUEUED
+    session.add(message)
+    return message
+
+
+def _claimable(now: datetime) -> object:
+    return or_(
+        and_(ReceivedMessage.status == QUEUED, ReceivedMessage.next_attempt_at <= now),
+        and_(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now),
+    )
+
+
+async def claim_next_message(session: AsyncSession, now: datetime,
+                             lease: timedelta) -> ReceivedMessage | None:
+    """Claim the oldest due message (or one whose lease expired); None when none is due."""
+    candidates = (
+        select(ReceivedMessage.id)
+        .where(_claimable(now))
+        .order_by(ReceivedMessage.next_attempt_at)
+        .limit(8)
+        .with_for_update(skip_locked=True)
+    )
+    for message_id in (await session.execute(candidates)).scalars():
+        claimed = await session.execute(
+            update(ReceivedMessage)
+            .where(ReceivedMessage.id == message_id, _claimable(now))
+            .values(status=PROCESSING, lease_until=now + lease,
+                    attempts=ReceivedMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            return await session.get(ReceivedMessage, message_id, populate_existing=True)
+    return None
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """Return how many received messages are in each status."""
+    rows = await session.execute(
+        select(ReceivedMessage.status, func.count()).group_by(ReceivedMessage.status))
+    return {status: count for status, count in rows.all()}
+
+
+def schedule_retry(message: ReceivedMessage, now: datetime, delay: timedelta,
+                   error: str) -> None:
+    """Put the message back in the queue after `delay`, keeping the error."""
+    message.status = QUEUED
+    message.lease_until = None
+    message.next_attempt_at = now + delay
+    message.last_error = error
+
+
+def mark_failed(message: ReceivedMessage, error: str) -> None:
+    """Keep the message as failed with its error (replayable, never dropped)."""
+    message.status = FAILED
+    message.lease_until = None
+    message.last_error = error
+
+
+async def requeue(session: AsyncSession, message_ids: list[str] | None, now: datetime) -> int:
+    """Queue failed messages again (all, or those ids); return how many."""
+    query = update(ReceivedMessage).where(ReceivedMessage.status == FAILED)
+    if message_ids:
+        query = query.where(ReceivedMessage.id.in_(message_ids))
+    result = await session.execute(
+        query.values(status=QUEUED, next_attempt_at=now, attempts=0, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
