@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import dkim
 from cryptography.hazmat.primitives import serialization
@@ -24,7 +24,7 @@ class DkimKey:
     record: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def rsa_key(name: str = "default") -> DkimKey:
     """Return a 2048-bit RSA key (one per name for the whole test run)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -36,7 +36,7 @@ def rsa_key(name: str = "default") -> DkimKey:
     return DkimKey(b"rsa-sha256", private, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def ed25519_key(name: str = "default") -> DkimKey:
     """Return an ed25519 key (RFC 8463) (one per name for the whole test run)."""
     key = ed25519.Ed25519PrivateKey.generate()

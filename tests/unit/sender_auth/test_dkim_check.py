@@ -9,7 +9,13 @@ from sender_auth.errors import DnsTemporaryFailure
 from sender_auth.resolver import DnsResolver
 from tests.dnsserver import LocalDnsServer
 from tests.unit.sender_auth.dkim_keys import (
-    a_message, arc_seal, ed25519_key, publish, rsa_key, sign)
+    a_message,
+    arc_seal,
+    ed25519_key,
+    publish,
+    rsa_key,
+    sign,
+)
 
 
 async def test_rsa_signature_verifies(dns_server: LocalDnsServer, resolver: DnsResolver) -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from sender_auth import (
-    DnsResolver, DnsTemporaryFailure, SenderAuthResult, parse_trusted_relays, verify_sender)
+    DnsResolver,
+    DnsTemporaryFailure,
+    SenderAuthResult,
+    parse_trusted_relays,
+    verify_sender,
+)
 from tests.dnsserver import LocalDnsServer
 from tests.unit.sender_auth.dkim_keys import a_message, publish, rsa_key, sign
 
