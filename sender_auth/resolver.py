@@ -79,7 +79,10 @@ class DnsResolver:
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Use ``servers`` as (IP, port) pairs, or the system configuration when None."""
+        """Use ``servers`` as (IP, port) pairs, or the system configuration when None.
+
+        Raise ValueError for an empty list, or when None and the system has no resolver.
+        """
         self.timeout = timeout
         self._negative_ttl = negative_ttl
         self._max_ttl = max_ttl
@@ -166,7 +169,14 @@ def _make_resolver(
     servers: Sequence[tuple[str, int]] | None, timeout: float
 ) -> dns.asyncresolver.Resolver:
     if servers is None:
-        resolver = dns.asyncresolver.Resolver(configure=True)
+        try:
+            resolver = dns.asyncresolver.Resolver(configure=True)
+        except dns.resolver.NoResolverConfiguration:
+            raise ValueError(
+                "no DNS servers configured and none found in the system configuration; "
+                "set BLINDCOPY_DNS_SERVERS") from None
+    elif not servers:
+        raise ValueError("the list of DNS servers is empty; give None to use the system's")
     else:
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in servers]

@@ -104,3 +104,8 @@ def test_parse_dns_servers_accepts_ports_and_ipv6() -> None:
 def test_parse_dns_servers_rejects_bad_entries(text: str) -> None:
     with pytest.raises(ValueError, match="DNS server"):
         parse_dns_servers(text)
+
+
+def test_empty_server_list_is_rejected() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        DnsResolver([])
