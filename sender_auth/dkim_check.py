@@ -1,0 +1,147 @@
+"""DKIM and ARC verification of a raw message with dkimpy, its keys fetched asynchronously.
+
+dkimpy asks for keys through a synchronous ``dnsfunc``. So this module first reads the
+``s=``/``d=`` tags of every DKIM-Signature, ARC-Message-Signature and ARC-Seal header, fetches
+those keys through the shared ``DnsResolver`` (its cache, its timeout), then runs dkimpy in a
+worker thread with a ``dnsfunc`` that only reads the prefetched answers. It reports verdicts;
+it does not decide whether they are enough (alignment and policy live elsewhere).
+"""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import dkim
+from dkim.util import InvalidTagValueList, parse_tag_value
+
+from sender_auth.resolver import DnsResolver
+
+DkimVerdict = Literal["pass", "fail", "permerror"]
+ArcVerdict = Literal["pass", "fail", "none"]
+
+SIGNATURE_HEADERS = (b"dkim-signature", b"arc-message-signature", b"arc-seal")
+KeyAnswers = Mapping[str, Sequence[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class DkimSignatureResult:
+    """The verdict on one DKIM-Signature header, in header order."""
+
+    domain: str
+    selector: str
+    algorithm: str
+    result: DkimVerdict
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DkimCheck:
+    """Every DKIM signature's verdict and the ARC chain's verdict."""
+
+    signatures: tuple[DkimSignatureResult, ...]
+    arc_result: ArcVerdict
+
+    @property
+    def pass_domains(self) -> tuple[str, ...]:
+        """Return the distinct ``d=`` domains of passing signatures, in header order."""
+        passing = (s.domain for s in self.signatures if s.result == "pass")
+        return tuple(dict.fromkeys(passing))
+
+
+async def check_dkim(raw: bytes, resolver: DnsResolver) -> DkimCheck:
+    """Verify every DKIM signature and the ARC chain of ``raw``.
+
+    Raise DnsTemporaryFailure when a key cannot be fetched; never return a verdict then.
+    """
+    headers = _signature_headers(raw)
+    names = sorted({name for tags in headers.values() for name in map(_key_name, tags) if name})
+    answers = await asyncio.gather(*(resolver.txt(name) for name in names))
+    keys = dict(zip(names, answers, strict=True))
+    return await asyncio.to_thread(_verify_all, raw, keys, headers[b"dkim-signature"])
+
+
+def _signature_headers(raw: bytes) -> dict[bytes, list[dict[bytes, bytes]]]:
+    """Return the parsed tags of each signature header, by lower-case header name."""
+    found: dict[bytes, list[dict[bytes, bytes]]] = {name: [] for name in SIGNATURE_HEADERS}
+    try:
+        headers, _ = dkim.rfc822_parse(raw)
+    except dkim.DKIMException:
+        return found
+    for name, value in headers:
+        if name.lower() in found:
+            found[name.lower()].append(_parse_tags(value))
+    return found
+
+
+def _parse_tags(value: bytes) -> dict[bytes, bytes]:
+    try:
+        return dict(parse_tag_value(value))
+    except InvalidTagValueList:
+        return {}
+
+
+def _key_name(tags: Mapping[bytes, bytes]) -> str | None:
+    """Return ``{s}._domainkey.{d}`` for a signature's tags, or None when they are missing."""
+    selector, domain = tags.get(b"s"), tags.get(b"d")
+    if not selector or not domain:
+        return None
+    return _normalize(selector + b"._domainkey." + domain)
+
+
+def _normalize(name: bytes) -> str:
+    return name.decode("ascii", "replace").strip().rstrip(".").lower()
+
+
+def _verify_all(raw: bytes, keys: KeyAnswers, dkim_tags: list[dict[bytes, bytes]]) -> DkimCheck:
+    """Run dkimpy over every signature and the ARC chain (CPU-bound: runs in a thread)."""
+    def dnsfunc(name: bytes, timeout: float = 5) -> bytes | None:
+        return _pick_key_record(keys.get(_normalize(name), ()))
+
+    signatures = tuple(
+        _verify_signature(raw, index, tags, dnsfunc) for index, tags in enumerate(dkim_tags))
+    return DkimCheck(signatures=signatures, arc_result=_verify_arc(raw, dnsfunc))
+
+
+def _pick_key_record(records: Sequence[bytes]) -> bytes | None:
+    """Prefer the record that looks like a DKIM key when a name has several TXT records."""
+    for record in records:
+        if record.lstrip().startswith(b"v=DKIM1") or b"p=" in record:
+            return record
+    return records[0] if records else None
+
+
+def _verify_signature(
+    raw: bytes, index: int, tags: Mapping[bytes, bytes], dnsfunc: object
+) -> DkimSignatureResult:
+    verdict, reason = _run_dkimpy(raw, index, dnsfunc)
+    return DkimSignatureResult(
+        domain=_normalize(tags.get(b"d", b"")),
+        selector=tags.get(b"s", b"").decode("ascii", "replace"),
+        algorithm=tags.get(b"a", b"").decode("ascii", "replace"),
+        result=verdict,
+        reason=reason,
+    )
+
+
+def _run_dkimpy(raw: bytes, index: int, dnsfunc: object) -> tuple[DkimVerdict, str]:
+    """Return dkimpy's verdict on signature ``index`` and a short reason."""
+    try:
+        if dkim.DKIM(raw).verify(idx=index, dnsfunc=dnsfunc):
+            return "pass", "signature verified"
+        return "fail", "signature or key did not verify"
+    except dkim.ValidationError as exc:
+        return "fail", str(exc)
+    except dkim.DKIMException as exc:
+        return "permerror", str(exc)
+
+
+def _verify_arc(raw: bytes, dnsfunc: object) -> ArcVerdict:
+    """Return the chain validation status of the ARC set (``none`` when there is none)."""
+    try:
+        status, _, _ = dkim.arc_verify(raw, dnsfunc=dnsfunc)
+    except dkim.DKIMException:
+        return "fail"
+    if status == b"pass":
+        return "pass"
+    return "none" if status == b"none" else "fail"
