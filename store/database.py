@@ -33,12 +33,21 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _begin_immediate), as SQLAlchemy's docs advise.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # Take the write lock at BEGIN: a deferred transaction that later writes fails at once
+    # with "database is locked" when another writer committed meanwhile; IMMEDIATE waits
+    # for the busy timeout instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -49,6 +58,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     options.setdefault("pool_pre_ping", True)
     parsed = make_url(full_url)

@@ -1,0 +1,35 @@
+"""Everything processing needs from configuration, built once per process and passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sender_auth import DnsResolver
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the default clock)."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ProcessingContext:
+    """Resolver, trusted relays, retry policy and clock shared by every worker."""
+
+    resolver: DnsResolver
+    trusted_relays: tuple[Network, ...] = ()
+    authserv_id: str = "blindcopy"
+    max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    lease_seconds: float = 300.0
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        """Return the current time from the context's clock."""
+        return self.clock()

@@ -1,0 +1,9 @@
+"""Processing failures: temporary ones are retried without limit, permanent ones end `failed`."""
+
+
+class TemporaryFailure(Exception):
+    """A failure that says nothing about the message (DNS down, store busy): retry later."""
+
+
+class PermanentFailure(Exception):
+    """A failure that retrying cannot fix: keep the message as failed with this error."""

@@ -1,0 +1,109 @@
+"""process_message: parse → verify → snapshot → rules.decide → record, told top to bottom.
+
+Used by the workers (spooled SMTP mail), by /v1/log and mailbox ingestion (synchronously),
+and without the record step by /v1/explain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from parsing import ParsedMessage, parse_message
+from processing.context import ProcessingContext
+from processing.message_facts import to_message_facts
+from processing.record import record_decision
+from processing.verification import Envelope, verify_capture
+from rules import Capture, Channel, Decision, MessageFacts, SenderAuthFacts, decide
+from store import spool
+from store.models import Project, ReceivedMessage
+from store.snapshot import SnapshotRequest, build_snapshot
+
+SMTP_CHANNELS = (Channel.BCC, Channel.FORWARD)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A received message after the steps that need no database: parse and verify."""
+
+    parsed: ParsedMessage
+    facts: MessageFacts
+    capture: Capture
+    authentication_results: str
+
+
+def _snapshot_request(facts: MessageFacts, capture: Capture) -> SnapshotRequest:
+    addresses = set(facts.participants) | set(capture.envelope_recipients)
+    if facts.original:
+        addresses |= set(facts.original.participants)
+    logged = facts.original or facts
+    return SnapshotRequest(
+        addresses=frozenset(addresses), project_ids=capture.project_ids,
+        user_id=capture.user_id, mailbox_id=capture.mailbox_id,
+        message_id=logged.message_id, thread_ids=logged.thread_ids)
+
+
+async def requires_sender_auth(session: AsyncSession, project_ids: list[str]) -> bool:
+    """Tell whether any candidate project needs the sender verified."""
+    modes = (await session.execute(
+        select(Project.sender_auth).where(Project.id.in_(project_ids)))).scalars().all()
+    return any(mode != "none" for mode in modes)
+
+
+async def prepare(received: ReceivedMessage, ctx: ProcessingContext,
+                  required: bool) -> Prepared:
+    """Parse and (for bcc/forward) verify the sender; no database access here."""
+    parsed = parse_message(received.raw)
+    channel = Channel(received.channel)
+    auth: SenderAuthFacts | None = None
+    results = ""
+    if channel in SMTP_CHANNELS:
+        envelope = Envelope(received.mail_from, received.client_ip, received.helo)
+        auth, results = await verify_capture(received.raw, parsed, envelope, ctx,
+                                             released=received.released, required=required)
+    capture = Capture(
+        channel=channel,
+        envelope_sender=received.mail_from if channel in SMTP_CHANNELS else None,
+        envelope_recipients=tuple(r.lower() for r in received.rcpt_to),
+        user_id=received.user_id, mailbox_id=received.mailbox_id,
+        project_ids=tuple(received.project_ids), sender_auth=auth)
+    return Prepared(parsed, to_message_facts(parsed), capture, results)
+
+
+async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingContext) -> Decision:
+    """Build the snapshot and run the rules (read-only)."""
+    snapshot = await build_snapshot(session, _snapshot_request(prepared.facts, prepared.capture))
+    return decide(prepared.facts, prepared.capture, snapshot, ctx.now())
+
+
+async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
+                           ctx: ProcessingContext) -> dict[str, Any]:
+    """Process one claimed message to its end state and return the stored decision body."""
+    async with sessionmaker.begin() as session:
+        received = await session.get(ReceivedMessage, received_id)
+        if received is None:
+            raise LookupError(f"received message {received_id} does not exist")
+        required = await requires_sender_auth(session, list(received.project_ids))
+    prepared = await prepare(received, ctx, required)
+    async with sessionmaker.begin() as session:
+        received = await session.get(ReceivedMessage, received_id, populate_existing=True)
+        assert received is not None
+        received.authentication_results = prepared.authentication_results or None
+        decision = await evaluate(session, prepared, ctx)
+        body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
+        received.lease_until = None
+        return body
+
+
+async def explain(session: AsyncSession, received: ReceivedMessage,
+                  ctx: ProcessingContext) -> Decision:
+    """Return the decision for a message that is not stored, recording nothing."""
+    required = await requires_sender_auth(session, list(received.project_ids))
+    prepared = await prepare(received, ctx, required)
+    return await evaluate(session, prepared, ctx)
+
+
+__all__ = ["explain", "prepare", "process_received", "spool"]

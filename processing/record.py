@@ -1,0 +1,65 @@
+"""Record a decision in the store: message, thread, interactions, contacts, the decision itself.
+
+Idempotent: recording the same decision twice leaves one interaction per (project, contact,
+message), with every capturing channel listed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parsing import ParsedMessage
+from processing.message_facts import to_message_record
+from rules import Decision, Outcome, OutcomeStatus
+from store import spool
+from store.models import Message, ReceivedMessage
+from store.recording import create_contact, mark_thread_pending, store_decision
+from store.recording import upsert_interaction, upsert_message
+
+
+async def _record_outcome(session: AsyncSession, outcome: Outcome, message: Message,
+                          channel: str, now: datetime) -> dict[str, Any]:
+    body = outcome.to_json()
+    if outcome.status is not OutcomeStatus.LOGGED or outcome.project_id is None:
+        return body
+    contact_id = outcome.contact_id
+    if contact_id is None:
+        contact = await create_contact(session, outcome.project_id, outcome.address,
+                                       outcome.user_id)
+        contact_id = contact.id
+    interaction = await upsert_interaction(
+        session, project_id=outcome.project_id, contact_id=contact_id, message=message,
+        user_id=outcome.user_id, type_=outcome.interaction_type, channel=channel, now=now)
+    body.update(contact_id=contact_id, interaction_id=interaction.id)
+    return body
+
+
+async def record_decision(session: AsyncSession, received: ReceivedMessage,
+                          parsed: ParsedMessage, decision: Decision,
+                          now: datetime) -> dict[str, Any]:
+    """Store the decision's effects and the decision; set the received message's status."""
+    body = decision.to_json()
+    body["received_id"] = received.id
+    if decision.is_quarantined:
+        received.status = spool.QUARANTINED
+        received.quarantine_reason = str(decision.quarantine_reason)
+    else:
+        logged = parsed.forwarded if decision.logged_original and parsed.forwarded else parsed
+        message = await upsert_message(session, to_message_record(logged, store_body=True))
+        received.message_ref = message.id
+        body["outcomes"] = [await _record_outcome(session, o, message, decision.channel, now)
+                            for o in decision.outcomes]
+        body["thread_id"] = message.thread_id
+        pending = sorted({o.project_id for o in decision.outcomes
+                          if o.status is OutcomeStatus.PENDING and o.project_id})
+        if pending:
+            await mark_thread_pending(session, message, pending)
+        received.status = spool.DONE
+    received.message_id = decision.message_id
+    received.processed_at = now
+    body["status"] = received.status
+    store_decision(session, received.id, decision.rules_version, body)
+    return body

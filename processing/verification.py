@@ -1,0 +1,51 @@
+"""Sender verification for bcc and forward captures, turned into the rules' SenderAuthFacts.
+
+DNS is skipped where it cannot change the decision: a trusted relay, a released message, or
+projects that all trust the From header. A DNS failure becomes TemporaryFailure (retry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parsing import ParsedMessage
+from processing.context import ProcessingContext
+from processing.errors import TemporaryFailure
+from rules import SenderAuthFacts
+from sender_auth import DnsTemporaryFailure, verify_sender
+from sender_auth.relays import is_trusted_relay
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The SMTP envelope of a received message."""
+
+    mail_from: str
+    client_ip: str
+    helo: str
+
+
+async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
+                         ctx: ProcessingContext, *, released: bool,
+                         required: bool) -> tuple[SenderAuthFacts, str]:
+    """Return the sender facts and the Authentication-Results value for a capture."""
+    if released:
+        return SenderAuthFacts(released=True, summary="released by an admin"), ""
+    if is_trusted_relay(envelope.client_ip, ctx.trusted_relays):
+        summary = f"{ctx.authserv_id}; none (trusted relay {envelope.client_ip})"
+        return SenderAuthFacts(trusted_relay=True, summary=summary), summary
+    if not required:
+        return SenderAuthFacts(summary="not required"), ""
+    author = parsed.author
+    try:
+        result = await verify_sender(
+            raw, from_domain=author.domain if author else "", mail_from=envelope.mail_from,
+            client_ip=envelope.client_ip or "0.0.0.0", helo=envelope.helo,
+            resolver=ctx.resolver, trusted_relays=ctx.trusted_relays,
+            authserv_id=ctx.authserv_id)
+    except DnsTemporaryFailure as exc:
+        raise TemporaryFailure(f"DNS failure during sender verification: {exc}") from exc
+    facts = SenderAuthFacts(dkim_aligned=result.dkim_aligned, spf_aligned=result.spf_aligned,
+                            trusted_relay=result.trusted_relay,
+                            summary=result.authentication_results)
+    return facts, result.authentication_results

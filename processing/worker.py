@@ -1,0 +1,101 @@
+"""Workers: claim spooled messages and process them; retry with backoff; keep failures.
+
+A temporary failure (DNS, a busy store) is retried without limit, with capped backoff; any
+other exception is retried `max_attempts` times and then the message is kept as `failed`
+with its error, to be replayed with `blindcopy replay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from processing.context import ProcessingContext
+from processing.errors import PermanentFailure, TemporaryFailure
+from processing.pipeline import process_received
+from store import spool
+from store.models import ReceivedMessage
+
+log = logging.getLogger("blindcopy.worker")
+IDLE_POLL_SECONDS = 0.2
+
+
+def _backoff(ctx: ProcessingContext, attempts: int) -> timedelta:
+    seconds = ctx.retry_base_seconds * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, ctx.retry_max_seconds))
+
+
+async def _settle_failure(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
+                          ctx: ProcessingContext, error: BaseException) -> None:
+    temporary = isinstance(error, (TemporaryFailure, IntegrityError, DBAPIError))
+    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    async with sessionmaker.begin() as session:
+        received = await session.get(ReceivedMessage, received_id)
+        if received is None:
+            return
+        if isinstance(error, PermanentFailure) or (
+                not temporary and received.attempts >= ctx.max_attempts):
+            spool.mark_failed(received, text)
+            log.error("message failed", extra={"received_id": received_id, "error": text})
+        else:
+            spool.schedule_retry(received, ctx.now(), _backoff(ctx, received.attempts), text)
+            log.warning("message retried", extra={"received_id": received_id, "error": text})
+
+
+async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
+                   ctx: ProcessingContext) -> str | None:
+    """Claim and process one due message; return its id, or None when none was due."""
+    async with sessionmaker.begin() as session:
+        claimed = await spool.claim_next_message(
+            session, ctx.now(), timedelta(seconds=ctx.lease_seconds))
+        received_id = claimed.id if claimed else None
+    if received_id is None:
+        return None
+    try:
+        body = await process_received(sessionmaker, received_id, ctx)
+        log.info("message processed", extra={"received_id": received_id,
+                                             "status": body["status"]})
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
+        await _settle_failure(sessionmaker, received_id, ctx, exc)
+    return received_id
+
+
+async def run_worker(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                     wake: asyncio.Event | None = None) -> None:
+    """Process messages until cancelled; sleep briefly (or until woken) when idle."""
+    while True:
+        try:
+            handled = await run_once(sessionmaker, ctx)
+        except (DBAPIError, OSError) as exc:
+            log.warning("store unavailable to worker: %s", exc)
+            handled = None
+            await asyncio.sleep(1.0)
+        if handled is None:
+            await _idle(wake)
+
+
+async def _idle(wake: asyncio.Event | None) -> None:
+    if wake is None:
+        await asyncio.sleep(IDLE_POLL_SECONDS)
+        return
+    try:
+        await asyncio.wait_for(wake.wait(), IDLE_POLL_SECONDS)
+    except TimeoutError:
+        pass
+    wake.clear()
+
+
+async def drain(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                limit: int = 10_000) -> int:
+    """Process due messages until none is left (for replay and tests); return the count."""
+    count = 0
+    while count < limit and await run_once(sessionmaker, ctx) is not None:
+        count += 1
+    return count
