@@ -36,6 +36,8 @@ SEPARATOR: Patterns = _table(
     # Outlook desktop (en, fr, de, es, it, nl, pt)
     r"(?m)^\s*-{2,}\s*(Original Message|Message d'origine|Ursprüngliche Nachricht"
     r"|Mensaje original|Messaggio originale|Oorspronkelijk bericht|Mensagem original)\s*-{2,}\s*$",
+    # Mail.ru (ru)
+    r"(?m)^\s*-{5,10} Пересылаемое сообщение -{5,10}\s*",
     # Zoho Mail (en)
     r"(?m)^\s*=+\s*Forwarded message\s*=+\s*$",
     # Android/Samsung mail (en, fr, de, es)
@@ -51,6 +53,8 @@ ORIGINAL_FROM: Patterns = _table(
     _crisp.ORIGINAL_FROM,
     # Apple Mail (uk)
     r"(?m)^(\s*Від кого\s?:(.+))$",
+    # Mail.ru (ru)
+    r"(?m)^(\s*От кого\s?:(.+))$",
     # Thunderbird (ro)
     r"(?m)^(\s*[Dd]e la\s?:(.+))$",
 )
