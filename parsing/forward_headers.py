@@ -132,11 +132,15 @@ def original_body(text: str) -> str:
     # A header line followed by a blank line ends the header block; clients differ in
     # which header comes last (Date last in MailMate).
     tables = (
-        fp.ORIGINAL_SUBJECT, fp.ORIGINAL_CC, fp.ORIGINAL_TO, fp.ORIGINAL_REPLY_TO, fp.ORIGINAL_DATE
+        fp.ORIGINAL_SUBJECT,
+        fp.ORIGINAL_CC,
+        fp.ORIGINAL_TO,
+        fp.ORIGINAL_REPLY_TO,
+        fp.ORIGINAL_DATE,
     )
     for table in tables:
         found = first_match(table, text)
-        if found is not None and text[found.end():].startswith("\n\n"):
-            return text[found.end():].strip()
+        if found is not None and text[found.end() :].startswith("\n\n"):
+            return text[found.end() :].strip()
     found = first_match(fp.ORIGINAL_SUBJECT + fp.ORIGINAL_SUBJECT_LAX, text)
-    return text[found.end():].strip() if found is not None else text.strip()
+    return text[found.end() :].strip() if found is not None else text.strip()

@@ -6,13 +6,17 @@ scripts and styles are dropped, entities are decoded. Pure: no I/O, no network f
 
 from __future__ import annotations
 
+import contextlib
 import re
 from html.parser import HTMLParser
 
 # Block elements end a line unless one just ended; <br> always does; cells are spaced.
 _BLOCKS = frozenset(
-    "address article aside blockquote dd div dl dt footer h1 h2 h3 h4 h5 h6 header hr li "
-    "main nav ol p pre section table tbody thead tr ul".split()
+    {
+        *("address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "footer"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol"),
+        *("p", "pre", "section", "table", "tbody", "thead", "tr", "ul"),
+    }
 )
 _CELLS = frozenset({"td", "th"})
 _SKIPPED = frozenset({"script", "style", "head", "title"})
@@ -56,10 +60,8 @@ class _TextCollector(HTMLParser):
 def html_to_text(html: str) -> str:
     """Return the readable text of `html`; never raise for malformed markup."""
     collector = _TextCollector()
-    try:
+    with contextlib.suppress(Exception):  # html.parser is tolerant; partial text beats none
         collector.feed(html)
         collector.close()
-    except Exception:  # noqa: BLE001 - html.parser is tolerant, but partial text beats none
-        pass
     lines = (line.strip() for line in "".join(collector.chunks).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

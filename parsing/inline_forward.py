@@ -39,7 +39,8 @@ def normalize_text(text: str) -> str:
     """Return `text` with CRLF, byte-order marks, controls and no-break spaces made plain."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(
-        char for char in text
+        char
+        for char in text
         if char in _KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cf")
     )
     return _TRAILING_NBSP.sub("", text).replace("\xa0", " ")
@@ -58,15 +59,16 @@ def is_reply_subject(subject: str) -> bool:
 
 def _split(text: str, by_subject: bool) -> tuple[str, str] | None:
     separator = fh.first_match(fp.SEPARATOR, text)
-    if separator is not None:
-        # "On <date>, <name> wrote:" opens a forward only in Outlook 2019, whose
-        # Subject says so; anywhere else it opens a quoted reply.
-        if by_subject or fh.first_match(fp.SEPARATOR_WITH_INFORMATION, separator.group(0)) is None:
-            return text[: separator.start()], text[separator.end():]
+    # "On <date>, <name> wrote:" opens a forward only in Outlook 2019, whose Subject
+    # says so; anywhere else it opens a quoted reply.
+    if separator is not None and (
+        by_subject or fh.first_match(fp.SEPARATOR_WITH_INFORMATION, separator.group(0)) is None
+    ):
+        return text[: separator.start()], text[separator.end() :]
     if by_subject:
         author = fh.first_match(fp.ORIGINAL_FROM, text)
         if author is not None:
-            return text[: author.start()], text[author.start():]
+            return text[: author.start()], text[author.start() :]
     return None
 
 
