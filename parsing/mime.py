@@ -8,7 +8,9 @@ so is the depth of forwarded messages followed. Pure: no I/O.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import quopri
 import re
 from email import policy
 from email.message import EmailMessage, Message
@@ -112,9 +114,22 @@ def _bodies(leaves: list[Message], warnings: list[str]) -> tuple[str, str, tuple
     return text, html, tuple(attachments)
 
 
+def _transfer_decoded(inner: Message, encoding: str) -> Message:
+    """Re-parse an enclosed message that was sent base64/QP-encoded (RFC 6532 allows it)."""
+    try:
+        encoded = inner.as_bytes()
+        data = base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded)
+    except Exception:  # noqa: BLE001 - keep the stdlib's reading of a broken encoding
+        return inner
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
 def _enclosed_message(part: Message) -> Message | None:
     payload = part.get_payload()
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+        if encoding in ("base64", "quoted-printable"):
+            return _transfer_decoded(payload[0], encoding)
         return payload[0]
     data = _decoded_payload(part)
     return BytesParser(policy=policy.default).parsebytes(data) if data else None
