@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,13 @@ class Address:
     def domain(self) -> str:
         """Return the domain part (lower-case), or '' when there is none."""
         return self.address.rpartition("@")[2].lower() if "@" in self.address else ""
+
+
+class ForwardKind(StrEnum):
+    """How a forwarded original travelled inside the forwarding message."""
+
+    ATTACHMENT = "attachment"  # a message/rfc822 or message/global part (or an .eml file)
+    INLINE = "inline"  # quoted in the body under a client's forward header block
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,12 @@ class ParsedMessage:
     # The original message when this one is a forward (innermost original for nested forwards).
     forwarded: ParsedMessage | None = None
     warnings: tuple[str, ...] = field(default=())
+    # How `forwarded` was found (None when this message forwards nothing).
+    forward_kind: ForwardKind | None = None
+    # The forwarder's own words above an inline forward ("FYI, see below").
+    forward_note: str = ""
+    # The Date as written; for an inline original often localized ("6 avr. 2023 à 16:17").
+    date_text: str = ""
 
     @property
     def author(self) -> Address | None:

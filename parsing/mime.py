@@ -1,24 +1,34 @@
 """MIME parsing with the standard library (policy.default), best effort (SPEC §3).
 
 Every step that can fail on hostile input is guarded and turned into a warning, so
-`parse_message` never raises for bad input.
+`parse_message` never raises for bad input: a message whose structure cannot be read at
+all still yields its headers and raw text. The MIME walk is bounded (`parsing.parts`), and
+so is the depth of forwarded messages followed. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import quopri
 import re
-from datetime import datetime, timezone
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
 
 from parsing.addresses import parse_address_list
-from parsing.message import Attachment, ParsedMessage
+from parsing.dates import parse_header_date
+from parsing.forwarded import MAX_FORWARD_DEPTH, find_inline_original
+from parsing.html_text import html_to_text
+from parsing.message import Attachment, ForwardKind, ParsedMessage
+from parsing.parts import MAX_MIME_DEPTH, walk_parts
+from parsing.preview import clean_preview
+from parsing.synthetic_id import synthetic_message_id
+
+__all__ = ["MAX_MIME_DEPTH", "parse_message", "synthetic_message_id"]
 
 _MSGID = re.compile(r"<[^<>\s]+>")
-_PREVIEW_CHARS = 500
+_Forward = tuple[ParsedMessage | None, ForwardKind | None, str]
 
 
 def _header_text(msg: Message, name: str, warnings: list[str]) -> list[str]:
@@ -33,7 +43,7 @@ def _header_text(msg: Message, name: str, warnings: list[str]) -> list[str]:
 
 def _all_headers(msg: Message, warnings: list[str]) -> tuple[tuple[str, str], ...]:
     result: list[tuple[str, str]] = []
-    for key in msg.keys():
+    for key in dict.fromkeys(msg.keys()):
         for value in _header_text(msg, key, warnings):
             result.append((key.lower(), value))
     return tuple(dict.fromkeys(result))
@@ -46,17 +56,12 @@ def _message_ids(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _date(values: list[str], warnings: list[str]) -> datetime | None:
-    if not values:
-        return None
+def _decoded_payload(part: Message) -> bytes:
     try:
-        parsed = parsedate_to_datetime(values[0])
-    except (TypeError, ValueError, IndexError):
-        warnings.append("unparseable Date header")
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken transfer encodings decode to nothing
+        return b""
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _part_text(part: Message, warnings: list[str]) -> str:
@@ -67,70 +72,138 @@ def _part_text(part: Message, warnings: list[str]) -> str:
                 return content
     except Exception:  # noqa: BLE001 - fall back to a lenient decode below
         warnings.append(f"undecodable {part.get_content_type()} part")
-    payload = part.get_payload(decode=True)
-    if isinstance(payload, bytes):
-        charset = part.get_content_charset() or "utf-8"
-        try:
-            return payload.decode(charset, errors="replace")
-        except LookupError:
-            return payload.decode("utf-8", errors="replace")
-    return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return _decoded_payload(part).decode(charset, errors="replace")
+    except LookupError:
+        return _decoded_payload(part).decode("utf-8", errors="replace")
 
 
 def _attachment(part: Message) -> Attachment:
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
+    data = _decoded_payload(part)
+    if not data and part.get_content_maintype() == "message":
+        try:
+            data = part.as_bytes()
+        except Exception:  # noqa: BLE001 - size and hash of an unserialisable part stay empty
+            data = b""
+    try:
+        filename = str(part.get_filename() or "")
+    except Exception:  # noqa: BLE001 - a broken filename parameter is not fatal
+        filename = ""
     return Attachment(
-        filename=str(part.get_filename() or ""),
-        content_type=part.get_content_type(),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
     )
 
 
-def _bodies(msg: Message, warnings: list[str]) -> tuple[str, str, tuple[Attachment, ...]]:
+def _is_body_part(part: Message, ctype: str, taken: str) -> bool:
+    disposition = (part.get_content_disposition() or "").lower()
+    return not taken and disposition != "attachment" and part.get_content_type() == ctype
+
+
+def _bodies(leaves: list[Message], warnings: list[str]) -> tuple[str, str, tuple[Attachment, ...]]:
     text, html, attachments = "", "", []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        disposition = (part.get_content_disposition() or "").lower()
-        ctype = part.get_content_type()
-        if disposition != "attachment" and ctype == "text/plain" and not text:
+    for part in leaves:
+        if _is_body_part(part, "text/plain", text):
             text = _part_text(part, warnings)
-        elif disposition != "attachment" and ctype == "text/html" and not html:
+        elif _is_body_part(part, "text/html", html):
             html = _part_text(part, warnings)
-        elif disposition == "attachment" or not ctype.startswith("text/"):
+        elif (
+            part.get_content_disposition() == "attachment" or part.get_content_maintype() != "text"
+        ):
             attachments.append(_attachment(part))
     return text, html, tuple(attachments)
 
 
-def synthetic_message_id(sender: str, date: str, subject: str, body: str) -> str:
-    """Return a stable id for a message without Message-ID (SPEC §3 threading)."""
-    digest = hashlib.sha256("\x00".join((sender, date, subject, body)).encode()).hexdigest()
-    return f"<{digest[:32]}@synthetic.blindcopy>"
+def _transfer_decoded(inner: Message, encoding: str) -> Message:
+    """Re-parse an enclosed message that was sent base64/QP-encoded (RFC 6532 allows it)."""
+    try:
+        encoded = inner.as_bytes()
+        data = base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded)
+    except Exception:  # noqa: BLE001 - keep the stdlib's reading of a broken encoding
+        return inner
+    return BytesParser(policy=policy.default).parsebytes(data)
 
 
-def _preview(text: str, html: str) -> str:
-    source = text or re.sub(r"<[^>]+>", " ", html)
-    return " ".join(source.split())[:_PREVIEW_CHARS]
+def _enclosed_message(part: Message) -> Message | None:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+        if encoding in ("base64", "quoted-printable"):
+            return _transfer_decoded(payload[0], encoding)
+        return payload[0]
+    data = _decoded_payload(part)
+    return BytesParser(policy=policy.default).parsebytes(data) if data else None
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw bytes into a ParsedMessage; never raise for malformed input."""
-    warnings: list[str] = []
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    warnings.extend(type(defect).__name__ for defect in getattr(msg, "defects", []))
-    get = lambda name: _header_text(msg, name, warnings)  # noqa: E731
+def _eml_files(leaves: list[Message]) -> list[Message]:
+    def is_eml(part: Message) -> bool:
+        try:
+            return str(part.get_filename() or "").lower().endswith(".eml")
+        except Exception:  # noqa: BLE001 - a broken filename parameter is not an .eml
+            return False
+
+    return [part for part in leaves if part.get_content_maintype() != "message" and is_eml(part)]
+
+
+def _attached_original(
+    parts: list[Message], depth: int, warnings: list[str]
+) -> ParsedMessage | None:
+    for part in parts:
+        if depth >= MAX_FORWARD_DEPTH:
+            warnings.append(f"forwarded messages nested deeper than {MAX_FORWARD_DEPTH}")
+            return None
+        enclosed = _enclosed_message(part)
+        if enclosed is not None:
+            original = _from_message(enclosed, depth + 1)
+            return original.forwarded or original
+    return None
+
+
+def _forward(
+    msg: Message,
+    leaves: list[Message],
+    attached: list[Message],
+    body: str,
+    subject: str,
+    depth: int,
+    warnings: list[str],
+) -> _Forward:
+    # A delivery report returns the bounced message and a digest bundles list mail;
+    # neither is a forward.
+    if msg.get_content_type() in ("multipart/report", "multipart/digest"):
+        return None, None, ""
+    original = _attached_original(attached + _eml_files(leaves), depth, warnings)
+    if original is not None:
+        return original, ForwardKind.ATTACHMENT, ""
+    inline = find_inline_original(body, subject)
+    if inline is not None:
+        return inline.message, ForwardKind.INLINE, inline.note
+    return None, None, ""
+
+
+def _from_message(msg: Message, depth: int = 0) -> ParsedMessage:
+    warnings: list[str] = [type(defect).__name__ for defect in getattr(msg, "defects", [])]
+
+    def get(name: str) -> list[str]:
+        return _header_text(msg, name, warnings)
+
     from_ = parse_address_list(get("from"))
     senders = parse_address_list(get("sender"))
     subject = (get("subject") or [""])[0]
-    text, html, attachments = _bodies(msg, warnings)
-    ids = _message_ids(get("message-id"))
-    message_id = ids[0] if ids else synthetic_message_id(
-        from_[0].key if from_ else "", (get("date") or [""])[0], subject, text or html
+    date_text = (get("date") or [""])[0]
+    walk = walk_parts(msg, MAX_MIME_DEPTH)
+    warnings.extend(walk.warnings)
+    text, html, attachments = _bodies(walk.leaves, warnings)
+    readable = text or html_to_text(html)
+    forwarded, kind, note = _forward(
+        msg, walk.leaves, walk.attached_messages, readable, subject, depth, warnings
     )
+    ids = _message_ids(get("message-id"))
+    sender_key = from_[0].key if from_ else ""
     return ParsedMessage(
-        message_id=message_id,
+        message_id=ids[0]
+        if ids
+        else synthetic_message_id(sender_key, date_text, subject, text or html),
         has_message_id=bool(ids),
         from_=from_,
         sender=senders[0] if senders else None,
@@ -139,14 +212,49 @@ def parse_message(raw: bytes) -> ParsedMessage:
         cc=parse_address_list(get("cc")),
         bcc=parse_address_list(get("bcc")),
         subject=subject,
-        date=_date(get("date"), warnings),
+        date=parse_header_date(get("date"), warnings),
+        date_text=date_text,
         in_reply_to=_message_ids(get("in-reply-to")),
         references=_message_ids(get("references")),
         text=text,
         html=html,
-        preview=_preview(text, html),
+        preview=clean_preview(readable),
         attachments=attachments,
         content_type=msg.get_content_type(),
         headers=_all_headers(msg, warnings),
+        forwarded=forwarded,
+        forward_kind=kind,
+        forward_note=note,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _headers_only(raw: bytes, error: BaseException) -> ParsedMessage:
+    """Parse only the header block, keeping the rest as raw text (last resort)."""
+    reason = f"MIME structure unreadable ({type(error).__name__}); headers and raw text kept"
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        headers = _all_headers(msg, [])
+        subject = next((value for key, value in headers if key == "subject"), "")
+    except Exception:  # noqa: BLE001 - even the header block is unreadable
+        headers, subject = (), ""
+    text = raw.partition(b"\n\n")[2].decode("utf-8", errors="replace")
+    digest = hashlib.sha256(raw).hexdigest()
+    return ParsedMessage(
+        message_id=synthetic_message_id("", "", subject, digest),
+        has_message_id=False,
+        subject=subject,
+        text=text,
+        preview=" ".join(text.split())[:500],
+        headers=headers,
+        warnings=(reason,),
+    )
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse raw bytes into a ParsedMessage; never raise for malformed input."""
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        return _from_message(msg)
+    except (Exception, RecursionError) as error:  # noqa: BLE001 - never lose the message
+        return _headers_only(raw, error)

@@ -1,0 +1,146 @@
+"""Read the original's header block out of the text of an inline forward (SPEC §3).
+
+Given the part of a body that follows a forward separator, find the original From, To,
+Cc, Date, Subject and body, in any locale the tables of `parsing.forward_patterns` know.
+Pure string work: no I/O, no MIME. The order of attempts (strict line-anchored labels,
+then the same labels anywhere, then "On … wrote:" lines) follows Crisp's parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from re import Match, Pattern
+
+from parsing import forward_patterns as fp
+from parsing.message import Address
+
+
+def first_match(patterns: Sequence[Pattern[str]], text: str) -> Match[str] | None:
+    """Return the match that starts earliest in `text` (first pattern wins a tie)."""
+    best: Match[str] | None = None
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found is not None and (best is None or found.start() < best.start()):
+            best = found
+    return best
+
+
+def remove_first_kind(patterns: Sequence[Pattern[str]], text: str) -> str:
+    """Remove every match of the first pattern that matches at all."""
+    for pattern in patterns:
+        reduced = pattern.sub("", text)
+        if len(reduced) < len(text):
+            return reduced
+    return text
+
+
+def mailbox(name: str, address: str) -> Address:
+    """Return an Address; text that is not an address is kept as the display name."""
+    name, address = name.strip(), address.strip()
+    if not fp.MAILBOX_ADDRESS.match(address):
+        name, address = address, ""
+    if address == name:
+        name = ""
+    local, _, domain = address.rpartition("@")
+    return Address(f"{local}@{domain.lower()}" if local else address, name.strip())
+
+
+def _next_mailbox(line: str) -> tuple[Address, str]:
+    found = first_match(fp.MAILBOX, line)
+    if found is None:
+        return mailbox("", line), ""
+    groups = [group or "" for group in found.groups()]
+    name, address = (groups[0], groups[1]) if len(groups) == 2 else ("", groups[0])
+    rest = line.replace(found.group(0), "", 1).strip()
+    if rest[:1] in (",", ";"):
+        rest = rest[1:].strip()
+    return mailbox(name, address), rest
+
+
+def mailboxes(patterns: Sequence[Pattern[str]], text: str) -> tuple[Address, ...]:
+    """Return the mailboxes of the first header line matching `patterns`."""
+    found = first_match(patterns, text)
+    if found is None:
+        return ()
+    line, result = (found.groups()[-1] or "").strip(), []
+    while line:
+        address, line = _next_mailbox(line)
+        result.append(address)
+    return tuple(result)
+
+
+def _prefer(primary: tuple[Address, ...], fallback: tuple[Address, ...]) -> tuple[Address, ...]:
+    if not primary:
+        return fallback
+    if not primary[0].address and fallback and fallback[0].address:
+        return fallback
+    return primary
+
+
+def original_from(text: str, body: str) -> Address | None:
+    """Return the original author, from a From line or an "On … wrote:" line."""
+    authors = _prefer(mailboxes(fp.ORIGINAL_FROM, text), mailboxes(fp.ORIGINAL_FROM, body))
+    if authors and (authors[0].address or authors[0].display_name):
+        return authors[0]
+    informed = first_match(fp.SEPARATOR_WITH_INFORMATION, body)
+    if informed is not None:
+        return mailbox(informed.group("from_name"), informed.group("from_address"))
+    lax = first_match(fp.ORIGINAL_FROM_LAX, text)
+    return mailbox(lax.group(2), lax.group(3)) if lax is not None else None
+
+
+def original_to(text: str, body: str) -> tuple[Address, ...]:
+    """Return the original To recipients."""
+    found = _prefer(mailboxes(fp.ORIGINAL_TO, text), mailboxes(fp.ORIGINAL_TO, body))
+    if found:
+        return found
+    for table in (fp.ORIGINAL_SUBJECT_LAX, fp.ORIGINAL_DATE_LAX, fp.ORIGINAL_CC_LAX):
+        text = remove_first_kind(table, text)
+    return mailboxes(fp.ORIGINAL_TO_LAX, text)
+
+
+def original_cc(text: str, body: str) -> tuple[Address, ...]:
+    """Return the original Cc recipients."""
+    found = mailboxes(fp.ORIGINAL_CC, text) or mailboxes(fp.ORIGINAL_CC, body)
+    if found:
+        return found
+    for table in (fp.ORIGINAL_SUBJECT_LAX, fp.ORIGINAL_DATE_LAX):
+        text = remove_first_kind(table, text)
+    return mailboxes(fp.ORIGINAL_CC_LAX, text)
+
+
+def original_subject(text: str) -> str:
+    """Return the original Subject, or ''."""
+    found = first_match(fp.ORIGINAL_SUBJECT, text) or first_match(fp.ORIGINAL_SUBJECT_LAX, text)
+    return found.group(1).strip() if found is not None else ""
+
+
+def original_date(text: str, body: str) -> str:
+    """Return the original date as the client wrote it (often localized), or ''."""
+    found = first_match(fp.ORIGINAL_DATE, text) or first_match(fp.ORIGINAL_DATE, body)
+    if found is not None:
+        return found.group(1).strip()
+    informed = first_match(fp.SEPARATOR_WITH_INFORMATION, body)
+    if informed is not None:
+        return informed.group("date").strip()
+    lax = first_match(fp.ORIGINAL_DATE_LAX, remove_first_kind(fp.ORIGINAL_SUBJECT_LAX, text))
+    return lax.group(1).strip() if lax is not None else ""
+
+
+def original_body(text: str) -> str:
+    """Return what follows the header block: the original's own text."""
+    # A header line followed by a blank line ends the header block; clients differ in
+    # which header comes last (Date last in MailMate).
+    tables = (
+        fp.ORIGINAL_SUBJECT,
+        fp.ORIGINAL_CC,
+        fp.ORIGINAL_TO,
+        fp.ORIGINAL_REPLY_TO,
+        fp.ORIGINAL_DATE,
+    )
+    for table in tables:
+        found = first_match(table, text)
+        if found is not None and text[found.end() :].startswith("\n\n"):
+            return text[found.end() :].strip()
+    found = first_match(fp.ORIGINAL_SUBJECT + fp.ORIGINAL_SUBJECT_LAX, text)
+    return text[found.end() :].strip() if found is not None else text.strip()

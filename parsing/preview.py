@@ -1,0 +1,49 @@
+"""Clean previews: the newest reply of a body without quotes or signature (SPEC §3).
+
+Quoted history, reply headers ("On … wrote:"), signatures and disclaimers are removed with
+`mail-parser-reply` (multilingual rules); lines still quoted with ">" (bottom-posting) are
+dropped afterwards. Pure: no I/O. The full body stays in `ParsedMessage.text`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailparser_reply import EmailReplyParser
+from mailparser_reply.constants import MAIL_LANGUAGES
+
+PREVIEW_CHARS = 500
+# Reply detection is regex work over the whole body; previews need only its beginning.
+_MAX_SCAN_CHARS = 100_000
+
+_LANGUAGES: list[str] = [str(code) for code in MAIL_LANGUAGES]
+_QUOTED_LINE = re.compile(r"^\s*>")
+_WROTE_WORDS = r"(wrote|schrieb|a écrit|escribió|scrisse|schreef|написал|napisał|skrev|escreveu)"
+_WROTE_LINE = re.compile(rf"(?i)^.{{0,200}}\b{_WROTE_WORDS}\s*:\s*$")
+# A reply header wrapped over two lines ("… пользователь "bob" <\nbob@x> написал:").
+_WRAPPED_HEADER = re.compile(rf"(?im)^[^\n]{{0,200}}\n[^\n]{{0,200}}\b{_WROTE_WORDS}\s*:\s*$")
+
+
+def _newest_reply(text: str) -> str:
+    try:
+        message = EmailReplyParser(languages=list(_LANGUAGES)).read(text)
+        replies = message.replies
+    except Exception:  # noqa: BLE001 - a preview must never lose the message
+        return text
+    return str(replies[0].body) if replies else text
+
+
+def _unquoted(text: str) -> str:
+    header = _WRAPPED_HEADER.search(text)
+    if header is not None and header.start() > 0:
+        text = text[: header.start()]
+    lines = [line for line in text.splitlines() if not _QUOTED_LINE.match(line)]
+    return "\n".join(line for line in lines if not _WROTE_LINE.match(line))
+
+
+def clean_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """Return the newest reply in `text`, whitespace collapsed, at most `limit` characters."""
+    reply = _unquoted(_newest_reply(text[:_MAX_SCAN_CHARS].replace("\r\n", "\n")))
+    if not reply.strip():
+        reply = _unquoted(text[:_MAX_SCAN_CHARS]) or text[:_MAX_SCAN_CHARS]
+    return " ".join(reply.split())[:limit]
