@@ -1,0 +1,127 @@
+"""The aiosmtpd handler: project addresses at RCPT, durable spooling before 250 at DATA.
+
+No parsing and no rules here: DATA writes raw bytes and envelope in one transaction and
+answers 250 only after the commit; any store failure answers 451 so the sender retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from smtp_gateway import replies
+from smtp_gateway.limits import ClientLimits, check_message_shape
+from store import spool
+from store.models import ReceivedMessage
+from store.project_addresses import FORWARD, find_receiving_address
+
+log = logging.getLogger("blindcopy.smtp")
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """Limits the handler enforces itself (aiosmtpd enforces size and line length)."""
+
+    max_recipients: int
+    max_header_count: int
+    max_header_bytes: int
+    max_mime_depth: int
+
+
+def _client_ip(session: Session) -> str:
+    proxy = getattr(session, "proxy_data", None)
+    if proxy is not None and getattr(proxy, "src_addr", None):
+        return str(proxy.src_addr)
+    peer = session.peer
+    return str(peer[0]) if isinstance(peer, tuple) else str(peer or "")
+
+
+class SpoolingHandler:
+    """Accept mail for project addresses and spool it durably."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], limits: GatewayLimits,
+                 client_limits: ClientLimits, on_spooled: Any = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.limits = limits
+        self.client_limits = client_limits
+        self.on_spooled = on_spooled
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        """Apply the per-client message rate before a transaction starts."""
+        if not self.client_limits.allow_message(_client_ip(session)):
+            return replies.RATE_LIMITED
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        # Project address lookups of this transaction: address → (project id, kind).
+        envelope.project_targets = {}  # type: ignore[attr-defined]
+        return replies.SENDER_OK
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        """Accept only active (or in-grace) project addresses; limit the recipients."""
+        if len(envelope.rcpt_tos) >= self.limits.max_recipients:
+            return replies.TOO_MANY_RECIPIENTS
+        try:
+            async with self.sessionmaker() as db:
+                target = await find_receiving_address(db, address, datetime.now(timezone.utc))
+        except Exception:  # noqa: BLE001 - the store being down is a temporary failure
+            log.exception("recipient lookup failed")
+            return replies.RECIPIENT_CHECK_UNAVAILABLE
+        if target is None:
+            return replies.UNKNOWN_RECIPIENT
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        envelope.project_targets[address.lower()] = (  # type: ignore[attr-defined]
+            target.project_id, target.kind)
+        return replies.RECIPIENT_OK
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Spool the message (one row per channel) and answer 250 only after the commit."""
+        data = envelope.original_content or b""
+        refusal = check_message_shape(data, self.limits.max_header_count,
+                                      self.limits.max_header_bytes, self.limits.max_mime_depth)
+        if refusal:
+            return refusal
+        rows = self._received_rows(session, envelope, data)
+        if not rows:
+            return replies.NO_VALID_RECIPIENTS
+        try:
+            async with self.sessionmaker.begin() as db:
+                for row in rows:
+                    spool.enqueue(db, row)
+        except Exception:  # noqa: BLE001 - never 250 without a commit
+            log.exception("spooling failed")
+            return replies.SPOOL_UNAVAILABLE
+        log.info("message spooled", extra={"received_ids": [r.id for r in rows],
+                                           "client_ip": _client_ip(session)})
+        if self.on_spooled is not None:
+            self.on_spooled()
+        return replies.ACCEPTED.format(id=",".join(r.id for r in rows))
+
+    def _received_rows(self, session: Session, envelope: Envelope,
+                       data: bytes) -> list[ReceivedMessage]:
+        targets: dict[str, tuple[str, str]] = getattr(envelope, "project_targets", {})
+        by_channel: dict[str, list[str]] = {}
+        for address in envelope.rcpt_tos:
+            _project_id, kind = targets[address.lower()]
+            by_channel.setdefault("forward" if kind == FORWARD else "bcc", []).append(address)
+        return [
+            ReceivedMessage(
+                channel=channel, raw=data, mail_from=envelope.mail_from or "",
+                rcpt_to=addresses, client_ip=_client_ip(session),
+                helo=str(session.host_name or ""), tls=session.ssl is not None,
+                project_ids=sorted({targets[a.lower()][0] for a in addresses}),
+            )
+            for channel, addresses in sorted(by_channel.items())
+        ]
+
+    async def handle_exception(self, error: Exception) -> str:
+        """Log the traceback and answer 451 without the exception's text."""
+        log.error("SMTP session error", exc_info=error)
+        return replies.INTERNAL_ERROR
