@@ -1,0 +1,68 @@
+"""Who may see and change what: admins everything, users only their projects.
+
+A project (or anything inside one) that exists but is not one of the caller's projects
+answers 404, exactly like a project that does not exist, so ids do not leak. Resources
+only admins may use (creating projects and users, memberships, quarantine, other users'
+tokens) answer 403 to a non-admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.caller import Caller
+from store.models import Project
+from store.queries.errors import FieldError, Forbidden, Invalid, NotFound
+from store.queries.projects import existing_project_ids, get_project
+from store.queries.received import Viewer
+from store.queries.users import member_project_ids
+
+
+def require_admin(caller: Caller) -> None:
+    """Raise Forbidden unless the caller is an admin."""
+    if not caller.is_admin:
+        raise Forbidden("Only an admin may use this resource.")
+
+
+def require_self_or_admin(caller: Caller, user_id: str) -> None:
+    """Raise Forbidden unless the caller is an admin or the user `user_id`."""
+    if not caller.is_admin and caller.user_id != user_id:
+        raise Forbidden("Only an admin may use this resource for another user.")
+
+
+async def caller_project_ids(session: AsyncSession, caller: Caller) -> set[str] | None:
+    """Return the ids of the caller's projects, or None for an admin (every project)."""
+    if caller.is_admin:
+        return None
+    assert caller.user_id is not None
+    return await member_project_ids(session, caller.user_id)
+
+
+async def viewer(session: AsyncSession, caller: Caller) -> Viewer:
+    """Return the caller as a Viewer for received-message queries."""
+    project_ids = await caller_project_ids(session, caller)
+    return Viewer(caller.user_id, None if project_ids is None else frozenset(project_ids))
+
+
+async def visible_project(session: AsyncSession, caller: Caller, project_id: str) -> Project:
+    """Return the project if the caller may see it, else raise NotFound."""
+    mine = await caller_project_ids(session, caller)
+    if mine is not None and project_id not in mine:
+        raise NotFound(f"Project {project_id} does not exist.")
+    return await get_project(session, project_id)
+
+
+async def check_project_references(
+    session: AsyncSession, caller: Caller, field: str, project_ids: Iterable[str]
+) -> None:
+    """Raise Invalid for each id in a request body that is not a project the caller sees."""
+    wanted = list(project_ids)
+    known = await existing_project_ids(session, wanted)
+    mine = await caller_project_ids(session, caller)
+    visible = known if mine is None else known & mine
+    errors = [FieldError(f"{field}[{i}]", f"Project {pid} does not exist.")
+              for i, pid in enumerate(wanted) if pid not in visible]
+    if errors:
+        raise Invalid(errors)

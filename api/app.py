@@ -1,0 +1,30 @@
+"""The application factory: one aiohttp app with typed state, middlewares and routes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth import auth_middleware
+from api.keys import PROCESSING, SESSIONMAKER, SETTINGS
+from api.ports import ProcessingPort
+from api.problems import problem_middleware
+from api.routes import add_routes
+from blindcopy.settings import Settings
+
+
+def create_app(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    processing: ProcessingPort | None = None,
+) -> web.Application:
+    """Build the API app; without a processing port the capture routes answer 503."""
+    app = web.Application(
+        client_max_size=settings.http_max_body,
+        middlewares=[problem_middleware, auth_middleware],
+    )
+    app[SETTINGS] = settings
+    app[SESSIONMAKER] = sessionmaker
+    app[PROCESSING] = processing
+    add_routes(app)
+    return app

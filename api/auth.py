@@ -1,0 +1,62 @@
+"""Bearer-token authentication: the bootstrap admin token and users' API tokens.
+
+User tokens are random strings shown once; only their SHA-256 hex digest is stored
+(`ApiToken.token_hash`). A user whose role is `admin` is an admin. Paths in
+`PUBLIC_PATHS` need no token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from api.caller import Caller
+from api.keys import CALLER, SESSIONMAKER, SETTINGS
+from store.queries.errors import Unauthorized
+from store.queries.users import user_for_token_hash
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
+TOKEN_PREFIX = "bc_"
+ADMIN_ROLE = "admin"
+
+
+def new_token() -> str:
+    """Return a fresh random API token (256 bits of entropy)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a token: its SHA-256 hex digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _bearer_token(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send an Authorization: Bearer <token> header.")
+    return token.strip()
+
+
+async def authenticate(request: web.Request) -> Caller:
+    """Return the caller the request's bearer token belongs to, or raise Unauthorized."""
+    token = _bearer_token(request)
+    admin_token = request.app[SETTINGS].admin_token
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Caller(user_id=None, is_admin=True)
+    async with request.app[SESSIONMAKER]() as session:
+        user = await user_for_token_hash(session, hash_token(token))
+    if user is None:
+        raise Unauthorized("The bearer token is not valid.")
+    return Caller(user_id=user.id, is_admin=user.role == ADMIN_ROLE)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the authenticated caller to the request; public paths pass through."""
+    if request.path not in PUBLIC_PATHS:
+        request[CALLER] = await authenticate(request)
+    return await handler(request)

@@ -1,0 +1,81 @@
+"""Capture handlers: the Log button (POST /v1/log) and the dry run (POST /v1/explain).
+
+Both hand the message to the processing port; the API only authenticates, validates and
+decides whose capture it is: a user's token logs as that user, the bootstrap admin token
+must name the `user_id` it logs for (an admin user may name another user).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api.access import check_project_references
+from api.caller import Caller
+from api.capture_schemas import CaptureRequest, read_explain, read_log
+from api.request_context import caller, json_response, processing, read_json, unit_of_work
+from store.queries.errors import Forbidden, Invalid
+from store.queries.users import existing_user_ids
+
+RFC822 = "message/rfc822"
+
+
+async def read_raw_body(request: web.Request) -> bytes:
+    """Return a raw message body; an empty one is invalid."""
+    raw = await request.read()
+    if not raw.strip():
+        raise Invalid.field("body", "must be a raw RFC 822 message")
+    return raw
+
+
+async def _read_log_request(request: web.Request) -> CaptureRequest:
+    if request.content_type == RFC822:
+        return CaptureRequest(raw=await read_raw_body(request),
+                              user_id=request.query.get("user_id"),
+                              project_ids=list(dict.fromkeys(request.query.getall("project_id", []))))
+    if request.content_type == "application/json":
+        return read_log(await read_json(request))
+    raise web.HTTPUnsupportedMediaType(
+        text=f"Send {RFC822} or application/json, not {request.content_type}.")
+
+
+async def _capturing_user(request: web.Request, who: Caller, capture: CaptureRequest) -> str:
+    user_id = capture.user_id or who.user_id
+    if user_id is None:
+        raise Invalid.field("user_id", "is required with the admin token")
+    if user_id != who.user_id and not who.is_admin:
+        raise Forbidden("Only an admin may capture a message for another user.")
+    async with unit_of_work(request) as session:
+        if not await existing_user_ids(session, [user_id]):
+            raise Invalid.field("user_id", f"User {user_id} does not exist.")
+        await check_project_references(session, who, "project_ids", capture.project_ids)
+    return user_id
+
+
+async def log(request: web.Request) -> web.Response:
+    """POST /v1/log: log a message as the caller (idempotent) and return the decision."""
+    who = caller(request)
+    capture = await _read_log_request(request)
+    user_id = await _capturing_user(request, who, capture)
+    port = processing(request)
+    if capture.message is not None:
+        decision = await port.log_structured(capture.message, user_id=user_id,
+                                             project_ids=capture.project_ids)
+    else:
+        assert capture.raw is not None
+        decision = await port.log_message(capture.raw, user_id=user_id,
+                                          project_ids=capture.project_ids)
+    return json_response(decision)
+
+
+async def explain(request: web.Request) -> web.Response:
+    """POST /v1/explain: the decision for a raw message, channel and user; nothing recorded."""
+    who = caller(request)
+    capture = read_explain(await read_json(request))
+    # The bootstrap admin may explain without a user (bcc and forward find their own).
+    user_id = None
+    if capture.user_id or who.user_id:
+        user_id = await _capturing_user(request, who, capture)
+    assert capture.raw is not None
+    decision = await processing(request).explain(
+        capture.raw, channel=capture.channel, user_id=user_id, project_ids=capture.project_ids)
+    return json_response(decision)

@@ -1,0 +1,52 @@
+"""Quarantine handlers (admin): messages that failed sender authentication.
+
+Listing, releasing (processed as if authentication had passed) and deleting them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.access import require_admin
+from api.pagination import page_body, page_limit, time_id_cursor
+from api.request_context import caller, json_response, processing, unit_of_work
+from store.models import ReceivedMessage
+from store.queries.received import get_quarantined, list_quarantined
+
+
+def quarantined_json(received: ReceivedMessage) -> dict[str, Any]:
+    """Return the API representation of a quarantined message."""
+    return {"id": received.id, "message_id": received.message_id,
+            "mail_from": received.mail_from, "quarantine_reason": received.quarantine_reason,
+            "authentication_results": received.authentication_results,
+            "received_at": received.received_at.isoformat()}
+
+
+async def list_quarantine(request: web.Request) -> web.Response:
+    """GET /v1/quarantine → {items, next}, newest first."""
+    require_admin(caller(request))
+    limit, before = page_limit(request), time_id_cursor(request)
+    async with unit_of_work(request) as session:
+        page = await list_quarantined(session, before=before, limit=limit)
+    last = page.items[-1] if page.items else None
+    key = (last.received_at.isoformat(), last.id) if last else ("", "")
+    return json_response(page_body(page, [quarantined_json(r) for r in page.items], key))
+
+
+async def release(request: web.Request) -> web.Response:
+    """POST /v1/quarantine/{id}/release → the decision of processing it as passed."""
+    require_admin(caller(request))
+    async with unit_of_work(request) as session:
+        received = await get_quarantined(session, request.match_info["id"])
+    return json_response(await processing(request).release_quarantined(received.id))
+
+
+async def delete_quarantined(request: web.Request) -> web.Response:
+    """DELETE /v1/quarantine/{id} → 204; the message is deleted."""
+    require_admin(caller(request))
+    async with unit_of_work(request) as session:
+        received = await get_quarantined(session, request.match_info["id"])
+        await session.delete(received)
+    return web.Response(status=204)

@@ -1,0 +1,55 @@
+"""Pending-thread handlers: list the caller's pending threads, assign one to projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.access import caller_project_ids, check_project_references
+from api.pagination import id_cursor, page_body, page_limit
+from api.request_context import caller, json_response, processing, read_json, unit_of_work
+from api.schemas import read_assignment
+from store.models import Thread
+from store.queries.errors import Invalid, NotFound
+from store.queries.threads import get_thread, list_threads
+
+THREAD_STATUSES = ("open", "pending", "assigned")
+
+
+def thread_json(thread: Thread, project_ids: set[str] | None) -> dict[str, Any]:
+    """Return a thread; a user sees only their own projects among the candidates."""
+    candidates = [p for p in thread.candidate_project_ids
+                  if project_ids is None or p in project_ids]
+    return {"id": thread.id, "subject": thread.subject, "participants": thread.participants,
+            "candidate_project_ids": candidates, "status": thread.status}
+
+
+async def list_pending_threads(request: web.Request) -> web.Response:
+    """GET /v1/threads?status=pending → {items, next} touching the caller's projects."""
+    status = request.query.get("status", "pending")
+    if status not in THREAD_STATUSES:
+        raise Invalid.field("status", "must be one of " + ", ".join(THREAD_STATUSES))
+    limit, after = page_limit(request), id_cursor(request)
+    async with unit_of_work(request) as session:
+        mine = await caller_project_ids(session, caller(request))
+        page = await list_threads(session, status=status, project_ids=mine, after_id=after,
+                                  limit=limit)
+    items = [thread_json(t, mine) for t in page.items]
+    return json_response(page_body(page, items, (page.items[-1].id if page.items else "",)))
+
+
+async def assign_thread(request: web.Request) -> web.Response:
+    """POST /v1/threads/{id}/assign `{project_ids}` → the decision with the new outcomes."""
+    who = caller(request)
+    thread_id = request.match_info["id"]
+    project_ids = read_assignment(await read_json(request))
+    async with unit_of_work(request) as session:
+        thread = await get_thread(session, thread_id)
+        mine = await caller_project_ids(session, who)
+        if mine is not None and not mine & set(thread.candidate_project_ids):
+            raise NotFound(f"Thread {thread_id} does not exist.")
+        await check_project_references(session, who, "project_ids", project_ids)
+    decision = await processing(request).assign_thread(thread_id, project_ids,
+                                                       user_id=who.user_id)
+    return json_response(decision)

@@ -1,0 +1,86 @@
+"""User handlers: create, list, read and change users (account address, aliases, role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.access import require_admin, require_self_or_admin
+from api.request_context import caller, json_response, read_json, unit_of_work
+from api.schemas import Role, UserFields, read_user
+from store.models import User, UserAlias
+from store.queries.errors import Conflict
+from store.queries.users import addresses_in_use, get_user, list_users
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """Return the API representation of a user."""
+    return {
+        "id": user.id, "name": user.name, "email": user.email,
+        "aliases": sorted(alias.address for alias in user.aliases),
+        "role": user.role, "personal_email_access": user.personal_email_access,
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+async def _check_addresses_free(
+    session: AsyncSession, fields: UserFields, user_id: str | None
+) -> None:
+    wanted = [a for a in [fields.email, *(fields.aliases or [])] if a is not None]
+    taken = await addresses_in_use(session, wanted, except_user_id=user_id)
+    if taken:
+        raise Conflict("Already used by another user or mailbox: " + ", ".join(sorted(taken)))
+
+
+def _apply(user: User, fields: UserFields) -> None:
+    for name in ("name", "email", "role", "personal_email_access"):
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(user, name, value)
+    if fields.aliases is not None:
+        wanted = [a for a in fields.aliases if a != user.email]
+        user.aliases = [a for a in user.aliases if a.address in wanted]
+        kept = {a.address for a in user.aliases}
+        user.aliases.extend(UserAlias(address=a) for a in wanted if a not in kept)
+
+
+async def create_user(request: web.Request) -> web.Response:
+    """POST /v1/users (admin)."""
+    require_admin(caller(request))
+    fields = read_user(await read_json(request), creating=True)
+    async with unit_of_work(request) as session:
+        await _check_addresses_free(session, fields, None)
+        user = User(role=Role.USER, personal_email_access=False, aliases=[])
+        _apply(user, fields)
+        session.add(user)
+        await session.flush()
+    return json_response(user_json(user), status=201)
+
+
+async def list_all_users(request: web.Request) -> web.Response:
+    """GET /v1/users: every user for an admin, only themselves for a user."""
+    who = caller(request)
+    async with unit_of_work(request) as session:
+        users = await list_users(session, None if who.is_admin else [who.user_id or ""])
+        return json_response({"items": [user_json(u) for u in users]})
+
+
+async def get_one_user(request: web.Request) -> web.Response:
+    """GET /v1/users/{uid}: an admin, or the user themselves."""
+    user_id = request.match_info["uid"]
+    require_self_or_admin(caller(request), user_id)
+    async with unit_of_work(request) as session:
+        return json_response(user_json(await get_user(session, user_id)))
+
+
+async def patch_user(request: web.Request) -> web.Response:
+    """PATCH /v1/users/{uid} (admin): role and permissions are an admin's to grant."""
+    require_admin(caller(request))
+    fields = read_user(await read_json(request), creating=False)
+    async with unit_of_work(request) as session:
+        user = await get_user(session, request.match_info["uid"])
+        await _check_addresses_free(session, fields, user.id)
+        _apply(user, fields)
+    return json_response(user_json(user))

@@ -1,0 +1,15 @@
+"""Typed keys for every piece of application and request state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.caller import Caller
+from api.ports import ProcessingPort
+from blindcopy.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+PROCESSING = web.AppKey("processing", ProcessingPort | None)
+CALLER = web.RequestKey("caller", Caller)

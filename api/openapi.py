@@ -1,0 +1,181 @@
+"""The OpenAPI 3.1 document of the API, built from one table of operations.
+
+A test checks that the (method, path) pairs here equal the app's routes, so the document
+cannot drift from `api/routes.py`. Every error answer is an RFC 9457 problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from api.openapi_schemas import SCHEMAS, Schema, ref
+
+RFC822 = "message/rfc822"
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+# Errors any authenticated operation may answer.
+COMMON_ERRORS = (401, 413, 500)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What the document says about one method on one path."""
+
+    summary: str
+    response: str | None = None
+    status: int = 200
+    body: str | None = None
+    errors: tuple[int, ...] = (404,)
+    query: tuple[str, ...] = ()
+    raw_body: bool = False
+    public: bool = False
+
+
+PAGED = ("cursor", "limit")
+ADMIN = (403,)
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/healthz"): Operation("The process is up.", "Status", public=True, errors=()),
+    ("GET", "/readyz"): Operation("The store is reachable.", "Status", public=True,
+                                  errors=(503,)),
+    ("GET", "/v1/openapi.json"): Operation("This document.", public=True, errors=()),
+    ("POST", "/v1/projects"): Operation("Create a project (admin).", "Project", 201,
+                                        "ProjectCreate", (403, 409, 422)),
+    ("GET", "/v1/projects"): Operation("List the caller's projects.", "Projects", errors=()),
+    ("GET", "/v1/projects/{pid}"): Operation("Read a project.", "Project"),
+    ("PATCH", "/v1/projects/{pid}"): Operation("Change a project's name and settings.",
+                                               "Project", body="ProjectPatch", errors=(404, 422)),
+    ("POST", "/v1/projects/{pid}/addresses/rotate"): Operation(
+        "Issue new project addresses; the old ones work for the grace period.",
+        "ProjectAddresses"),
+    ("PUT", "/v1/projects/{pid}/members/{uid}"): Operation("Make a user a member (admin).",
+                                                           status=204, errors=(403, 404)),
+    ("DELETE", "/v1/projects/{pid}/members/{uid}"): Operation("End a membership (admin).",
+                                                              status=204, errors=(403, 404)),
+    ("POST", "/v1/users"): Operation("Create a user (admin).", "User", 201, "UserCreate",
+                                     (403, 409, 422)),
+    ("GET", "/v1/users"): Operation("List users (a user sees only themselves).", "Users",
+                                    errors=()),
+    ("GET", "/v1/users/{uid}"): Operation("Read a user.", "User", errors=(403, 404)),
+    ("PATCH", "/v1/users/{uid}"): Operation("Change a user (admin).", "User", body="UserPatch",
+                                            errors=(403, 404, 409, 422)),
+    ("POST", "/v1/users/{uid}/tokens"): Operation("Issue an API token, shown once.", "NewToken",
+                                                  201, errors=(403, 404)),
+    ("GET", "/v1/users/{uid}/tokens"): Operation("List a user's tokens (no secrets).", "Tokens",
+                                                 errors=(403, 404)),
+    ("DELETE", "/v1/users/{uid}/tokens/{tid}"): Operation("Revoke a token.", status=204,
+                                                          errors=(403, 404)),
+    ("POST", "/v1/mailboxes"): Operation("Connect a mailbox.", "Mailbox", 201, "MailboxCreate",
+                                         (403, 404, 409, 422)),
+    ("GET", "/v1/mailboxes"): Operation("List mailboxes.", "Mailboxes", errors=()),
+    ("GET", "/v1/mailboxes/{id}"): Operation("Read a mailbox.", "Mailbox"),
+    ("PATCH", "/v1/mailboxes/{id}"): Operation("Change a mailbox.", "Mailbox",
+                                               body="MailboxPatch", errors=(403, 404, 409, 422)),
+    ("POST", "/v1/mailboxes/{id}/messages"): Operation(
+        "Ingest a message synced from the mailbox.", "Decision", raw_body=True,
+        errors=(404, 422, 503)),
+    ("PUT", "/v1/projects/{pid}/contacts"): Operation(
+        "Create or update contacts by external id.", "ContactUpsertResult",
+        body="ContactUpsert", errors=(404, 422)),
+    ("GET", "/v1/projects/{pid}/contacts"): Operation("List contacts.", "Contacts",
+                                                      query=("email", *PAGED), errors=(404, 422)),
+    ("GET", "/v1/projects/{pid}/contacts/{cid}/interactions"): Operation(
+        "A contact's timeline, newest first.", "Interactions", query=PAGED, errors=(404, 422)),
+    ("DELETE", "/v1/interactions/{id}"): Operation("Unlog an interaction (recorded).",
+                                                   status=204),
+    ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
+                                                      201, "IgnoredCreate", (404, 409, 422)),
+    ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList"),
+    ("DELETE", "/v1/projects/{pid}/ignored/{id}"): Operation("Stop ignoring.", status=204),
+    ("POST", "/v1/projects/{pid}/never-log"): Operation("Add a never-log address.", "NeverLog",
+                                                        201, "NeverLogCreate", (404, 409, 422)),
+    ("GET", "/v1/projects/{pid}/never-log"): Operation("List never-log addresses.",
+                                                       "NeverLogList"),
+    ("DELETE", "/v1/projects/{pid}/never-log/{id}"): Operation("Remove a never-log address.",
+                                                               status=204),
+    ("POST", "/v1/log"): Operation(
+        "Log a message (Log button); idempotent.", "Decision", body="LogRequest", raw_body=True,
+        query=("project_id", "user_id"), errors=(403, 415, 422, 503)),
+    ("POST", "/v1/explain"): Operation("Decide a message without recording anything.",
+                                       "Decision", body="ExplainRequest",
+                                       errors=(403, 422, 503)),
+    ("GET", "/v1/messages"): Operation("List received messages.", "ReceivedMessages",
+                                       query=("message_id", "status", *PAGED), errors=(422,)),
+    ("GET", "/v1/messages/{id}/decision"): Operation("The stored decision of a message.",
+                                                     "Decision"),
+    ("GET", "/v1/threads"): Operation("List threads (pending by default).", "Threads",
+                                      query=("status", *PAGED), errors=(422,)),
+    ("POST", "/v1/threads/{id}/assign"): Operation("Assign a pending thread to projects.",
+                                                   "Decision", body="Assignment",
+                                                   errors=(404, 422, 503)),
+    ("GET", "/v1/quarantine"): Operation("List quarantined messages (admin).", "QuarantineList",
+                                         query=PAGED, errors=ADMIN),
+    ("POST", "/v1/quarantine/{id}/release"): Operation(
+        "Release a quarantined message (admin).", "Decision", errors=(403, 404, 503)),
+    ("DELETE", "/v1/quarantine/{id}"): Operation("Delete a quarantined message (admin).",
+                                                 status=204, errors=(403, 404)),
+}
+
+
+def _parameters(path: str, operation: Operation) -> list[Schema]:
+    names = re.findall(r"\{(\w+)\}", path)
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in names]
+    for name in operation.query:
+        schema: Schema = {"type": "string"}
+        if name == "project_id":
+            schema = {"type": "array", "items": {"type": "string"}}
+        params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    return params
+
+
+def _request_body(operation: Operation) -> Schema | None:
+    content: dict[str, Any] = {}
+    if operation.raw_body:
+        content[RFC822] = {"schema": {"type": "string", "contentMediaType": RFC822}}
+    if operation.body:
+        content[JSON] = {"schema": ref(operation.body)}
+    return {"required": True, "content": content} if content else None
+
+
+def _responses(operation: Operation) -> dict[str, Schema]:
+    success: Schema = {"description": "Success"}
+    if operation.response:
+        success["content"] = {JSON: {"schema": ref(operation.response)}}
+    responses: dict[str, Schema] = {str(operation.status): success}
+    errors = operation.errors if operation.public else (*operation.errors, *COMMON_ERRORS)
+    for status in sorted(set(errors)):
+        responses[str(status)] = {"$ref": "#/components/responses/Problem"}
+    return responses
+
+
+def _operation(method: str, path: str, operation: Operation) -> Schema:
+    document: Schema = {"summary": operation.summary,
+                        "operationId": f"{method.lower()}{re.sub(r'[^A-Za-z]+', '_', path)}",
+                        "parameters": _parameters(path, operation),
+                        "responses": _responses(operation)}
+    body = _request_body(operation)
+    if body is not None:
+        document["requestBody"] = body
+    if operation.public:
+        document["security"] = []
+    return document
+
+
+def build_document() -> Schema:
+    """Return the OpenAPI 3.1 document of every operation."""
+    paths: dict[str, Schema] = {}
+    for (method, path), operation in OPERATIONS.items():
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, operation)
+    problem = {"description": "An RFC 9457 problem document.",
+               "content": {PROBLEM: {"schema": ref("Problem")}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "blindcopy", "version": "1",
+                 "description": "BCC address, forwarding address and Log button backend."},
+        "paths": paths,
+        "components": {"schemas": SCHEMAS, "responses": {"Problem": problem},
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    }

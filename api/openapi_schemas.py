@@ -1,0 +1,132 @@
+"""JSON Schemas of the API's request and response bodies (OpenAPI 3.1 components)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    """Return a reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: list[str], **properties: Schema) -> Schema:
+    """Return an object schema."""
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def items_of(name: str) -> Schema:
+    """Return a `{items, next}` page schema of a component."""
+    return obj(["items"], items={"type": "array", "items": ref(name)},
+               next={"type": ["string", "null"], "description": "cursor of the next page"})
+
+
+STRING: Schema = {"type": "string"}
+NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+STRINGS: Schema = {"type": "array", "items": STRING}
+TIME: Schema = {"type": "string", "format": "date-time"}
+ANY_OBJECT: Schema = {"type": "object"}
+
+SETTINGS = obj(
+    [],
+    interaction_type={"type": "string", "maxLength": 64},
+    logging_mode={"enum": ["replies_only", "all"]},
+    sender_auth={"enum": ["aligned", "dkim", "none"]},
+    create_contacts={"enum": ["never", "recipients"]},
+    store_bodies={"type": "boolean"},
+)
+ADDRESSES = obj(["bcc", "forward"], bcc=STRING, forward=STRING)
+OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,
+              project_id=NULLABLE_STRING, contact_id=NULLABLE_STRING,
+              status={"enum": ["logged", "pending", "not_logged"]},
+              interaction_id=NULLABLE_STRING, reason=STRING, detail=STRING)
+FINDING = obj(["rule", "verdict", "detail"], rule=STRING,
+              verdict={"enum": ["pass", "fail", "skip"]}, detail=STRING)
+
+SCHEMAS: dict[str, Schema] = {
+    "Problem": obj(["type", "title", "status", "detail"], type=STRING, title=STRING,
+                   status={"type": "integer"}, detail=STRING,
+                   errors={"type": "array", "items": obj(["field", "message"],
+                                                         field=STRING, message=STRING)}),
+    "ProjectSettings": SETTINGS,
+    "ProjectCreate": obj(["name"], name=STRING, slug=STRING, settings=ref("ProjectSettings")),
+    "ProjectPatch": obj([], name=STRING, settings=ref("ProjectSettings")),
+    "Project": obj(["id", "name", "slug", "settings", "addresses"], id=STRING, name=STRING,
+                   slug=STRING, settings=ref("ProjectSettings"), addresses=ADDRESSES,
+                   created_at=TIME),
+    "Projects": items_of("Project"),
+    "ProjectAddresses": obj(["addresses"], addresses=ADDRESSES),
+    "UserCreate": obj(["name", "email"], name=STRING, email=STRING, aliases=STRINGS,
+                      role={"enum": ["admin", "user"]},
+                      personal_email_access={"type": "boolean"}),
+    "UserPatch": obj([], name=STRING, email=STRING, aliases=STRINGS,
+                     role={"enum": ["admin", "user"]}, personal_email_access={"type": "boolean"}),
+    "User": obj(["id", "name", "email", "aliases", "role", "personal_email_access"], id=STRING,
+                name=STRING, email=STRING, aliases=STRINGS, role=STRING,
+                personal_email_access={"type": "boolean"}, created_at=TIME),
+    "Users": items_of("User"),
+    "NewToken": obj(["id", "token"], id=STRING, token=STRING),
+    "Token": obj(["id", "created_at"], id=STRING, created_at=TIME),
+    "Tokens": items_of("Token"),
+    "MailboxCreate": obj(["user_id", "address", "project_ids"], user_id=STRING, address=STRING,
+                         project_ids=STRINGS),
+    "MailboxPatch": obj([], user_id=STRING, address=STRING, project_ids=STRINGS),
+    "Mailbox": obj(["id", "user_id", "address", "project_ids"], id=STRING, user_id=STRING,
+                   address=STRING, project_ids=STRINGS, created_at=TIME),
+    "Mailboxes": items_of("Mailbox"),
+    "ContactUpsert": {"type": "array", "maxItems": 1000, "items": obj(
+        ["external_id", "emails"], external_id=STRING, name=STRING, emails=STRINGS,
+        owner_id=STRING)},
+    "ContactUpsertResult": obj(["created", "updated", "contacts"], created={"type": "integer"},
+                               updated={"type": "integer"}, contacts={"type": "array", "items":
+                               obj(["id", "external_id"], id=STRING, external_id=STRING)}),
+    "Contact": obj(["id", "external_id", "name", "emails"], id=STRING, external_id=STRING,
+                   name=STRING, emails=STRINGS, owner_id=NULLABLE_STRING),
+    "Contacts": items_of("Contact"),
+    "Interaction": obj(["id", "type", "channels", "user_id", "logged_at", "message"], id=STRING,
+                       type=STRING, channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
+                       message=obj(["subject", "from", "to", "cc", "date", "preview",
+                                    "attachments"], subject=STRING, to=STRINGS, cc=STRINGS,
+                                   date=NULLABLE_STRING, preview=STRING,
+                                   attachments={"type": "array", "items": ANY_OBJECT},
+                                   **{"from": STRING})),
+    "Interactions": items_of("Interaction"),
+    "IgnoredCreate": obj(["pattern"], pattern=STRING),
+    "Ignored": obj(["id", "pattern"], id=STRING, pattern=STRING, created_at=TIME),
+    "IgnoredList": items_of("Ignored"),
+    "NeverLogCreate": obj(["address"], address=STRING),
+    "NeverLog": obj(["id", "address"], id=STRING, address=STRING, created_at=TIME),
+    "NeverLogList": items_of("NeverLog"),
+    "Decision": obj(["message_id", "status", "outcomes", "trace"], message_id=NULLABLE_STRING,
+                    received_id=STRING, status=STRING,
+                    outcomes={"type": "array", "items": OUTCOME},
+                    trace={"type": "array", "items": FINDING}),
+    "LogRequest": {"oneOf": [
+        obj(["raw"], raw={"type": "string", "contentEncoding": "base64"}, project_ids=STRINGS,
+            user_id=STRING),
+        obj(["message"], message=ANY_OBJECT, project_ids=STRINGS, user_id=STRING),
+    ]},
+    "ExplainRequest": obj(["raw", "channel"], raw={"type": "string", "contentEncoding": "base64"},
+                          channel={"enum": ["bcc", "forward", "log", "sync"]}, user_id=STRING,
+                          project_ids=STRINGS),
+    "ReceivedMessage": obj(["id", "message_id", "channel", "status", "outcomes"], id=STRING,
+                           message_id=NULLABLE_STRING, channel=STRING,
+                           status={"enum": ["queued", "processing", "done", "quarantined",
+                                            "failed"]},
+                           received_at=TIME, outcomes={"type": "array", "items": OUTCOME}),
+    "ReceivedMessages": items_of("ReceivedMessage"),
+    "Thread": obj(["id", "subject", "participants", "candidate_project_ids"], id=STRING,
+                  subject=STRING, participants=STRINGS, candidate_project_ids=STRINGS,
+                  status=STRING),
+    "Threads": items_of("Thread"),
+    "Assignment": obj(["project_ids"], project_ids=STRINGS),
+    "Quarantined": obj(["id", "message_id", "mail_from", "quarantine_reason",
+                        "authentication_results", "received_at"], id=STRING,
+                       message_id=NULLABLE_STRING, mail_from=STRING,
+                       quarantine_reason=NULLABLE_STRING,
+                       authentication_results=NULLABLE_STRING, received_at=TIME),
+    "QuarantineList": items_of("Quarantined"),
+    "Status": obj(["status"], status=STRING),
+}

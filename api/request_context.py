@@ -1,0 +1,47 @@
+"""Per-request access to the caller, the unit of work, the processing port and JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.caller import Caller
+from api.keys import CALLER, PROCESSING, SESSIONMAKER
+from api.ports import ProcessingPort
+from store.queries.errors import Unavailable
+
+
+def caller(request: web.Request) -> Caller:
+    """Return the authenticated caller of the request."""
+    return request[CALLER]
+
+
+def unit_of_work(request: web.Request) -> AbstractAsyncContextManager[AsyncSession]:
+    """Return a session in a transaction committed when the block ends without error."""
+    return request.app[SESSIONMAKER].begin()
+
+
+def processing(request: web.Request) -> ProcessingPort:
+    """Return the processing port, or raise Unavailable if this process has none."""
+    port = request.app[PROCESSING]
+    if port is None:
+        raise Unavailable("Message processing is not available in this process.")
+    return port
+
+
+async def read_json(request: web.Request) -> Any:
+    """Return the parsed JSON body; a malformed one is a 400 problem."""
+    text = await request.text()
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise web.HTTPBadRequest(text="The request body is not valid JSON.") from None
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    """Return a JSON response."""
+    return web.json_response(body, status=status)

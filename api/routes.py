@@ -1,0 +1,82 @@
+"""Every URL of the API in one table: method, path, handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from api.handlers import (
+    address_lists, capture, contacts, health, interactions, mailboxes, messages, projects,
+    quarantine, threads, tokens, users,
+)
+from api.handlers.openapi import openapi_document
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One operation: an HTTP method on a path template."""
+
+    method: str
+    path: str
+    handler: Handler
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/healthz", health.healthz),
+    Route("GET", "/readyz", health.readyz),
+    Route("GET", "/v1/openapi.json", openapi_document),
+    # Projects, their addresses and members.
+    Route("POST", "/v1/projects", projects.create_project),
+    Route("GET", "/v1/projects", projects.list_all_projects),
+    Route("GET", "/v1/projects/{pid}", projects.get_project),
+    Route("PATCH", "/v1/projects/{pid}", projects.patch_project),
+    Route("POST", "/v1/projects/{pid}/addresses/rotate", projects.rotate_project_addresses),
+    Route("PUT", "/v1/projects/{pid}/members/{uid}", projects.put_member),
+    Route("DELETE", "/v1/projects/{pid}/members/{uid}", projects.delete_member),
+    # Users and their tokens.
+    Route("POST", "/v1/users", users.create_user),
+    Route("GET", "/v1/users", users.list_all_users),
+    Route("GET", "/v1/users/{uid}", users.get_one_user),
+    Route("PATCH", "/v1/users/{uid}", users.patch_user),
+    Route("POST", "/v1/users/{uid}/tokens", tokens.create_token),
+    Route("GET", "/v1/users/{uid}/tokens", tokens.list_user_tokens),
+    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_token),
+    # Mailboxes and mailbox sync ingestion.
+    Route("POST", "/v1/mailboxes", mailboxes.create_mailbox),
+    Route("GET", "/v1/mailboxes", mailboxes.list_all_mailboxes),
+    Route("GET", "/v1/mailboxes/{id}", mailboxes.get_one_mailbox),
+    Route("PATCH", "/v1/mailboxes/{id}", mailboxes.patch_mailbox),
+    Route("POST", "/v1/mailboxes/{id}/messages", mailboxes.ingest_message),
+    # Contacts and their timelines.
+    Route("PUT", "/v1/projects/{pid}/contacts", contacts.put_contacts),
+    Route("GET", "/v1/projects/{pid}/contacts", contacts.get_contacts),
+    Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
+    Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
+    # Ignored and never-log addresses.
+    Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
+    Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),
+    Route("DELETE", "/v1/projects/{pid}/ignored/{id}", address_lists.delete_ignored),
+    Route("POST", "/v1/projects/{pid}/never-log", address_lists.add_never_log),
+    Route("GET", "/v1/projects/{pid}/never-log", address_lists.list_never_log),
+    Route("DELETE", "/v1/projects/{pid}/never-log/{id}", address_lists.delete_never_log),
+    # Capture, decisions and explanations.
+    Route("POST", "/v1/log", capture.log),
+    Route("POST", "/v1/explain", capture.explain),
+    Route("GET", "/v1/messages", messages.list_messages),
+    Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
+    # Pending threads.
+    Route("GET", "/v1/threads", threads.list_pending_threads),
+    Route("POST", "/v1/threads/{id}/assign", threads.assign_thread),
+    # Quarantine (admin).
+    Route("GET", "/v1/quarantine", quarantine.list_quarantine),
+    Route("POST", "/v1/quarantine/{id}/release", quarantine.release),
+    Route("DELETE", "/v1/quarantine/{id}", quarantine.delete_quarantined),
+)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register every route of ROUTES on the app's router (GET routes without HEAD)."""
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)

@@ -1,0 +1,202 @@
+"""Request schemas: turn validated JSON bodies into typed values for the handlers.
+
+Built on `api.fields.FieldReader` (hand-written, see its docstring for why); every
+function reports all field errors of a body at once as one Invalid (422).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from api.fields import DOMAIN, SLUG, FieldReader
+from store.queries.contacts import ContactUpsert
+from store.queries.errors import FieldError, Invalid
+
+MAX_CONTACTS_PER_UPSERT = 1000
+MAX_PROJECT_IDS = 100
+
+
+class LoggingMode(StrEnum):
+    REPLIES_ONLY = "replies_only"
+    ALL = "all"
+
+
+class SenderAuth(StrEnum):
+    ALIGNED = "aligned"
+    DKIM = "dkim"
+    NONE = "none"
+
+
+class CreateContacts(StrEnum):
+    NEVER = "never"
+    RECIPIENTS = "recipients"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    USER = "user"
+
+
+class Channel(StrEnum):
+    BCC = "bcc"
+    FORWARD = "forward"
+    LOG = "log"
+    SYNC = "sync"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFields:
+    """A project's name, slug and the settings given in a request (only those given)."""
+
+    name: str | None
+    slug: str | None
+    settings: dict[str, Any]
+
+
+def _read_settings(reader: FieldReader) -> dict[str, Any]:
+    nested = reader.obj("settings")
+    if nested is None:
+        return {}
+    values: dict[str, Any] = {
+        "interaction_type": nested.string("interaction_type", max_length=64),
+        "logging_mode": nested.choice("logging_mode", set(LoggingMode)),
+        "sender_auth": nested.choice("sender_auth", set(SenderAuth)),
+        "create_contacts": nested.choice("create_contacts", set(CreateContacts)),
+        "store_bodies": nested.boolean("store_bodies"),
+    }
+    nested.reject_unknown()
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def read_project(body: object, *, creating: bool) -> ProjectFields:
+    """Validate POST /v1/projects (`{name, slug?, settings?}`) or PATCH (`{name?, settings?}`)."""
+    reader = FieldReader(body)
+    name = reader.string("name", required=creating)
+    slug = reader.string("slug", max_length=40) if creating else None
+    if slug is not None and not SLUG.match(slug):
+        reader.fail("slug", "must be lower-case letters, digits and inner hyphens")
+    settings = _read_settings(reader)
+    reader.finish()
+    return ProjectFields(name, slug, settings)
+
+
+@dataclass(frozen=True, slots=True)
+class UserFields:
+    """A user's fields given in a request (None: not given)."""
+
+    name: str | None
+    email: str | None
+    aliases: list[str] | None
+    role: str | None
+    personal_email_access: bool | None
+
+
+def read_user(body: object, *, creating: bool) -> UserFields:
+    """Validate POST /v1/users or PATCH /v1/users/{uid}."""
+    reader = FieldReader(body)
+    fields = UserFields(
+        name=reader.string("name", required=creating),
+        email=reader.address("email", required=creating),
+        aliases=reader.address_list("aliases"),
+        role=reader.choice("role", set(Role)),
+        personal_email_access=reader.boolean("personal_email_access"),
+    )
+    reader.finish()
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxFields:
+    """A mailbox's fields given in a request (None: not given)."""
+
+    user_id: str | None
+    address: str | None
+    project_ids: list[str] | None
+
+
+def read_mailbox(body: object, *, creating: bool) -> MailboxFields:
+    """Validate POST /v1/mailboxes or PATCH /v1/mailboxes/{id}."""
+    reader = FieldReader(body)
+    fields = MailboxFields(
+        user_id=reader.string("user_id", required=creating, max_length=32),
+        address=reader.address("address", required=creating),
+        project_ids=reader.string_list("project_ids", required=creating,
+                                       max_items=MAX_PROJECT_IDS, max_length=32),
+    )
+    reader.finish()
+    return fields
+
+
+def _read_contact(reader: FieldReader) -> ContactUpsert | None:
+    external_id = reader.string("external_id", required=True)
+    name = reader.string("name", min_length=0) or ""
+    emails = reader.address_list("emails", required=True)
+    owner_id = reader.string("owner_id", max_length=32)
+    reader.reject_unknown()
+    if external_id is None or emails is None:
+        return None
+    return ContactUpsert(external_id, name, tuple(emails), owner_id)
+
+
+def read_contacts(body: object) -> list[ContactUpsert]:
+    """Validate PUT /v1/projects/{pid}/contacts: a list of contacts keyed by external id."""
+    if not isinstance(body, list):
+        raise Invalid.field("body", "must be a JSON list of contacts")
+    if len(body) > MAX_CONTACTS_PER_UPSERT:
+        raise Invalid.field("body", f"must hold at most {MAX_CONTACTS_PER_UPSERT} contacts")
+    errors: list[FieldError] = []
+    upserts = [_read_contact(FieldReader(item, f"[{i}]", errors)) for i, item in enumerate(body)]
+    seen: set[str] = set()
+    for index, upsert in enumerate(upserts):
+        if upsert is not None and upsert.external_id in seen:
+            FieldReader({}, f"[{index}]", errors).fail("external_id", "appears twice")
+        seen.update([upsert.external_id] if upsert else [])
+    if errors:
+        raise Invalid(errors)
+    return [upsert for upsert in upserts if upsert is not None]
+
+
+def read_ignored_pattern(body: object) -> str:
+    """Validate `{pattern}`: an address or a domain (matching its subdomains), lower-cased."""
+    reader = FieldReader(body)
+    pattern = reader.string("pattern", required=True, max_length=320)
+    if pattern is not None:
+        pattern = pattern.lower().removeprefix("@")
+        if "@" in pattern:
+            pattern = reader.address("pattern")
+        elif not DOMAIN.match(pattern):
+            reader.fail("pattern", "must be an email address or a domain")
+    reader.finish()
+    assert pattern is not None
+    return pattern
+
+
+def read_never_log_address(body: object) -> str:
+    """Validate `{address}` of a never-log entry."""
+    reader = FieldReader(body)
+    address = reader.address("address", required=True)
+    reader.finish()
+    assert address is not None
+    return address
+
+
+def read_assignment(body: object) -> list[str]:
+    """Validate POST /v1/threads/{id}/assign: `{project_ids}` (at least one)."""
+    reader = FieldReader(body)
+    project_ids = reader.string_list("project_ids", required=True, max_items=MAX_PROJECT_IDS,
+                                     max_length=32)
+    if project_ids == []:
+        reader.fail("project_ids", "must name at least one project")
+    reader.finish()
+    assert project_ids is not None
+    return list(dict.fromkeys(project_ids))

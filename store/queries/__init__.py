@@ -1,0 +1,5 @@
+"""Query functions per aggregate: each takes an AsyncSession, never commits.
+
+The caller (an SMTP transaction, a worker job, an API request) owns the unit of work.
+Functions raise the layer-neutral errors of `store.queries.errors`, never HTTP exceptions.
+"""

@@ -1,0 +1,89 @@
+"""Contact queries: bulk upsert by external id, keyset listing, lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Contact, ContactAddress, new_id
+from store.queries.errors import NotFound
+from store.queries.pages import Page
+
+
+@dataclass(frozen=True, slots=True)
+class ContactUpsert:
+    """One contact of a bulk upsert; `emails` are already lower-cased and unique."""
+
+    external_id: str
+    name: str
+    emails: tuple[str, ...]
+    owner_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """How many contacts a bulk upsert created and updated, and all of them in input order."""
+
+    created: int
+    updated: int
+    contacts: list[Contact]
+
+
+async def get_contact(session: AsyncSession, project_id: str, contact_id: str) -> Contact:
+    """Return the project's contact or raise NotFound."""
+    contact = await session.get(Contact, contact_id)
+    if contact is None or contact.project_id != project_id:
+        raise NotFound(f"Contact {contact_id} does not exist in this project.")
+    return contact
+
+
+def _sync_addresses(contact: Contact, emails: tuple[str, ...]) -> None:
+    wanted = set(emails)
+    contact.addresses = [a for a in contact.addresses if a.address in wanted]
+    kept = {a.address for a in contact.addresses}
+    contact.addresses.extend(
+        ContactAddress(project_id=contact.project_id, address=email)
+        for email in emails if email not in kept
+    )
+
+
+async def upsert_contacts(
+    session: AsyncSession, project_id: str, upserts: list[ContactUpsert]
+) -> UpsertResult:
+    """Create or update the project's contacts by external id, replacing their addresses."""
+    query = select(Contact).where(Contact.project_id == project_id,
+                                  Contact.external_id.in_([u.external_id for u in upserts]))
+    existing = {c.external_id: c for c in (await session.scalars(query)).all()}
+    contacts: list[Contact] = []
+    for upsert in upserts:
+        contact = existing.get(upsert.external_id)
+        if contact is None:
+            contact = Contact(id=new_id(), project_id=project_id, external_id=upsert.external_id,
+                              addresses=[])
+            session.add(contact)
+        contact.name = upsert.name
+        contact.owner_id = upsert.owner_id
+        _sync_addresses(contact, upsert.emails)
+        contacts.append(contact)
+    await session.flush()
+    created = sum(1 for u in upserts if u.external_id not in existing)
+    return UpsertResult(created, len(upserts) - created, contacts)
+
+
+async def list_contacts(
+    session: AsyncSession, project_id: str, *, email: str | None, after_id: str | None,
+    limit: int,
+) -> Page[Contact]:
+    """Return one page of the project's contacts ordered by id, optionally by address."""
+    query = select(Contact).where(Contact.project_id == project_id).order_by(Contact.id)
+    if email is not None:
+        query = query.where(Contact.id.in_(
+            select(ContactAddress.contact_id).where(ContactAddress.project_id == project_id,
+                                                    ContactAddress.address == email)
+        ))
+    if after_id is not None:
+        query = query.where(Contact.id > after_id)
+    rows = (await session.scalars(query.limit(limit + 1))).all()
+    return Page.from_rows(rows, limit)

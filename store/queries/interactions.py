@@ -1,0 +1,47 @@
+"""Interaction queries: a contact's timeline (newest first) and unlogging."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Interaction, Message
+from store.queries.errors import NotFound
+from store.queries.pages import Page
+
+
+async def get_interaction(session: AsyncSession, interaction_id: str) -> Interaction:
+    """Return the interaction or raise NotFound."""
+    interaction = await session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise NotFound(f"Interaction {interaction_id} does not exist.")
+    return interaction
+
+
+async def contact_timeline(
+    session: AsyncSession, contact_id: str, *, before: tuple[datetime, str] | None, limit: int
+) -> Page[tuple[Interaction, Message]]:
+    """Return a page of the contact's logged interactions with their messages, newest first."""
+    query = (
+        select(Interaction, Message)
+        .join(Message, Message.id == Interaction.message_ref)
+        .where(Interaction.contact_id == contact_id, Interaction.unlogged_at.is_(None))
+        .order_by(Interaction.logged_at.desc(), Interaction.id.desc())
+    )
+    if before is not None:
+        logged_at, interaction_id = before
+        query = query.where(or_(
+            Interaction.logged_at < logged_at,
+            and_(Interaction.logged_at == logged_at, Interaction.id < interaction_id),
+        ))
+    rows = [(row[0], row[1]) for row in (await session.execute(query.limit(limit + 1))).all()]
+    return Page.from_rows(rows, limit)
+
+
+def unlog_interaction(interaction: Interaction, *, by: str, at: datetime) -> None:
+    """Record that the interaction was removed (once; it is kept, not deleted)."""
+    if interaction.unlogged_at is None:
+        interaction.unlogged_at = at
+        interaction.unlogged_by = by

@@ -1,0 +1,94 @@
+"""User queries: users, their addresses, memberships and API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import ApiToken, Mailbox, Membership, User, UserAlias
+from store.queries.errors import NotFound
+
+
+async def get_user(session: AsyncSession, user_id: str) -> User:
+    """Return the user or raise NotFound."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user
+
+
+async def list_users(session: AsyncSession, user_ids: Collection[str] | None = None) -> list[User]:
+    """Return users by creation order, all of them or only `user_ids`."""
+    query = select(User).order_by(User.created_at, User.id)
+    if user_ids is not None:
+        query = query.where(User.id.in_(list(user_ids)))
+    return list((await session.scalars(query)).all())
+
+
+async def existing_user_ids(session: AsyncSession, user_ids: Collection[str]) -> set[str]:
+    """Return which of `user_ids` exist."""
+    if not user_ids:
+        return set()
+    query = select(User.id).where(User.id.in_(list(user_ids)))
+    return set((await session.scalars(query)).all())
+
+
+async def addresses_in_use(
+    session: AsyncSession, addresses: Collection[str], except_user_id: str | None = None
+) -> set[str]:
+    """Return which `addresses` are already a user's account address, alias or mailbox."""
+    wanted = list(addresses)
+    if not wanted:
+        return set()
+    found: set[str] = set()
+    for column, owner in ((User.email, User.id), (UserAlias.address, UserAlias.user_id),
+                          (Mailbox.address, Mailbox.user_id)):
+        query = select(column).where(column.in_(wanted))
+        if except_user_id is not None:
+            query = query.where(owner != except_user_id)
+        found.update((await session.scalars(query)).all())
+    return found
+
+
+async def user_for_token_hash(session: AsyncSession, token_hash: str) -> User | None:
+    """Return the user owning the token with this SHA-256 hash, if any."""
+    query = select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_hash == token_hash
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def member_project_ids(session: AsyncSession, user_id: str) -> set[str]:
+    """Return the ids of the projects the user is a member of."""
+    query = select(Membership.project_id).where(Membership.user_id == user_id)
+    return set((await session.scalars(query)).all())
+
+
+async def add_membership(session: AsyncSession, project_id: str, user_id: str) -> None:
+    """Make the user a member of the project (idempotent)."""
+    if await session.get(Membership, (project_id, user_id)) is None:
+        session.add(Membership(project_id=project_id, user_id=user_id))
+
+
+async def remove_membership(session: AsyncSession, project_id: str, user_id: str) -> None:
+    """End the user's membership of the project (idempotent)."""
+    await session.execute(
+        delete(Membership).where(Membership.project_id == project_id,
+                                 Membership.user_id == user_id)
+    )
+
+
+async def list_tokens(session: AsyncSession, user_id: str) -> list[ApiToken]:
+    """Return the user's API tokens (hashes only) by creation order."""
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
+    return list((await session.scalars(query)).all())
+
+
+async def delete_token(session: AsyncSession, user_id: str, token_id: str) -> None:
+    """Revoke one of the user's tokens or raise NotFound."""
+    token = await session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(f"Token {token_id} does not exist.")
+    await session.delete(token)
