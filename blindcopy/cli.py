@@ -1,0 +1,112 @@
+"""The `blindcopy` command: serve, worker, migrate, replay. Documents every command in --help."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from blindcopy.demo import seed_demo
+from blindcopy.logs import configure_logging
+from blindcopy.runtime import build_context, start_service
+from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
+from processing.worker import drain
+from store import spool
+from store.database import create_engine, create_sessionmaker
+from store.schema import migrate
+
+
+def _settings_epilog() -> str:
+    lines = ["settings (environment variable, or the same key in --config TOML):"]
+    lines += [f"  BLINDCOPY_{name.upper():<28} {doc}" for name, doc in DOCS.items()]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every command."""
+    parser = argparse.ArgumentParser(
+        prog="blindcopy", epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Receive BCC'd, forwarded and logged email and log it on CRM contacts.")
+    parser.add_argument("--config", help="TOML file with settings (environment wins)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run SMTP gateway, API and workers in one process")
+    serve.add_argument("--demo", action="store_true",
+                       help="seed a demo project, user and contacts; print addresses and a token")
+    commands.add_parser("worker", help="run processing workers only (no SMTP, no API)")
+    commands.add_parser("migrate", help="bring the database to the newest schema")
+    replay = commands.add_parser("replay", help="queue failed messages again and process them")
+    replay.add_argument("ids", nargs="*", help="received message ids (default: every failed one)")
+    return parser
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True) -> None:
+    service = await start_service(settings, smtp=smtp, http=http)
+    if demo:
+        seed = await seed_demo(service.sessionmaker, settings)
+        print(f"blindcopy demo ready\n  SMTP      {settings.smtp_host}:{service.smtp_port}\n"
+              f"  API       http://{settings.http_host}:{service.http_port}\n"
+              f"  user      {seed.user_email}\n  BCC       {seed.bcc}\n"
+              f"  forward   {seed.forward}\n  token     {seed.token}\n"
+              f"  contacts  bob@client.test, carol@client.test", flush=True)
+    try:
+        await _wait_for_signal()
+    finally:
+        await service.stop()
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    await engine.dispose()
+    print("database is at the newest schema")
+
+
+async def _replay(settings: Settings, ids: list[str]) -> None:
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    sessionmaker = create_sessionmaker(engine)
+    context = build_context(settings)
+    async with sessionmaker.begin() as session:
+        count = await spool.requeue(session, ids or None, context.now())
+    processed = await drain(sessionmaker, context)
+    async with sessionmaker() as session:
+        statuses = await spool.count_by_status(session)
+    await engine.dispose()
+    print(f"requeued {count} failed message(s); processed {processed}; now {statuses}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the blindcopy command line."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ, args.config)
+    except SettingsError as exc:
+        print(f"blindcopy: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging()
+    if args.command == "serve":
+        asyncio.run(_serve(settings, args.demo))
+    elif args.command == "worker":
+        asyncio.run(_serve(settings, demo=False, smtp=False, http=False))
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "replay":
+        asyncio.run(_replay(settings, list(args.ids)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""`blindcopy serve --demo`: seed a demo project, a user, contacts and a token (idempotent)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth import hash_token
+from blindcopy.settings import Settings
+from store.models import ApiToken, Contact, ContactAddress, Membership, Project, User
+from store.project_addresses import active_addresses, issue_addresses
+
+DEMO_SLUG = "acme-homes"
+DEMO_USER = "alice@acme.test"
+DEMO_CONTACTS = (("c-bob", "Bob Buyer", "bob@client.test"),
+                 ("c-carol", "Carol Client", "carol@client.test"))
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What the demo printed: addresses and a fresh token."""
+
+    project_id: str
+    user_email: str
+    bcc: str
+    forward: str
+    token: str
+
+
+async def _project(session: AsyncSession, settings: Settings) -> Project:
+    project = (await session.execute(
+        select(Project).where(Project.slug == DEMO_SLUG))).scalar_one_or_none()
+    if project is None:
+        # The demo trusts the From header so swaks from localhost is logged without DKIM.
+        project = Project(name="Acme Homes", slug=DEMO_SLUG, sender_auth="none", addresses=[])
+        session.add(project)
+        await session.flush()
+        issue_addresses(project, settings.secret, settings.mail_domain)
+    return project
+
+
+async def _user(session: AsyncSession, project: Project) -> User:
+    user = (await session.execute(
+        select(User).where(User.email == DEMO_USER))).scalar_one_or_none()
+    if user is None:
+        user = User(name="Alice Agent", email=DEMO_USER)
+        session.add(user)
+        await session.flush()
+        session.add(Membership(project_id=project.id, user_id=user.id))
+        for external_id, name, address in DEMO_CONTACTS:
+            contact = Contact(project_id=project.id, external_id=external_id, name=name,
+                              owner_id=user.id)
+            contact.addresses.append(ContactAddress(project_id=project.id, address=address))
+            session.add(contact)
+    return user
+
+
+async def seed_demo(sessionmaker: async_sessionmaker[AsyncSession],
+                    settings: Settings) -> DemoSeed:
+    """Create (once) the demo data and issue a new token for the demo user."""
+    async with sessionmaker.begin() as session:
+        project = await _project(session, settings)
+        user = await _user(session, project)
+        token = secrets.token_urlsafe(32)
+        session.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
+        await session.flush()
+        addresses = active_addresses(project)
+        return DemoSeed(project.id, user.email, addresses["bcc"], addresses["forward"], token)

@@ -1,0 +1,104 @@
+"""Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from blindcopy.settings import Settings
+from processing.context import ProcessingContext, utc_now
+from processing.service import ProcessingService
+from processing.worker import run_worker
+from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
+from smtp_gateway.server import create_smtp_server
+from store.database import create_engine, create_sessionmaker
+from store.schema import migrate
+
+log = logging.getLogger("blindcopy")
+
+
+def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
+                  resolver: DnsResolver | None = None) -> ProcessingContext:
+    """Build the processing context (resolver, relays, retry policy) from settings."""
+    servers = parse_dns_servers(settings.dns_servers) if settings.dns_servers else None
+    return ProcessingContext(
+        resolver=resolver or DnsResolver(servers, timeout=settings.dns_timeout),
+        trusted_relays=parse_trusted_relays(settings.trusted_relays),
+        authserv_id=settings.authserv_id, max_attempts=settings.max_attempts,
+        retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
+        clock=clock)
+
+
+@dataclass
+class Service:
+    """A running blindcopy process; `stop()` shuts every part down."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    context: ProcessingContext
+    smtp_server: asyncio.Server | None = None
+    http_runner: web.AppRunner | None = None
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def smtp_port(self) -> int:
+        """Return the port SMTP actually listens on."""
+        assert self.smtp_server is not None
+        return int(self.smtp_server.sockets[0].getsockname()[1])
+
+    @property
+    def http_port(self) -> int:
+        """Return the port the API actually listens on."""
+        assert self.http_runner is not None
+        return int(self.http_runner.addresses[0][1])
+
+    def start_workers(self, count: int) -> None:
+        """Start `count` worker tasks on this loop."""
+        for _ in range(count):
+            self.workers.append(asyncio.create_task(
+                run_worker(self.sessionmaker, self.context, self.wake)))
+
+    async def stop(self) -> None:
+        """Stop accepting, cancel the workers, close the API and the engine."""
+        if self.smtp_server is not None:
+            self.smtp_server.close()
+        for task in self.workers:
+            task.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+        if self.http_runner is not None:
+            await self.http_runner.cleanup()
+        if self.smtp_server is not None:
+            self.smtp_server.close()
+            await asyncio.wait_for(self.smtp_server.wait_closed(), 5)
+        await self.engine.dispose()
+
+
+async def start_service(settings: Settings, *, smtp: bool = True, http: bool = True,
+                        workers: int | None = None, clock: Callable[[], datetime] = utc_now,
+                        resolver: DnsResolver | None = None) -> Service:
+    """Migrate the store and start the configured parts of the service."""
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    sessionmaker = create_sessionmaker(engine)
+    service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
+    if http:
+        app = create_app(settings, sessionmaker, ProcessingService(sessionmaker, service.context))
+        service.http_runner = web.AppRunner(app, access_log=None)
+        await service.http_runner.setup()
+        await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()
+    if smtp:
+        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set)
+    service.start_workers(settings.workers if workers is None else workers)
+    log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
+                                         "http_port": service.http_port if http else None})
+    return service
+
