@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from blindcopy.runtime import Service, start_service
 from blindcopy.settings import Settings, load_settings
 from store.database import create_engine, create_sessionmaker
 from store.schema import migrate
+from tests.client import ApiClient
 from tests.database import fresh_database_url
 
 ADMIN_TOKEN = "test-admin-token"
@@ -52,3 +54,18 @@ def settings(database_url: str) -> Settings:
         mail_domain="in.blindcopy.test",
         retry_base_seconds=0.05,
     )
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    """Run the whole service (SMTP, API, 2 workers) on ephemeral loopback ports."""
+    running = await start_service(settings)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def api(service: Service) -> AsyncIterator[ApiClient]:
+    """Return an HTTP client for the running service's API, authenticated as admin."""
+    async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as client:
+        yield client
