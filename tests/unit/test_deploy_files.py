@@ -156,7 +156,9 @@ def test_compose_config_with_docker_engine() -> None:
     info = subprocess.run(["docker", "info"], check=False, capture_output=True, timeout=30)
     if info.returncode != 0:
         pytest.skip("docker client present but no Docker engine answers (docker info failed)")
-    plugin = subprocess.run(["docker", "compose", "version"], check=False, capture_output=True, timeout=30)
+    plugin = subprocess.run(
+        ["docker", "compose", "version"], check=False, capture_output=True, timeout=30
+    )
     if plugin.returncode != 0:
         pytest.skip("the docker compose plugin is not installed")
     result = subprocess.run(
