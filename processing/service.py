@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from parsing import parse_message
 from processing import pipeline
 from processing.context import ProcessingContext
 from rules import Channel
@@ -91,11 +92,25 @@ class ProcessingService:
                                    project_ids=list(project_ids), rcpt_to=[], mail_from="",
                                    client_ip="", helo="", released=False)
         async with self.sessionmaker() as session:
+            if received.channel == Channel.SYNC:
+                mailbox = await self._participating_mailbox(session, raw, user_id)
+                received.mailbox_id = mailbox.id if mailbox else None
+                received.project_ids = mailbox.project_ids if mailbox else []
             decision = await pipeline.explain(session, received, self.ctx)
             await session.rollback()
         body = decision.to_json()
         body.update(received_id=None, status="explained")
         return body
+
+    @staticmethod
+    async def _participating_mailbox(session: AsyncSession, raw: bytes,
+                                     user_id: str | None) -> Mailbox | None:
+        """Return the user's mailbox that takes part in the message (for a sync dry run)."""
+        parsed = parse_message(raw)
+        addresses = [a.key for a in (*parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc)]
+        query = (select(Mailbox).where(Mailbox.user_id == user_id,
+                                       Mailbox.address.in_(addresses)).order_by(Mailbox.id))
+        return (await session.execute(query)).scalars().first()
 
     async def assign_thread(self, thread_id: str, project_ids: list[str], *,
                             user_id: str | None) -> DecisionJSON:
