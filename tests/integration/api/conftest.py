@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import pytest
-from aiohttp import web
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
@@ -21,7 +19,7 @@ def fake_processing() -> FakeProcessingPortForApiTests:
 
 @pytest.fixture
 async def client(
-    aiohttp_client: Callable[[web.Application], Awaitable[Client]], settings: Settings,
+    aiohttp_client: AiohttpClient, settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     fake_processing: FakeProcessingPortForApiTests,
 ) -> Client:

@@ -6,12 +6,17 @@ import base64
 import dataclasses
 
 from aiohttp import web
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from blindcopy.settings import Settings
 from tests.integration.api.support import (
-    ADMIN, Client, Directory, FakeProcessingPortForApiTests, problem_of,
+    ADMIN,
+    Client,
+    Directory,
+    FakeProcessingPortForApiTests,
+    problem_of,
 )
 
 RAW = b"From: alice@acme.test\r\nTo: bob@client.test\r\nSubject: Hi\r\n\r\nHello\r\n"
@@ -104,10 +109,11 @@ async def test_explain(
 
 
 async def test_capture_without_processing_is_503(
-    aiohttp_client: object, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    aiohttp_client: AiohttpClient, settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     app: web.Application = create_app(settings, sessionmaker, None)
-    client = await aiohttp_client(app)  # type: ignore[operator]
+    client = await aiohttp_client(app)
     user = await (await client.post("/v1/users", headers=ADMIN, json={
         "name": "A", "email": "a@acme.test"})).json()
     response = await client.post("/v1/log", headers=ADMIN, json={
@@ -116,10 +122,11 @@ async def test_capture_without_processing_is_503(
 
 
 async def test_oversized_body_is_413(
-    aiohttp_client: object, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    aiohttp_client: AiohttpClient, settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     small = dataclasses.replace(settings, http_max_body=1024)
-    client = await aiohttp_client(  # type: ignore[operator]
+    client = await aiohttp_client(
         create_app(small, sessionmaker, FakeProcessingPortForApiTests()))
     response = await client.post("/v1/log", data=b"x" * 4096,
                                  headers={**ADMIN, **RFC822})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -122,7 +122,7 @@ async def test_never_log_entries(client: Client, directory: Directory) -> None:
 
 async def _log_interactions(sessionmaker: async_sessionmaker[AsyncSession], project_id: str,
                             contact_id: str, count: int) -> list[str]:
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     ids: list[str] = []
     async with sessionmaker.begin() as session:
         thread = Thread(subject="Hello")

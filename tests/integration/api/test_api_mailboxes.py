@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from tests.integration.api.support import (
-    ADMIN, Client, Directory, FakeProcessingPortForApiTests, problem_of,
+    ADMIN,
+    Client,
+    Directory,
+    FakeProcessingPortForApiTests,
+    problem_of,
 )
 
 RAW = b"From: bob@client.test\r\nTo: alice@acme.test\r\nSubject: Hi\r\n\r\nHello\r\n"

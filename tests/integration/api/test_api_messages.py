@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.models import Decision, ReceivedMessage, Thread
 from tests.integration.api.support import (
-    ADMIN, Client, Directory, FakeProcessingPortForApiTests, problem_of,
+    ADMIN,
+    Client,
+    Directory,
+    FakeProcessingPortForApiTests,
+    problem_of,
 )
 
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def _receive(sessionmaker: async_sessionmaker[AsyncSession], **fields: Any) -> str:

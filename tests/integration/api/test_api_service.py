@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from pytest_aiohttp import AiohttpClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
@@ -17,10 +17,10 @@ async def test_healthz_and_readyz(client: Client) -> None:
     assert (await client.get("/readyz")).status == 200
 
 
-async def test_readyz_without_store_is_503(aiohttp_client: object, settings: Settings,
+async def test_readyz_without_store_is_503(aiohttp_client: AiohttpClient, settings: Settings,
                                            tmp_path: object) -> None:
     engine: AsyncEngine = create_engine("postgresql://nobody@127.0.0.1:1/none")
-    client = await aiohttp_client(  # type: ignore[operator]
+    client = await aiohttp_client(
         create_app(settings, create_sessionmaker(engine)))
     await problem_of(await client.get("/readyz"), 503)
     assert (await client.get("/healthz")).status == 200
@@ -33,7 +33,8 @@ async def test_openapi_matches_routes(client: Client) -> None:
     assert response.status == 200 and document["openapi"].startswith("3.1")
     documented = {(method.upper(), path) for path, item in document["paths"].items()
                   for method in item}
-    app: web.Application = client.app  # type: ignore[assignment]
+    app = client.app
+    assert app is not None
     routed = {(route.method, route.resource.canonical) for route in app.router.routes()
               if route.resource is not None}
     assert documented == routed == set(OPERATIONS)
@@ -55,10 +56,10 @@ async def test_unknown_route_and_method_are_problems(client: Client) -> None:
 
 
 async def test_unexpected_error_is_a_500_problem_without_internals(
-    aiohttp_client: object, settings: Settings
+    aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
     engine: AsyncEngine = create_engine("postgresql://nobody@127.0.0.1:1/none")
-    client = await aiohttp_client(  # type: ignore[operator]
+    client = await aiohttp_client(
         create_app(settings, create_sessionmaker(engine)))
     response = await client.get("/v1/projects", headers=ADMIN)
     problem = await problem_of(response, 500)
