@@ -53,6 +53,8 @@ async def test_invalid_project_lists_every_field_error(client: Client) -> None:
 async def test_malformed_json_is_a_400_problem(client: Client) -> None:
     response = await client.post("/v1/projects", data=b"{nope", headers=ADMIN)
     await problem_of(response, 400)
+    response = await client.post("/v1/projects", data=b'{"name": "\xff"}', headers=ADMIN)
+    await problem_of(response, 400)
 
 
 async def test_list_get_and_patch_project(client: Client, directory: Directory) -> None:
