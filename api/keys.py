@@ -11,5 +11,5 @@ from blindcopy.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
-PROCESSING = web.AppKey("processing", ProcessingPort | None)
+PROCESSING: web.AppKey[ProcessingPort | None] = web.AppKey("processing")
 CALLER = web.RequestKey("caller", Caller)

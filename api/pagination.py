@@ -64,6 +64,8 @@ def time_id_cursor(request: web.Request) -> tuple[datetime, str] | None:
         raise Invalid.field("cursor", "is not a cursor this API returned") from None
 
 
-def page_body(page: Page[Any], items: list[dict[str, Any]], next_key: tuple[str, ...]) -> dict[str, Any]:
+def page_body(
+    page: Page[Any], items: list[dict[str, Any]], next_key: tuple[str, ...]
+) -> dict[str, Any]:
     """Return `{items, next}` where next is the cursor of the following page or None."""
     return {"items": items, "next": encode_cursor(*next_key) if page.has_more else None}

@@ -15,7 +15,14 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.exc import IntegrityError
 
 from store.queries.errors import (
-    BlindcopyError, Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthorized, Unavailable,
+    BlindcopyError,
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    Unavailable,
 )
 
 PROBLEM_BASE = "https://blindcopy.dev/problems/"

@@ -35,9 +35,9 @@ def processing(request: web.Request) -> ProcessingPort:
 
 async def read_json(request: web.Request) -> Any:
     """Return the parsed JSON body; a malformed one is a 400 problem."""
-    text = await request.text()
+    body = await request.read()
     try:
-        return json.loads(text)
+        return json.loads(body)
     except ValueError:
         raise web.HTTPBadRequest(text="The request body is not valid JSON.") from None
 

@@ -8,8 +8,18 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.handlers import (
-    address_lists, capture, contacts, health, interactions, mailboxes, messages, projects,
-    quarantine, threads, tokens, users,
+    address_lists,
+    capture,
+    contacts,
+    health,
+    interactions,
+    mailboxes,
+    messages,
+    projects,
+    quarantine,
+    threads,
+    tokens,
+    users,
 )
 from api.handlers.openapi import openapi_document
 

@@ -29,9 +29,9 @@ async def read_raw_body(request: web.Request) -> bytes:
 
 async def _read_log_request(request: web.Request) -> CaptureRequest:
     if request.content_type == RFC822:
-        return CaptureRequest(raw=await read_raw_body(request),
-                              user_id=request.query.get("user_id"),
-                              project_ids=list(dict.fromkeys(request.query.getall("project_id", []))))
+        project_ids = list(dict.fromkeys(request.query.getall("project_id", [])))
+        return CaptureRequest(raw=await read_raw_body(request), project_ids=project_ids,
+                              user_id=request.query.get("user_id"))
     if request.content_type == "application/json":
         return read_log(await read_json(request))
     raise web.HTTPUnsupportedMediaType(

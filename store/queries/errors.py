@@ -45,7 +45,9 @@ class Conflict(BlindcopyError):
 class Invalid(BlindcopyError):
     """The request is well-formed but some fields are invalid."""
 
-    def __init__(self, errors: list[FieldError], detail: str = "The request has invalid fields.") -> None:
+    def __init__(
+        self, errors: list[FieldError], detail: str = "The request has invalid fields."
+    ) -> None:
         super().__init__(detail)
         self.errors = errors
 

@@ -1,0 +1,77 @@
+"""Mailboxes and mailbox sync ingestion over HTTP."""
+
+from __future__ import annotations
+
+from tests.integration.api.support import (
+    ADMIN,
+    Client,
+    Directory,
+    FakeProcessingPortForApiTests,
+    problem_of,
+)
+
+RAW = b"From: bob@client.test\r\nTo: alice@acme.test\r\nSubject: Hi\r\n\r\nHello\r\n"
+
+
+async def test_create_patch_list_get_mailbox(client: Client, directory: Directory) -> None:
+    first, second = await directory.project("One"), await directory.project("Two")
+    user = await directory.user("alice@acme.test")
+    response = await client.post("/v1/mailboxes", headers=ADMIN, json={
+        "user_id": user["id"], "address": "Alice@Acme.test", "project_ids": [first["id"]]})
+    mailbox = await response.json()
+    assert response.status == 201
+    assert (mailbox["address"], mailbox["project_ids"]) == ("alice@acme.test", [first["id"]])
+    path = f"/v1/mailboxes/{mailbox['id']}"
+    patched = await (await client.patch(path, headers=ADMIN, json={
+        "project_ids": [first["id"], second["id"]]})).json()
+    assert patched["project_ids"] == sorted([first["id"], second["id"]])
+    assert (await (await client.get(path, headers=ADMIN)).json()) == patched
+    listed = await (await client.get("/v1/mailboxes", headers=ADMIN)).json()
+    assert [m["id"] for m in listed["items"]] == [mailbox["id"]]
+
+
+async def test_mailbox_validation_and_conflicts(client: Client, directory: Directory) -> None:
+    user = await directory.user("alice@acme.test")
+    await directory.user("bob@acme.test")
+    problem = await problem_of(await client.post("/v1/mailboxes", headers=ADMIN, json={
+        "user_id": user["id"], "address": "x", "project_ids": ["nope"]}), 422)
+    assert {e["field"] for e in problem["errors"]} == {"address"}
+    problem = await problem_of(await client.post("/v1/mailboxes", headers=ADMIN, json={
+        "user_id": user["id"], "address": "a@acme.test", "project_ids": ["nope"]}), 422)
+    assert problem["errors"][0]["field"] == "project_ids[0]"
+    await problem_of(await client.post("/v1/mailboxes", headers=ADMIN, json={
+        "user_id": user["id"], "address": "bob@acme.test", "project_ids": []}), 409)
+
+
+async def test_user_manages_only_own_mailboxes(client: Client, directory: Directory) -> None:
+    mine, theirs = await directory.project("Mine"), await directory.project("Theirs")
+    alice, token = await directory.member_with_token(mine["id"], "alice@acme.test")
+    bob = await directory.user("bob@acme.test")
+    own = await client.post("/v1/mailboxes", headers=token, json={
+        "user_id": alice, "address": "alice@gmail.test", "project_ids": [mine["id"]]})
+    assert own.status == 201
+    await problem_of(await client.post("/v1/mailboxes", headers=token, json={
+        "user_id": alice, "address": "a2@gmail.test", "project_ids": [theirs["id"]]}), 422)
+    await problem_of(await client.post("/v1/mailboxes", headers=token, json={
+        "user_id": bob["id"], "address": "b@gmail.test", "project_ids": []}), 403)
+    other = await (await client.post("/v1/mailboxes", headers=ADMIN, json={
+        "user_id": bob["id"], "address": "b@gmail.test", "project_ids": []})).json()
+    await problem_of(await client.get(f"/v1/mailboxes/{other['id']}", headers=token), 404)
+    await problem_of(await client.post(f"/v1/mailboxes/{other['id']}/messages", data=RAW,
+                                       headers=token), 404)
+    listed = await (await client.get("/v1/mailboxes", headers=token)).json()
+    assert [m["id"] for m in listed["items"]] == [(await own.json())["id"]]
+
+
+async def test_ingest_mailbox_message(
+    client: Client, directory: Directory, fake_processing: FakeProcessingPortForApiTests
+) -> None:
+    user = await directory.user("alice@acme.test")
+    mailbox = await (await client.post("/v1/mailboxes", headers=ADMIN, json={
+        "user_id": user["id"], "address": "alice@acme.test", "project_ids": []})).json()
+    response = await client.post(f"/v1/mailboxes/{mailbox['id']}/messages", data=RAW,
+                                 headers={**ADMIN, "Content-Type": "message/rfc822"})
+    assert response.status == 200
+    assert set(await response.json()) >= {"message_id", "outcomes", "trace"}
+    assert fake_processing.calls == [("ingest_mailbox_message",
+                                      {"raw": RAW, "mailbox_id": mailbox["id"]})]

@@ -1,0 +1,68 @@
+"""Health, readiness, the OpenAPI document and error answers of the service as a whole."""
+
+from __future__ import annotations
+
+from pytest_aiohttp import AiohttpClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from api.openapi import OPERATIONS
+from blindcopy.settings import Settings
+from store.database import create_engine, create_sessionmaker
+from tests.integration.api.support import ADMIN, Client, problem_of
+
+
+async def test_healthz_and_readyz(client: Client) -> None:
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/readyz")).status == 200
+
+
+async def test_readyz_without_store_is_503(aiohttp_client: AiohttpClient, settings: Settings,
+                                           tmp_path: object) -> None:
+    engine: AsyncEngine = create_engine("postgresql://nobody@127.0.0.1:1/none")
+    client = await aiohttp_client(
+        create_app(settings, create_sessionmaker(engine)))
+    await problem_of(await client.get("/readyz"), 503)
+    assert (await client.get("/healthz")).status == 200
+    await engine.dispose()
+
+
+async def test_openapi_matches_routes(client: Client) -> None:
+    response = await client.get("/v1/openapi.json")
+    document = await response.json()
+    assert response.status == 200 and document["openapi"].startswith("3.1")
+    documented = {(method.upper(), path) for path, item in document["paths"].items()
+                  for method in item}
+    app = client.app
+    assert app is not None
+    routed = {(route.method, route.resource.canonical) for route in app.router.routes()
+              if route.resource is not None}
+    assert documented == routed == set(OPERATIONS)
+
+
+async def test_openapi_references_resolve(client: Client) -> None:
+    document = await (await client.get("/v1/openapi.json")).json()
+    text = str(document)
+    schemas = document["components"]["schemas"]
+    for name in {part.split("'")[0] for part in text.split("#/components/schemas/")[1:]}:
+        assert name in schemas, name
+
+
+async def test_unknown_route_and_method_are_problems(client: Client) -> None:
+    await problem_of(await client.get("/v1/nothing", headers=ADMIN), 404)
+    response = await client.delete("/v1/projects", headers=ADMIN)
+    await problem_of(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+async def test_unexpected_error_is_a_500_problem_without_internals(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    engine: AsyncEngine = create_engine("postgresql://nobody@127.0.0.1:1/none")
+    client = await aiohttp_client(
+        create_app(settings, create_sessionmaker(engine)))
+    response = await client.get("/v1/projects", headers=ADMIN)
+    problem = await problem_of(response, 500)
+    assert problem["detail"] == "The server could not answer this request."
+    assert "Traceback" not in await response.text() and "127.0.0.1" not in await response.text()
+    await engine.dispose()
