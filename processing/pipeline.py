@@ -64,9 +64,11 @@ async def prepare(received: ReceivedMessage, ctx: ProcessingContext,
         envelope = Envelope(received.mail_from, received.client_ip, received.helo)
         auth, results = await verify_capture(received.raw, parsed, envelope, ctx,
                                              released=received.released, required=required)
+    # Only a message that came over SMTP has an envelope; a dry run of bcc has none.
+    came_by_smtp = channel in SMTP_CHANNELS and bool(received.client_ip)
     capture = Capture(
         channel=channel,
-        envelope_sender=received.mail_from if channel in SMTP_CHANNELS else None,
+        envelope_sender=received.mail_from if came_by_smtp else None,
         envelope_recipients=tuple(r.lower() for r in received.rcpt_to),
         user_id=received.user_id, mailbox_id=received.mailbox_id,
         project_ids=tuple(received.project_ids), sender_auth=auth)

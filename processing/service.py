@@ -6,7 +6,7 @@ same functions the workers use, and returns the stored decision.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from parsing import parse_message
 from processing import pipeline
 from processing.context import ProcessingContext
+from processing.errors import TemporaryFailure
+from processing.worker import settle_failure
 from rules import Channel
 from store import spool
 from store.models import Mailbox, Message, ReceivedMessage, Thread
-from store.queries.errors import Conflict, Invalid, NotFound
+from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
 
 DecisionJSON = dict[str, Any]
 
@@ -54,11 +56,21 @@ class ProcessingService:
         self.ctx = ctx
 
     async def _capture(self, received: ReceivedMessage) -> DecisionJSON:
+        """Spool the message as claimed by this request, then process it right away."""
         received.status = spool.PROCESSING
         received.attempts = 1
+        received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
         async with self.sessionmaker.begin() as session:
             session.add(received)
-        return await pipeline.process_received(self.sessionmaker, received.id, self.ctx)
+        return await self._process(received.id)
+
+    async def _process(self, received_id: str) -> DecisionJSON:
+        try:
+            return await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
+        except Exception as exc:  # noqa: BLE001 - kept and handed to the workers
+            await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
+            raise Unavailable(f"Message {received_id} is kept and will be processed again "
+                              f"by a worker: {type(exc).__name__}.") from exc
 
     async def log_message(self, raw: bytes, *, user_id: str | None,
                           project_ids: list[str]) -> DecisionJSON:
@@ -96,7 +108,10 @@ class ProcessingService:
                 mailbox = await self._participating_mailbox(session, raw, user_id)
                 received.mailbox_id = mailbox.id if mailbox else None
                 received.project_ids = mailbox.project_ids if mailbox else []
-            decision = await pipeline.explain(session, received, self.ctx)
+            try:
+                decision = await pipeline.explain(session, received, self.ctx)
+            except TemporaryFailure as exc:
+                raise Unavailable(f"The dry run cannot be completed now: {exc}") from exc
             await session.rollback()
         body = decision.to_json()
         body.update(received_id=None, status="explained")
@@ -124,7 +139,7 @@ class ProcessingService:
             received_ids = await self._thread_received_ids(session, thread_id)
         body: DecisionJSON = {}
         for received_id in received_ids:
-            body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
+            body = await self._process(received_id)
         return body
 
     @staticmethod
@@ -145,5 +160,6 @@ class ProcessingService:
                 raise Conflict(f"Message {received_id} is {received.status}, not quarantined.")
             received.released = True
             received.status = spool.PROCESSING
-        return await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
+            received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
+        return await self._process(received_id)
 

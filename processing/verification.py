@@ -13,6 +13,8 @@ from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
 from rules import SenderAuthFacts
 from sender_auth import DnsTemporaryFailure, verify_sender
+from sender_auth.alignment import is_aligned
+from sender_auth.dkim_check import check_dkim
 from sender_auth.relays import is_trusted_relay
 
 
@@ -31,6 +33,10 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
     """Return the sender facts and the Authentication-Results value for a capture."""
     if released:
         return SenderAuthFacts(released=True, summary="released by an admin"), ""
+    if not envelope.client_ip:
+        # A dry run has no SMTP envelope: only a DKIM signature can prove the sender.
+        return await _dkim_only(raw, parsed, ctx) if required else (
+            SenderAuthFacts(summary="not required"), "")
     if is_trusted_relay(envelope.client_ip, ctx.trusted_relays):
         summary = f"{ctx.authserv_id}; none (trusted relay {envelope.client_ip})"
         return SenderAuthFacts(trusted_relay=True, summary=summary), summary
@@ -49,3 +55,15 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
                             trusted_relay=result.trusted_relay,
                             summary=result.authentication_results)
     return facts, result.authentication_results
+
+
+async def _dkim_only(raw: bytes, parsed: ParsedMessage,
+                     ctx: ProcessingContext) -> tuple[SenderAuthFacts, str]:
+    author = parsed.author
+    try:
+        dkim = await check_dkim(raw, ctx.resolver)
+    except DnsTemporaryFailure as exc:
+        raise TemporaryFailure(f"DNS failure during sender verification: {exc}") from exc
+    aligned = any(is_aligned(d, author.domain if author else "") for d in dkim.pass_domains)
+    summary = f"{ctx.authserv_id}; dkim={'pass' if aligned else 'fail'} (no SMTP envelope)"
+    return SenderAuthFacts(dkim_aligned=aligned, summary=summary), summary

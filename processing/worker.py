@@ -30,8 +30,9 @@ def _backoff(ctx: ProcessingContext, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, ctx.retry_max_seconds))
 
 
-async def _settle_failure(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
+async def settle_failure(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
                           ctx: ProcessingContext, error: BaseException) -> None:
+    """Retry the message later, or keep it as failed when its attempts are used up."""
     temporary = isinstance(error, (TemporaryFailure, IntegrityError, DBAPIError))
     text = "".join(traceback.format_exception_only(type(error), error)).strip()
     async with sessionmaker.begin() as session:
@@ -63,7 +64,7 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
-        await _settle_failure(sessionmaker, received_id, ctx, exc)
+        await settle_failure(sessionmaker, received_id, ctx, exc)
     return received_id
 
 

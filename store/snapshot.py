@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rules.facts import ContactView, CreateContacts, DirectorySnapshot, LoggingMode
 from rules.facts import MailboxView, ProjectView, SenderAuthMode, ThreadView, UserView
 from store.models import Contact, ContactAddress, IgnoredEntry, Interaction, Mailbox
-from store.models import MailboxProject, Membership, Message, NeverLogEntry, Project
+from store.models import Membership, Message, NeverLogEntry, Project
 from store.models import ProjectAddress, Thread, User, UserAlias
 
 
@@ -110,6 +110,17 @@ async def _contacts(session: AsyncSession, project_ids: set[str],
     )
 
 
+async def _contact_owners(session: AsyncSession, contacts: tuple[ContactView, ...],
+                          known: set[str]) -> tuple[UserView, ...]:
+    """Return the owners of the matched contacts who are not in the snapshot yet."""
+    owner_ids = sorted({c.owner_id for c in contacts if c.owner_id} - known)
+    if not owner_ids:
+        return ()
+    owners = list((await session.execute(select(User).where(User.id.in_(owner_ids)))).scalars())
+    return _user_views(owners, await _mailboxes(session, owner_ids),
+                       await _memberships(session, owner_ids))
+
+
 async def _thread(session: AsyncSession, request: SnapshotRequest) -> Thread | None:
     ids = [request.message_id, *request.thread_ids]
     query = (select(Thread).join(Message, Message.thread_id == Thread.id)
@@ -172,11 +183,13 @@ async def build_snapshot(session: AsyncSession, request: SnapshotRequest) -> Dir
             members[pid].add(user_id)
     project_addresses = (await session.execute(select(ProjectAddress.address).where(
         ProjectAddress.address.in_(list(request.addresses))))).scalars()
+    contacts = await _contacts(session, project_ids, request.addresses)
+    user_views += await _contact_owners(session, contacts, {u.id for u in user_views})
     return DirectorySnapshot(
         users=user_views,
         projects=tuple(_project_view(p, members[p.id], ignored[p.id], never[p.id], logged[p.id],
                                      credited.get(p.id)) for p in projects),
-        contacts=await _contacts(session, project_ids, request.addresses),
+        contacts=contacts,
         mailboxes=tuple(MailboxView(m.id, m.user_id, m.address, tuple(m.project_ids))
                         for m in all_mailboxes),
         project_addresses=frozenset(project_addresses),
