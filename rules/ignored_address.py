@@ -8,6 +8,11 @@ from rules.facts import ProjectView
 from rules.reasons import Reason
 
 
+def is_domain_pattern(pattern: str) -> bool:
+    """Tell whether an ignored entry is a domain ("client.test" or "@client.test")."""
+    return "@" not in pattern.lstrip("@")
+
+
 def matches_pattern(address: str, pattern: str) -> bool:
     """Tell whether an address matches an ignored address or a domain (with subdomains)."""
     pattern = pattern.lower().lstrip("@")
@@ -33,7 +38,8 @@ class IgnoredAddress:
         for address in participants:
             for pattern in patterns:
                 if matches_pattern(address, pattern):
-                    reason = Reason.IGNORED_ADDRESS if "@" in pattern else Reason.IGNORED_DOMAIN
+                    reason = (Reason.IGNORED_DOMAIN if is_domain_pattern(pattern)
+                              else Reason.IGNORED_ADDRESS)
                     return Finding.make(self.name, Verdict.FAIL, reason, effect=Effect.NOT_LOGGED,
                                         address=address, project_id=project.id,
                                         project=project.name, pattern=pattern)
