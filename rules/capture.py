@@ -18,7 +18,8 @@ class ChannelPromotion:
                 snapshot: DirectorySnapshot) -> tuple[Channel, Finding]:
         """Return the effective channel and the finding that explains it."""
         recipients = set(message.recipients) | set(capture.envelope_recipients)
-        only_project_address = bool(recipients) and recipients <= snapshot.project_addresses
+        only_project_address = bool(recipients) and all(
+            snapshot.is_project_address(r) for r in recipients)
         if capture.channel is Channel.BCC and only_project_address and message.original:
             return Channel.FORWARD, Finding.make(
                 self.name, Verdict.PASS, Reason.PROMOTED_TO_FORWARD)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
-from rules.facts import ProjectView
+from rules.facts import ProjectView, address_key
 from rules.reasons import Reason
 
 
@@ -15,7 +15,8 @@ def is_domain_pattern(pattern: str) -> bool:
 
 def matches_pattern(address: str, pattern: str) -> bool:
     """Tell whether an address matches an ignored address or a domain (with subdomains)."""
-    pattern = pattern.lower().lstrip("@")
+    pattern = address_key(pattern).lstrip("@")
+    address = address_key(address)
     if "@" in pattern:
         return address == pattern
     domain = address.rpartition("@")[2]

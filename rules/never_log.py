@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
-from rules.facts import ProjectView
+from rules.facts import ProjectView, address_key
 from rules.reasons import Reason
 
 
@@ -17,7 +17,7 @@ class NeverLog:
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Fail when the address is on the never-log list of the project."""
-        if address in project.never_log:
+        if address_key(address) in map(address_key, project.never_log):
             return Finding.make(self.name, Verdict.FAIL, Reason.NEVER_LOG_ADDRESS,
                                 effect=Effect.NOT_LOGGED, address=address,
                                 project_id=project.id, project=project.name)
