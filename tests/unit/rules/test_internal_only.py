@@ -39,3 +39,14 @@ def test_external_cc_among_users_passes() -> None:
 
     assert finding.verdict is Verdict.PASS
     assert finding.detail == "bob@client.test is neither a user nor a project address."
+
+
+def test_project_address_in_other_case_is_internal_fails() -> None:
+    ev = an_evaluation(message=a_message(to=["carol@acme.test"], cc=[ACME_BCC.upper()]),
+                       snapshot=a_snapshot(users=[a_user(), CAROL]))
+
+    finding = RULE.check(ev, None)
+
+    assert finding.verdict is Verdict.FAIL
+    assert finding.reason is Reason.INTERNAL_ONLY
+    assert finding.detail == "Every participant is a user or a project address."

@@ -84,3 +84,15 @@ def test_mailbox_owner_not_member_of_synced_project_fails() -> None:
     assert finding.verdict is Verdict.FAIL
     assert finding.reason is Reason.USER_NOT_MEMBER
     assert finding.detail == "Alice is not a member of project Acme Homes."
+
+
+def test_alias_stored_in_capitals_passes() -> None:
+    alice = a_user(aliases=("Alice.Smith@Acme.test",))
+    ev = an_evaluation(message=a_message(from_="alice.smith@acme.test"),
+                       snapshot=a_snapshot(users=[alice]))
+
+    finding = RULE.check(ev, a_project())
+
+    assert finding.verdict is Verdict.PASS
+    assert finding.reason is Reason.USER_IS_MEMBER
+    assert finding.detail == "Alice is a member of project Acme Homes."
