@@ -57,9 +57,9 @@ def test_contact_in_both_candidates_is_pending() -> None:
         (ACME, Verdict.FAIL, Reason.AMBIGUOUS_PROJECTS, Effect.PENDING),
         (BETA, Verdict.FAIL, Reason.AMBIGUOUS_PROJECTS, Effect.PENDING),
     ]
-    assert {f.detail for f in findings} == {
+    assert {f.detail for f in findings} == {(
         "bob@client.test is a contact in several candidate projects (Acme Homes, Beta Build); "
-        "the thread is pending until a user assigns it."}
+        "the thread is pending until a user assigns it.")}
 
 
 def test_thread_assigned_to_one_project_passes_there_and_fails_elsewhere() -> None:
