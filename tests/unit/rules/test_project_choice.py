@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rules.decision import Effect, Verdict
-from rules.facts import ThreadView
+from rules.evaluation import Evaluation
+from rules.facts import ContactView, ThreadView
 from rules.project_choice import ProjectChoice
 from rules.reasons import Reason
 from tests.unit.rules.builders import (
@@ -21,13 +24,15 @@ RULE = ProjectChoice()
 ACME_HOMES = a_project()
 BETA_BUILD = a_project(BETA, name="Beta Build")
 BOTH = (ACME_HOMES, BETA_BUILD)
+BOB_IN_BETA = a_contact("c-bob-b", project_id=BETA)
+BOB_IN_BOTH = (a_contact(), BOB_IN_BETA)
 
 
-def two_candidates(thread: ThreadView | None = None):  # type: ignore[no-untyped-def]
+def two_candidates(thread: ThreadView | None = None, *,
+                   contacts: Iterable[ContactView] = BOB_IN_BOTH) -> Evaluation:
     """Return an evaluation of a Log click naming Acme Homes and Beta Build."""
     snapshot = a_snapshot(users=[a_user(project_ids=[ACME, BETA])], projects=BOTH,
-                          contacts=[a_contact(), a_contact("c-bob-b", project_id=BETA)],
-                          thread=thread)
+                          contacts=contacts, thread=thread)
     return an_evaluation(capture=a_log_capture(project_ids=[ACME, BETA]), snapshot=snapshot)
 
 
@@ -41,7 +46,9 @@ def test_single_candidate_project_passes() -> None:
 
 
 def test_contact_in_only_one_of_two_candidates_passes() -> None:
-    (finding,) = RULE.choose(two_candidates(), "bob@client.test", (BETA_BUILD,))
+    ev = two_candidates(contacts=[BOB_IN_BETA])
+
+    (finding,) = RULE.choose(ev, "bob@client.test", (BETA_BUILD,))
 
     assert finding.verdict is Verdict.PASS
     assert finding.reason is Reason.ONLY_PROJECT_WITH_CONTACT
@@ -93,3 +100,45 @@ def test_pending_thread_stays_pending() -> None:
 
     assert {(f.verdict, f.reason) for f in findings} == {
         (Verdict.FAIL, Reason.AMBIGUOUS_PROJECTS)}
+
+
+def test_contact_in_both_but_excluded_from_one_passes_in_other() -> None:
+    (finding,) = RULE.choose(two_candidates(), "bob@client.test", (BETA_BUILD,))
+
+    assert finding.verdict is Verdict.PASS
+    assert finding.reason is Reason.ONLY_PROJECT_LEFT
+    assert finding.detail == ("Project Beta Build is the only candidate project where "
+                              "bob@client.test can be logged; the other candidate projects "
+                              "excluded it.")
+
+
+def test_contact_in_one_project_and_creatable_in_other_passes_only_where_contact() -> None:
+    ev = two_candidates(contacts=[BOB_IN_BETA])
+
+    acme, beta = RULE.choose(ev, "bob@client.test", BOTH)
+
+    assert (acme.verdict, acme.reason, acme.effect) == (
+        Verdict.FAIL, Reason.CONTACT_IN_OTHER_PROJECT, Effect.NOT_LOGGED)
+    assert acme.detail == ("bob@client.test is a contact in project Beta Build, not in project "
+                           "Acme Homes; no contact is created here.")
+    assert (beta.verdict, beta.reason) == (Verdict.PASS, Reason.ONLY_PROJECT_WITH_CONTACT)
+
+
+def test_no_contact_and_creatable_in_both_is_pending() -> None:
+    findings = RULE.choose(two_candidates(contacts=[]), "zoe@nowhere.test", BOTH)
+
+    assert {(f.verdict, f.reason, f.effect) for f in findings} == {
+        (Verdict.FAIL, Reason.AMBIGUOUS_NEW_CONTACT, Effect.PENDING)}
+    assert findings[0].detail == (
+        "zoe@nowhere.test is not a contact in any candidate project and could be created in "
+        "several (Acme Homes, Beta Build); the thread is pending until a user assigns it.")
+
+
+def test_no_contact_and_creatable_in_one_of_two_passes() -> None:
+    (finding,) = RULE.choose(two_candidates(contacts=[]), "zoe@nowhere.test", (ACME_HOMES,))
+
+    assert finding.verdict is Verdict.PASS
+    assert finding.reason is Reason.ONLY_PROJECT_LEFT
+    assert finding.detail == ("Project Acme Homes is the only candidate project where "
+                              "zoe@nowhere.test can be logged; the other candidate projects "
+                              "excluded it.")
