@@ -13,6 +13,9 @@ class ChannelPromotion:
     name = "channel-promotion"
     description = "Treat a BCC as a forward when the project address is the only recipient and an original is attached."
     spec = "4.1"
+    reasons: tuple[Reason, ...] = (
+        Reason.CHANNEL_KEPT, Reason.PROMOTED_TO_FORWARD, Reason.FORWARD_WITHOUT_ORIGINAL,
+    )
 
     def resolve(self, message: MessageFacts, capture: Capture,
                 snapshot: DirectorySnapshot) -> tuple[Channel, Finding]:
@@ -33,6 +36,9 @@ class CapturingUser:
     name = "capturing-user"
     description = "Find the capturing user: the From of a BCC or forward, the API caller, or the mailbox owner."
     spec = "4.1"
+    reasons: tuple[Reason, ...] = (
+        Reason.CAPTURED_BY_USER, Reason.CAPTURER_UNKNOWN, Reason.NO_CANDIDATE_PROJECT,
+    )
 
     def resolve(self, message: MessageFacts, capture: Capture, channel: Channel,
                 snapshot: DirectorySnapshot) -> tuple[UserView | None, Finding]:

@@ -29,6 +29,9 @@ class IgnoredAddress:
     name = "ignored-address"
     description = "No participant (original participants too, for forwards) matches an ignored address or domain."
     spec = "4.2.4"
+    reasons: tuple[Reason, ...] = (
+        Reason.NO_IGNORED_PARTICIPANT, Reason.IGNORED_ADDRESS, Reason.IGNORED_DOMAIN,
+    )
     per_project = True
 
     def check(self, ev: Evaluation, project: ProjectView | None) -> Finding:

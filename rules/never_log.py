@@ -14,6 +14,9 @@ class NeverLog:
     name = "never-log"
     description = "The address is not on the project's never-log list."
     spec = "4.3"
+    reasons: tuple[Reason, ...] = (
+        Reason.NOT_NEVER_LOG, Reason.NEVER_LOG_ADDRESS,
+    )
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Fail when the address is on the never-log list of the project."""

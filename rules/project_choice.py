@@ -14,6 +14,11 @@ class ProjectChoice:
     name = "project-choice"
     description = "Log where the address is a contact in the only candidate project, the only project of several, or the thread's assigned projects; otherwise the thread is pending."
     spec = "4.3"
+    reasons: tuple[Reason, ...] = (
+        Reason.SINGLE_PROJECT, Reason.ONLY_PROJECT_WITH_CONTACT, Reason.ONLY_PROJECT_LEFT,
+        Reason.CONTACT_IN_OTHER_PROJECT, Reason.AMBIGUOUS_PROJECTS, Reason.AMBIGUOUS_NEW_CONTACT,
+        Reason.THREAD_ASSIGNED_HERE, Reason.THREAD_ASSIGNED_ELSEWHERE,
+    )
 
     def choose(self, ev: Evaluation, address: str,
                matched: tuple[ProjectView, ...]) -> tuple[Finding, ...]:
