@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rules.attribution import Attribution
 from rules.decision import Verdict
+from rules.evaluation import Credit
 from rules.facts import ContactView
 from rules.reasons import Reason
 from tests.unit.rules.builders import (
@@ -29,7 +30,7 @@ USERS = (ALICE, CAROL, DAN)
 
 
 def from_bob(to: list[str], cc: tuple[str, ...] = (), contact: ContactView = BOB,
-             project_thread_user: str | None = None):  # type: ignore[no-untyped-def]
+             project_thread_user: str | None = None) -> Credit:
     """Return the credit of mail Bob sent, synced from Alice's mailbox."""
     message = a_message(from_="bob@client.test", to=to, cc=cc)
     snapshot = a_snapshot(users=USERS, contacts=[contact], mailboxes=[a_mailbox()])

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from rules.decision import OutcomeStatus, Verdict
+from collections.abc import Sequence
+from typing import Any
+
+from rules.decision import Decision, OutcomeStatus, Verdict
 from rules.facts import (
     Channel,
+    ContactView,
     DirectorySnapshot,
     LoggingMode,
     MessageFacts,
+    ProjectView,
     SenderAuthFacts,
     ThreadView,
 )
@@ -45,18 +50,20 @@ BOB_IN_BETA = a_contact("c-bob-b", project_id=BETA, name="Bob B.")
 TO_BOB_FROM_GMAIL = a_message(from_="alice@gmail.test", to=["bob@client.test"])
 
 
-def acme(**settings) -> object:  # type: ignore[no-untyped-def]
+def acme(**settings: Any) -> ProjectView:
     """Return Acme Homes with Alice and Carol as members."""
     return a_project(member_ids=MEMBERS, interaction_type="Viewing email", **settings)
 
 
-def beta(**settings) -> object:  # type: ignore[no-untyped-def]
+def beta(**settings: Any) -> ProjectView:
     """Return Beta Build with Alice and Carol as members."""
     return a_project(BETA, name="Beta Build", member_ids=MEMBERS, **settings)
 
 
-def world(*, projects=None, contacts=(BOB, BEA), mailbox_projects=(ACME,),  # type: ignore[no-untyped-def]
-          thread=None, global_ignored=()) -> DirectorySnapshot:
+def world(*, projects: Sequence[ProjectView] | None = None,
+          contacts: Sequence[ContactView] = (BOB, BEA), mailbox_projects: Sequence[str] = (ACME,),
+          thread: ThreadView | None = None, global_ignored: Sequence[str] = ()
+          ) -> DirectorySnapshot:
     """Return the directory: Alice's Gmail mailbox synced to `mailbox_projects`."""
     return a_snapshot(
         users=[ALICE, CAROL, DAN],
@@ -69,7 +76,9 @@ def world(*, projects=None, contacts=(BOB, BEA), mailbox_projects=(ACME,),  # ty
         project_addresses=[ACME_BCC, BETA_BCC], global_ignored=global_ignored, thread=thread)
 
 
-def synced(message: MessageFacts, snapshot: DirectorySnapshot, mailbox: str = "mb-alice"):  # type: ignore[no-untyped-def]
+def synced(message: MessageFacts, snapshot: DirectorySnapshot,
+           mailbox: str = "mb-alice") -> Decision:
+    """Run decide() on mail synced from a mailbox (Alice's by default)."""
     return decide_now(message, a_sync_capture(mailbox), snapshot)
 
 
@@ -400,7 +409,7 @@ def test_s14_log_on_received_mail_logged_and_deterministic() -> None:
 
 
 def test_decide_deterministic_for_pending_multi_project_decision() -> None:
-    def run() -> dict[str, object]:
+    def run() -> dict[str, Any]:
         message = a_message(from_="alice@gmail.test", to=["zoe@nowhere.test", "bob@client.test"],
                             cc=["bea@beta-client.test"])
         snapshot = world(contacts=[BOB, BOB_IN_BETA, BEA], mailbox_projects=[BETA, ACME])
@@ -408,7 +417,7 @@ def test_decide_deterministic_for_pending_multi_project_decision() -> None:
 
     first = run()
     assert first == run()
-    assert [(o["address"], o["project_id"]) for o in first["outcomes"]] == [  # type: ignore[index,union-attr]
+    assert [(o["address"], o["project_id"]) for o in first["outcomes"]] == [
         ("bea@beta-client.test", ACME), ("bea@beta-client.test", BETA),
         ("bob@client.test", ACME), ("bob@client.test", BETA),
         ("zoe@nowhere.test", ACME), ("zoe@nowhere.test", BETA)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rules.decision import Effect, Verdict
-from rules.facts import LoggingMode
+from rules.evaluation import Evaluation
+from rules.facts import LoggingMode, MessageFacts
 from rules.logging_mode import LoggingModeRule
 from rules.reasons import Reason
 from tests.unit.rules.builders import (
@@ -24,7 +25,8 @@ FROM_BOB = a_message(from_="bob@client.test", to=["alice@acme.test"],
                      message_id="<r1@client.test>", in_reply_to=["<m1@acme.test>"])
 
 
-def synced(message=None, personal_email_access=False):  # type: ignore[no-untyped-def]
+def synced(message: MessageFacts | None = None,
+           personal_email_access: bool = False) -> Evaluation:
     """Return an evaluation of mail synced from Alice's mailbox."""
     alice = a_user(personal_email_access=personal_email_access)
     return an_evaluation(message=message or a_message(), capture=a_sync_capture(),
