@@ -7,9 +7,9 @@ from datetime import datetime
 from rules import pipeline
 from rules.capture import candidate_projects, logged_message
 from rules.decision import Decision, Effect, Finding, Outcome, OutcomeStatus, Verdict
-from rules.reasons import Reason
 from rules.evaluation import Evaluation
 from rules.facts import Capture, DirectorySnapshot, MessageFacts, ProjectView
+from rules.reasons import Reason
 
 _STATUS_OF_EFFECT = {Effect.PENDING: OutcomeStatus.PENDING}
 

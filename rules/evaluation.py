@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rules.decision import Finding
-from rules.facts import Capture, Channel, ContactView, DirectorySnapshot, MessageFacts
-from rules.facts import ProjectView, UserView
+from rules.facts import (
+    Capture,
+    Channel,
+    ContactView,
+    DirectorySnapshot,
+    MessageFacts,
+    ProjectView,
+    UserView,
+)
 from rules.reasons import Reason
 
 
