@@ -3,12 +3,23 @@
 Imports nothing from blindcopy outside rules/. `decide()` is the public entry point.
 """
 
-from rules.decision import RULES_VERSION, Decision, Effect, Finding, Outcome, OutcomeStatus
-from rules.decision import Verdict
+from rules.decision import RULES_VERSION, Decision, Effect, Finding, Outcome, OutcomeStatus, Verdict
 from rules.engine import decide
-from rules.facts import Capture, Channel, ContactView, CreateContacts, DirectorySnapshot
-from rules.facts import LoggingMode, MailboxView, MessageFacts, ProjectView, SenderAuthFacts
-from rules.facts import SenderAuthMode, ThreadView, UserView
+from rules.facts import (
+    Capture,
+    Channel,
+    ContactView,
+    CreateContacts,
+    DirectorySnapshot,
+    LoggingMode,
+    MailboxView,
+    MessageFacts,
+    ProjectView,
+    SenderAuthFacts,
+    SenderAuthMode,
+    ThreadView,
+    UserView,
+)
 from rules.reasons import Reason
 
 __all__ = [

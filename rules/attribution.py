@@ -15,6 +15,11 @@ class Attribution:
     name = "attribution"
     description = "Credit the interaction to the user who sent, forwarded or logged it, else the thread's, the only recipient's or the contact owner."
     spec = "4.5"
+    reasons: tuple[Reason, ...] = (
+        Reason.CREDIT_SENDER, Reason.CREDIT_FORWARDER, Reason.CREDIT_CALLER,
+        Reason.CREDIT_THREAD_USER, Reason.CREDIT_ONLY_RECIPIENT,
+        Reason.CREDIT_ONLY_ASSOCIATED_USER, Reason.CREDIT_CONTACT_OWNER, Reason.NO_CREDIT,
+    )
 
     def credit(self, ev: Evaluation, project: ProjectView, contact: ContactView | None) -> Credit:
         """Return the credited user and the finding that says why."""

@@ -13,12 +13,16 @@ class ChannelPromotion:
     name = "channel-promotion"
     description = "Treat a BCC as a forward when the project address is the only recipient and an original is attached."
     spec = "4.1"
+    reasons: tuple[Reason, ...] = (
+        Reason.CHANNEL_KEPT, Reason.PROMOTED_TO_FORWARD, Reason.FORWARD_WITHOUT_ORIGINAL,
+    )
 
     def resolve(self, message: MessageFacts, capture: Capture,
                 snapshot: DirectorySnapshot) -> tuple[Channel, Finding]:
         """Return the effective channel and the finding that explains it."""
         recipients = set(message.recipients) | set(capture.envelope_recipients)
-        only_project_address = bool(recipients) and recipients <= snapshot.project_addresses
+        only_project_address = bool(recipients) and all(
+            snapshot.is_project_address(r) for r in recipients)
         if capture.channel is Channel.BCC and only_project_address and message.original:
             return Channel.FORWARD, Finding.make(
                 self.name, Verdict.PASS, Reason.PROMOTED_TO_FORWARD)
@@ -32,6 +36,9 @@ class CapturingUser:
     name = "capturing-user"
     description = "Find the capturing user: the From of a BCC or forward, the API caller, or the mailbox owner."
     spec = "4.1"
+    reasons: tuple[Reason, ...] = (
+        Reason.CAPTURED_BY_USER, Reason.CAPTURER_UNKNOWN, Reason.NO_CANDIDATE_PROJECT,
+    )
 
     def resolve(self, message: MessageFacts, capture: Capture, channel: Channel,
                 snapshot: DirectorySnapshot) -> tuple[UserView | None, Finding]:

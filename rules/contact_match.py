@@ -17,6 +17,9 @@ class ContactMatch:
     name = "contact-match"
     description = "The address equals an address of a contact in the project (or create_contacts allows creating one)."
     spec = "4.3"
+    reasons: tuple[Reason, ...] = (
+        Reason.CONTACT_MATCHED, Reason.CONTACT_TO_CREATE, Reason.NO_CONTACT,
+    )
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Pass with the matched contacts, or with a contact to create; else fail."""

@@ -14,6 +14,9 @@ class ContactSide:
     name = "contact-side"
     description = "The contact side is every non-user, non-project participant on the other side of the user."
     spec = "4.3"
+    reasons: tuple[Reason, ...] = (
+        Reason.CONTACT_SIDE, Reason.NO_CONTACT_SIDE,
+    )
 
     def is_user_sent(self, ev: Evaluation) -> bool:
         """Tell whether a user sent the logged message (a BCC always is)."""

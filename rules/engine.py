@@ -7,9 +7,9 @@ from datetime import datetime
 from rules import pipeline
 from rules.capture import candidate_projects, logged_message
 from rules.decision import Decision, Effect, Finding, Outcome, OutcomeStatus, Verdict
-from rules.reasons import Reason
 from rules.evaluation import Evaluation
 from rules.facts import Capture, DirectorySnapshot, MessageFacts, ProjectView
+from rules.reasons import Reason
 
 _STATUS_OF_EFFECT = {Effect.PENDING: OutcomeStatus.PENDING}
 
@@ -100,13 +100,17 @@ def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
     trace: list[Finding] = []
     ev = _evaluate_capture(message, capture, snapshot, trace)
     projects = tuple(p for p in map(snapshot.project, ev.candidate_project_ids) if p)
-    if not projects:
-        trace.append(Finding.make("capture", Verdict.FAIL, Reason.NO_CANDIDATE_PROJECT,
-                                  effect=Effect.NOT_LOGGED))
+    no_project = Finding.make(pipeline.CAPTURING_USER.name, Verdict.FAIL,
+                              Reason.NO_CANDIDATE_PROJECT, effect=Effect.NOT_LOGGED)
+    trace.extend(() if projects else (no_project,))
     stopped = _run_gates(ev, projects, trace)
     addresses, side = pipeline.CONTACT_SIDE.select(ev)
     trace.extend(side)
     outcomes = [o for a in addresses for o in _address_outcomes(ev, a, projects, stopped, trace)]
+    # Every contact-side address gets an outcome, even when no project could take it.
+    outcomes += [] if projects else [
+        Outcome(a, None, OutcomeStatus.NOT_LOGGED, no_project.reason, no_project.detail,
+                no_project.rule) for a in addresses]
     quarantine = next((f.reason for f in stopped.values() if f.effect is Effect.QUARANTINED), None)
     return Decision(
         channel=str(ev.channel), message_id=ev.logged.message_id,

@@ -6,8 +6,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rules.decision import Finding
-from rules.facts import Capture, Channel, ContactView, DirectorySnapshot, MessageFacts
-from rules.facts import ProjectView, UserView
+from rules.facts import (
+    Capture,
+    Channel,
+    ContactView,
+    DirectorySnapshot,
+    MessageFacts,
+    ProjectView,
+    UserView,
+)
+from rules.reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,24 +41,26 @@ class Evaluation:
         return self.user.name if self.user else "nobody"
 
 
-class Gate(Protocol):
-    """A message-level rule (SPEC §4.2); a fail stops the message in that project."""
+class Rule(Protocol):
+    """What every rule of the table declares: identity, documentation and its reasons."""
 
     name: str
     description: str
     spec: str
+    reasons: tuple[Reason, ...]
+
+
+class Gate(Rule, Protocol):
+    """A message-level rule (SPEC §4.2); a fail stops the message in that project."""
+
     per_project: bool
 
     def check(self, ev: Evaluation, project: ProjectView | None) -> Finding:
         """Return the finding for the message (and project when per_project)."""
 
 
-class AddressRule(Protocol):
+class AddressRule(Rule, Protocol):
     """A rule for one contact-side address in one candidate project (SPEC §4.3–4.4)."""
-
-    name: str
-    description: str
-    spec: str
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Return the finding for this address in this project."""
@@ -64,12 +74,8 @@ class Credit:
     finding: Finding
 
 
-class AttributionRule(Protocol):
+class AttributionRule(Rule, Protocol):
     """The attribution rule (SPEC §4.5)."""
-
-    name: str
-    description: str
-    spec: str
 
     def credit(self, ev: Evaluation, project: ProjectView, contact: ContactView | None) -> Credit:
         """Return who the interaction for this contact is credited to."""

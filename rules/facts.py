@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+def address_key(address: str) -> str:
+    """Return the form addresses are compared in: case-insensitive (SPEC §1, §3, §4.3)."""
+    return address.lower()
+
+
 class Channel(StrEnum):
     """How a message reached blindcopy (SPEC vocabulary)."""
 
@@ -123,8 +128,8 @@ class UserView:
 
     @property
     def addresses(self) -> frozenset[str]:
-        """Return every address that stands for this user."""
-        return frozenset((self.email, *self.aliases, *self.mailboxes))
+        """Return every address that stands for this user, as comparison keys."""
+        return frozenset(map(address_key, (self.email, *self.aliases, *self.mailboxes)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +195,8 @@ class DirectorySnapshot:
 
     def user_by_address(self, address: str) -> UserView | None:
         """Return the user an address stands for (account, alias or mailbox)."""
-        return next((u for u in self.users if address in u.addresses), None)
+        key = address_key(address)
+        return next((u for u in self.users if key in u.addresses), None)
 
     def user_by_id(self, user_id: str | None) -> UserView | None:
         """Return the user with this id, if in the snapshot."""
@@ -205,11 +211,17 @@ class DirectorySnapshot:
         return next((m for m in self.mailboxes if m.id == mailbox_id), None)
 
     def contacts_for(self, address: str, project_id: str) -> tuple[ContactView, ...]:
-        """Return the contacts of a project that have this address."""
+        """Return the contacts of a project that have this address (case-insensitive)."""
+        key = address_key(address)
         return tuple(
-            c for c in self.contacts if c.project_id == project_id and address in c.addresses
+            c for c in self.contacts
+            if c.project_id == project_id and key in map(address_key, c.addresses)
         )
+
+    def is_project_address(self, address: str) -> bool:
+        """Tell whether the address is a project address (local part case-insensitive)."""
+        return address_key(address) in map(address_key, self.project_addresses)
 
     def is_user_or_project_address(self, address: str) -> bool:
         """Tell whether the address is internal: a user's or a project address."""
-        return address in self.project_addresses or self.user_by_address(address) is not None
+        return self.is_project_address(address) or self.user_by_address(address) is not None

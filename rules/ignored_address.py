@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
-from rules.facts import ProjectView
+from rules.facts import ProjectView, address_key
 from rules.reasons import Reason
+
+
+def is_domain_pattern(pattern: str) -> bool:
+    """Tell whether an ignored entry is a domain ("client.test" or "@client.test")."""
+    return "@" not in pattern.lstrip("@")
 
 
 def matches_pattern(address: str, pattern: str) -> bool:
     """Tell whether an address matches an ignored address or a domain (with subdomains)."""
-    pattern = pattern.lower().lstrip("@")
+    pattern = address_key(pattern).lstrip("@")
+    address = address_key(address)
     if "@" in pattern:
         return address == pattern
     domain = address.rpartition("@")[2]
@@ -23,6 +29,9 @@ class IgnoredAddress:
     name = "ignored-address"
     description = "No participant (original participants too, for forwards) matches an ignored address or domain."
     spec = "4.2.4"
+    reasons: tuple[Reason, ...] = (
+        Reason.NO_IGNORED_PARTICIPANT, Reason.IGNORED_ADDRESS, Reason.IGNORED_DOMAIN,
+    )
     per_project = True
 
     def check(self, ev: Evaluation, project: ProjectView | None) -> Finding:
@@ -33,7 +42,8 @@ class IgnoredAddress:
         for address in participants:
             for pattern in patterns:
                 if matches_pattern(address, pattern):
-                    reason = Reason.IGNORED_ADDRESS if "@" in pattern else Reason.IGNORED_DOMAIN
+                    reason = (Reason.IGNORED_DOMAIN if is_domain_pattern(pattern)
+                              else Reason.IGNORED_ADDRESS)
                     return Finding.make(self.name, Verdict.FAIL, reason, effect=Effect.NOT_LOGGED,
                                         address=address, project_id=project.id,
                                         project=project.name, pattern=pattern)

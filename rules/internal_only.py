@@ -14,6 +14,9 @@ class InternalOnly:
     name = "internal-only"
     description = "At least one participant is neither a user nor a project address."
     spec = "4.2.5"
+    reasons: tuple[Reason, ...] = (
+        Reason.HAS_EXTERNAL_PARTICIPANT, Reason.INTERNAL_ONLY,
+    )
     per_project = False
 
     def check(self, ev: Evaluation, project: ProjectView | None) -> Finding:

@@ -15,6 +15,11 @@ class LoggingModeRule:
     name = "logging-mode"
     description = "Synced mail is logged per the project's mode: replies to logged mail, or all mail of users with personal email access."
     spec = "4.4"
+    reasons: tuple[Reason, ...] = (
+        Reason.MODE_NOT_APPLICABLE, Reason.REPLY_TO_LOGGED, Reason.NOT_A_REPLY_TO_LOGGED,
+        Reason.USER_SENT_REPLIES_ONLY, Reason.PERSONAL_EMAIL_ACCESS,
+        Reason.NO_PERSONAL_EMAIL_ACCESS,
+    )
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Skip explicit captures; apply replies_only or all to channel sync."""

@@ -14,6 +14,9 @@ class MemberOfProject:
     name = "member-of-project"
     description = "The capturing user is a member of the candidate project."
     spec = "4.2.1"
+    reasons: tuple[Reason, ...] = (
+        Reason.USER_IS_MEMBER, Reason.SENDER_NOT_A_USER, Reason.USER_NOT_MEMBER,
+    )
     per_project = True
 
     def check(self, ev: Evaluation, project: ProjectView | None) -> Finding:

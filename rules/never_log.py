@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
-from rules.facts import ProjectView
+from rules.facts import ProjectView, address_key
 from rules.reasons import Reason
 
 
@@ -14,10 +14,13 @@ class NeverLog:
     name = "never-log"
     description = "The address is not on the project's never-log list."
     spec = "4.3"
+    reasons: tuple[Reason, ...] = (
+        Reason.NOT_NEVER_LOG, Reason.NEVER_LOG_ADDRESS,
+    )
 
     def check(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         """Fail when the address is on the never-log list of the project."""
-        if address in project.never_log:
+        if address_key(address) in map(address_key, project.never_log):
             return Finding.make(self.name, Verdict.FAIL, Reason.NEVER_LOG_ADDRESS,
                                 effect=Effect.NOT_LOGGED, address=address,
                                 project_id=project.id, project=project.name)

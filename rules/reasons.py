@@ -68,6 +68,9 @@ class Reason(StrEnum):
     AMBIGUOUS_PROJECTS = "ambiguous_projects"
     THREAD_ASSIGNED_HERE = "thread_assigned_here"
     THREAD_ASSIGNED_ELSEWHERE = "thread_assigned_elsewhere"
+    ONLY_PROJECT_LEFT = "only_project_left"
+    CONTACT_IN_OTHER_PROJECT = "contact_in_other_project"
+    AMBIGUOUS_NEW_CONTACT = "ambiguous_new_contact"
     # §4.5 attribution
     CREDIT_SENDER = "credit_sender"
     CREDIT_FORWARDER = "credit_forwarder"
@@ -156,6 +159,12 @@ TEMPLATES: dict[Reason, str] = {
     Reason.THREAD_ASSIGNED_HERE: "The thread is assigned to project {project}.",
     Reason.THREAD_ASSIGNED_ELSEWHERE: "The thread is assigned to other projects than "
     "{project}.",
+    Reason.ONLY_PROJECT_LEFT: "Project {project} is the only candidate project where {address} "
+    "can be logged; the other candidate projects excluded it.",
+    Reason.CONTACT_IN_OTHER_PROJECT: "{address} is a contact in project {other}, not in project "
+    "{project}; no contact is created here.",
+    Reason.AMBIGUOUS_NEW_CONTACT: "{address} is not a contact in any candidate project and "
+    "could be created in several ({projects}); the thread is pending until a user assigns it.",
     Reason.CREDIT_SENDER: "Credited to {user}, who sent the email.",
     Reason.CREDIT_FORWARDER: "Credited to {user}, who forwarded the email.",
     Reason.CREDIT_CALLER: "Credited to {user}, who clicked Log.",

@@ -14,6 +14,11 @@ class SenderAuthenticated:
     name = "sender-authenticated"
     description = "The From of a BCC or forward is proven by aligned DKIM (or SPF, under aligned), a trusted relay, or a release."
     spec = "4.2.2"
+    reasons: tuple[Reason, ...] = (
+        Reason.SENDER_AUTH_NOT_APPLICABLE, Reason.SENDER_AUTH_NOT_REQUIRED,
+        Reason.SENDER_RELEASED, Reason.SENDER_TRUSTED_RELAY, Reason.SENDER_DKIM_ALIGNED,
+        Reason.SENDER_SPF_ALIGNED, Reason.SENDER_NOT_AUTHENTICATED, Reason.SENDER_DKIM_REQUIRED,
+    )
     per_project = True
 
     def check(self, ev: Evaluation, project: ProjectView | None) -> Finding:
