@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.facts import ContactView, CreateContacts, DirectorySnapshot, LoggingMode
@@ -36,8 +36,8 @@ async def _users(session: AsyncSession, request: SnapshotRequest) -> list[User]:
     addresses = list(request.addresses)
     alias_users = select(UserAlias.user_id).where(UserAlias.address.in_(addresses))
     mailbox_users = select(Mailbox.user_id).where(Mailbox.address.in_(addresses))
-    conditions = [User.email.in_(addresses), User.id.in_(alias_users),
-                  User.id.in_(mailbox_users)]
+    conditions: list[ColumnElement[bool]] = [
+        User.email.in_(addresses), User.id.in_(alias_users), User.id.in_(mailbox_users)]
     if request.user_id:
         conditions.append(User.id == request.user_id)
     if request.mailbox_id:
@@ -133,7 +133,7 @@ async def _thread_history(session: AsyncSession, request: SnapshotRequest, threa
     """Return logged referenced ids per project and the credited user per project."""
     logged: dict[str, set[str]] = defaultdict(set)
     credited: dict[str, str] = {}
-    conditions = [Message.message_id.in_(list(request.thread_ids))]
+    conditions: list[ColumnElement[bool]] = [Message.message_id.in_(list(request.thread_ids))]
     if thread is not None:
         conditions.append(Interaction.thread_id == thread.id)
     query = (select(Interaction.project_id, Interaction.user_id, Message.message_id,

@@ -7,8 +7,9 @@ two workers ever hold the same message; a claim is a lease that expires if a wor
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ReceivedMessage
@@ -27,7 +28,7 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     return message
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(ReceivedMessage.status == QUEUED, ReceivedMessage.next_attempt_at <= now),
         and_(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now),
@@ -45,7 +46,7 @@ async def claim_next_message(session: AsyncSession, now: datetime,
         .with_for_update(skip_locked=True)
     )
     for message_id in (await session.execute(candidates)).scalars():
-        claimed = await session.execute(
+        claimed: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
             update(ReceivedMessage)
             .where(ReceivedMessage.id == message_id, _claimable(now))
             .values(status=PROCESSING, lease_until=now + lease,
@@ -85,7 +86,7 @@ async def requeue(session: AsyncSession, message_ids: list[str] | None, now: dat
     query = update(ReceivedMessage).where(ReceivedMessage.status == FAILED)
     if message_ids:
         query = query.where(ReceivedMessage.id.in_(message_ids))
-    result = await session.execute(
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         query.values(status=QUEUED, next_attempt_at=now, attempts=0, lease_until=None)
         .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
