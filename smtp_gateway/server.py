@@ -61,7 +61,7 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
     client_limits = ClientLimits(settings.max_connections_per_ip,
                                  settings.max_messages_per_minute)
     handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled)
-    smtp_class = type("ConfiguredSMTP", (GatewaySMTP,), {
+    smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length})
     tls = _tls_context(settings)
 
