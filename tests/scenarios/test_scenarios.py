@@ -18,9 +18,12 @@ async def _set_mode(world: World, project: dict, mode: str) -> None:
 
 
 async def _sync_checked(world: World, mailbox: dict, raw: bytes) -> dict:
+    """Sync a message after a dry run; the dry run must predict the same outcomes and credit."""
     predicted = await explain(world.api, raw, "sync", user_id=mailbox["user_id"])
     decision = await sync(world.api, mailbox["id"], raw)
     assert summary(predicted) == summary(decision)
+    assert [o["user_id"] for o in predicted["outcomes"]] == [
+        o["user_id"] for o in decision["outcomes"]]
     return decision
 
 
@@ -277,12 +280,12 @@ async def test_s12_attribution_of_a_contacts_new_thread(world: World) -> None:
     ids = await contacts(world.api, p1, ("bob", "Bob", ["bob@client.test"], world.cleo["id"]))
     alice_box = await a_mailbox(world.api, world.alice["id"], "alice@acme.test", [p1])
 
-    one = await sync(world.api, alice_box["id"], email(
+    one = await _sync_checked(world, alice_box, email(
         "bob@client.test", "alice@acme.test", message_id="<s12a@client.test>"))
-    one_user = await sync(world.api, alice_box["id"], email(
+    one_user = await _sync_checked(world, alice_box, email(
         "bob@client.test", "alice@acme.test, friend@client.test",
         message_id="<s12b@client.test>"))
-    several = await sync(world.api, alice_box["id"], email(
+    several = await _sync_checked(world, alice_box, email(
         "bob@client.test", "alice@acme.test, ben@acme.test", message_id="<s12c@client.test>"))
 
     credited = {(d["outcomes"][0]["user_id"], step["reason"])
@@ -326,8 +329,11 @@ async def test_s14_log_on_received_email_is_retroactive_and_idempotent(world: Wo
     raw = email("bob@client.test", "alice@acme.test", "Old question",
                 message_id="<s14@client.test>")
 
+    predicted = await explain(world.alice_api, raw, "log", project_ids=[p1])
     first = await log(world.alice_api, raw, [p1])
     second = await log(world.alice_api, raw, [p1])
+
+    assert summary(predicted) == summary(first)
 
     assert summary(first) == summary(second) == [
         ("bob@client.test", p1, "logged", "single_project")]
