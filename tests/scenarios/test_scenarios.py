@@ -7,7 +7,7 @@ outcomes and reasons as the real run.
 from __future__ import annotations
 
 from blindcopy.runtime import Service
-from tests.client import send_smtp
+from tests.client import eventually, send_smtp
 from tests.directory import a_mailbox, a_project, contacts, email, timeline
 from tests.scenarios.conftest import World
 from tests.scenarios.world import explain, log, processed, reasons_in_trace, summary, sync
@@ -361,3 +361,23 @@ async def test_second_capture_adds_its_channel_and_unlog_is_recorded(world: Worl
 async def test_project_with_forward_domain_is_unaffected_by_other_project(world: World) -> None:
     other = await a_project(world.api, "Cedar")
     assert other["addresses"]["bcc"] != world.p1["addresses"]["bcc"]
+
+
+async def test_s13b_inline_gmail_forward_logs_the_original(world: World,
+                                                           service: Service) -> None:
+    p1 = world.p1["id"]
+    ids = await contacts(world.api, p1, ("bob", "Bob", ["bob@client.test"]))
+    body = ("FYI, see below.\r\n\r\n---------- Forwarded message ---------\r\n"
+            "From: Bob Buyer <bob@client.test>\r\nDate: Tue, Nov 24, 2026 at 10:00 AM\r\n"
+            "Subject: Budget\r\nTo: Alice <alice@acme.test>\r\n\r\nOur budget is 500k.\r\n")
+    forward = email("Alice <alice@acme.test>", world.p1["addresses"]["forward"], "Fwd: Budget",
+                    message_id="<fwd-13b@acme.test>", body=body)
+
+    await send_smtp(service.smtp_port, "alice@acme.test", [world.p1["addresses"]["forward"]],
+                    forward)
+
+    [item] = await eventually(lambda: timeline(world.api, p1, ids["bob"]))
+    assert (item["user_id"], item["channels"]) == (world.alice["id"], ["forward"])
+    assert (item["message"]["from"], item["message"]["subject"]) == ("bob@client.test", "Budget")
+    assert item["message"]["to"] == ["alice@acme.test"]
+    assert "Our budget is 500k." in item["message"]["preview"]
