@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.fields import FieldReader
-from api.schemas import MAX_PROJECT_IDS, Channel
+from api.schemas import MAX_PROJECT_IDS
+from rules import Channel
 
 MESSAGE_STRING_FIELDS = ("from", "subject", "date", "message_id", "in_reply_to", "text", "html")
 MESSAGE_LIST_FIELDS = ("to", "cc", "references")

@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from api.fields import DOMAIN, SLUG, FieldReader
+from rules import CreateContacts, LoggingMode
+from rules import SenderAuthMode as SenderAuth
 from store.queries.contacts import ContactUpsert
 from store.queries.errors import FieldError, Invalid
 
@@ -18,40 +20,9 @@ MAX_CONTACTS_PER_UPSERT = 1000
 MAX_PROJECT_IDS = 100
 
 
-class LoggingMode(StrEnum):
-    REPLIES_ONLY = "replies_only"
-    ALL = "all"
-
-
-class SenderAuth(StrEnum):
-    ALIGNED = "aligned"
-    DKIM = "dkim"
-    NONE = "none"
-
-
-class CreateContacts(StrEnum):
-    NEVER = "never"
-    RECIPIENTS = "recipients"
-
-
 class Role(StrEnum):
     ADMIN = "admin"
     USER = "user"
-
-
-class Channel(StrEnum):
-    BCC = "bcc"
-    FORWARD = "forward"
-    LOG = "log"
-    SYNC = "sync"
-
-
-class MessageStatus(StrEnum):
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    DONE = "done"
-    QUARANTINED = "quarantined"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ two workers ever hold the same message; a claim is a lease that expires if a wor
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
@@ -14,11 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ReceivedMessage
 
-QUEUED = "queued"
-PROCESSING = "processing"
-DONE = "done"
-QUARANTINED = "quarantined"
-FAILED = "failed"
+
+
+class MessageStatus(StrEnum):
+    """Where a received message is in its life (SPEC §7 message status)."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+
+
+QUEUED = MessageStatus.QUEUED
+PROCESSING = MessageStatus.PROCESSING
+DONE = MessageStatus.DONE
+QUARANTINED = MessageStatus.QUARANTINED
+FAILED = MessageStatus.FAILED
 
 
 def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
