@@ -19,9 +19,9 @@ from processing import pipeline
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
 from processing.worker import settle_failure
-from rules import Channel
+from rules import Channel, OutcomeStatus, Reason
 from store import spool
-from store.models import Mailbox, Message, ReceivedMessage, Thread
+from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread
 from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
 
 DecisionJSON = dict[str, Any]
@@ -45,6 +45,12 @@ def compose_message(fields: dict[str, Any]) -> bytes:
     if fields.get("html"):
         message.add_alternative(str(fields["html"]), subtype="html")
     return bytes(message)
+
+
+def _awaits_assignment(outcome: dict[str, Any]) -> bool:
+    """Tell whether an outcome depends on the thread's assignment (pending or elsewhere)."""
+    return bool(outcome["status"] == OutcomeStatus.PENDING
+                or outcome["reason"] == Reason.THREAD_ASSIGNED_ELSEWHERE)
 
 
 class ProcessingService:
@@ -137,6 +143,8 @@ class ProcessingService:
             thread.status = "assigned"
             thread.assigned_project_ids = sorted(set(project_ids))
             received_ids = await self._thread_received_ids(session, thread_id)
+        if not received_ids:
+            raise Conflict(f"Thread {thread_id} has no message waiting for a project choice.")
         body: DecisionJSON = {}
         for received_id in received_ids:
             body = await self._process(received_id)
@@ -144,11 +152,15 @@ class ProcessingService:
 
     @staticmethod
     async def _thread_received_ids(session: AsyncSession, thread_id: str) -> list[str]:
-        query = (select(ReceivedMessage.id)
+        """Return the thread's received messages whose newest decision waits on an assignment."""
+        query = (select(ReceivedMessage.id, Decision.body)
                  .join(Message, Message.id == ReceivedMessage.message_ref)
+                 .join(Decision, Decision.received_message_id == ReceivedMessage.id)
                  .where(Message.thread_id == thread_id)
-                 .order_by(ReceivedMessage.received_at))
-        return list((await session.execute(query)).scalars())
+                 .order_by(ReceivedMessage.received_at, Decision.created_at))
+        newest = {received_id: body for received_id, body in (await session.execute(query)).all()}
+        return [received_id for received_id, body in newest.items()
+                if any(_awaits_assignment(o) for o in body["outcomes"])]
 
     async def release_quarantined(self, received_id: str) -> DecisionJSON:
         """Process a quarantined message as if it had passed sender authentication."""
