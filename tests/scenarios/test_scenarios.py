@@ -381,3 +381,24 @@ async def test_s13b_inline_gmail_forward_logs_the_original(world: World,
     assert (item["message"]["from"], item["message"]["subject"]) == ("bob@client.test", "Budget")
     assert item["message"]["to"] == ["alice@acme.test"]
     assert "Our budget is 500k." in item["message"]["preview"]
+
+
+async def test_s04c_reassigning_a_thread_adds_the_new_project(world: World) -> None:
+    p1, p2 = world.p1["id"], world.p2["id"]
+    for project in (world.p1, world.p2):
+        await _set_mode(world, project, "all")
+    await contacts(world.api, p1, ("bob", "Bob", ["bob@client.test"]))
+    ids2 = await contacts(world.api, p2, ("bob2", "Bob", ["bob@client.test"]))
+    mailbox = await a_mailbox(world.api, world.alice["id"], "alice@gmail.test", [p1, p2])
+    await sync(world.api, mailbox["id"], email("alice@gmail.test", "bob@client.test",
+                                               message_id="<s4d@gmail.test>"))
+    [thread] = (await world.api.get("/v1/threads", params={"status": "pending"}))["items"]
+    await world.api.post(f"/v1/threads/{thread['id']}/assign", {"project_ids": [p1]})
+
+    again = await world.api.post(f"/v1/threads/{thread['id']}/assign",
+                                 {"project_ids": [p1, p2]})
+
+    assert ("bob@client.test", p2, "logged", "thread_assigned_here") in summary(again)
+    assert len(await timeline(world.api, p2, ids2["bob2"])) == 1
+    await world.api.request("POST", f"/v1/threads/{thread['id']}/assign",
+                            json={"project_ids": [p1, p2]}, expect=409)
