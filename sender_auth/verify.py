@@ -33,6 +33,8 @@ class SenderAuthResult:
     arc_result: str        # pass|fail|none
     trusted_relay: bool    # client IP inside one of the trusted relay CIDRs
     authentication_results: str   # RFC 8601 header value
+    # (d= domain, why) of every DKIM signature that did not verify, in header order.
+    dkim_failures: tuple[tuple[str, str], ...] = ()
 
     @property
     def aligned(self) -> bool:
@@ -76,6 +78,7 @@ async def verify_sender(
         arc_result=dkim.arc_result,
         trusted_relay=is_trusted_relay(client_ip, trusted_relays),
         authentication_results=header,
+        dkim_failures=tuple((s.domain, s.reason) for s in dkim.signatures if s.result != "pass"),
     )
 
 
