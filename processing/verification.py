@@ -53,7 +53,11 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
         raise TemporaryFailure(f"DNS failure during sender verification: {exc}") from exc
     facts = SenderAuthFacts(dkim_aligned=result.dkim_aligned, spf_aligned=result.spf_aligned,
                             trusted_relay=result.trusted_relay,
-                            summary=result.authentication_results)
+                            summary=result.authentication_results,
+                            from_domain=result.from_domain,
+                            dkim_failures=tuple(f"{d}: {why}" for d, why in result.dkim_failures),
+                            dkim_pass_domains=result.dkim_pass_domains,
+                            spf_result=result.spf_result, spf_domain=result.spf_domain)
     return facts, result.authentication_results
 
 

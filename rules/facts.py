@@ -98,6 +98,15 @@ class SenderAuthFacts:
     trusted_relay: bool = False
     released: bool = False
     summary: str = ""
+    # Why nothing proved the sender (empty when verification did not run).
+    from_domain: str = ""
+    # "d=domain: why" for every DKIM signature that did not verify.
+    dkim_failures: tuple[str, ...] = ()
+    # Domains of DKIM signatures that verified (aligned or not).
+    dkim_pass_domains: tuple[str, ...] = ()
+    # The SPF verdict ("" when SPF was not evaluated) and the domain it is for.
+    spf_result: str = ""
+    spf_domain: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,10 @@ class Reason(StrEnum):
     SENDER_RELEASED = "sender_released"
     SENDER_NOT_AUTHENTICATED = "sender_not_authenticated"
     SENDER_DKIM_REQUIRED = "sender_dkim_required"
+    SENDER_DKIM_INVALID = "sender_dkim_invalid"
+    SENDER_DKIM_NOT_ALIGNED = "sender_dkim_not_aligned"
+    SENDER_SPF_NOT_ALIGNED = "sender_spf_not_aligned"
+    SENDER_NO_SIGNATURE = "sender_no_signature"
     # §4.2.3 auto-generated mail
     NOT_AUTO_GENERATED = "not_auto_generated"
     AUTO_SUBMITTED = "auto_submitted"
@@ -120,6 +124,14 @@ TEMPLATES: dict[Reason, str] = {
     "pass proves that {address} sent this ({auth}).",
     Reason.SENDER_DKIM_REQUIRED: "Project {project} requires an aligned DKIM signature and "
     "none verified ({auth}).",
+    Reason.SENDER_DKIM_INVALID: "A DKIM signature on the message from {address} failed to "
+    "verify ({failure}), so it may have been changed after signing.",
+    Reason.SENDER_DKIM_NOT_ALIGNED: "The DKIM signature of {domains} verified, but it does not "
+    "prove {address}: the From domain is {from_domain}.",
+    Reason.SENDER_SPF_NOT_ALIGNED: "The message from {address} is not DKIM-signed, and SPF "
+    "passed for {spf_domain}, not for the From domain {from_domain}.",
+    Reason.SENDER_NO_SIGNATURE: "The message from {address} is not DKIM-signed and SPF did "
+    "not pass for {from_domain} (spf={spf}).",
     Reason.NOT_AUTO_GENERATED: "Nothing marks the message as auto-generated.",
     Reason.AUTO_SUBMITTED: "The message is auto-generated (Auto-Submitted: {value}).",
     Reason.BOUNCE: "The message is a bounce or delivery report.",

@@ -18,6 +18,8 @@ class SenderAuthenticated:
         Reason.SENDER_AUTH_NOT_APPLICABLE, Reason.SENDER_AUTH_NOT_REQUIRED,
         Reason.SENDER_RELEASED, Reason.SENDER_TRUSTED_RELAY, Reason.SENDER_DKIM_ALIGNED,
         Reason.SENDER_SPF_ALIGNED, Reason.SENDER_NOT_AUTHENTICATED, Reason.SENDER_DKIM_REQUIRED,
+        Reason.SENDER_DKIM_INVALID, Reason.SENDER_DKIM_NOT_ALIGNED, Reason.SENDER_SPF_NOT_ALIGNED,
+        Reason.SENDER_NO_SIGNATURE,
     )
     per_project = True
 
@@ -33,10 +35,29 @@ class SenderAuthenticated:
         proven = self._proof(auth, project.sender_auth)
         if proven is not None:
             return self._finding(Verdict.PASS, proven, project)
-        reason = (Reason.SENDER_DKIM_REQUIRED if project.sender_auth is SenderAuthMode.DKIM
-                  else Reason.SENDER_NOT_AUTHENTICATED)
+        reason, values = self._failure(auth, project.sender_auth)
         return self._finding(Verdict.FAIL, reason, project, effect=Effect.QUARANTINED,
-                             address=ev.message.author, auth=auth.summary or "no results")
+                             address=ev.message.author, auth=auth.summary or "no results",
+                             **values)
+
+    @staticmethod
+    def _failure(auth: SenderAuthFacts, mode: SenderAuthMode) -> tuple[Reason, dict[str, str]]:
+        """Name the most telling reason nothing proved the sender, with its values."""
+        values = {"from_domain": auth.from_domain or "unknown", "spf": auth.spf_result,
+                  "spf_domain": auth.spf_domain, "domains": ", ".join(auth.dkim_pass_domains),
+                  "failure": "; ".join(auth.dkim_failures)}
+        # A broken signature is the strongest sign of tampering, so it is named first.
+        if auth.dkim_failures:
+            return Reason.SENDER_DKIM_INVALID, values
+        if auth.dkim_pass_domains:
+            return Reason.SENDER_DKIM_NOT_ALIGNED, values
+        if mode is SenderAuthMode.DKIM:
+            return Reason.SENDER_DKIM_REQUIRED, values
+        if not auth.spf_result:
+            return Reason.SENDER_NOT_AUTHENTICATED, values
+        if auth.spf_result == "pass":
+            return Reason.SENDER_SPF_NOT_ALIGNED, values
+        return Reason.SENDER_NO_SIGNATURE, values
 
     @staticmethod
     def _proof(auth: SenderAuthFacts, mode: SenderAuthMode) -> Reason | None:
