@@ -112,7 +112,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/quarantine"): Operation("List quarantined messages (admin).", "QuarantineList",
                                          query=PAGED, errors=ADMIN),
     ("POST", "/v1/quarantine/{id}/release"): Operation(
-        "Release a quarantined message (admin).", "Decision", errors=(403, 404, 503)),
+        "Release a quarantined message (admin).", "Decision", errors=(403, 404, 409, 503)),
     ("DELETE", "/v1/quarantine/{id}"): Operation("Delete a quarantined message (admin).",
                                                  status=204, errors=(403, 404)),
 }

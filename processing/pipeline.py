@@ -93,7 +93,9 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
     async with sessionmaker.begin() as session:
         received = await session.get(ReceivedMessage, received_id, populate_existing=True)
         assert received is not None
-        received.authentication_results = prepared.authentication_results or None
+        # A released message is not verified again: keep the verdict it was quarantined with.
+        if prepared.authentication_results:
+            received.authentication_results = prepared.authentication_results
         decision = await evaluate(session, prepared, ctx)
         body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
         received.lease_until = None

@@ -13,7 +13,9 @@ from api.access import require_admin
 from api.pagination import page_body, page_limit, time_id_cursor
 from api.request_context import caller, json_response, processing, unit_of_work
 from store.models import ReceivedMessage
+from store.queries.errors import Conflict, NotFound
 from store.queries.received import get_quarantined, list_quarantined
+from store.spool import MessageStatus
 
 
 def quarantined_json(received: ReceivedMessage) -> dict[str, Any]:
@@ -36,11 +38,19 @@ async def list_quarantine(request: web.Request) -> web.Response:
 
 
 async def release(request: web.Request) -> web.Response:
-    """POST /v1/quarantine/{id}/release → the decision of processing it as passed."""
+    """POST /v1/quarantine/{id}/release → the decision of processing it as passed.
+
+    404 when the message does not exist, 409 when it exists but is not quarantined.
+    """
     require_admin(caller(request))
+    received_id = request.match_info["id"]
     async with unit_of_work(request) as session:
-        received = await get_quarantined(session, request.match_info["id"])
-    return json_response(await processing(request).release_quarantined(received.id))
+        received = await session.get(ReceivedMessage, received_id)
+        if received is None:
+            raise NotFound(f"No quarantined message {received_id}.")
+        if received.status != MessageStatus.QUARANTINED:
+            raise Conflict(f"Message {received_id} is {received.status}, not quarantined.")
+    return json_response(await processing(request).release_quarantined(received_id))
 
 
 async def delete_quarantined(request: web.Request) -> web.Response:
