@@ -34,6 +34,8 @@ def received_json(received: ReceivedMessage, decision: Decision | None) -> dict[
     """Return the list representation of a received message."""
     return {"id": received.id, "message_id": received.message_id, "channel": received.channel,
             "status": received.status, "received_at": received.received_at.isoformat(),
+            "authentication_results": received.authentication_results,
+            "last_error": received.last_error,
             "outcomes": decision.body.get("outcomes", []) if decision else []}
 
 

@@ -54,7 +54,8 @@ async def test_messages_and_decision_for_admin(
     assert listed["items"][1]["outcomes"] == body["outcomes"]
     assert listed["items"][0] | {"received_at": None} == {
         "id": newer, "message_id": "<2@x>", "channel": "bcc", "status": "queued",
-        "received_at": None, "outcomes": []}
+        "received_at": None, "authentication_results": None, "last_error": None,
+        "outcomes": []}
     by_id = await (await client.get("/v1/messages", params={"message_id": "<1@x>"},
                                     headers=ADMIN)).json()
     assert [m["id"] for m in by_id["items"]] == [older]
@@ -146,7 +147,7 @@ async def test_quarantine_list_release_delete(
                           quarantine_reason="dmarc_fail", message_id="<q@x>",
                           authentication_results="blindcopy; dkim=fail; spf=fail")
     other = await _receive(sessionmaker, status="quarantined", received_at=START)
-    await _receive(sessionmaker, status="done")
+    done = await _receive(sessionmaker, status="done")
     listed = await (await client.get("/v1/quarantine", headers=ADMIN)).json()
     assert [q["id"] for q in listed["items"]] == [held, other]
     assert listed["items"][0] | {"received_at": None} == {
@@ -160,3 +161,4 @@ async def test_quarantine_list_release_delete(
         assert await session.get(ReceivedMessage, other) is None
     await problem_of(await client.delete(f"/v1/quarantine/{other}", headers=ADMIN), 404)
     await problem_of(await client.post("/v1/quarantine/nope/release", headers=ADMIN), 404)
+    await problem_of(await client.post(f"/v1/quarantine/{done}/release", headers=ADMIN), 409)
