@@ -85,7 +85,10 @@ class Service:
 async def start_service(settings: Settings, *, smtp: bool = True, http: bool = True,
                         workers: int | None = None, clock: Callable[[], datetime] = utc_now,
                         resolver: DnsResolver | None = None) -> Service:
-    """Migrate the store and start the configured parts of the service."""
+    """Migrate the store and start the configured parts of the service.
+
+    `clock` is the time of processing and of the SMTP gateway's address look-ups.
+    """
     engine = create_engine(settings.database_url)
     await migrate(engine)
     sessionmaker = create_sessionmaker(engine)
@@ -96,7 +99,8 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
         await service.http_runner.setup()
         await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()
     if smtp:
-        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set)
+        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
+                                                       clock=clock)
     service.start_workers(settings.workers if workers is None else workers)
     log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
                                          "http_port": service.http_port if http else None})

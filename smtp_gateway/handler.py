@@ -7,8 +7,9 @@ answers 250 only after the commit; any store failure answers 451 so the sender r
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
 from store import spool
-from store.models import ReceivedMessage
+from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
 
 log = logging.getLogger("blindcopy.smtp")
@@ -45,8 +46,11 @@ class SpoolingHandler:
     """Accept mail for project addresses and spool it durably."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], limits: GatewayLimits,
-                 client_limits: ClientLimits, on_spooled: Any = None) -> None:
+                 client_limits: ClientLimits, on_spooled: Any = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.sessionmaker = sessionmaker
+        # The clock decides whether a rotated-out address is still in its grace period.
+        self.clock = clock
         self.limits = limits
         self.client_limits = client_limits
         self.on_spooled = on_spooled
@@ -69,7 +73,7 @@ class SpoolingHandler:
             return replies.TOO_MANY_RECIPIENTS
         try:
             async with self.sessionmaker() as db:
-                target = await find_receiving_address(db, address, datetime.now(timezone.utc))
+                target = await find_receiving_address(db, address, self.clock())
         except Exception:  # noqa: BLE001 - the store being down is a temporary failure
             log.exception("recipient lookup failed")
             return replies.RECIPIENT_CHECK_UNAVAILABLE

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from smtp_gateway import replies
 from smtp_gateway.handler import GatewayLimits, SpoolingHandler
 from smtp_gateway.limits import ClientLimits
+from store.models import utcnow
 
 if TYPE_CHECKING:
     # Settings are built by the composition root and passed in; only the type is needed.
@@ -54,13 +57,13 @@ def _tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                     on_spooled: Any = None) -> Any:
+                     on_spooled: Any = None, clock: Callable[[], datetime] = utcnow) -> Any:
     """Return the factory that builds one SMTP protocol per connection."""
     limits = GatewayLimits(settings.max_recipients, settings.max_header_count,
                            settings.max_header_bytes, settings.max_mime_depth)
     client_limits = ClientLimits(settings.max_connections_per_ip,
                                  settings.max_messages_per_minute)
-    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled)
+    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, clock)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length})
     tls = _tls_context(settings)
@@ -77,8 +80,9 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
 
 
 async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                             on_spooled: Any = None) -> asyncio.Server:
+                             on_spooled: Any = None, clock: Callable[[], datetime] = utcnow,
+                             ) -> asyncio.Server:
     """Start listening for SMTP on the configured host and port."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(protocol_factory(settings, sessionmaker, on_spooled),
+    return await loop.create_server(protocol_factory(settings, sessionmaker, on_spooled, clock),
                                     host=settings.smtp_host, port=settings.smtp_port)
