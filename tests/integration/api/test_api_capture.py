@@ -127,6 +127,38 @@ async def test_log_structured_message_is_logged_with_its_message_id(
     assert (received["message_id"], received["channel"]) == ("<1@acme.test>", "log")
 
 
+async def test_log_structured_fields_that_cannot_be_headers_are_422(
+    client: Client, directory: Directory
+) -> None:
+    project = await directory.project()
+    _, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    base = {"from": "alice@acme.test", "to": ["bob@client.test"]}
+    for field, value in (("date", "2026-13-45T00:00"), ("date", "next Tuesday"),
+                         ("subject", "Hi\r\nBcc: eve@evil.test"), ("to", ["bob@"]),
+                         ("message_id", "<two words@acme.test>")):
+        problem = await problem_of(await client.post("/v1/log", headers=token, json={
+            "message": {**base, field: value}}), 422)
+        assert [e["field"] for e in problem["errors"]] == [f"message.{field}"], value
+    assert await directory.messages() == []
+
+
+async def test_log_structured_message_id_without_brackets_is_kept(
+    client: Client, directory: Directory
+) -> None:
+    project = await directory.project()
+    _, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    await directory.contact(project["id"], "bob", "bob@client.test")
+
+    response = await client.post("/v1/log", headers=token, json={"message": {
+        "from": "alice@acme.test", "to": ["bob@client.test"], "message_id": "2@acme.test",
+        "date": "Tue, 24 Nov 2026 10:00:00 +0000"}})
+
+    assert response.status == 200, await response.text()
+    decision = await response.json()
+    assert (decision["message_id"], _only_outcome(decision)["status"]) == (
+        "<2@acme.test>", "logged")
+
+
 async def test_log_of_a_stranger_is_stored_but_not_logged(
     client: Client, directory: Directory
 ) -> None:
