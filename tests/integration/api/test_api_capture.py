@@ -311,6 +311,28 @@ async def test_explain_as_a_user_on_another_project_is_422(
     assert problem["errors"][0]["field"] == "project_ids[0]"
 
 
+async def test_explain_of_a_log_or_sync_needs_a_user(
+    client: Client, directory: Directory
+) -> None:
+    project = await directory.project()
+    alice, _ = await directory.member_with_token(project["id"], "alice@acme.test")
+    await directory.contact(project["id"], "bob", "bob@client.test")
+    encoded = base64.b64encode(RAW).decode()
+    for channel in ("log", "sync"):
+        problem = await problem_of(await client.post("/v1/explain", headers=ADMIN, json={
+            "raw": encoded, "channel": channel}), 422)
+        assert problem["errors"][0]["field"] == "user_id"
+
+    response = await client.post("/v1/explain", headers=ADMIN, json={
+        "raw": encoded, "channel": "log", "user_id": alice})
+
+    assert response.status == 200, await response.text()
+    outcome = _only_outcome(await response.json())
+    assert (outcome["project_id"], outcome["status"], outcome["user_id"]) == (
+        project["id"], "logged", alice)
+    assert await directory.messages() == []
+
+
 async def test_capture_without_processing_is_503(
     aiohttp_client: AiohttpClient, settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
