@@ -162,6 +162,17 @@ async def test_pending_threads_and_assign(client: Client, directory: Directory) 
     wrong = await problem_of(await client.post(f"/v1/threads/{shared}/assign", headers=token,
                                                json={"project_ids": [other_a["id"]]}), 422)
     assert wrong["errors"][0]["field"] == "project_ids[0]"
+    third = await directory.project("Three")
+    await directory.member(third["id"], alice)
+    stranger = await problem_of(await client.post(
+        f"/v1/threads/{shared}/assign", headers=token,
+        json={"project_ids": [one["id"], third["id"]]}), 422)
+    message = f"Project {third['id']} is not a candidate project of thread {shared}."
+    assert [(e["field"], e["message"]) for e in stranger["errors"]] == [
+        ("project_ids[1]", message)]
+    still = await (await client.get("/v1/threads", params={"status": "pending"},
+                                    headers=token)).json()
+    assert [t["id"] for t in still["items"]] == [shared]
     await problem_of(await client.get("/v1/threads", params={"status": "x"}, headers=token), 422)
 
     response = await client.post(f"/v1/threads/{shared}/assign", headers=token,
