@@ -108,6 +108,15 @@ async def test_ingest_follows_the_projects_logging_mode(
     assert await directory.timeline(project["id"], bob) == []
 
 
+async def test_ingest_of_an_empty_body_is_422(client: Client, directory: Directory) -> None:
+    user = await directory.user("alice@acme.test")
+    mailbox = await directory.mailbox(user["id"], "alice@acme.test", [])
+    problem = await problem_of(await client.post(f"/v1/mailboxes/{mailbox}/messages",
+                                                 data=b"\r\n", headers={**ADMIN, **RFC822}), 422)
+    assert problem["errors"][0]["field"] == "body"
+    assert await directory.messages() == []
+
+
 async def test_ingest_into_an_unknown_mailbox_is_404(client: Client) -> None:
     await problem_of(await client.post("/v1/mailboxes/nope/messages", data=RAW,
                                        headers={**ADMIN, **RFC822}), 404)
