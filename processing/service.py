@@ -6,9 +6,11 @@ same functions the workers use, and returns the stored decision.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,26 +27,65 @@ from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread
 from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
 
 DecisionJSON = dict[str, Any]
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+def _header_value(fields: dict[str, Any], key: str) -> str:
+    value = fields.get(key)
+    text = ", ".join(value) if isinstance(value, list) else str(value or "")
+    if "\r" in text or "\n" in text:
+        raise Invalid.field(f"message.{key}", "must not contain line breaks")
+    return text
+
+
+def _date_header(value: str) -> str:
+    """Return the Date header for an ISO 8601 or RFC 5322 date; raise Invalid otherwise."""
+    try:
+        return format_datetime(datetime.fromisoformat(value))
+    except ValueError:
+        pass
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        raise Invalid.field("message.date", "must be an ISO 8601 or RFC 5322 date") from None
+    return value
+
+
+def _message_id_header(value: str) -> str:
+    """Return the Message-ID header, adding the angle brackets when they were left out."""
+    message_id = value if value.startswith("<") else f"<{value}>"
+    if not MESSAGE_ID.fullmatch(message_id):
+        raise Invalid.field("message.message_id", "must be a Message-ID such as <id@host>")
+    return message_id
 
 
 def compose_message(fields: dict[str, Any]) -> bytes:
-    """Build an RFC 5322 message from the structured JSON form of POST /v1/log."""
+    """Build an RFC 5322 message from the structured JSON form of POST /v1/log.
+
+    Raise Invalid (`message.<field>`) for a value that cannot be a header of that field.
+    """
     message = EmailMessage()
-    for header, key in (("From", "from"), ("Subject", "subject"), ("In-Reply-To", "in_reply_to")):
-        if fields.get(key):
-            message[header] = str(fields[key])
-    for header, key in (("To", "to"), ("Cc", "cc"), ("References", "references")):
-        value = fields.get(key)
+    for header, key in (("From", "from"), ("To", "to"), ("Cc", "cc"), ("Subject", "subject"),
+                        ("In-Reply-To", "in_reply_to"), ("References", "references")):
+        value = _header_value(fields, key)
         if value:
-            message[header] = ", ".join(value) if isinstance(value, list) else str(value)
-    date = fields.get("date")
-    message["Date"] = (format_datetime(datetime.fromisoformat(date))
-                       if isinstance(date, str) and "T" in date else str(date or ""))
-    message["Message-ID"] = str(fields.get("message_id") or make_msgid(domain="log.blindcopy"))
+            try:
+                message[header] = value
+            except (ValueError, IndexError, TypeError, HeaderParseError):
+                raise Invalid.field(f"message.{key}", "is not a valid header value") from None
+    date = _header_value(fields, "date")
+    if date:
+        message["Date"] = _date_header(date)
+    message_id = _header_value(fields, "message_id")
+    message["Message-ID"] = (_message_id_header(message_id) if message_id
+                             else make_msgid(domain="log.blindcopy"))
     message.set_content(str(fields.get("text") or ""))
     if fields.get("html"):
         message.add_alternative(str(fields["html"]), subtype="html")
-    return bytes(message)
+    try:
+        return bytes(message)
+    except (ValueError, IndexError, TypeError, HeaderParseError):
+        raise Invalid.field("message", "cannot be composed into an email") from None
 
 
 def _awaits_assignment(outcome: dict[str, Any]) -> bool:
@@ -73,7 +114,7 @@ class ProcessingService:
     async def _process(self, received_id: str) -> DecisionJSON:
         try:
             return await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
-        except Exception as exc:  # noqa: BLE001 - kept and handed to the workers
+        except Exception as exc:
             await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
             raise Unavailable(f"Message {received_id} is kept and will be processed again "
                               f"by a worker: {type(exc).__name__}.") from exc

@@ -13,6 +13,7 @@ from api.access import check_project_references
 from api.caller import Caller
 from api.capture_schemas import CaptureRequest, read_explain, read_log
 from api.request_context import caller, json_response, processing, read_json, unit_of_work
+from rules import Channel
 from store.queries.errors import Forbidden, Invalid
 from store.queries.users import existing_user_ids
 
@@ -71,9 +72,10 @@ async def explain(request: web.Request) -> web.Response:
     """POST /v1/explain: the decision for a raw message, channel and user; nothing recorded."""
     who = caller(request)
     capture = read_explain(await read_json(request))
-    # The bootstrap admin may explain without a user (bcc and forward find their own).
+    # The bootstrap admin may explain bcc and forward without a user (they find their own
+    # in the From); a Log click and a mailbox sync are always some user's, as in /v1/log.
     user_id = None
-    if capture.user_id or who.user_id:
+    if capture.user_id or who.user_id or capture.channel in (Channel.LOG, Channel.SYNC):
         user_id = await _capturing_user(request, who, capture)
     assert capture.raw is not None
     decision = await processing(request).explain(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import check_project_references, require_self_or_admin
 from api.caller import Caller
+from api.handlers.capture import read_raw_body
 from api.request_context import caller, json_response, processing, read_json, unit_of_work
 from api.schemas import MailboxFields, read_mailbox
 from store.models import Mailbox
@@ -90,6 +91,6 @@ async def ingest_message(request: web.Request) -> web.Response:
     """POST /v1/mailboxes/{id}/messages: a raw message synced from the mailbox → decision."""
     async with unit_of_work(request) as session:
         mailbox = await _own_mailbox(session, caller(request), request.match_info["id"])
-    raw = await request.read()
+    raw = await read_raw_body(request)
     decision = await processing(request).ingest_mailbox_message(raw, mailbox_id=mailbox.id)
     return json_response(decision)

@@ -11,7 +11,7 @@ from api.pagination import id_cursor, page_body, page_limit
 from api.request_context import caller, json_response, processing, read_json, unit_of_work
 from api.schemas import read_assignment
 from store.models import Thread
-from store.queries.errors import Invalid, NotFound
+from store.queries.errors import FieldError, Invalid, NotFound
 from store.queries.threads import get_thread, list_threads
 
 THREAD_STATUSES = ("open", "pending", "assigned")
@@ -50,6 +50,14 @@ async def assign_thread(request: web.Request) -> web.Response:
         if mine is not None and not mine & set(thread.candidate_project_ids):
             raise NotFound(f"Thread {thread_id} does not exist.")
         await check_project_references(session, who, "project_ids", project_ids)
+        # Only a candidate can take the thread: the rules log nowhere else, so assigning
+        # it to another project would close the thread without logging anything.
+        strangers = [FieldError(f"project_ids[{i}]", f"Project {pid} is not a candidate "
+                                f"project of thread {thread_id}.")
+                     for i, pid in enumerate(project_ids)
+                     if pid not in thread.candidate_project_ids]
+        if strangers:
+            raise Invalid(strangers)
     decision = await processing(request).assign_thread(thread_id, project_ids,
                                                        user_id=who.user_id)
     return json_response(decision)

@@ -1,13 +1,8 @@
-"""Helpers of the API tests: the processing stand-in, an admin-side builder, problem checks.
-
-`FakeProcessingPortForApiTests` stands in for the processing layer ONLY until the real
-one exists on main; it records calls and answers canned decisions. It is replaced by
-end-to-end tests when the branches are merged.
-"""
+"""Helpers of the API tests: an admin-side builder, timeline reads, problem checks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -18,43 +13,6 @@ from tests.conftest import ADMIN_TOKEN
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PROBLEM = "application/problem+json"
 Client = TestClient[web.Request, web.Application]
-
-
-@dataclass
-class FakeProcessingPortForApiTests:
-    """A stand-in ProcessingPort recording each call; replace with the real one on merge."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def _decision(self, name: str, **arguments: Any) -> dict[str, Any]:
-        self.calls.append((name, arguments))
-        return {"message_id": "<fake@test>", "received_id": "fake", "status": "done",
-                "outcomes": [], "trace": [{"rule": name, "verdict": "pass", "detail": "fake"}]}
-
-    async def log_message(self, raw: bytes, *, user_id: str | None,
-                          project_ids: list[str]) -> dict[str, Any]:
-        return self._decision("log_message", raw=raw, user_id=user_id, project_ids=project_ids)
-
-    async def log_structured(self, message: dict[str, Any], *, user_id: str | None,
-                             project_ids: list[str]) -> dict[str, Any]:
-        return self._decision("log_structured", message=message, user_id=user_id,
-                              project_ids=project_ids)
-
-    async def ingest_mailbox_message(self, raw: bytes, *, mailbox_id: str) -> dict[str, Any]:
-        return self._decision("ingest_mailbox_message", raw=raw, mailbox_id=mailbox_id)
-
-    async def explain(self, raw: bytes, *, channel: str, user_id: str | None,
-                      project_ids: list[str]) -> dict[str, Any]:
-        return self._decision("explain", raw=raw, channel=channel, user_id=user_id,
-                              project_ids=project_ids)
-
-    async def assign_thread(self, thread_id: str, project_ids: list[str], *,
-                            user_id: str | None) -> dict[str, Any]:
-        return self._decision("assign_thread", thread_id=thread_id, project_ids=project_ids,
-                              user_id=user_id)
-
-    async def release_quarantined(self, received_id: str) -> dict[str, Any]:
-        return self._decision("release_quarantined", received_id=received_id)
 
 
 @dataclass
@@ -90,6 +48,35 @@ class Directory:
         user = await self.user(email)
         await self.member(project_id, user["id"])
         return user["id"], await self.token(user["id"])
+
+    async def contact(self, project_id: str, external_id: str, *emails: str) -> str:
+        """Upsert one contact with these addresses in the project; return its id."""
+        response = await self.client.put(f"/v1/projects/{project_id}/contacts", headers=ADMIN,
+                                         json=[{"external_id": external_id,
+                                                "name": external_id, "emails": list(emails)}])
+        assert response.status == 200, await response.text()
+        [contact] = (await response.json())["contacts"]
+        return str(contact["id"])
+
+    async def mailbox(self, user_id: str, address: str, project_ids: list[str]) -> str:
+        """Connect a mailbox of the user synced to the projects; return its id."""
+        response = await self.client.post("/v1/mailboxes", headers=ADMIN, json={
+            "user_id": user_id, "address": address, "project_ids": project_ids})
+        assert response.status == 201, await response.text()
+        return str((await response.json())["id"])
+
+    async def timeline(self, project_id: str, contact_id: str) -> list[dict[str, Any]]:
+        """Return the contact's interactions, newest first (first page)."""
+        response = await self.client.get(
+            f"/v1/projects/{project_id}/contacts/{contact_id}/interactions", headers=ADMIN)
+        assert response.status == 200, await response.text()
+        return list((await response.json())["items"])
+
+    async def messages(self) -> list[dict[str, Any]]:
+        """Return every received message (first page), newest first."""
+        response = await self.client.get("/v1/messages", headers=ADMIN)
+        assert response.status == 200, await response.text()
+        return list((await response.json())["items"])
 
 
 async def problem_of(response: Any, status: int) -> dict[str, Any]:

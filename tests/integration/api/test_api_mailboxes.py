@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from tests.integration.api.support import (
-    ADMIN,
-    Client,
-    Directory,
-    FakeProcessingPortForApiTests,
-    problem_of,
-)
+from tests.integration.api.support import ADMIN, Client, Directory, problem_of
 
-RAW = b"From: bob@client.test\r\nTo: alice@acme.test\r\nSubject: Hi\r\n\r\nHello\r\n"
+RAW = (b"From: bob@client.test\r\nTo: alice@acme.test\r\nSubject: Hi\r\n"
+       b"Message-ID: <sync-1@client.test>\r\n\r\nHello\r\n")
+RFC822 = {"Content-Type": "message/rfc822"}
 
 
 async def test_create_patch_list_get_mailbox(client: Client, directory: Directory) -> None:
@@ -63,15 +59,64 @@ async def test_user_manages_only_own_mailboxes(client: Client, directory: Direct
     assert [m["id"] for m in listed["items"]] == [(await own.json())["id"]]
 
 
-async def test_ingest_mailbox_message(
-    client: Client, directory: Directory, fake_processing: FakeProcessingPortForApiTests
+async def test_ingest_mailbox_message_logs_on_channel_sync(
+    client: Client, directory: Directory
 ) -> None:
+    project = await directory.project(settings={"logging_mode": "all"})
+    user = await directory.user("alice@acme.test", personal_email_access=True)
+    await directory.member(project["id"], user["id"])
+    bob = await directory.contact(project["id"], "bob", "bob@client.test")
+    mailbox = await directory.mailbox(user["id"], "alice@acme.test", [project["id"]])
+
+    response = await client.post(f"/v1/mailboxes/{mailbox}/messages", data=RAW,
+                                 headers={**ADMIN, **RFC822})
+
+    assert response.status == 200, await response.text()
+    decision = await response.json()
+    assert (decision["status"], decision["channel"], decision["message_id"]) == (
+        "done", "sync", "<sync-1@client.test>")
+    [outcome] = decision["outcomes"]
+    assert (outcome["address"], outcome["project_id"], outcome["contact_id"],
+            outcome["status"], outcome["user_id"]) == (
+        "bob@client.test", project["id"], bob, "logged", user["id"])
+    assert "personal_email_access" in {step["reason"] for step in decision["trace"]}
+    [interaction] = await directory.timeline(project["id"], bob)
+    assert (interaction["id"], interaction["channels"], interaction["user_id"]) == (
+        outcome["interaction_id"], ["sync"], user["id"])
+    [received] = await directory.messages()
+    assert (received["id"], received["channel"], received["status"]) == (
+        decision["received_id"], "sync", "done")
+
+
+async def test_ingest_follows_the_projects_logging_mode(
+    client: Client, directory: Directory
+) -> None:
+    project = await directory.project()
+    assert project["settings"]["logging_mode"] != "all"
+    alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    bob = await directory.contact(project["id"], "bob", "bob@client.test")
+    mailbox = await directory.mailbox(alice, "alice@acme.test", [project["id"]])
+
+    response = await client.post(f"/v1/mailboxes/{mailbox}/messages", data=RAW,
+                                 headers={**token, **RFC822})
+
+    assert response.status == 200, await response.text()
+    decision = await response.json()
+    [outcome] = decision["outcomes"]
+    assert (decision["status"], outcome["status"], outcome["reason"]) == (
+        "done", "not_logged", "not_a_reply_to_logged")
+    assert await directory.timeline(project["id"], bob) == []
+
+
+async def test_ingest_of_an_empty_body_is_422(client: Client, directory: Directory) -> None:
     user = await directory.user("alice@acme.test")
-    mailbox = await (await client.post("/v1/mailboxes", headers=ADMIN, json={
-        "user_id": user["id"], "address": "alice@acme.test", "project_ids": []})).json()
-    response = await client.post(f"/v1/mailboxes/{mailbox['id']}/messages", data=RAW,
-                                 headers={**ADMIN, "Content-Type": "message/rfc822"})
-    assert response.status == 200
-    assert set(await response.json()) >= {"message_id", "outcomes", "trace"}
-    assert fake_processing.calls == [("ingest_mailbox_message",
-                                      {"raw": RAW, "mailbox_id": mailbox["id"]})]
+    mailbox = await directory.mailbox(user["id"], "alice@acme.test", [])
+    problem = await problem_of(await client.post(f"/v1/mailboxes/{mailbox}/messages",
+                                                 data=b"\r\n", headers={**ADMIN, **RFC822}), 422)
+    assert problem["errors"][0]["field"] == "body"
+    assert await directory.messages() == []
+
+
+async def test_ingest_into_an_unknown_mailbox_is_404(client: Client) -> None:
+    await problem_of(await client.post("/v1/mailboxes/nope/messages", data=RAW,
+                                       headers={**ADMIN, **RFC822}), 404)

@@ -7,14 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.models import Decision, ReceivedMessage, Thread
-from tests.integration.api.support import (
-    ADMIN,
-    Client,
-    Directory,
-    FakeProcessingPortForApiTests,
-    problem_of,
-)
+from processing.context import ProcessingContext
+from processing.worker import drain
+from store import spool
+from store.models import Decision, ReceivedMessage
+from tests.dnsserver import LocalDnsServer
+from tests.integration.api.support import ADMIN, Client, Directory, problem_of
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -97,68 +95,176 @@ async def test_user_sees_only_messages_touching_them(
     assert ok.status == 200
 
 
-async def _thread(sessionmaker: async_sessionmaker[AsyncSession], project_ids: list[str],
-                  status: str = "pending") -> str:
-    async with sessionmaker.begin() as session:
-        thread = Thread(subject="Offer", status=status, participants=["bob@client.test"],
-                        candidate_project_ids=project_ids)
-        session.add(thread)
-        await session.flush()
-        return thread.id
+async def _pending_thread(client: Client, directory: Directory, project_ids: list[str],
+                          user_id: str, subject: str) -> str:
+    """Make a real pending thread: synced mail to a contact of every project; return its id.
+
+    The user (with personal email access) syncs a mailbox to all of `project_ids`, whose
+    logging mode is `all` and where bob@client.test is a contact, so the rules cannot choose.
+    """
+    for project_id in project_ids:
+        response = await client.patch(f"/v1/projects/{project_id}", headers=ADMIN,
+                                      json={"settings": {"logging_mode": "all"}})
+        assert response.status == 200, await response.text()
+        await directory.contact(project_id, "bob", "bob@client.test")
+    user = await (await client.get(f"/v1/users/{user_id}", headers=ADMIN)).json()
+    mailbox = await directory.mailbox(user_id, user["email"], project_ids)
+    raw = (f"From: {user['email']}\r\nTo: bob@client.test\r\nSubject: {subject}\r\n"
+           f"Message-ID: <{subject.lower()}@acme.test>\r\n\r\nHello\r\n").encode()
+    response = await client.post(f"/v1/mailboxes/{mailbox}/messages", data=raw,
+                                 headers={**ADMIN, "Content-Type": "message/rfc822"})
+    assert response.status == 200, await response.text()
+    decision = await response.json()
+    assert decision["status"] == "done"
+    assert {(o["project_id"], o["status"], o["reason"]) for o in decision["outcomes"]} == {
+        (p, "pending", "ambiguous_projects") for p in project_ids}
+    return str(decision["thread_id"])
 
 
-async def test_pending_threads_and_assign(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession],
-    fake_processing: FakeProcessingPortForApiTests,
-) -> None:
+async def _contact_id(client: Client, project_id: str, email: str) -> str:
+    response = await client.get(f"/v1/projects/{project_id}/contacts",
+                                params={"email": email}, headers=ADMIN)
+    [contact] = (await response.json())["items"]
+    return str(contact["id"])
+
+
+async def test_pending_threads_and_assign(client: Client, directory: Directory) -> None:
     one, two = await directory.project("One"), await directory.project("Two")
-    other = await directory.project("Other")
+    other_a, other_b = await directory.project("Other A"), await directory.project("Other B")
     alice, token = await directory.member_with_token(one["id"], "alice@acme.test")
     await directory.member(two["id"], alice)
-    shared = await _thread(sessionmaker, [one["id"], two["id"]])
-    foreign = await _thread(sessionmaker, [other["id"]])
-    await _thread(sessionmaker, [one["id"]], status="assigned")
+    await client.patch(f"/v1/users/{alice}", headers=ADMIN,
+                       json={"personal_email_access": True})
+    ben = await directory.user("ben@acme.test", personal_email_access=True)
+    for project in (other_a, other_b):
+        await directory.member(project["id"], ben["id"])
+    shared = await _pending_thread(client, directory, [one["id"], two["id"]], alice, "Offer")
+    foreign = await _pending_thread(client, directory, [other_a["id"], other_b["id"]],
+                                    ben["id"], "Elsewhere")
+    bob_one = await _contact_id(client, one["id"], "bob@client.test")
+    bob_two = await _contact_id(client, two["id"], "bob@client.test")
+    assert await directory.timeline(one["id"], bob_one) == []
+
     mine = await (await client.get("/v1/threads", params={"status": "pending"},
                                    headers=token)).json()
-    assert mine["items"] == [{"id": shared, "subject": "Offer", "status": "pending",
-                              "participants": ["bob@client.test"],
-                              "candidate_project_ids": [one["id"], two["id"]]}]
+    assert [t | {"candidate_project_ids": sorted(t["candidate_project_ids"])}
+            for t in mine["items"]] == [{
+        "id": shared, "subject": "Offer", "status": "pending",
+        "participants": ["alice@acme.test", "bob@client.test"],
+        "candidate_project_ids": sorted([one["id"], two["id"]])}]
     every = await (await client.get("/v1/threads", headers=ADMIN)).json()
     assert {t["id"] for t in every["items"]} == {shared, foreign}
-    response = await client.post(f"/v1/threads/{shared}/assign", headers=token,
-                                 json={"project_ids": [one["id"]]})
-    assert response.status == 200
-    assert fake_processing.calls == [("assign_thread", {
-        "thread_id": shared, "project_ids": [one["id"]], "user_id": alice})]
     await problem_of(await client.post(f"/v1/threads/{foreign}/assign", headers=token,
+                                       json={"project_ids": [one["id"]]}), 404)
+    await problem_of(await client.post("/v1/threads/nope/assign", headers=token,
                                        json={"project_ids": [one["id"]]}), 404)
     await problem_of(await client.post(f"/v1/threads/{shared}/assign", headers=token,
                                        json={"project_ids": []}), 422)
-    await problem_of(await client.post(f"/v1/threads/{shared}/assign", headers=token,
-                                       json={"project_ids": [other["id"]]}), 422)
+    wrong = await problem_of(await client.post(f"/v1/threads/{shared}/assign", headers=token,
+                                               json={"project_ids": [other_a["id"]]}), 422)
+    assert wrong["errors"][0]["field"] == "project_ids[0]"
+    third = await directory.project("Three")
+    await directory.member(third["id"], alice)
+    stranger = await problem_of(await client.post(
+        f"/v1/threads/{shared}/assign", headers=token,
+        json={"project_ids": [one["id"], third["id"]]}), 422)
+    message = f"Project {third['id']} is not a candidate project of thread {shared}."
+    assert [(e["field"], e["message"]) for e in stranger["errors"]] == [
+        ("project_ids[1]", message)]
+    still = await (await client.get("/v1/threads", params={"status": "pending"},
+                                    headers=token)).json()
+    assert [t["id"] for t in still["items"]] == [shared]
     await problem_of(await client.get("/v1/threads", params={"status": "x"}, headers=token), 422)
+
+    response = await client.post(f"/v1/threads/{shared}/assign", headers=token,
+                                 json={"project_ids": [one["id"]]})
+
+    assert response.status == 200, await response.text()
+    assigned = await response.json()
+    assert (assigned["status"], assigned["thread_id"]) == ("done", shared)
+    assert sorted((o["project_id"], o["status"], o["reason"])
+                  for o in assigned["outcomes"]) == sorted([
+        (one["id"], "logged", "thread_assigned_here"),
+        (two["id"], "not_logged", "thread_assigned_elsewhere")])
+    [logged] = [o for o in assigned["outcomes"] if o["status"] == "logged"]
+    [interaction] = await directory.timeline(one["id"], bob_one)
+    assert (interaction["id"], interaction["channels"], interaction["user_id"]) == (
+        logged["interaction_id"], ["sync"], alice)
+    assert await directory.timeline(two["id"], bob_two) == []
+    pending = await (await client.get("/v1/threads", params={"status": "pending"},
+                                      headers=token)).json()
+    assert pending["items"] == []
+    done = await (await client.get("/v1/threads", params={"status": "assigned"},
+                                   headers=token)).json()
+    assert [(t["id"], t["status"]) for t in done["items"]] == [(shared, "assigned")]
+    [received] = [m for m in await directory.messages() if m["message_id"] == "<offer@acme.test>"]
+    decision = await (await client.get(f"/v1/messages/{received['id']}/decision",
+                                       headers=ADMIN)).json()
+    assert decision["outcomes"] == assigned["outcomes"]
+
+
+BCC = (b"From: Alice <alice@acme.test>\r\nTo: bob@client.test\r\nSubject: Offer\r\n"
+       b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nMessage-ID: <%s@acme.test>\r\n\r\nHi\r\n")
+
+
+async def _spool_bcc(sessionmaker: async_sessionmaker[AsyncSession], project: dict[str, Any],
+                     local: str, received_at: datetime) -> str:
+    """Spool an unsigned BCC as the SMTP gateway does (from a client off any relay)."""
+    async with sessionmaker.begin() as session:
+        received = spool.enqueue(session, ReceivedMessage(
+            channel="bcc", raw=BCC % local.encode(), mail_from="alice@acme.test",
+            rcpt_to=[project["addresses"]["bcc"]], project_ids=[project["id"]],
+            client_ip="192.0.2.1", helo="mail.acme.test", received_at=received_at))
+        await session.flush()
+        return received.id
 
 
 async def test_quarantine_list_release_delete(
-    client: Client, sessionmaker: async_sessionmaker[AsyncSession],
-    fake_processing: FakeProcessingPortForApiTests,
+    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession],
+    context: ProcessingContext, dns: LocalDnsServer,
 ) -> None:
-    held = await _receive(sessionmaker, status="quarantined", mail_from="eve@forged.test",
-                          quarantine_reason="dmarc_fail", message_id="<q@x>",
-                          authentication_results="blindcopy; dkim=fail; spf=fail")
-    other = await _receive(sessionmaker, status="quarantined", received_at=START)
-    done = await _receive(sessionmaker, status="done")
+    project = await directory.project()
+    assert project["settings"]["sender_auth"] == "aligned"
+    alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    bob = await directory.contact(project["id"], "bob", "bob@client.test")
+    held = await _spool_bcc(sessionmaker, project, "q1", datetime.now(UTC))
+    other = await _spool_bcc(sessionmaker, project, "q2", START)
+
+    assert await drain(sessionmaker, context) == 2
+
+    assert ("acme.test", "TXT") in dns.queries
+    await problem_of(await client.get("/v1/quarantine", headers=token), 403)
     listed = await (await client.get("/v1/quarantine", headers=ADMIN)).json()
     assert [q["id"] for q in listed["items"]] == [held, other]
-    assert listed["items"][0] | {"received_at": None} == {
-        "id": held, "message_id": "<q@x>", "mail_from": "eve@forged.test",
-        "quarantine_reason": "dmarc_fail", "received_at": None,
-        "authentication_results": "blindcopy; dkim=fail; spf=fail"}
-    assert (await client.post(f"/v1/quarantine/{held}/release", headers=ADMIN)).status == 200
-    assert fake_processing.calls == [("release_quarantined", {"received_id": held})]
+    first = listed["items"][0]
+    assert {k: first[k] for k in ("id", "message_id", "mail_from", "quarantine_reason")} == {
+        "id": held, "message_id": "<q1@acme.test>", "mail_from": "alice@acme.test",
+        "quarantine_reason": "sender_no_signature"}
+    assert first["authentication_results"].startswith("blindcopy;")
+    assert "spf=none" in first["authentication_results"]
+    assert await directory.timeline(project["id"], bob) == []
+    await problem_of(await client.post(f"/v1/quarantine/{held}/release", headers=token), 403)
+
+    response = await client.post(f"/v1/quarantine/{held}/release", headers=ADMIN)
+
+    assert response.status == 200, await response.text()
+    released = await response.json()
+    assert (released["status"], released["received_id"], released["quarantine_reason"]) == (
+        "done", held, None)
+    assert ("sender-authenticated", "pass", "sender_released") in {
+        (s["rule"], s["verdict"], s["reason"]) for s in released["trace"]}
+    [outcome] = released["outcomes"]
+    assert (outcome["contact_id"], outcome["status"], outcome["user_id"]) == (
+        bob, "logged", alice)
+    [interaction] = await directory.timeline(project["id"], bob)
+    assert (interaction["id"], interaction["channels"]) == (outcome["interaction_id"], ["bcc"])
+    decision = await (await client.get(f"/v1/messages/{held}/decision", headers=ADMIN)).json()
+    assert (decision["status"], decision["outcomes"]) == ("done", released["outcomes"])
+    await problem_of(await client.post(f"/v1/quarantine/{held}/release", headers=ADMIN), 409)
+
     assert (await client.delete(f"/v1/quarantine/{other}", headers=ADMIN)).status == 204
     async with sessionmaker() as session:
         assert await session.get(ReceivedMessage, other) is None
     await problem_of(await client.delete(f"/v1/quarantine/{other}", headers=ADMIN), 404)
     await problem_of(await client.post("/v1/quarantine/nope/release", headers=ADMIN), 404)
-    await problem_of(await client.post(f"/v1/quarantine/{done}/release", headers=ADMIN), 409)
+    assert (await (await client.get("/v1/quarantine", headers=ADMIN)).json())["items"] == []
