@@ -48,11 +48,11 @@ class CapturingUser:
             user = snapshot.user_by_address(address)
         elif channel is Channel.SYNC:
             mailbox = snapshot.mailbox(capture.mailbox_id)
-            address = mailbox.address if mailbox else str(capture.mailbox_id)
+            address = mailbox.address if mailbox else f"mailbox {capture.mailbox_id or '(none)'}"
             user = snapshot.user_by_id(mailbox.user_id) if mailbox else None
         else:
             user = snapshot.user_by_id(capture.user_id)
-            address = user.email if user else str(capture.user_id)
+            address = user.email if user else f"user {capture.user_id or '(none)'}"
         if user is None:
             return None, Finding.make(self.name, Verdict.FAIL, Reason.CAPTURER_UNKNOWN,
                                       effect=Effect.NOT_LOGGED, address=address)

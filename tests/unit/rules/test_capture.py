@@ -143,7 +143,7 @@ def test_sync_from_unknown_mailbox_fails() -> None:
     assert user is None
     assert finding.verdict is Verdict.FAIL
     assert finding.reason is Reason.CAPTURER_UNKNOWN
-    assert finding.detail == "mb-gone is not a user of blindcopy."
+    assert finding.detail == "mailbox mb-gone is not a user of blindcopy."
 
 
 def test_log_captured_by_caller_passes() -> None:
