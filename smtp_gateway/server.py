@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
 
 class GatewaySMTP(SMTP):
-    """aiosmtpd's SMTP with a per-client connection limit."""
+    """aiosmtpd's SMTP with a per-client connection limit, a DATA timeout, and 421 on timeouts."""
 
     client_limits: ClientLimits
+    data_timeout: float
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         peer = transport.get_extra_info("peername")
@@ -43,6 +44,25 @@ class GatewaySMTP(SMTP):
             self._counted = False
         if getattr(self, "_handler_coroutine", None) is not None:
             super().connection_lost(exc)
+
+    def _timeout_cb(self) -> None:
+        # aiosmtpd closes silently; RFC 5321 4.5.3.2 wants the client told why (421).
+        if self.transport is None:
+            return
+        transport: Any = self.transport
+        if not transport.is_closing():
+            transport.write((replies.TIMED_OUT + "\r\n").encode())
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """Give the whole DATA exchange `data_timeout`, then go back to the command timeout."""
+        # aiosmtpd arms its one timer per command; DATA gets its own, longer or shorter, budget.
+        self._reset_timeout(self.data_timeout)
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            if self.transport is not None:
+                self._reset_timeout()
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -62,7 +82,8 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
                                  settings.max_messages_per_minute)
     handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled)
     smtp_class = type("ConfiguredSMTP", (GatewaySMTP,), {
-        "client_limits": client_limits, "line_length_limit": settings.max_line_length})
+        "client_limits": client_limits, "line_length_limit": settings.max_line_length,
+        "data_timeout": settings.data_timeout})
     tls = _tls_context(settings)
 
     def build() -> SMTP:
