@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from smtp_gateway import replies
 
+# Seconds over which messages per client are counted (the limit is per minute).
+_RATE_WINDOW = 60.0
+
 
 @dataclass
 class ClientLimits:
@@ -23,6 +26,7 @@ class ClientLimits:
     clock: Callable[[], float] = time.monotonic
     _connections: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _messages: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _next_sweep: float = 0.0
 
     def open_connection(self, ip: str) -> bool:
         """Count a new connection; False when the client has too many already."""
@@ -40,13 +44,30 @@ class ClientLimits:
     def allow_message(self, ip: str) -> bool:
         """Count a message; False when the client sent too many in the last minute."""
         now = self.clock()
+        self._forget_quiet_clients(now)
         recent = self._messages[ip]
-        while recent and recent[0] <= now - 60:
+        while recent and recent[0] <= now - _RATE_WINDOW:
             recent.popleft()
         if len(recent) >= self.max_messages_per_minute:
             return False
         recent.append(now)
         return True
+
+    @property
+    def tracked_clients(self) -> int:
+        """Return how many client addresses this process holds state for."""
+        return len(self._messages.keys() | self._connections.keys())
+
+    def _forget_quiet_clients(self, now: float) -> None:
+        # A client rotating source addresses (an IPv6 /64 holds plenty) would otherwise
+        # grow the map by one entry per address forever; once a window, drop quiet ones.
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + _RATE_WINDOW
+        quiet = [ip for ip, times in self._messages.items()
+                 if not times or times[-1] <= now - _RATE_WINDOW]
+        for ip in quiet:
+            del self._messages[ip]
 
 
 # A header field, a folded continuation, or a Unix "From " line: the standard library's

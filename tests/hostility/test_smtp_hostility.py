@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from blindcopy.runtime import Service, start_service
 from blindcopy.settings import Settings
+from smtp_gateway.limits import ClientLimits
 from tests.client import ApiClient, eventually
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project
@@ -502,3 +503,16 @@ async def test_starttls_sessions_do_not_use_up_the_connection_limit(
             return (await client.reply()).code == SERVICE_READY
 
     assert await eventually(served, timeout=5)
+
+
+def test_rate_limit_state_does_not_grow_with_every_address_ever_seen() -> None:
+    # A sender rotating through addresses must not make the gateway remember each forever.
+    now = [0.0]
+    limits = ClientLimits(max_connections=1, max_messages_per_minute=1, clock=lambda: now[0])
+    for index in range(10_000):
+        assert limits.allow_message(f"2001:db8::{index:x}")
+    assert limits.tracked_clients == 10_000
+    now[0] += 61
+    assert limits.allow_message("2001:db8::ffff:1")
+    assert limits.tracked_clients == 1
+    assert not limits.allow_message("2001:db8::ffff:1")
