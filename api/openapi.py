@@ -145,6 +145,11 @@ def _responses(operation: Operation) -> dict[str, Schema]:
         success["content"] = {JSON: {"schema": ref(operation.response)}}
     responses: dict[str, Schema] = {str(operation.status): success}
     errors = operation.errors if operation.public else (*operation.errors, *COMMON_ERRORS)
+    if operation.body:
+        # A body that is not JSON at all is a malformed request.
+        errors = (*errors, 400)
+    if "limit" in operation.query:
+        errors = (*errors, 422)
     for status in sorted(set(errors)):
         responses[str(status)] = {"$ref": "#/components/responses/Problem"}
     return responses

@@ -100,7 +100,7 @@ SCHEMAS: dict[str, Schema] = {
     "NeverLog": obj(["id", "address"], id=STRING, address=STRING, created_at=TIME),
     "NeverLogList": items_of("NeverLog"),
     "Decision": obj(["message_id", "status", "outcomes", "trace"], message_id=NULLABLE_STRING,
-                    received_id=STRING, status=STRING,
+                    received_id=NULLABLE_STRING, status=STRING,
                     outcomes={"type": "array", "items": OUTCOME},
                     trace={"type": "array", "items": FINDING}),
     "LogRequest": {"oneOf": [

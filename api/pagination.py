@@ -24,7 +24,8 @@ MAX_LIMIT = 200
 def page_limit(request: web.Request) -> int:
     """Return `?limit=` (1 to MAX_LIMIT, default DEFAULT_LIMIT)."""
     text = request.query.get("limit", str(DEFAULT_LIMIT))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    # str.isdigit() also accepts digits int() refuses ("²"), hence the ASCII test.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
         raise Invalid.field("limit", f"must be an integer from 1 to {MAX_LIMIT}")
     return int(text)
 

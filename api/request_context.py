@@ -35,6 +35,9 @@ def processing(request: web.Request) -> ProcessingPort:
 
 async def read_json(request: web.Request) -> Any:
     """Return the parsed JSON body; a malformed one is a 400 problem."""
+    # Bytes, not request.text(): a body that is not UTF-8 (or names a charset Python does
+    # not know) is a malformed request, not a server error. json.loads also catches
+    # UnicodeDecodeError here, a subclass of ValueError.
     body = await request.read()
     try:
         return json.loads(body)

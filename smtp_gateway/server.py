@@ -1,7 +1,8 @@
 """create_smtp_server: the aiosmtpd SMTP protocol on the service's own event loop.
 
 Not aiosmtpd's threaded Controller: SMTP shares the loop with the async store, API and
-workers. A subclass adds per-IP connection limits and the configured line length.
+workers. A subclass adds per-IP connection limits (PROXY-aware), the configured line length,
+a DATA timeout and a 421 reply on timeouts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smtp_gateway import replies
@@ -26,19 +27,48 @@ if TYPE_CHECKING:
 
 
 class GatewaySMTP(SMTP):
-    """aiosmtpd's SMTP with a per-client connection limit."""
+    """aiosmtpd's SMTP with a per-client connection limit, a DATA timeout, and 421 on timeouts."""
 
     client_limits: ClientLimits
+    data_timeout: float
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if getattr(self, "_limited_ip", None) is not None:
+            # STARTTLS calls this again with the TLS transport: same client, counted once.
+            super().connection_made(transport)
+            return
         peer = transport.get_extra_info("peername")
         self._limited_ip = str(peer[0]) if isinstance(peer, tuple) else ""
-        self._counted = self.client_limits.open_connection(self._limited_ip)
-        if not self._counted:
+        self._counted = False
+        if self._proxy_timeout is not None:
+            # Behind a load balancer the peer is the balancer; the client's own address
+            # arrives in the PROXY header and is counted then (_call_handler_hook).
+            super().connection_made(transport)
+            return
+        if not self._admit(self._limited_ip):
             transport.write((replies.TOO_MANY_CONNECTIONS + "\r\n").encode())  # type: ignore[attr-defined]
             transport.close()
             return
         super().connection_made(transport)
+
+    def _admit(self, ip: str) -> bool:
+        """Count this connection against `ip`; False when that client has too many."""
+        self._counted = self.client_limits.open_connection(ip)
+        if self._counted:
+            self._limited_ip = ip
+        return self._counted
+
+    async def _call_handler_hook(self, command: str, *args: Any) -> Any:
+        if command != "PROXY":
+            return await super()._call_handler_hook(command, *args)
+        # aiosmtpd drops every proxied connection unless the PROXY hook says yes; the
+        # connection limit is applied here, to the client address the balancer reports.
+        source = getattr(args[0], "src_addr", None)
+        if not self._admit(str(source) if source else self._limited_ip):
+            await self.push(replies.TOO_MANY_CONNECTIONS)
+            return False
+        status = await super()._call_handler_hook(command, *args)
+        return True if status is MISSING else status
 
     def connection_lost(self, exc: Exception | None) -> None:
         if getattr(self, "_counted", False):
@@ -46,6 +76,25 @@ class GatewaySMTP(SMTP):
             self._counted = False
         if getattr(self, "_handler_coroutine", None) is not None:
             super().connection_lost(exc)
+
+    def _timeout_cb(self) -> None:
+        # aiosmtpd closes silently; RFC 5321 4.5.3.2 wants the client told why (421).
+        if self.transport is None:
+            return
+        transport: Any = self.transport
+        if not transport.is_closing():
+            transport.write((replies.TIMED_OUT + "\r\n").encode())
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """Give the whole DATA exchange `data_timeout`, then go back to the command timeout."""
+        # aiosmtpd arms its one timer per command; DATA gets its own, longer or shorter, budget.
+        self._reset_timeout(self.data_timeout)
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            if self.transport is not None:
+                self._reset_timeout()
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -65,7 +114,8 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
                                  settings.max_messages_per_minute)
     handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, clock)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
-        "client_limits": client_limits, "line_length_limit": settings.max_line_length})
+        "client_limits": client_limits, "line_length_limit": settings.max_line_length,
+        "data_timeout": settings.data_timeout})
     tls = _tls_context(settings)
 
     def build() -> SMTP:
