@@ -8,7 +8,6 @@ TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 SPOOL_UNAVAILABLE = "451 4.3.0 Temporary failure storing the message, try again later"
 RECIPIENT_CHECK_UNAVAILABLE = "451 4.3.0 Temporary failure checking the recipient, try again later"
 INTERNAL_ERROR = "451 4.3.0 Internal error, try again later"
-MESSAGE_TOO_BIG = "552 5.3.4 Message too big"
 TOO_MANY_HEADERS = "552 5.3.4 Too many header fields"
 HEADERS_TOO_BIG = "552 5.3.4 Header section too big"
 MIME_TOO_DEEP = "554 5.6.0 MIME nesting too deep"
@@ -16,3 +15,24 @@ TIMED_OUT = "421 4.4.2 Timeout exceeded, closing connection"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address, try again later"
 RATE_LIMITED = "450 4.7.1 Too many messages from your address, slow down"
 NO_VALID_RECIPIENTS = "554 5.5.1 No valid recipients"
+
+# aiosmtpd's own error replies carry no enhanced status code (RFC 3463); the gateway adds
+# one by reply code so every refusal a client sees is machine-readable.
+_ENHANCED_STATUS_BY_CODE = {
+    "421": "4.4.2", "451": "4.3.0", "452": "4.3.1", "454": "4.7.0",
+    "500": "5.5.2", "501": "5.5.4", "502": "5.5.1", "503": "5.5.1", "504": "5.5.4",
+    "530": "5.7.0", "550": "5.1.1", "552": "5.3.4", "553": "5.1.3", "554": "5.6.0",
+}
+
+
+def _has_enhanced_status(text: str) -> bool:
+    parts = text.split(" ", 1)[0].split(".")
+    return len(parts) == 3 and all(part.isdigit() for part in parts)
+
+
+def with_enhanced_status(reply: str) -> str:
+    """Return a 4xx/5xx reply with an enhanced status code, adding one if it lacks it."""
+    code, separator, text = reply.partition(" ")
+    if not separator or len(code) != 3 or code[0] not in "45" or _has_enhanced_status(text):
+        return reply
+    return f"{code} {_ENHANCED_STATUS_BY_CODE.get(code, code[0] + '.0.0')} {text}"

@@ -11,7 +11,7 @@ import asyncio
 import ssl
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +31,13 @@ class GatewaySMTP(SMTP):
 
     client_limits: ClientLimits
     data_timeout: float
+
+    async def push(self, status: AnyStr) -> None:
+        """Send a reply; aiosmtpd's own refusals get an enhanced status code added."""
+        if isinstance(status, str):
+            await super().push(replies.with_enhanced_status(status))
+        else:
+            await super().push(status)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if getattr(self, "_limited_ip", None) is not None:

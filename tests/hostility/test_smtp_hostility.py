@@ -47,6 +47,7 @@ TRANSACTION_FAILED = 554
 NO_SUCH_MAILBOX = "5.1.1"
 TOO_MANY_RECIPIENTS_STATUS = "4.5.3"
 MESSAGE_TOO_BIG_STATUS = "5.3.4"
+SYNTAX_ERROR_STATUS = "5.5.2"
 MIME_TOO_DEEP_STATUS = "5.6.0"
 RATE_LIMITED_STATUS = "4.7.1"
 
@@ -120,7 +121,7 @@ async def test_oversize_message_is_refused_with_552_and_session_continues(
     body = line * (LIMITS["max_message_size"] // len(line) + 2)
     async with await session(service) as client:
         reply = await refused_data(client, bcc, a_message("big", body))
-        assert reply.code == EXCEEDED_STORAGE, reply
+        assert (reply.code, reply.enhanced) == (EXCEEDED_STORAGE, MESSAGE_TOO_BIG_STATUS), reply
         reply = await client.transaction(SENDER, [bcc], a_message("small") + END)
         assert reply.code == OK, reply
     [row] = await spooled(service)
@@ -162,7 +163,7 @@ async def test_overlong_data_line_gets_500_and_session_continues(
     long_line = "y" * (LIMITS["max_line_length"] * 3)
     async with await session(service) as client:
         reply = await refused_data(client, bcc, a_message("long", long_line))
-        assert reply.code == LINE_TOO_LONG, reply
+        assert (reply.code, reply.enhanced) == (LINE_TOO_LONG, SYNTAX_ERROR_STATUS), reply
         reply = await client.transaction(SENDER, [bcc], a_message("short") + END)
         assert reply.code == OK, reply
     [row] = await spooled(service)
