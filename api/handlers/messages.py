@@ -31,9 +31,10 @@ def decision_json(received: ReceivedMessage, decision: Decision | None) -> dict[
 
 
 def received_json(received: ReceivedMessage, decision: Decision | None) -> dict[str, Any]:
-    """Return the list representation of a received message."""
+    """Return the list representation of a received message, with its processing state."""
     return {"id": received.id, "message_id": received.message_id, "channel": received.channel,
             "status": received.status, "received_at": received.received_at.isoformat(),
+            "attempts": received.attempts, "last_error": received.last_error,
             "outcomes": decision.body.get("outcomes", []) if decision else []}
 
 
