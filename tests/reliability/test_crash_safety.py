@@ -21,7 +21,12 @@ from tests.client import ApiClient, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_user, contacts, email
 from tests.reliability.conftest import (
-    BlindcopyProcess, interaction_rows, message_id_counts, received_rows, status_counts)
+    BlindcopyProcess,
+    interaction_rows,
+    message_id_counts,
+    received_rows,
+    status_counts,
+)
 
 BATCH = 40
 CONTACTS = 30
@@ -173,7 +178,7 @@ async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
     restarted = BlindcopyProcess("worker", database_url, tmp_path / "worker-2.log", workers=2,
                                  lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1).start()
     processes.append(restarted)
-    assert set((await _wait_drained(engine, restarted))) == {"done"}
+    assert set(await _wait_drained(engine, restarted)) == {"done"}
     restarted.stop()
     gateway.stop()
 

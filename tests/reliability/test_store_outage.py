@@ -22,7 +22,12 @@ from tests.conftest import ADMIN_TOKEN
 from tests.database import POSTGRES_URL
 from tests.directory import a_project, a_user, contacts, email, timeline
 from tests.reliability.conftest import (
-    TcpProxy, execute, interaction_rows, received_rows, status_counts)
+    TcpProxy,
+    execute,
+    interaction_rows,
+    received_rows,
+    status_counts,
+)
 
 ACCEPTED = 250
 TRANSIENT = range(400, 500)
