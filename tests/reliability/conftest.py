@@ -18,8 +18,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from store.database import async_url, create_engine
 from store.models import Interaction, Message, ReceivedMessage
 from tests.conftest import ADMIN_TOKEN
 
@@ -193,6 +194,21 @@ async def tcp_proxy() -> AsyncIterator[type[TcpProxy]]:
     yield Tracked
     for proxy in made:
         await proxy.close()
+
+
+@pytest.fixture
+async def observer(engine: AsyncEngine, database_url: str) -> AsyncIterator[AsyncEngine]:
+    """Yield an engine that only reads the (migrated) test database.
+
+    On SQLite it opens plain deferred transactions: the service's engine begins every
+    transaction IMMEDIATE, which would wait behind a worker frozen mid-transaction.
+    """
+    if database_url.startswith("sqlite"):
+        reader = create_async_engine(async_url(database_url))
+    else:
+        reader = create_engine(database_url)
+    yield reader
+    await reader.dispose()
 
 
 async def status_counts(engine: AsyncEngine) -> dict[str, int]:

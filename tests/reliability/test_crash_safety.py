@@ -63,10 +63,10 @@ async def _send(port: int, bcc: str, n: int) -> str | None:
     return match.group(1)
 
 
-async def _wait_drained(engine: AsyncEngine, process: BlindcopyProcess) -> dict[str, int]:
+async def _wait_drained(observer: AsyncEngine, process: BlindcopyProcess) -> dict[str, int]:
     deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
     while True:
-        counts = await status_counts(engine)
+        counts = await status_counts(observer)
         if not counts.get("queued") and not counts.get("processing"):
             return counts
         process.check_alive()
@@ -74,17 +74,17 @@ async def _wait_drained(engine: AsyncEngine, process: BlindcopyProcess) -> dict[
         await asyncio.sleep(0.1)
 
 
-async def _assert_processed_exactly_once(engine: AsyncEngine, project_id: str,
+async def _assert_processed_exactly_once(observer: AsyncEngine, project_id: str,
                                          accepted: dict[int, str]) -> None:
     """Every accepted received id is done; one interaction per (contact, message), bcc once."""
-    rows = {row["id"]: row for row in await received_rows(engine)}
+    rows = {row["id"]: row for row in await received_rows(observer)}
     for n, received_id in accepted.items():
         assert received_id in rows, f"message {n} got 250 as {received_id} and was lost"
         assert rows[received_id]["status"] == "done", rows[received_id]
     sent = {f"<offer-{n}@acme.test>" for n in accepted}
-    counts = await message_id_counts(engine)
+    counts = await message_id_counts(observer)
     assert {m: counts.get(m) for m in sent} == {m: 1 for m in sent}
-    interactions = [i for i in await interaction_rows(engine) if i["message_id"] in sent]
+    interactions = [i for i in await interaction_rows(observer) if i["message_id"] in sent]
     keys = Counter((i["project_id"], i["contact_id"], i["message_ref"]) for i in interactions)
     assert [key for key, count in keys.items() if count > 1] == []
     assert len(interactions) == len(sent) * CONTACTS
@@ -94,7 +94,7 @@ async def _assert_processed_exactly_once(engine: AsyncEngine, project_id: str,
 
 
 async def test_serve_killed_mid_batch_loses_nothing_that_got_250(
-        database_url: str, engine: AsyncEngine, tmp_path: Path,
+        database_url: str, observer: AsyncEngine, tmp_path: Path,
         processes: list[BlindcopyProcess]) -> None:
     settings = {"workers": 2, "lease_seconds": LEASE_SECONDS, "retry_base_seconds": 0.1}
     first = BlindcopyProcess("serve", database_url, tmp_path / "serve-1.log", **settings)
@@ -114,12 +114,12 @@ async def test_serve_killed_mid_batch_loses_nothing_that_got_250(
 
     sending = asyncio.gather(*(sender() for _ in range(4)))
     deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
-    while len(accepted) < BATCH // 2 or not (await status_counts(engine)).get("done"):
+    while len(accepted) < BATCH // 2 or not (await status_counts(observer)).get("done"):
         assert asyncio.get_running_loop().time() < deadline, first.logs()
         await asyncio.sleep(0.02)
     first.kill()
     await sending
-    killed_with = await status_counts(engine)
+    killed_with = await status_counts(observer)
     # The kill came mid-processing: some messages done, others still queued or claimed.
     assert 0 < killed_with.get("done", 0) < sum(killed_with.values()), killed_with
 
@@ -132,22 +132,22 @@ async def test_serve_killed_mid_batch_loses_nothing_that_got_250(
         received_id = await _send(second.smtp_port, bcc, n)
         assert received_id is not None
         accepted[n] = received_id
-    counts = await _wait_drained(engine, second)
+    counts = await _wait_drained(observer, second)
     second.stop()
 
     assert set(counts) == {"done"}, counts
-    await _assert_processed_exactly_once(engine, project_id, accepted)
+    await _assert_processed_exactly_once(observer, project_id, accepted)
 
 
 async def _freeze_with_a_leased_message(worker: BlindcopyProcess,
-                                        engine: AsyncEngine) -> list[dict[str, Any]]:
+                                        observer: AsyncEngine) -> list[dict[str, Any]]:
     """Stop the worker (SIGSTOP) at a moment it holds a claimed message and some are done."""
     deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
     while asyncio.get_running_loop().time() < deadline:
         worker.check_alive()
-        if (await status_counts(engine)).get("done", 0) >= 3:
+        if (await status_counts(observer)).get("done", 0) >= 3:
             worker.signal(signal.SIGSTOP)
-            leased = [r for r in await received_rows(engine) if r["status"] == "processing"]
+            leased = [r for r in await received_rows(observer) if r["status"] == "processing"]
             if leased:
                 return leased
             worker.signal(signal.SIGCONT)
@@ -156,7 +156,7 @@ async def _freeze_with_a_leased_message(worker: BlindcopyProcess,
 
 
 async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
-        database_url: str, engine: AsyncEngine, tmp_path: Path,
+        database_url: str, observer: AsyncEngine, tmp_path: Path,
         processes: list[BlindcopyProcess]) -> None:
     gateway = BlindcopyProcess("serve", database_url, tmp_path / "gateway.log",
                                workers=0).start()
@@ -165,24 +165,24 @@ async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
     project_id, bcc = await _directory(gateway.http_port)
     accepted = {n: await _send(gateway.smtp_port, bcc, n) for n in range(BATCH)}
     assert None not in accepted.values()
-    assert await status_counts(engine) == {"queued": BATCH}
+    assert await status_counts(observer) == {"queued": BATCH}
 
     worker = BlindcopyProcess("worker", database_url, tmp_path / "worker-1.log", workers=2,
                               lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1).start()
     processes.append(worker)
-    leased = await _freeze_with_a_leased_message(worker, engine)
+    leased = await _freeze_with_a_leased_message(worker, observer)
     worker.kill()
-    counts = await status_counts(engine)
+    counts = await status_counts(observer)
     assert counts.get("queued", 0) > 0 and counts.get("done", 0) < BATCH, counts
 
     restarted = BlindcopyProcess("worker", database_url, tmp_path / "worker-2.log", workers=2,
                                  lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1).start()
     processes.append(restarted)
-    assert set(await _wait_drained(engine, restarted)) == {"done"}
+    assert set(await _wait_drained(observer, restarted)) == {"done"}
     restarted.stop()
     gateway.stop()
 
-    rows = {row["id"]: row for row in await received_rows(engine)}
+    rows = {row["id"]: row for row in await received_rows(observer)}
     for stale in leased:
         row = rows[stale["id"]]
         # Claimed once by the dead worker and once more, only after its lease ran out.
@@ -190,4 +190,4 @@ async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
         assert row["processed_at"] >= stale["lease_until"], (stale, row)
         assert row["last_error"] is None
     await _assert_processed_exactly_once(
-        engine, project_id, {n: str(received_id) for n, received_id in accepted.items()})
+        observer, project_id, {n: str(received_id) for n, received_id in accepted.items()})
