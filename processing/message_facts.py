@@ -1,10 +1,43 @@
-"""Turn a ParsedMessage into the rules' MessageFacts and the store's MessageRecord."""
+"""Turn a ParsedMessage into the rules' MessageFacts and the store's MessageRecord.
+
+Values are made to fit the store's columns here, the same way on every backend: SQLite
+stores an over-long string, PostgreSQL refuses it and would fail the message on every retry.
+"""
 
 from __future__ import annotations
 
+import hashlib
+
 from parsing import Address, ParsedMessage
 from rules import MessageFacts
+from store.models import Message
 from store.recording import MessageRecord
+
+
+def _column_length(name: str) -> int:
+    length = getattr(Message.__table__.c[name].type, "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+MAX_MESSAGE_ID = _column_length("message_id")
+MAX_FROM_ADDRESS = _column_length("from_address")
+MAX_FROM_NAME = _column_length("from_name")
+
+
+def storable_message_id(message_id: str) -> str:
+    """Return the id as stored and compared: one longer than a header line becomes a digest.
+
+    Applied to Message-ID, In-Reply-To and References alike, so threading still matches.
+    """
+    if len(message_id) <= MAX_MESSAGE_ID:
+        return message_id
+    digest = hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()
+    return f"<{digest}@long-message-id.blindcopy.invalid>"
+
+
+def _ids(message_ids: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(storable_message_id(m) for m in message_ids)
 
 
 def _keys(addresses: tuple[Address, ...]) -> tuple[str, ...]:
@@ -14,14 +47,14 @@ def _keys(addresses: tuple[Address, ...]) -> tuple[str, ...]:
 def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
     """Return what the rules need of a parsed message (and of its forwarded original)."""
     return MessageFacts(
-        message_id=parsed.message_id,
+        message_id=storable_message_id(parsed.message_id),
         from_=_keys(parsed.from_),
         to=_keys(parsed.to),
         cc=_keys(parsed.cc),
         bcc=_keys(parsed.bcc),
         subject=parsed.subject,
-        in_reply_to=parsed.in_reply_to,
-        references=parsed.references,
+        in_reply_to=_ids(parsed.in_reply_to),
+        references=_ids(parsed.references),
         headers=parsed.headers,
         content_type=parsed.content_type,
         original=to_message_facts(parsed.forwarded) if parsed.forwarded else None,
@@ -32,11 +65,11 @@ def to_message_record(parsed: ParsedMessage, store_body: bool) -> MessageRecord:
     """Return what is stored of a logged email."""
     author = parsed.author
     return MessageRecord(
-        message_id=parsed.message_id,
-        thread_ids=tuple(dict.fromkeys(parsed.in_reply_to + parsed.references)),
+        message_id=storable_message_id(parsed.message_id),
+        thread_ids=tuple(dict.fromkeys(_ids(parsed.in_reply_to + parsed.references))),
         subject=parsed.subject,
-        from_address=author.key if author else "",
-        from_name=author.display_name if author else "",
+        from_address=(author.key if author else "")[:MAX_FROM_ADDRESS],
+        from_name=(author.display_name if author else "")[:MAX_FROM_NAME],
         to=list(_keys(parsed.to)),
         cc=list(_keys(parsed.cc)),
         date=parsed.date,

@@ -1,8 +1,9 @@
 """Workers: claim spooled messages and process them; retry with backoff; keep failures.
 
-A temporary failure (DNS, a busy store) is retried without limit, with capped backoff; any
-other exception is retried `max_attempts` times and then the message is kept as `failed`
-with its error, to be replayed with `blindcopy replay`.
+A temporary failure (DNS, an unreachable or busy store) is retried without limit, with capped
+backoff; any other exception, including a store error caused by the message's own data, is
+retried `max_attempts` times and then the message is kept as `failed` with its error, to be
+replayed with `blindcopy replay`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import traceback
 from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
@@ -23,6 +24,10 @@ from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
+# SQLSTATE classes that say nothing about the message: connection exception, transaction
+# rollback (serialization failure, deadlock), insufficient resources, operator intervention
+# (server shutting down), system error.
+TEMPORARY_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 
 
 def _backoff(ctx: ProcessingContext, attempts: int) -> timedelta:
@@ -30,11 +35,34 @@ def _backoff(ctx: ProcessingContext, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, ctx.retry_max_seconds))
 
 
+def is_temporary(error: BaseException) -> bool:
+    """Tell whether a failure is the store's or the network's, not the message's.
+
+    A constraint violation, a value too long or a trigger refusing a row is not: retrying
+    such a message forever would hide it, so it counts towards `max_attempts`.
+    """
+    if isinstance(error, (TemporaryFailure, OSError)):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    return sqlstate.startswith(TEMPORARY_SQLSTATE_CLASSES)
+
+
+def describe(error: BaseException) -> str:
+    """Return the error as kept on the message: the driver's words, without SQL or data."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return f"{type(error).__name__}: {error.orig}".strip()
+    return "".join(traceback.format_exception_only(type(error), error)).strip()
+
+
 async def settle_failure(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
-                          ctx: ProcessingContext, error: BaseException) -> None:
+                         ctx: ProcessingContext, error: BaseException) -> None:
     """Retry the message later, or keep it as failed when its attempts are used up."""
-    temporary = isinstance(error, (TemporaryFailure, IntegrityError, DBAPIError))
-    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    temporary = is_temporary(error)
+    text = describe(error)
     async with sessionmaker.begin() as session:
         received = await session.get(ReceivedMessage, received_id)
         if received is None:

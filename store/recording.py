@@ -6,6 +6,7 @@ and never duplicates. Query functions here never commit; the caller owns the tra
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,11 +65,26 @@ async def upsert_message(session: AsyncSession, record: MessageRecord) -> Messag
     return message
 
 
+def _contact_column_length(name: str) -> int:
+    length = getattr(Contact.__table__.c[name].type, "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+def _created_contact_external_id(address: str) -> str:
+    # The external id must fit its column on every backend (PostgreSQL refuses a longer
+    # value, which would fail the message on every retry); a long address gets its digest.
+    external_id = f"blindcopy:{address}"
+    if len(external_id) <= _contact_column_length("external_id"):
+        return external_id
+    return "blindcopy:sha256:" + hashlib.sha256(address.encode()).hexdigest()
+
+
 async def create_contact(session: AsyncSession, project_id: str, address: str,
                          owner_id: str | None) -> Contact:
     """Create a contact for an unmatched address (create_contacts = recipients)."""
-    contact = Contact(project_id=project_id, external_id=f"blindcopy:{address}", name=address,
-                      owner_id=owner_id)
+    contact = Contact(project_id=project_id, external_id=_created_contact_external_id(address),
+                      name=address[:_contact_column_length("name")], owner_id=owner_id)
     contact.addresses.append(ContactAddress(project_id=project_id, address=address))
     session.add(contact)
     await session.flush()

@@ -31,11 +31,11 @@ def decision_json(received: ReceivedMessage, decision: Decision | None) -> dict[
 
 
 def received_json(received: ReceivedMessage, decision: Decision | None) -> dict[str, Any]:
-    """Return the list representation of a received message."""
+    """Return the list representation of a received message, with its processing state."""
     return {"id": received.id, "message_id": received.message_id, "channel": received.channel,
             "status": received.status, "received_at": received.received_at.isoformat(),
             "authentication_results": received.authentication_results,
-            "last_error": received.last_error,
+            "attempts": received.attempts, "last_error": received.last_error,
             "outcomes": decision.body.get("outcomes", []) if decision else []}
 
 

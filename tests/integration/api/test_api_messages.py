@@ -52,7 +52,7 @@ async def test_messages_and_decision_for_admin(
     assert listed["items"][1]["outcomes"] == body["outcomes"]
     assert listed["items"][0] | {"received_at": None} == {
         "id": newer, "message_id": "<2@x>", "channel": "bcc", "status": "queued",
-        "received_at": None, "authentication_results": None, "last_error": None,
+        "received_at": None, "authentication_results": None, "attempts": 0, "last_error": None,
         "outcomes": []}
     by_id = await (await client.get("/v1/messages", params={"message_id": "<1@x>"},
                                     headers=ADMIN)).json()
