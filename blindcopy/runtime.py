@@ -91,12 +91,14 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     sessionmaker = create_sessionmaker(engine)
     service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
     if http:
-        app = create_app(settings, sessionmaker, ProcessingService(sessionmaker, service.context))
+        app = create_app(settings, sessionmaker, ProcessingService(sessionmaker, service.context),
+                         service.context.metrics)
         service.http_runner = web.AppRunner(app, access_log=None)
         await service.http_runner.setup()
         await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()
     if smtp:
-        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set)
+        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
+                                                       service.context.metrics)
     service.start_workers(settings.workers if workers is None else workers)
     log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
                                          "http_port": service.http_port if http else None})

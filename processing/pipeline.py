@@ -95,7 +95,8 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
         decision = await evaluate(session, prepared, ctx)
         body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
         received.lease_until = None
-        return body
+    ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
+    return body
 
 
 async def explain(session: AsyncSession, received: ReceivedMessage,

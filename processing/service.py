@@ -6,6 +6,7 @@ same functions the workers use, and returns the stored decision.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -22,6 +23,7 @@ from store.models import Mailbox, Message, ReceivedMessage, Thread
 from store.queries.errors import Conflict, Invalid, NotFound
 
 DecisionJSON = dict[str, Any]
+log = logging.getLogger("blindcopy.capture")
 
 
 def compose_message(fields: dict[str, Any]) -> bytes:
@@ -57,7 +59,13 @@ class ProcessingService:
         received.attempts = 1
         async with self.sessionmaker.begin() as session:
             session.add(received)
-        return await pipeline.process_received(self.sessionmaker, received.id, self.ctx)
+        self.ctx.metrics.count_received(received.channel)
+        body = await pipeline.process_received(self.sessionmaker, received.id, self.ctx)
+        log.info("message processed", extra={"received_id": received.id,
+                                             "message_id": body.get("message_id"),
+                                             "channel": received.channel,
+                                             "status": body["status"]})
+        return body
 
     async def log_message(self, raw: bytes, *, user_id: str | None,
                           project_ids: list[str]) -> DecisionJSON:

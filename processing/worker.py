@@ -41,9 +41,11 @@ async def _settle_failure(sessionmaker: async_sessionmaker[AsyncSession], receiv
         if isinstance(error, PermanentFailure) or (
                 not temporary and received.attempts >= ctx.max_attempts):
             spool.mark_failed(received, text)
+            ctx.metrics.count_processed(spool.FAILED, received.received_at, ctx.now())
             log.error("message failed", extra={"received_id": received_id, "error": text})
         else:
             spool.schedule_retry(received, ctx.now(), _backoff(ctx, received.attempts), text)
+            ctx.metrics.count_retried()
             log.warning("message retried", extra={"received_id": received_id, "error": text})
 
 
@@ -59,6 +61,7 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
     try:
         body = await process_received(sessionmaker, received_id, ctx)
         log.info("message processed", extra={"received_id": received_id,
+                                             "message_id": body.get("message_id"),
                                              "status": body["status"]})
     except asyncio.CancelledError:
         raise

@@ -14,6 +14,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
 from store import spool
@@ -45,11 +46,13 @@ class SpoolingHandler:
     """Accept mail for project addresses and spool it durably."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], limits: GatewayLimits,
-                 client_limits: ClientLimits, on_spooled: Any = None) -> None:
+                 client_limits: ClientLimits, on_spooled: Any = None,
+                 metrics: Metrics | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.limits = limits
         self.client_limits = client_limits
         self.on_spooled = on_spooled
+        self.metrics = metrics or Metrics()
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
@@ -98,6 +101,8 @@ class SpoolingHandler:
         except Exception:  # noqa: BLE001 - never 250 without a commit
             log.exception("spooling failed")
             return replies.SPOOL_UNAVAILABLE
+        for row in rows:
+            self.metrics.count_received(row.channel)
         log.info("message spooled", extra={"received_ids": [r.id for r in rows],
                                            "client_ip": _client_ip(session)})
         if self.on_spooled is not None:

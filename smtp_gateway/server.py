@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiosmtpd.smtp import SMTP
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.handler import GatewayLimits, SpoolingHandler
 from smtp_gateway.limits import ClientLimits
@@ -23,15 +24,25 @@ if TYPE_CHECKING:
 
 
 class GatewaySMTP(SMTP):
-    """aiosmtpd's SMTP with a per-client connection limit."""
+    """aiosmtpd's SMTP with a per-client connection limit and a count of every reply."""
 
     client_limits: ClientLimits
+    metrics: Metrics
+
+    async def push(self, status: Any) -> None:
+        # Every reply aiosmtpd sends goes through push(): count it by code, once per reply
+        # (the continuation lines "250-…" of a multi-line reply are not counted).
+        text = status.decode("ascii", "replace") if isinstance(status, bytes) else str(status)
+        if text[3:4] != "-":
+            self.metrics.count_smtp_reply(text)
+        await super().push(status)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         peer = transport.get_extra_info("peername")
         self._limited_ip = str(peer[0]) if isinstance(peer, tuple) else ""
         self._counted = self.client_limits.open_connection(self._limited_ip)
         if not self._counted:
+            self.metrics.count_smtp_reply(replies.TOO_MANY_CONNECTIONS)
             transport.write((replies.TOO_MANY_CONNECTIONS + "\r\n").encode())  # type: ignore[attr-defined]
             transport.close()
             return
@@ -54,15 +65,17 @@ def _tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                     on_spooled: Any = None) -> Any:
+                     on_spooled: Any = None, metrics: Metrics | None = None) -> Any:
     """Return the factory that builds one SMTP protocol per connection."""
     limits = GatewayLimits(settings.max_recipients, settings.max_header_count,
                            settings.max_header_bytes, settings.max_mime_depth)
     client_limits = ClientLimits(settings.max_connections_per_ip,
                                  settings.max_messages_per_minute)
-    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled)
+    metrics = metrics or Metrics()
+    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics)
     smtp_class = type("ConfiguredSMTP", (GatewaySMTP,), {
-        "client_limits": client_limits, "line_length_limit": settings.max_line_length})
+        "client_limits": client_limits, "line_length_limit": settings.max_line_length,
+        "metrics": metrics})
     tls = _tls_context(settings)
 
     def build() -> SMTP:
@@ -77,8 +90,9 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
 
 
 async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                             on_spooled: Any = None) -> asyncio.Server:
+                             on_spooled: Any = None,
+                             metrics: Metrics | None = None) -> asyncio.Server:
     """Start listening for SMTP on the configured host and port."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(protocol_factory(settings, sessionmaker, on_spooled),
+    return await loop.create_server(protocol_factory(settings, sessionmaker, on_spooled, metrics),
                                     host=settings.smtp_host, port=settings.smtp_port)

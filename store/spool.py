@@ -89,3 +89,12 @@ async def requeue(session: AsyncSession, message_ids: list[str] | None, now: dat
         query.values(status=QUEUED, next_attempt_at=now, attempts=0, lease_until=None)
         .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
+
+
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    """Return how many messages are queued and processing (the claim index answers it)."""
+    rows = await session.execute(
+        select(ReceivedMessage.status, func.count())
+        .where(ReceivedMessage.status.in_((QUEUED, PROCESSING)))
+        .group_by(ReceivedMessage.status))
+    return {status: count for status, count in rows.all()}
