@@ -15,7 +15,7 @@ from api.app import create_app
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
-from processing.worker import run_worker
+from processing.worker import run_worker, worker_id
 from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
 from smtp_gateway.server import create_smtp_server
 from store.database import create_engine, create_sessionmaker
@@ -64,8 +64,9 @@ class Service:
     def start_workers(self, count: int) -> None:
         """Start `count` worker tasks on this loop."""
         for _ in range(count):
+            claimer = worker_id(len(self.workers))
             self.workers.append(asyncio.create_task(
-                run_worker(self.sessionmaker, self.context, self.wake)))
+                run_worker(self.sessionmaker, self.context, self.wake, claimer)))
 
     async def stop(self) -> None:
         """Stop accepting, cancel the workers, close the API and the engine."""

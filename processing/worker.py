@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import traceback
 from datetime import timedelta
 
@@ -23,6 +25,11 @@ from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
+
+
+def worker_id(index: int = 0) -> str:
+    """Return the id this process's worker `index` records on the messages it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}/{index}"
 
 
 def _backoff(ctx: ProcessingContext, attempts: int) -> timedelta:
@@ -49,12 +56,12 @@ async def _settle_failure(sessionmaker: async_sessionmaker[AsyncSession], receiv
             log.warning("message retried", extra={"received_id": received_id, "error": text})
 
 
-async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
-                   ctx: ProcessingContext) -> str | None:
+async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                   claimer: str | None = None) -> str | None:
     """Claim and process one due message; return its id, or None when none was due."""
     async with sessionmaker.begin() as session:
         claimed = await spool.claim_next_message(
-            session, ctx.now(), timedelta(seconds=ctx.lease_seconds))
+            session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
         received_id = claimed.id if claimed else None
     if received_id is None:
         return None
@@ -71,11 +78,11 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
 
 
 async def run_worker(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
-                     wake: asyncio.Event | None = None) -> None:
+                     wake: asyncio.Event | None = None, claimer: str | None = None) -> None:
     """Process messages until cancelled; sleep briefly (or until woken) when idle."""
     while True:
         try:
-            handled = await run_once(sessionmaker, ctx)
+            handled = await run_once(sessionmaker, ctx, claimer)
         except (DBAPIError, OSError) as exc:
             log.warning("store unavailable to worker: %s", exc)
             handled = None

@@ -34,9 +34,12 @@ def _claimable(now: datetime) -> object:
     )
 
 
-async def claim_next_message(session: AsyncSession, now: datetime,
-                             lease: timedelta) -> ReceivedMessage | None:
-    """Claim the oldest due message (or one whose lease expired); None when none is due."""
+async def claim_next_message(session: AsyncSession, now: datetime, lease: timedelta,
+                             worker_id: str | None = None) -> ReceivedMessage | None:
+    """Claim the oldest due message (or one whose lease expired); None when none is due.
+
+    The claim records `worker_id` on the message (`claimed_by`).
+    """
     candidates = (
         select(ReceivedMessage.id)
         .where(_claimable(now))
@@ -48,7 +51,7 @@ async def claim_next_message(session: AsyncSession, now: datetime,
         claimed = await session.execute(
             update(ReceivedMessage)
             .where(ReceivedMessage.id == message_id, _claimable(now))
-            .values(status=PROCESSING, lease_until=now + lease,
+            .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
                     attempts=ReceivedMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
