@@ -18,6 +18,7 @@ from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
 from store import spool
+from store.database import begin_read_only
 from store.models import ReceivedMessage
 from store.project_addresses import FORWARD, find_receiving_address
 
@@ -72,6 +73,7 @@ class SpoolingHandler:
             return replies.TOO_MANY_RECIPIENTS
         try:
             async with self.sessionmaker() as db:
+                await begin_read_only(db)
                 target = await find_receiving_address(db, address, datetime.now(timezone.utc))
         except Exception:  # noqa: BLE001 - the store being down is a temporary failure
             log.exception("recipient lookup failed")

@@ -12,6 +12,7 @@ from api.keys import METRICS, SESSIONMAKER, SETTINGS
 from api.request_context import caller, json_response
 from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from store import spool
+from store.database import begin_read_only
 from store.queries.errors import Forbidden, Unavailable
 
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -44,6 +45,7 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
             async with request.app[SESSIONMAKER]() as session:
+                await begin_read_only(session)
                 depth = await spool.queue_depth(session)
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
