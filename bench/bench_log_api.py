@@ -31,15 +31,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from bench.bench_smtp import (  # noqa: E402
-    ADMIN_TOKEN, fresh_database, peak_rss_kib, percentile, start_blindcopy, wait_http,
-    write_section)
-from bench.seed import MEMBER, Directory, contact_address, free_port  # noqa: E402
-from bench.seed import seed_contacts, seed_members  # noqa: E402
-from store.database import create_engine  # noqa: E402
-from store.schema import migrate  # noqa: E402
+from bench.bench_smtp import (
+    ADMIN_TOKEN,
+    fresh_database,
+    peak_rss_kib,
+    percentile,
+    start_blindcopy,
+    wait_http,
+    write_section,
+)
+from bench.seed import MEMBER, Directory, contact_address, free_port, seed_contacts, seed_members
+from store.database import create_engine
+from store.schema import migrate
 
 SECTION = "Log button latency (POST /v1/log)"
 BODY = "Hello Bob, here is the offer we discussed for the house.\r\n" * 50

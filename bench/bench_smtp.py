@@ -34,25 +34,25 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
-import asyncpg  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+import aiohttp
+import asyncpg
+from sqlalchemy import func, select
 
-from bench.seed import MEMBER, contact_address, free_port, seed_contacts, seed_members  # noqa: E402
-from blindcopy.runtime import build_context, start_service  # noqa: E402
-from blindcopy.settings import load_settings  # noqa: E402
-from processing.pipeline import evaluate, prepare  # noqa: E402
-from store.database import async_url, create_engine  # noqa: E402
-from store.models import Interaction, ReceivedMessage  # noqa: E402
-from store.schema import migrate  # noqa: E402
+from bench.seed import MEMBER, contact_address, free_port, seed_contacts, seed_members
+from blindcopy.runtime import build_context, start_service
+from blindcopy.settings import load_settings
+from processing.pipeline import evaluate, prepare
+from store.database import async_url, create_engine
+from store.models import Interaction, ReceivedMessage
+from store.schema import migrate
 
 ADMIN_TOKEN = "bench-admin-token"
 SECTION = "SMTP throughput and decision time"

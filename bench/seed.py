@@ -13,7 +13,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 from sqlalchemy import insert
@@ -68,7 +68,7 @@ async def seed_contacts(engine: AsyncEngine, project_id: str, count: int,
                         owner_id: str | None = None) -> float:
     """Insert `count` contacts with one address each; return the seconds it took."""
     started = time.perf_counter()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     run = os.urandom(4).hex()
     for first in range(0, count, CHUNK):
         contacts, addresses = [], []
