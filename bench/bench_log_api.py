@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,13 +57,15 @@ class Run:
     latencies: list[float]
     errors: int
     seconds: float
+    # Failed requests by HTTP status (or exception name).
+    failures: dict[str, int] = field(default_factory=dict)
 
     def row(self, name: str) -> str:
         """Return a markdown table row for this run."""
         lat = sorted(self.latencies)
         return (f"| {name} | {len(lat) / self.seconds:,.0f} req/s | "
                 f"{percentile(lat, 50) * 1000:.1f} ms | {percentile(lat, 99) * 1000:.1f} ms | "
-                f"{lat[-1] * 1000:.1f} ms | {self.errors} |")
+                f"{lat[-1] * 1000:.1f} ms | {self.errors} {self.failures or ''} |")
 
 
 def message(number: int, contacts: int) -> bytes:
@@ -79,6 +81,7 @@ async def open_loop(url: str, token: str, rate: float, seconds: float, contacts:
     total = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
+    failures: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"}
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -95,13 +98,15 @@ async def open_loop(url: str, token: str, rate: float, seconds: float, contacts:
                     await response.read()
                     if response.status != 200:
                         errors += 1
-            except aiohttp.ClientError:
+                        failures[str(response.status)] = failures.get(str(response.status), 0) + 1
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 errors += 1
+                failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
             latencies.append(loop.time() - due)
 
         await asyncio.gather(*(one(n) for n in range(total)))
         elapsed = loop.time() - start
-    return Run(latencies, errors, elapsed)
+    return Run(latencies, errors, elapsed, failures)
 
 
 async def warm_up(url: str, token: str, contacts: int) -> None:
