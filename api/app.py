@@ -6,17 +6,19 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import auth_middleware
-from api.keys import PROCESSING, SESSIONMAKER, SETTINGS
+from api.keys import METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
 from api.routes import add_routes
 from blindcopy.settings import Settings
+from metrics import Metrics
 
 
 def create_app(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     processing: ProcessingPort | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     """Build the API app; without a processing port the capture routes answer 503."""
     app = web.Application(
@@ -26,5 +28,6 @@ def create_app(
     app[SETTINGS] = settings
     app[SESSIONMAKER] = sessionmaker
     app[PROCESSING] = processing
+    app[METRICS] = metrics or Metrics()
     add_routes(app)
     return app

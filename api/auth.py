@@ -2,7 +2,7 @@
 
 User tokens are random strings shown once; only their SHA-256 hex digest is stored
 (`ApiToken.token_hash`). A user whose role is `admin` is an admin. Paths in
-`PUBLIC_PATHS` need no token.
+`PUBLIC_PATHS` need no token; neither does `/metrics` when the `metrics_public` setting is on.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from store.queries.errors import Unauthorized
 from store.queries.users import user_for_token_hash
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
+METRICS_PATH = "/metrics"
 TOKEN_PREFIX = "bc_"
 ADMIN_ROLE = "admin"
 
@@ -57,6 +58,10 @@ async def authenticate(request: web.Request) -> Caller:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the authenticated caller to the request; public paths pass through."""
-    if request.path not in PUBLIC_PATHS:
-        request[CALLER] = await authenticate(request)
+    if request.path in PUBLIC_PATHS:
+        return await handler(request)
+    if request.path == METRICS_PATH and request.app[SETTINGS].metrics_public:
+        request[CALLER] = Caller(user_id=None, is_admin=False)
+        return await handler(request)
+    request[CALLER] = await authenticate(request)
     return await handler(request)

@@ -31,6 +31,8 @@ class Operation:
     query: tuple[str, ...] = ()
     raw_body: bool = False
     public: bool = False
+    # Media type of a success answer that is not JSON (e.g. the Prometheus text format).
+    text: str | None = None
 
 
 PAGED = ("cursor", "limit")
@@ -40,6 +42,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/readyz"): Operation("The store is reachable.", "Status", public=True,
                                   errors=(503,)),
     ("GET", "/v1/openapi.json"): Operation("This document.", public=True, errors=()),
+    ("GET", "/metrics"): Operation(
+        "Prometheus metrics in the text format (admin; no token when metrics_public is set).",
+        text="text/plain; version=0.0.4", errors=ADMIN),
     ("POST", "/v1/projects"): Operation("Create a project (admin).", "Project", 201,
                                         "ProjectCreate", (403, 409, 422)),
     ("GET", "/v1/projects"): Operation("List the caller's projects.", "Projects", errors=()),
@@ -143,6 +148,8 @@ def _responses(operation: Operation) -> dict[str, Schema]:
     success: Schema = {"description": "Success"}
     if operation.response:
         success["content"] = {JSON: {"schema": ref(operation.response)}}
+    if operation.text:
+        success["content"] = {operation.text: {"schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(operation.status): success}
     errors = operation.errors if operation.public else (*operation.errors, *COMMON_ERRORS)
     if operation.body:

@@ -36,6 +36,7 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", health.healthz),
     Route("GET", "/readyz", health.readyz),
+    Route("GET", "/metrics", health.metrics),
     Route("GET", "/v1/openapi.json", openapi_document),
     # Projects, their addresses and members.
     Route("POST", "/v1/projects", projects.create_project),

@@ -15,7 +15,7 @@ from api.app import create_app
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
-from processing.worker import run_worker
+from processing.worker import run_worker, worker_id
 from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
 from smtp_gateway.server import create_smtp_server
 from store.database import create_engine, create_sessionmaker
@@ -64,8 +64,9 @@ class Service:
     def start_workers(self, count: int) -> None:
         """Start `count` worker tasks on this loop."""
         for _ in range(count):
+            claimer = worker_id(len(self.workers))
             self.workers.append(asyncio.create_task(
-                run_worker(self.sessionmaker, self.context, self.wake)))
+                run_worker(self.sessionmaker, self.context, self.wake, claimer)))
 
     async def stop(self) -> None:
         """Stop accepting, cancel the workers, close the API and the engine."""
@@ -94,13 +95,14 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     sessionmaker = create_sessionmaker(engine)
     service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
     if http:
-        app = create_app(settings, sessionmaker, ProcessingService(sessionmaker, service.context))
+        app = create_app(settings, sessionmaker, ProcessingService(sessionmaker, service.context),
+                         service.context.metrics)
         service.http_runner = web.AppRunner(app, access_log=None)
         await service.http_runner.setup()
         await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()
     if smtp:
         service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
-                                                       clock=clock)
+                                                       service.context.metrics, clock=clock)
     service.start_workers(settings.workers if workers is None else workers)
     log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
                                          "http_port": service.http_port if http else None})

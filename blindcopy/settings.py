@@ -53,6 +53,7 @@ class Settings:
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024
     authserv_id: str = "blindcopy"
+    metrics_public: bool = False
 
 
 DOCS: dict[str, str] = {
@@ -87,6 +88,7 @@ DOCS: dict[str, str] = {
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
     "authserv_id": "authserv-id written into Authentication-Results.",
+    "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"

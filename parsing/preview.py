@@ -15,6 +15,7 @@ from mailparser_reply.constants import MAIL_LANGUAGES
 PREVIEW_CHARS = 500
 # Reply detection is regex work over the whole body; previews need only its beginning.
 _MAX_SCAN_CHARS = 100_000
+_FIRST_SCAN_CHARS = 4_000
 
 _LANGUAGES: list[str] = [str(code) for code in MAIL_LANGUAGES]
 _QUOTED_LINE = re.compile(r"^\s*>")
@@ -24,13 +25,14 @@ _WROTE_LINE = re.compile(rf"(?i)^.{{0,200}}\b{_WROTE_WORDS}\s*:\s*$")
 _WRAPPED_HEADER = re.compile(rf"(?im)^[^\n]{{0,200}}\n[^\n]{{0,200}}\b{_WROTE_WORDS}\s*:\s*$")
 
 
-def _newest_reply(text: str) -> str:
+def _newest_reply(text: str) -> tuple[str, bool]:
+    """Return the newest reply and whether a reply header ended it (False: ran to the end)."""
     try:
         message = EmailReplyParser(languages=list(_LANGUAGES)).read(text)
         replies = message.replies
     except Exception:  # noqa: BLE001 - a preview must never lose the message
-        return text
-    return str(replies[0].body) if replies else text
+        return text, False
+    return (str(replies[0].body), len(replies) > 1) if replies else (text, False)
 
 
 def _unquoted(text: str) -> str:
@@ -41,9 +43,24 @@ def _unquoted(text: str) -> str:
     return "\n".join(line for line in lines if not _WROTE_LINE.match(line))
 
 
+def _preview(text: str, limit: int) -> tuple[str, bool]:
+    """Return the preview of `text` and whether a longer text could not change it."""
+    reply, ended_by_header = _newest_reply(text.replace("\r\n", "\n"))
+    cleaned = " ".join(_unquoted(reply).split())
+    if not cleaned:
+        return " ".join((_unquoted(text) or text).split())[:limit], False
+    # A reply header inside the text ends the newest reply wherever the text is cut after
+    # it; a reply that fills the preview twice over is not changed by what follows either.
+    return cleaned[:limit], ended_by_header or len(cleaned) >= 2 * limit
+
+
 def clean_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     """Return the newest reply in `text`, whitespace collapsed, at most `limit` characters."""
-    reply = _unquoted(_newest_reply(text[:_MAX_SCAN_CHARS].replace("\r\n", "\n")))
-    if not reply.strip():
-        reply = _unquoted(text[:_MAX_SCAN_CHARS]) or text[:_MAX_SCAN_CHARS]
-    return " ".join(reply.split())[:limit]
+    text = text[:_MAX_SCAN_CHARS]
+    # The reply rules are regexes over the whole text (most of a message's parse time):
+    # try the beginning first, and scan everything only when the beginning cannot decide.
+    if len(text) > _FIRST_SCAN_CHARS:
+        preview, decided = _preview(text[:_FIRST_SCAN_CHARS], limit)
+        if decided:
+            return preview
+    return _preview(text, limit)[0]

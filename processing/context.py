@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from metrics import Metrics
 from sender_auth import DnsResolver
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -29,6 +30,8 @@ class ProcessingContext:
     retry_max_seconds: float = 300.0
     lease_seconds: float = 300.0
     clock: Callable[[], datetime] = field(default=utc_now)
+    # Counters of this process (the composition root shares them with SMTP and the API).
+    metrics: Metrics = field(default_factory=Metrics)
 
     def now(self) -> datetime:
         """Return the current time from the context's clock."""

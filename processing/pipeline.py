@@ -19,6 +19,7 @@ from processing.record import record_decision
 from processing.verification import Envelope, verify_capture
 from rules import Capture, Channel, Decision, MessageFacts, SenderAuthFacts, decide
 from store import spool
+from store.database import begin_read_only
 from store.models import Project, ReceivedMessage
 from store.snapshot import SnapshotRequest, build_snapshot
 
@@ -84,22 +85,29 @@ async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingCon
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
                            ctx: ProcessingContext) -> dict[str, Any]:
     """Process one claimed message to its end state and return the stored decision body."""
-    async with sessionmaker.begin() as session:
+    async with sessionmaker() as session:
+        await begin_read_only(session)
         received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
         required = await requires_sender_auth(session, list(received.project_ids))
     prepared = await prepare(received, ctx, required)
+    async with sessionmaker() as session:
+        await begin_read_only(session)
+        # The snapshot is read without the write lock (SQLite has one for the whole store;
+        # the spool's 250 waits for it); recording is idempotent, so a decision on a
+        # snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give.
+        decision = await evaluate(session, prepared, ctx)
     async with sessionmaker.begin() as session:
         received = await session.get(ReceivedMessage, received_id, populate_existing=True)
         assert received is not None
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results
-        decision = await evaluate(session, prepared, ctx)
         body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
         received.lease_until = None
-        return body
+    ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
+    return body
 
 
 async def explain(session: AsyncSession, received: ReceivedMessage,

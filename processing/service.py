@@ -6,6 +6,7 @@ same functions the workers use, and returns the stored decision.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
@@ -58,6 +59,8 @@ def _message_id_header(value: str) -> str:
         raise Invalid.field("message.message_id", "must be a Message-ID such as <id@host>")
     return message_id
 
+log = logging.getLogger("blindcopy.capture")
+
 
 def compose_message(fields: dict[str, Any]) -> bytes:
     """Build an RFC 5322 message from the structured JSON form of POST /v1/log.
@@ -109,15 +112,20 @@ class ProcessingService:
         received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
         async with self.sessionmaker.begin() as session:
             session.add(received)
+        self.ctx.metrics.count_received(received.channel)
         return await self._process(received.id)
 
     async def _process(self, received_id: str) -> DecisionJSON:
         try:
-            return await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
-        except Exception as exc:
+            body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
+        except Exception as exc:  # noqa: BLE001 - kept and handed to the workers
             await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
             raise Unavailable(f"Message {received_id} is kept and will be processed again "
                               f"by a worker: {type(exc).__name__}.") from exc
+        log.info("message processed", extra={"received_id": received_id,
+                                             "message_id": body.get("message_id"),
+                                             "status": body["status"]})
+        return body
 
     async def log_message(self, raw: bytes, *, user_id: str | None,
                           project_ids: list[str]) -> DecisionJSON:

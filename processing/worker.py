@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import traceback
 from datetime import timedelta
 
@@ -28,6 +30,11 @@ IDLE_POLL_SECONDS = 0.2
 # rollback (serialization failure, deadlock), insufficient resources, operator intervention
 # (server shutting down), system error.
 TEMPORARY_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
+
+
+def worker_id(index: int = 0) -> str:
+    """Return the id this process's worker `index` records on the messages it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}/{index}"
 
 
 def _backoff(ctx: ProcessingContext, attempts: int) -> timedelta:
@@ -70,24 +77,27 @@ async def settle_failure(sessionmaker: async_sessionmaker[AsyncSession], receive
         if isinstance(error, PermanentFailure) or (
                 not temporary and received.attempts >= ctx.max_attempts):
             spool.mark_failed(received, text)
+            ctx.metrics.count_processed(spool.FAILED, received.received_at, ctx.now())
             log.error("message failed", extra={"received_id": received_id, "error": text})
         else:
             spool.schedule_retry(received, ctx.now(), _backoff(ctx, received.attempts), text)
+            ctx.metrics.count_retried()
             log.warning("message retried", extra={"received_id": received_id, "error": text})
 
 
-async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
-                   ctx: ProcessingContext) -> str | None:
+async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                   claimer: str | None = None) -> str | None:
     """Claim and process one due message; return its id, or None when none was due."""
     async with sessionmaker.begin() as session:
         claimed = await spool.claim_next_message(
-            session, ctx.now(), timedelta(seconds=ctx.lease_seconds))
+            session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
         received_id = claimed.id if claimed else None
     if received_id is None:
         return None
     try:
         body = await process_received(sessionmaker, received_id, ctx)
         log.info("message processed", extra={"received_id": received_id,
+                                             "message_id": body.get("message_id"),
                                              "status": body["status"]})
     except asyncio.CancelledError:
         raise
@@ -97,11 +107,11 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession],
 
 
 async def run_worker(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
-                     wake: asyncio.Event | None = None) -> None:
+                     wake: asyncio.Event | None = None, claimer: str | None = None) -> None:
     """Process messages until cancelled; sleep briefly (or until woken) when idle."""
     while True:
         try:
-            handled = await run_once(sessionmaker, ctx)
+            handled = await run_once(sessionmaker, ctx, claimer)
         except (DBAPIError, OSError) as exc:
             log.warning("store unavailable to worker: %s", exc)
             handled = None

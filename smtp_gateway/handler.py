@@ -15,9 +15,11 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
 from store import spool
+from store.database import begin_read_only
 from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
 
@@ -47,6 +49,7 @@ class SpoolingHandler:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], limits: GatewayLimits,
                  client_limits: ClientLimits, on_spooled: Any = None,
+                 metrics: Metrics | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.sessionmaker = sessionmaker
         # The clock decides whether a rotated-out address is still in its grace period.
@@ -54,6 +57,7 @@ class SpoolingHandler:
         self.limits = limits
         self.client_limits = client_limits
         self.on_spooled = on_spooled
+        self.metrics = metrics or Metrics()
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
@@ -73,6 +77,7 @@ class SpoolingHandler:
             return replies.TOO_MANY_RECIPIENTS
         try:
             async with self.sessionmaker() as db:
+                await begin_read_only(db)
                 target = await find_receiving_address(db, address, self.clock())
         except Exception:  # noqa: BLE001 - the store being down is a temporary failure
             log.exception("recipient lookup failed")
@@ -102,6 +107,8 @@ class SpoolingHandler:
         except Exception:  # noqa: BLE001 - never 250 without a commit
             log.exception("spooling failed")
             return replies.SPOOL_UNAVAILABLE
+        for row in rows:
+            self.metrics.count_received(row.channel)
         log.info("message spooled", extra={"received_ids": [r.id for r in rows],
                                            "client_ip": _client_ip(session)})
         if self.on_spooled is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, AnyStr
 from aiosmtpd.smtp import MISSING, SMTP
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.handler import GatewayLimits, SpoolingHandler
 from smtp_gateway.limits import ClientLimits
@@ -27,13 +28,19 @@ if TYPE_CHECKING:
 
 
 class GatewaySMTP(SMTP):
-    """aiosmtpd's SMTP with a per-client connection limit, a DATA timeout, and 421 on timeouts."""
+    """aiosmtpd's SMTP with per-client connection limits, a DATA timeout, 421 on timeouts,
+    enhanced status codes on every refusal and a count of every reply."""
 
     client_limits: ClientLimits
     data_timeout: float
+    metrics: Metrics
 
     async def push(self, status: AnyStr) -> None:
-        """Send a reply; aiosmtpd's own refusals get an enhanced status code added."""
+        """Send a reply (counted by code); aiosmtpd's own refusals get an enhanced status."""
+        text = status.decode("ascii", "replace") if isinstance(status, bytes) else str(status)
+        # Continuation lines "250-…" of a multi-line reply are not counted.
+        if text[3:4] != "-":
+            self.metrics.count_smtp_reply(text)
         if isinstance(status, str):
             await super().push(replies.with_enhanced_status(status))
         else:
@@ -53,6 +60,7 @@ class GatewaySMTP(SMTP):
             super().connection_made(transport)
             return
         if not self._admit(self._limited_ip):
+            self.metrics.count_smtp_reply(replies.TOO_MANY_CONNECTIONS)
             transport.write((replies.TOO_MANY_CONNECTIONS + "\r\n").encode())  # type: ignore[attr-defined]
             transport.close()
             return
@@ -113,16 +121,18 @@ def _tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                     on_spooled: Any = None, clock: Callable[[], datetime] = utcnow) -> Any:
+                     on_spooled: Any = None, metrics: Metrics | None = None,
+                     clock: Callable[[], datetime] = utcnow) -> Any:
     """Return the factory that builds one SMTP protocol per connection."""
     limits = GatewayLimits(settings.max_recipients, settings.max_header_count,
                            settings.max_header_bytes, settings.max_mime_depth)
     client_limits = ClientLimits(settings.max_connections_per_ip,
                                  settings.max_messages_per_minute)
-    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, clock)
+    metrics = metrics or Metrics()
+    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics, clock)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
-        "data_timeout": settings.data_timeout})
+        "data_timeout": settings.data_timeout, "metrics": metrics})
     tls = _tls_context(settings)
 
     def build() -> SMTP:
@@ -137,9 +147,10 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
 
 
 async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                             on_spooled: Any = None, clock: Callable[[], datetime] = utcnow,
-                             ) -> asyncio.Server:
+                             on_spooled: Any = None, metrics: Metrics | None = None,
+                             clock: Callable[[], datetime] = utcnow) -> asyncio.Server:
     """Start listening for SMTP on the configured host and port."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(protocol_factory(settings, sessionmaker, on_spooled, clock),
+    factory = protocol_factory(settings, sessionmaker, on_spooled, metrics, clock)
+    return await loop.create_server(factory,
                                     host=settings.smtp_host, port=settings.smtp_port)

@@ -13,6 +13,8 @@ from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option of a session that only reads: on SQLite it begins DEFERRED (no write lock).
+READ_ONLY = "blindcopy_read_only"
 
 
 def async_url(url: str) -> str:
@@ -46,8 +48,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # Take the write lock at BEGIN: a deferred transaction that later writes fails at once
     # with "database is locked" when another writer committed meanwhile; IMMEDIATE waits
-    # for the busy timeout instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # for the busy timeout instead. A read-only session begins deferred: it reads a WAL
+    # snapshot without holding the one write lock the spool and the workers queue for.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Begin the session's transaction as read-only (call before its first statement)."""
+    await session.connection(execution_options={READ_ONLY: True})
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:

@@ -48,9 +48,12 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def claim_next_message(session: AsyncSession, now: datetime,
-                             lease: timedelta) -> ReceivedMessage | None:
-    """Claim the oldest due message (or one whose lease expired); None when none is due."""
+async def claim_next_message(session: AsyncSession, now: datetime, lease: timedelta,
+                             worker_id: str | None = None) -> ReceivedMessage | None:
+    """Claim the oldest due message (or one whose lease expired); None when none is due.
+
+    The claim records `worker_id` on the message (`claimed_by`).
+    """
     candidates = (
         select(ReceivedMessage.id)
         .where(_claimable(now))
@@ -62,7 +65,7 @@ async def claim_next_message(session: AsyncSession, now: datetime,
         claimed: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
             update(ReceivedMessage)
             .where(ReceivedMessage.id == message_id, _claimable(now))
-            .values(status=PROCESSING, lease_until=now + lease,
+            .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
                     attempts=ReceivedMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
@@ -103,3 +106,12 @@ async def requeue(session: AsyncSession, message_ids: list[str] | None, now: dat
         query.values(status=QUEUED, next_attempt_at=now, attempts=0, lease_until=None)
         .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
+
+
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    """Return how many messages are queued and processing (the claim index answers it)."""
+    rows = await session.execute(
+        select(ReceivedMessage.status, func.count())
+        .where(ReceivedMessage.status.in_((QUEUED, PROCESSING)))
+        .group_by(ReceivedMessage.status))
+    return {status: count for status, count in rows.all()}

@@ -1,4 +1,4 @@
-"""Health handlers: liveness (always 200) and readiness (the store answers SELECT 1)."""
+"""Health handlers: liveness (always 200), readiness (the store answers SELECT 1), metrics."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.keys import SESSIONMAKER
-from api.request_context import json_response
-from store.queries.errors import Unavailable
+from api.keys import METRICS, SESSIONMAKER, SETTINGS
+from api.request_context import caller, json_response
+from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from store import spool
+from store.database import begin_read_only
+from store.queries.errors import Forbidden, Unavailable
 
 READINESS_TIMEOUT_SECONDS = 5.0
 
@@ -29,3 +32,25 @@ async def readyz(request: web.Request) -> web.Response:
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
     return json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: this process's metrics and the store's queue depth, Prometheus text.
+
+    Public when the `metrics_public` setting is on (a scraper on a private network);
+    otherwise the caller must be an admin.
+    """
+    if not request.app[SETTINGS].metrics_public and not caller(request).is_admin:
+        raise Forbidden("Metrics are for admins (or set metrics_public).")
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            async with request.app[SESSIONMAKER]() as session:
+                await begin_read_only(session)
+                depth = await spool.queue_depth(session)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        raise Unavailable("The store is not reachable.") from None
+    body = request.app[METRICS].render(depth)
+    response = web.Response(body=body)
+    response.content_type = METRICS_CONTENT_TYPE.split(";")[0]
+    response.headers["Content-Type"] = METRICS_CONTENT_TYPE
+    return response

@@ -39,6 +39,8 @@ class ReceivedMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The worker that claimed it last ("host:pid/n"): shows how work spreads over workers.
+    claimed_by: Mapped[str | None] = mapped_column(String(255), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True, default=None)

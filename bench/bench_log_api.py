@@ -1,0 +1,225 @@
+"""POST /v1/log latency at a fixed arrival rate, against a bare aiohttp handler in the same run.
+
+    python bench/bench_log_api.py [--rate 200] [--seconds 30] [--database-url …] [--write]
+
+wrk keeps a fixed number of connections busy (closed loop) and so hides queueing; the
+Log button's question is latency at a given load. So this script is an open-loop generator
+(wrk2's idea): request i is due at start + i/rate whatever happened before, and its latency
+counts from that due time (no coordinated omission). Each request is a ~3 KB
+message/rfc822 from the member to a seeded contact, with its own Message-ID, sent with the
+member's bearer token. The same load goes first to bench/bare_http_server.py (reads the
+body, answers JSON), then to `blindcopy serve` (SQLite in a temporary directory by default)
+with a project of 100,000 contacts. With `--wrk`, a closed-loop wrk run (bench/log_post.lua)
+adds the saturated throughput. `--write` replaces this section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp
+
+from bench.bench_smtp import (
+    ADMIN_TOKEN,
+    fresh_database,
+    peak_rss_kib,
+    percentile,
+    start_blindcopy,
+    wait_http,
+    write_section,
+)
+from bench.seed import MEMBER, Directory, contact_address, free_port, seed_contacts, seed_members
+from store.database import create_engine
+from store.schema import migrate
+
+SECTION = "Log button latency (POST /v1/log)"
+BODY = "Hello Bob, here is the offer we discussed for the house.\r\n" * 50
+
+
+@dataclass
+class Run:
+    """Latencies (seconds) and failures of one open-loop run."""
+
+    latencies: list[float]
+    errors: int
+    seconds: float
+    # Failed requests by HTTP status (or exception name).
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def row(self, name: str) -> str:
+        """Return a markdown table row for this run."""
+        lat = sorted(self.latencies)
+        return (f"| {name} | {len(lat) / self.seconds:,.0f} req/s | "
+                f"{percentile(lat, 50) * 1000:.1f} ms | {percentile(lat, 99) * 1000:.1f} ms | "
+                f"{lat[-1] * 1000:.1f} ms | {self.errors} {self.failures or ''} |")
+
+
+def message(number: int, contacts: int) -> bytes:
+    """Return request `number`'s raw message: the member to a seeded contact."""
+    to = contact_address(1 + number % max(contacts - 1, 1))
+    return (f"From: Alice <{MEMBER}>\r\nTo: {to}\r\nSubject: Offer {number}\r\n"
+            f"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
+            f"Message-ID: <log-{number}-{os.getpid()}@acme.test>\r\n\r\n{BODY}").encode()
+
+
+async def open_loop(url: str, token: str, rate: float, seconds: float, contacts: int) -> Run:
+    """Send rate × seconds requests, each at its due time; measure from the due time."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    failures: dict[str, int] = {}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.1
+
+        async def one(number: int) -> None:
+            nonlocal errors
+            due = start + number / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            try:
+                async with http.post(url, data=message(number, contacts),
+                                     headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                        failures[str(response.status)] = failures.get(str(response.status), 0) + 1
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                errors += 1
+                failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
+            latencies.append(loop.time() - due)
+
+        await asyncio.gather(*(one(n) for n in range(total)))
+        elapsed = loop.time() - start
+    return Run(latencies, errors, elapsed, failures)
+
+
+async def warm_up(url: str, token: str, contacts: int) -> None:
+    """Send a few requests first so connection set-up and first-call costs are not measured."""
+    await open_loop(url, token, 50, 1, contacts)
+
+
+def run_wrk(url: str, directory: Directory, seconds: int) -> str:
+    """Run wrk (closed loop, 20 connections) with bench/log_post.lua; return its summary."""
+    env = {**os.environ, "BENCH_TOKEN": directory.user_token,
+           "BENCH_PROJECT": directory.project_id}
+    completed = subprocess.run(
+        ["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", "-s",
+         str(ROOT / "bench" / "log_post.lua"), url], capture_output=True, text=True, env=env)
+    return completed.stdout
+
+
+async def measure_bare(args: argparse.Namespace) -> Run:
+    """Measure the bare aiohttp handler under the same load."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_http_server.py"),
+                               str(port)])
+    try:
+        await wait_http(f"http://127.0.0.1:{port}", server)  # type: ignore[arg-type]
+        url = f"http://127.0.0.1:{port}/v1/log"
+        await warm_up(url, "none", 1000)
+        return await open_loop(url, "none", args.rate, args.seconds, 1000)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def measure_blindcopy(args: argparse.Namespace, workdir: Path
+                            ) -> tuple[Run, int, str, float]:
+    """Measure POST /v1/log on blindcopy; return the run, peak RSS, wrk text, seed seconds."""
+    async with fresh_database(args.database_url, workdir, "log") as url:
+        engine = create_engine(url)
+        await migrate(engine)
+        http_port = free_port()
+        service = start_blindcopy(url, free_port(), http_port, 2, workdir / "service.log")
+        base = f"http://127.0.0.1:{http_port}"
+        try:
+            await wait_http(base, service)
+            directory = await seed_members(base, ADMIN_TOKEN)
+            seeded = await seed_contacts(engine, directory.project_id, args.contacts)
+            log_url = f"{base}/v1/log?project_id={directory.project_id}"
+            await warm_up(log_url, directory.user_token, args.contacts)
+            run = await open_loop(log_url, directory.user_token, args.rate, args.seconds,
+                                  args.contacts)
+            wrk = run_wrk(base, directory, 10) if args.wrk and shutil.which("wrk") else ""
+            rss = peak_rss_kib(service.pid)
+        finally:
+            service.send_signal(signal.SIGTERM)
+            service.wait(timeout=30)
+        await engine.dispose()
+    return run, rss, wrk, seeded
+
+
+def report(args: argparse.Namespace, bare: Run, blindcopy: Run, rss: int, wrk: str) -> str:
+    """Return the markdown section with this run's numbers."""
+    backend = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") \
+        else "SQLite (WAL)"
+    p99 = percentile(sorted(blindcopy.latencies), 99)
+    bare_p99 = percentile(sorted(bare.latencies), 99)
+    lines = [
+        f"## {SECTION}", "",
+        f"`python bench/bench_log_api.py --rate {args.rate:g} --seconds {args.seconds:g}` — "
+        f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end. Open loop at a fixed arrival rate "
+        "(latency from each request's due time), ~3 KB message/rfc822 bodies with a "
+        f"user token, each message new; the project has {args.contacts:,} contacts.", "",
+        "| server | achieved | p50 | p99 | max | errors |",
+        "| --- | --- | --- | --- | --- | --- |",
+        bare.row("bare aiohttp handler (read body, answer JSON)"),
+        blindcopy.row("blindcopy POST /v1/log (spool, parse, decide, record)"),
+        "",
+        f"p99 {p99 * 1000:.1f} ms against the 50 ms target: "
+        f"{'met' if p99 < 0.05 else 'NOT met'}; p99 ratio to the bare handler "
+        f"{p99 / bare_p99:.1f}×. Peak RSS of the service: {rss / 1024:,.0f} MiB.",
+    ]
+    if wrk:
+        lines += ["", "Closed loop, `wrk -t2 -c20 -d10s -s bench/log_post.lua` (saturation):",
+                  "", "```", wrk.strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite temp file)")
+    parser.add_argument("--wrk", action="store_true", help="add a closed-loop wrk run")
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    return parser.parse_args()
+
+
+async def main() -> None:
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="blindcopy-logbench-"))
+    try:
+        bare = await measure_bare(args)
+        print(bare.row("bare"), flush=True)
+        blindcopy, rss, wrk, _seeded = await measure_blindcopy(args, workdir)
+        print(blindcopy.row("blindcopy"), flush=True)
+        text = report(args, bare, blindcopy, rss, wrk)
+        print(text)
+        if args.write:
+            write_section(text, ROOT / "BENCHMARKS.md", SECTION)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

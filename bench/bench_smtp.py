@@ -1,0 +1,403 @@
+"""SMTP throughput end to end, against a bare aiosmtpd ceiling, and decision time vs directory size.
+
+One command:
+
+    python bench/bench_smtp.py [--messages 2000] [--database-url postgresql://…] [--write]
+
+1. Ceiling: Postfix's smtp-source (20 sessions, ~10 KB messages) against an aiosmtpd server
+   that accepts and discards (bench/bare_smtp_server.py).
+2. blindcopy: `blindcopy serve` as a subprocess (SQLite in a temporary directory by default),
+   a project with 100,000 contacts (bulk insert), the same smtp-source load to its BCC address
+   from a member, with a `Cc:` of a contact so every message is logged. From the store:
+   accepted msg/s, end-to-end msg/s (first accept → last interaction recorded), p50/p99
+   latency from the 250 to the interaction, zero messages lost, peak RSS of the service.
+3. Decision time (snapshot + rules.decide per message) with 1,000, 100,000 and 1,000,000
+   contacts in the project, measured in this process on a fresh store each.
+
+smtp-source writes its own From, To (the RCPT address), Date and a unique Message-Id; the
+`Cc:` header is added through its -S subject argument (a CRLF in the subject).
+`--write` replaces the "SMTP throughput and decision time" section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp
+import asyncpg
+from sqlalchemy import func, select
+
+from bench.seed import MEMBER, contact_address, free_port, seed_contacts, seed_members
+from blindcopy.runtime import build_context, start_service
+from blindcopy.settings import load_settings
+from processing.pipeline import evaluate, prepare
+from store.database import async_url, create_engine
+from store.models import Interaction, ReceivedMessage
+from store.schema import migrate
+
+ADMIN_TOKEN = "bench-admin-token"
+SECTION = "SMTP throughput and decision time"
+SUBJECT = "Offer\r\nCc: Bob <bob@client.test>"
+
+
+@dataclass
+class LoadResult:
+    """What one smtp-source run measured."""
+
+    messages: int
+    seconds: float
+    # CPU seconds the server process spent (user + system) while handling the messages.
+    server_cpu: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Return accepted messages per second."""
+        return self.messages / self.seconds
+
+
+@dataclass
+class ServiceResult:
+    """Everything measured on blindcopy under the smtp-source load."""
+
+    load: LoadResult
+    received: int
+    done: int
+    interactions: int
+    end_to_end_seconds: float
+    latencies: list[float]
+    peak_rss_kib: int
+    seed_seconds: float
+
+    @property
+    def end_to_end_rate(self) -> float:
+        """Return processed messages per second, first accept to last interaction."""
+        return self.done / self.end_to_end_seconds
+
+
+def run_smtp_source(port: int, messages: int, sessions: int, size: int, sender: str,
+                    recipient: str) -> LoadResult:
+    """Drive 127.0.0.1:port with smtp-source; return how long the messages took."""
+    command = ["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+               "-f", sender, "-t", recipient, "-S", SUBJECT, f"127.0.0.1:{port}"]
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0 or completed.stderr.strip():
+        raise RuntimeError(f"smtp-source failed: {completed.stderr.strip()[:500]}")
+    return LoadResult(messages, seconds)
+
+
+def measure_bare(args: argparse.Namespace) -> LoadResult:
+    """Measure the accept rate of an aiosmtpd server that discards everything."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_smtp_server.py"),
+                               str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        cpu = cpu_seconds(server.pid)
+        result = run_smtp_source(port, args.messages, args.sessions, args.size,
+                                 MEMBER, "anyone@bare.test")
+        result.server_cpu = cpu_seconds(server.pid) - cpu
+        return result
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@asynccontextmanager
+async def fresh_database(base_url: str | None, workdir: Path, name: str) -> AsyncIterator[str]:
+    """Yield the URL of an empty database: a SQLite file, or a PostgreSQL schema."""
+    if not base_url or base_url.startswith("sqlite"):
+        yield f"sqlite:///{workdir / (name + '.db')}"
+        return
+    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    dsn = async_url(base_url).replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        separator = "&" if "?" in base_url else "?"
+        yield f"{base_url}{separator}search_path={schema}"
+    finally:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) a live process has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Return the peak resident set size (VmHWM) of a live process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def wait_http(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until the service answers /healthz."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("the service exited during start-up")
+            try:
+                async with http.get(base_url + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the service did not start")
+
+
+def start_blindcopy(database_url: str, smtp_port: int, http_port: int, workers: int,
+                    log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `blindcopy serve` on this checkout, limits opened for a single-IP load."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": database_url,
+           "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
+           "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_WORKERS": str(workers),
+           "BLINDCOPY_MAIL_DOMAIN": "bcc.bench.test",
+           "BLINDCOPY_MAX_CONNECTIONS_PER_IP": "10000",
+           "BLINDCOPY_MAX_MESSAGES_PER_MINUTE": "100000000"}
+    with log_path.open("wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "blindcopy.cli", "serve"], cwd=ROOT,
+                                env=env, stdout=log, stderr=log)
+
+
+async def wait_processed(engine: object, expected: int, timeout: float) -> None:
+    """Wait until `expected` messages are received and none is queued or processing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:  # type: ignore[attr-defined]
+            total = await connection.scalar(select(func.count()).select_from(ReceivedMessage))
+            open_ = await connection.scalar(select(func.count()).select_from(
+                ReceivedMessage).where(ReceivedMessage.status.in_(("queued", "processing"))))
+        if total >= expected and open_ == 0:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"not every message was processed within {timeout} s")
+
+
+async def collect(engine: object) -> tuple[int, int, int, float, list[float]]:
+    """Return received, done, interactions, first accept → last record, per-message latency."""
+    async with engine.connect() as connection:  # type: ignore[attr-defined]
+        received = (await connection.execute(select(
+            ReceivedMessage.status, ReceivedMessage.received_at,
+            ReceivedMessage.message_ref))).all()
+        logged = dict((await connection.execute(select(
+            Interaction.message_ref, func.min(Interaction.logged_at)).group_by(
+                Interaction.message_ref))).all())
+    done = sum(1 for status, _, _ in received if status == "done")
+    latencies = [(logged[ref] - at).total_seconds() for _, at, ref in received if ref in logged]
+    first = min(at for _, at, _ in received)
+    last = max(logged.values())
+    return len(received), done, len(logged), (last - first).total_seconds(), latencies
+
+
+async def measure_service(args: argparse.Namespace, workdir: Path) -> ServiceResult:
+    """Run blindcopy under the smtp-source load and measure it from its store."""
+    async with fresh_database(args.database_url, workdir, "service") as url:
+        engine = create_engine(url)
+        await migrate(engine)
+        smtp_port, http_port = free_port(), free_port()
+        service = start_blindcopy(url, smtp_port, http_port, args.workers,
+                                  workdir / "service.log")
+        try:
+            await wait_http(f"http://127.0.0.1:{http_port}", service)
+            directory = await seed_members(f"http://127.0.0.1:{http_port}", ADMIN_TOKEN)
+            seed_seconds = await seed_contacts(engine, directory.project_id, args.contacts)
+            cpu = cpu_seconds(service.pid)
+            load = await asyncio.to_thread(run_smtp_source, smtp_port, args.messages,
+                                           args.sessions, args.size, MEMBER, directory.bcc)
+            await wait_processed(engine, args.messages, timeout=args.timeout)
+            load.server_cpu = cpu_seconds(service.pid) - cpu
+            rss = peak_rss_kib(service.pid)
+        finally:
+            service.send_signal(signal.SIGTERM)
+            service.wait(timeout=30)
+        received, done, interactions, seconds, latencies = await collect(engine)
+        await engine.dispose()
+    return ServiceResult(load, received, done, interactions, seconds, latencies, rss,
+                         seed_seconds)
+
+
+def _decision_message(number: int, contacts: int, rng: random.Random) -> bytes:
+    to = contact_address(rng.randrange(contacts))
+    cc = contact_address(rng.randrange(contacts))
+    body = ("Hello,\r\n\r\nHere is the offer we discussed.\r\n" * 200).encode()
+    return (f"From: Alice <{MEMBER}>\r\nTo: {to}\r\nCc: {cc}, unknown{number}@else.test\r\n"
+            f"Subject: Offer {number}\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
+            f"Message-ID: <decision-{number}@acme.test>\r\n\r\n").encode() + body
+
+
+async def measure_decision(args: argparse.Namespace, workdir: Path, contacts: int
+                           ) -> tuple[float, float, float, float]:
+    """Return (seed seconds, mean, p50, p99 ms) of snapshot + decide with `contacts`."""
+    async with fresh_database(args.database_url, workdir, f"decide{contacts}") as url:
+        settings = load_settings({}, database_url=url, http_port=0, admin_token=ADMIN_TOKEN,
+                                 mail_domain="bcc.bench.test")
+        service = await start_service(settings, smtp=False, workers=0)
+        try:
+            directory = await seed_members(f"http://127.0.0.1:{service.http_port}",
+                                           ADMIN_TOKEN)
+            seed_seconds = await seed_contacts(service.engine, directory.project_id, contacts)
+            ctx = build_context(settings)
+            rng = random.Random(contacts)
+            timings = []
+            for number in range(args.decisions):
+                received = ReceivedMessage(
+                    channel="bcc", raw=_decision_message(number, contacts, rng),
+                    mail_from=MEMBER, rcpt_to=[directory.bcc], client_ip="127.0.0.1",
+                    helo="bench", released=False, project_ids=[directory.project_id])
+                prepared = await prepare(received, ctx, required=False)
+                async with service.sessionmaker() as session:
+                    started = time.perf_counter()
+                    decision = await evaluate(session, prepared, ctx)
+                    timings.append((time.perf_counter() - started) * 1000)
+                assert any(o.status == "logged" for o in decision.outcomes), decision.outcomes
+        finally:
+            await service.stop()
+    timings.sort()
+    return (seed_seconds, statistics.fmean(timings), percentile(timings, 50),
+            percentile(timings, 99))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Return the pct-th percentile (nearest rank) of sorted `values`."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def report(args: argparse.Namespace, bare: LoadResult, service: ServiceResult,
+           decisions: dict[int, tuple[float, float, float, float]]) -> str:
+    """Return the markdown section with every number of this run."""
+    backend = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") \
+        else "SQLite (WAL)"
+    lost = service.load.messages - service.done
+    lat = sorted(service.latencies)
+    lines = [
+        f"## {SECTION}", "",
+        f"`python bench/bench_smtp.py --messages {args.messages}"
+        + (" --database-url …" if args.database_url else "") + "` — "
+        f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}, "
+        f"{args.workers} workers in the `blindcopy serve` process. Load: Postfix smtp-source, "
+        f"{args.sessions} concurrent sessions, {args.messages} messages of "
+        f"{args.size} bytes of body, from a member to the project's BCC address with a contact "
+        f"in Cc; the project has {args.contacts:,} contacts (bulk-seeded in "
+        f"{service.seed_seconds:.1f} s).", "",
+        "| measure | value |", "| --- | --- |",
+        f"| bare aiosmtpd (accept and discard): accepted | {bare.rate:,.0f} msg/s |",
+        f"| blindcopy: accepted (250 after the spool commit) | {service.load.rate:,.0f} msg/s |",
+        f"| blindcopy: end to end (first 250 → last interaction recorded) | "
+        f"{service.end_to_end_rate:,.0f} msg/s |",
+        f"| end to end / bare accept rate | {service.end_to_end_rate / bare.rate:.2f} "
+        f"(target ≥ 0.5) |",
+        f"| accepted / bare accept rate | {service.load.rate / bare.rate:.2f} |",
+        f"| latency 250 → interaction recorded, p50 / p99 | "
+        f"{percentile(lat, 50) * 1000:,.0f} ms / {percentile(lat, 99) * 1000:,.0f} ms |",
+        f"| messages sent / received / done / logged | {service.load.messages} / "
+        f"{service.received} / {service.done} / {service.interactions} "
+        f"({'none lost' if lost == 0 else f'{lost} LOST'}) |",
+        f"| peak RSS of the service process | {service.peak_rss_kib / 1024:,.0f} MiB |",
+        f"| server CPU per message: bare / blindcopy (accept + process) | "
+        f"{bare.server_cpu / bare.messages * 1000:.2f} ms / "
+        f"{service.load.server_cpu / service.load.messages * 1000:.2f} ms |",
+        f"| end-to-end ceiling of one blindcopy process on an idle core (1 / CPU per message) "
+        f"| {service.load.messages / service.load.server_cpu:,.0f} msg/s |",
+        f"| load average (1 min) when done — the machine is shared | "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs |",
+        "",
+        "Decision time (directory snapshot with indexed look-ups + `rules.decide`, per "
+        f"message, {args.decisions} messages each with two random contacts and an unknown "
+        "address; measured in-process on a fresh store):", "",
+        "| contacts in the project | seeding | mean | p50 | p99 |", "| --- | --- | --- | --- | --- |",
+    ]
+    for count, (seed, mean, p50, p99) in decisions.items():
+        lines.append(f"| {count:,} | {seed:.1f} s | {mean:.2f} ms | {p50:.2f} ms | "
+                     f"{p99:.2f} ms |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path, section: str = SECTION) -> None:
+    """Replace (or append) one benchmark's section of BENCHMARKS.md, leaving others alone."""
+    existing = path.read_text() if path.exists() else "# Benchmarks\n"
+    header = f"## {section}"
+    if header not in existing:
+        path.write_text(existing.rstrip("\n") + "\n\n" + text)
+        return
+    start = existing.index(header)
+    following = existing.find("\n## ", start + len(header))
+    tail = "" if following < 0 else "\n" + existing[following + 1:]
+    path.write_text(existing[:start] + text + tail)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--size", type=int, default=10240, help="body bytes per message")
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=4, help="workers in the service")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite temp file)")
+    parser.add_argument("--decision-sizes", default="1000,100000,1000000")
+    parser.add_argument("--decisions", type=int, default=300)
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--skip-decision", action="store_true")
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    return parser.parse_args()
+
+
+async def main() -> None:
+    args = parse_args()
+    if shutil.which("smtp-source") is None:
+        sys.exit("smtp-source not found: apt-get install postfix")
+    workdir = Path(tempfile.mkdtemp(prefix="blindcopy-bench-"))
+    try:
+        bare = measure_bare(args)
+        print(f"bare aiosmtpd: {bare.rate:,.0f} msg/s", flush=True)
+        service = await measure_service(args, workdir)
+        print(f"blindcopy: accepted {service.load.rate:,.0f} msg/s, end to end "
+              f"{service.end_to_end_rate:,.0f} msg/s", flush=True)
+        decisions = {}
+        if not args.skip_decision:
+            for count in (int(c) for c in args.decision_sizes.split(",")):
+                decisions[count] = await measure_decision(args, workdir, count)
+                print(f"decision with {count:,} contacts: {decisions[count]}", flush=True)
+        text = report(args, bare, service, decisions)
+        print(text)
+        if args.write:
+            write_section(text, ROOT / "BENCHMARKS.md")
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

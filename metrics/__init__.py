@@ -1,0 +1,82 @@
+"""Prometheus metrics of one blindcopy process: counters, the latency histogram, the text format.
+
+A leaf package (imports nothing from this repository) so the SMTP gateway, the workers and
+the API can all count into the same `Metrics` object, which the composition root builds once
+per process and passes down explicitly. Each `Metrics` owns its own registry, so several
+services in one process (tests) never share counts. Counters are per process; the queue
+depth is read from the store at scrape time by the caller of `render`, so it is global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Received → processed, in seconds: from a busy spool's milliseconds to retries' minutes.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                   60.0, 300.0, 1800.0)
+QUEUE_STATUSES = ("queued", "processing")
+
+
+class Metrics:
+    """The metrics of one process; every method is cheap and never raises."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.received = Counter(
+            "blindcopy_messages_received", "Messages received (spooled), by channel.",
+            ["channel"], registry=self.registry)
+        self.processed = Counter(
+            "blindcopy_messages_processed",
+            "Messages that reached a final status (done, quarantined, failed).",
+            ["status"], registry=self.registry)
+        self.retried = Counter(
+            "blindcopy_messages_retried", "Processing attempts that failed and were rescheduled.",
+            registry=self.registry)
+        self.latency = Histogram(
+            "blindcopy_processing_latency_seconds",
+            "Seconds from a message's receipt to the end of its processing.",
+            buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.smtp_replies = Counter(
+            "blindcopy_smtp_replies", "SMTP replies sent, by reply code.", ["code"],
+            registry=self.registry)
+        self.queue_depth = Gauge(
+            "blindcopy_queue_depth",
+            "Messages waiting for or in processing, read from the store at scrape time.",
+            ["status"], registry=self.registry)
+
+    def count_received(self, channel: str, count: int = 1) -> None:
+        """Count messages spooled on `channel`."""
+        self.received.labels(channel=channel).inc(count)
+
+    def count_processed(self, status: str, received_at: datetime | None = None,
+                        processed_at: datetime | None = None) -> None:
+        """Count a message reaching `status`; observe its latency when both times are known."""
+        self.processed.labels(status=status).inc()
+        if received_at is not None and processed_at is not None:
+            self.latency.observe(max((processed_at - received_at).total_seconds(), 0.0))
+
+    def count_retried(self) -> None:
+        """Count a failed attempt that will be retried."""
+        self.retried.inc()
+
+    def count_smtp_reply(self, reply: str) -> None:
+        """Count an SMTP reply by its three-digit code."""
+        code = reply[:3]
+        self.smtp_replies.labels(code=code if code.isdigit() else "other").inc()
+
+    def render(self, queue_depth: Mapping[str, int]) -> bytes:
+        """Return every metric in the Prometheus text format, with the given queue depth."""
+        for status in QUEUE_STATUSES:
+            self.queue_depth.labels(status=status).set(queue_depth.get(status, 0))
+        return generate_latest(self.registry)

@@ -1,0 +1,140 @@
+"""Scale-out: several `blindcopy worker` processes share one store and handle each message once.
+
+One gateway (SMTP + API, no workers) runs in the test; N worker processes claim from the
+same spool (PostgreSQL: 4 processes with FOR UPDATE SKIP LOCKED; SQLite: 2 processes on the
+shared WAL file). After a burst of 200 messages every message is done after exactly one
+attempt, has exactly one decision, is logged once per contact, and the work was spread over
+more than one process (`claimed_by`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from blindcopy.runtime import start_service
+from blindcopy.settings import Settings
+from store.models import Decision, Interaction, ReceivedMessage
+from tests.client import ApiClient, eventually
+from tests.conftest import ADMIN_TOKEN
+from tests.database import POSTGRES_URL
+from tests.directory import a_project, a_user, contacts, email
+
+ROOT = Path(__file__).resolve().parents[2]
+BURST = 200
+CONNECTIONS = 10
+
+
+def start_workers(count: int, database_url: str, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    """Start `count` `blindcopy worker` processes on the database (this checkout's code)."""
+    env = {**os.environ, "BLINDCOPY_DATABASE_URL": database_url, "BLINDCOPY_WORKERS": "2",
+           "BLINDCOPY_RETRY_BASE_SECONDS": "0.05", "PYTHONPATH": str(ROOT)}
+    processes = []
+    for n in range(count):
+        with (log_dir / f"worker-{n}.log").open("wb") as log:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "blindcopy.cli", "worker"], cwd=ROOT, env=env,
+                stdout=subprocess.DEVNULL, stderr=log))
+    return processes
+
+
+def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Ask every worker process to stop (SIGTERM), then wait for it."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def send_burst(port: int, sender: str, bcc: str) -> None:
+    """Send BURST messages over CONNECTIONS concurrent SMTP sessions."""
+    async def session(first: int) -> None:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30) as smtp:
+            for number in range(first, BURST, CONNECTIONS):
+                raw = email(f"Alice <{sender}>", "bob@client.test", f"Offer {number}",
+                            cc="carol@client.test", message_id=f"<burst-{number}@acme.test>")
+                await smtp.sendmail(sender, [bcc], raw)
+    await asyncio.gather(*(session(n) for n in range(CONNECTIONS)))
+
+
+async def _all_settled(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    async with sessionmaker() as session:
+        pending = await session.scalar(select(func.count()).select_from(ReceivedMessage).where(
+            ReceivedMessage.status.in_(("queued", "processing"))))
+        total = await session.scalar(select(func.count()).select_from(ReceivedMessage))
+    return total == BURST and pending == 0
+
+
+async def run_burst(settings: Settings, processes: int, tmp_path: Path) -> None:
+    """Run the gateway here and `processes` workers elsewhere; check each message once."""
+    gateway = await start_service(settings, workers=0)
+    workers = start_workers(processes, settings.database_url, tmp_path)
+    try:
+        async with ApiClient(f"http://127.0.0.1:{gateway.http_port}", ADMIN_TOKEN) as api:
+            project = await a_project(api, "Acme Homes")
+            await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
+            await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"]),
+                           ("carol", "Carol", ["carol@client.test"]))
+        await send_burst(gateway.smtp_port, "alice@acme.test", project["addresses"]["bcc"])
+        await eventually(lambda: _all_settled(gateway.sessionmaker), timeout=120, interval=0.2)
+        await check_handled_once(gateway.sessionmaker, processes)
+    finally:
+        stop_workers(workers)
+        await gateway.stop()
+    assert all(w.returncode == 0 for w in workers), [
+        (tmp_path / f"worker-{n}.log").read_text()[-2000:] for n in range(processes)]
+
+
+async def check_handled_once(sessionmaker: async_sessionmaker[AsyncSession],
+                             processes: int) -> None:
+    """Every message done in one attempt, one decision, one interaction per contact."""
+    async with sessionmaker() as session:
+        received = (await session.execute(select(
+            ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by))).all()
+        decisions = (await session.execute(select(
+            Decision.received_message_id, func.count()).group_by(
+                Decision.received_message_id))).all()
+        interactions = (await session.execute(select(
+            Interaction.project_id, Interaction.contact_id, Interaction.message_ref,
+            func.count()).group_by(Interaction.project_id, Interaction.contact_id,
+                                   Interaction.message_ref))).all()
+    assert len(received) == BURST
+    assert {(status, attempts) for status, attempts, _ in received} == {("done", 1)}
+    assert len(decisions) == BURST and {count for _, count in decisions} == {1}
+    assert len(interactions) == 2 * BURST and {row[3] for row in interactions} == {1}
+    claimers = {claimed_by for _, _, claimed_by in received}
+    worker_processes = {claimer.rsplit("/", 1)[0] for claimer in claimers}
+    assert 1 < len(worker_processes) <= processes, claimers
+
+
+@pytest.fixture
+def sqlite_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Settings on a fresh SQLite file, whatever the test database is."""
+    return replace(settings, database_url=f"sqlite:///{tmp_path / 'shared.db'}")
+
+
+@pytest.mark.skipif(not POSTGRES_URL.startswith("postgres"),
+                    reason="needs BLINDCOPY_TEST_DATABASE_URL=postgresql://…")
+async def test_four_worker_processes_on_postgresql_handle_each_message_once(
+        settings: Settings, tmp_path: Path) -> None:
+    await run_burst(settings, processes=4, tmp_path=tmp_path)
+
+
+async def test_two_worker_processes_on_sqlite_handle_each_message_once(
+        sqlite_settings: Settings, tmp_path: Path) -> None:
+    await run_burst(sqlite_settings, processes=2, tmp_path=tmp_path)
