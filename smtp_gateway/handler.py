@@ -24,6 +24,10 @@ from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
 
 log = logging.getLogger("blindcopy.smtp")
+# RFC 5321 4.5.3.1.3 allows 256 octets of reverse-path; the spool keeps 320. A HELO name is
+# only informative, so an over-long one is cut to the spool's 255 rather than refused.
+MAX_REVERSE_PATH = 320
+MAX_HELO = 255
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ class SpoolingHandler:
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
-        """Apply the per-client message rate before a transaction starts."""
+        """Refuse an over-long reverse-path; apply the per-client message rate."""
+        if len(address) > MAX_REVERSE_PATH:
+            return replies.SENDER_TOO_LONG
         if not self.client_limits.allow_message(_client_ip(session)):
             return replies.RATE_LIMITED
         envelope.mail_from = address
@@ -126,7 +132,7 @@ class SpoolingHandler:
             ReceivedMessage(
                 channel=channel, raw=data, mail_from=envelope.mail_from or "",
                 rcpt_to=addresses, client_ip=_client_ip(session),
-                helo=str(session.host_name or ""), tls=session.ssl is not None,
+                helo=str(session.host_name or "")[:MAX_HELO], tls=session.ssl is not None,
                 project_ids=sorted({targets[a.lower()][0] for a in addresses}),
             )
             for channel, addresses in sorted(by_channel.items())

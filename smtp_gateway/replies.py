@@ -3,6 +3,7 @@
 ACCEPTED = "250 2.0.0 OK: queued as {id}"
 RECIPIENT_OK = "250 2.1.5 OK"
 SENDER_OK = "250 2.1.0 OK"
+SENDER_TOO_LONG = "553 5.1.7 Sender address too long"
 UNKNOWN_RECIPIENT = "550 5.1.1 No such project address here"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 SPOOL_UNAVAILABLE = "451 4.3.0 Temporary failure storing the message, try again later"

@@ -43,6 +43,7 @@ LINE_TOO_LONG = 500
 BAD_SEQUENCE = 503
 UNKNOWN_RECIPIENT = 550
 EXCEEDED_STORAGE = 552
+MAILBOX_NAME_NOT_ALLOWED = 553
 TRANSACTION_FAILED = 554
 NO_SUCH_MAILBOX = "5.1.1"
 TOO_MANY_RECIPIENTS_STATUS = "4.5.3"
@@ -50,6 +51,7 @@ MESSAGE_TOO_BIG_STATUS = "5.3.4"
 SYNTAX_ERROR_STATUS = "5.5.2"
 MIME_TOO_DEEP_STATUS = "5.6.0"
 RATE_LIMITED_STATUS = "4.7.1"
+BAD_SENDER_SYNTAX_STATUS = "5.1.7"
 
 SENDER = "alice@acme.test"
 OTHER_SOURCE = "127.0.0.2"
@@ -134,6 +136,20 @@ async def test_declared_size_above_the_limit_is_refused_at_mail(service: Service
             f"MAIL FROM:<{SENDER}> SIZE={LIMITS['max_message_size'] + 1}")
         assert reply.code == EXCEEDED_STORAGE, reply
     assert await spooled(service) == []
+
+
+async def test_overlong_sender_gets_553_and_overlong_helo_is_cut(
+        service: Service, project: dict[str, Any]) -> None:
+    async with await session(service) as client:
+        reply = await client.command(f"MAIL FROM:<{'s' * 330}@acme.test>")
+        assert (reply.code, reply.enhanced) == (
+            MAILBOX_NAME_NOT_ALLOWED, BAD_SENDER_SYNTAX_STATUS), reply
+        assert (await client.command("EHLO " + "h" * 300 + ".test")).code == OK
+        reply = await client.transaction(SENDER, [project["addresses"]["bcc"]],
+                                         a_message("helo") + END)
+        assert reply.code == OK, reply
+    [row] = await spooled(service)
+    assert len(row.helo) == 255
 
 
 async def test_too_many_recipients_get_452_and_the_rest_is_spooled(
