@@ -61,12 +61,19 @@ def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
     )
 
 
+def _root_id(parsed: ParsedMessage) -> str:
+    """Return the id of the conversation's first message: References' first, else the parent."""
+    ancestors = _ids(parsed.references) or _ids(parsed.in_reply_to)
+    return ancestors[0] if ancestors else storable_message_id(parsed.message_id)
+
+
 def to_message_record(parsed: ParsedMessage, store_body: bool) -> MessageRecord:
     """Return what is stored of a logged email."""
     author = parsed.author
     return MessageRecord(
         message_id=storable_message_id(parsed.message_id),
         thread_ids=tuple(dict.fromkeys(_ids(parsed.in_reply_to + parsed.references))),
+        root_id=_root_id(parsed),
         subject=parsed.subject,
         from_address=(author.key if author else "")[:MAX_FROM_ADDRESS],
         from_name=(author.display_name if author else "")[:MAX_FROM_NAME],

@@ -23,6 +23,9 @@ class MessageRecord:
 
     message_id: str
     thread_ids: tuple[str, ...]
+    # The conversation's first Message-ID: messages of one conversation meet on it even when
+    # they are recorded at the same moment by two workers, before either sees the other.
+    root_id: str
     subject: str
     from_address: str
     from_name: str
@@ -35,12 +38,16 @@ class MessageRecord:
 
 
 async def _find_thread(session: AsyncSession, record: MessageRecord) -> Thread | None:
-    if not record.thread_ids:
-        return None
-    query = (select(Thread).join(Message, Message.thread_id == Thread.id)
-             .where(Message.message_id.in_(list(record.thread_ids)))
-             .order_by(Thread.created_at).limit(1))
-    return (await session.execute(query)).scalar_one_or_none()
+    """Return the thread of a message this one refers to, else the one with its root id."""
+    if record.thread_ids:
+        query = (select(Thread).join(Message, Message.thread_id == Thread.id)
+                 .where(Message.message_id.in_(list(record.thread_ids)))
+                 .order_by(Thread.created_at).limit(1))
+        thread = (await session.execute(query)).scalar_one_or_none()
+        if thread is not None:
+            return thread
+    query = select(Thread).where(Thread.root_id.in_({record.root_id, record.message_id}))
+    return (await session.execute(query.order_by(Thread.created_at).limit(1))).scalars().first()
 
 
 async def upsert_message(session: AsyncSession, record: MessageRecord) -> Message:
@@ -51,7 +58,7 @@ async def upsert_message(session: AsyncSession, record: MessageRecord) -> Messag
         return existing
     thread = await _find_thread(session, record)
     if thread is None:
-        thread = Thread(subject=record.subject,
+        thread = Thread(subject=record.subject, root_id=record.root_id,
                         participants=sorted({record.from_address, *record.to, *record.cc}))
         session.add(thread)
         await session.flush()

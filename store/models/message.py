@@ -17,6 +17,9 @@ class Thread(Base):
     __tablename__ = "threads"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    # The Message-ID the conversation started with; unique, so concurrent recordings of one
+    # conversation cannot open two threads (the loser retries and joins the winner's).
+    root_id: Mapped[str | None] = mapped_column(String(998), unique=True, default=None)
     subject: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     participants: Mapped[list[str]] = mapped_column(default=list)
