@@ -7,3 +7,7 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """A failure that retrying cannot fix: keep the message as failed with this error."""
+
+
+class ClaimLost(Exception):
+    """This worker's lease ran out and another worker claimed the message: leave it alone."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import ParsedMessage, parse_message
 from processing.context import ProcessingContext
+from processing.errors import ClaimLost
 from processing.message_facts import to_message_facts
 from processing.record import record_decision
 from processing.verification import Envelope, verify_capture
@@ -82,9 +83,21 @@ async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingCon
     return decide(prepared.facts, prepared.capture, snapshot, ctx.now())
 
 
+def check_claim(received: ReceivedMessage, attempt: int | None) -> None:
+    """Raise ClaimLost unless the message is still in the claim that made `attempt`."""
+    if attempt is not None and (received.status != spool.PROCESSING
+                                or received.attempts != attempt):
+        raise ClaimLost(f"message {received.id} was claimed again (attempt "
+                        f"{received.attempts}, status {received.status}) after attempt {attempt}")
+
+
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
-                           ctx: ProcessingContext) -> dict[str, Any]:
-    """Process one claimed message to its end state and return the stored decision body."""
+                           ctx: ProcessingContext, attempt: int | None = None) -> dict[str, Any]:
+    """Process one claimed message to its end state and return the stored decision body.
+
+    With `attempt` (the worker's claim), nothing is recorded if the lease ran out and another
+    worker claimed the message meanwhile.
+    """
     async with sessionmaker() as session:
         await begin_read_only(session)
         received = await session.get(ReceivedMessage, received_id)
@@ -99,8 +112,10 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
         # snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give.
         decision = await evaluate(session, prepared, ctx)
     async with sessionmaker.begin() as session:
-        received = await session.get(ReceivedMessage, received_id, populate_existing=True)
+        received = await session.get(ReceivedMessage, received_id, populate_existing=True,
+                                     with_for_update=True)
         assert received is not None
+        check_claim(received, attempt)
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results

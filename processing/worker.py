@@ -19,8 +19,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
-from processing.errors import PermanentFailure, TemporaryFailure
-from processing.pipeline import process_received
+from processing.errors import ClaimLost, PermanentFailure, TemporaryFailure
+from processing.pipeline import check_claim, process_received
 from store import spool
 from store.models import ReceivedMessage
 
@@ -66,13 +66,20 @@ def describe(error: BaseException) -> str:
 
 
 async def settle_failure(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
-                         ctx: ProcessingContext, error: BaseException) -> None:
+                         ctx: ProcessingContext, error: BaseException,
+                         attempt: int | None = None) -> None:
     """Retry the message later, or keep it as failed when its attempts are used up."""
     temporary = is_temporary(error)
     text = describe(error)
     async with sessionmaker.begin() as session:
-        received = await session.get(ReceivedMessage, received_id)
+        received = await session.get(ReceivedMessage, received_id, with_for_update=True)
         if received is None:
+            return
+        try:
+            check_claim(received, attempt)
+        except ClaimLost as lost:
+            log.warning("claim lost; failure not recorded", extra={
+                "received_id": received_id, "error": text, "claim": str(lost)})
             return
         if isinstance(error, PermanentFailure) or (
                 not temporary and received.attempts >= ctx.max_attempts):
@@ -89,20 +96,25 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: Processi
                    claimer: str | None = None) -> str | None:
     """Claim and process one due message; return its id, or None when none was due."""
     async with sessionmaker.begin() as session:
+        await spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
         claimed = await spool.claim_next_message(
             session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
         received_id = claimed.id if claimed else None
+        attempt = claimed.attempts if claimed else 0
     if received_id is None:
         return None
     try:
-        body = await process_received(sessionmaker, received_id, ctx)
+        body = await process_received(sessionmaker, received_id, ctx, attempt)
         log.info("message processed", extra={"received_id": received_id,
                                              "message_id": body.get("message_id"),
                                              "status": body["status"]})
     except asyncio.CancelledError:
         raise
+    except ClaimLost as lost:
+        log.warning("claim lost; another worker has the message", extra={
+            "received_id": received_id, "claim": str(lost)})
     except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
-        await settle_failure(sessionmaker, received_id, ctx, exc)
+        await settle_failure(sessionmaker, received_id, ctx, exc, attempt)
     return received_id
 
 

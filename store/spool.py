@@ -74,6 +74,22 @@ async def claim_next_message(session: AsyncSession, now: datetime, lease: timede
     return None
 
 
+async def fail_abandoned_claims(session: AsyncSession, now: datetime, max_attempts: int) -> int:
+    """Keep as failed the messages whose worker died holding them `max_attempts` times.
+
+    A message that kills its worker would otherwise be claimed again after every lease.
+    """
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        update(ReceivedMessage)
+        .where(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now,
+               ReceivedMessage.attempts >= max_attempts)
+        .values(status=FAILED, lease_until=None,
+                last_error=f"processing stopped {max_attempts} times without finishing "
+                           "(the worker holding it died or hung)")
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
+
+
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     """Return how many received messages are in each status."""
     rows = await session.execute(

@@ -1,0 +1,73 @@
+"""Claims: a worker whose lease ran out records nothing; a message that keeps killing workers ends failed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from blindcopy.runtime import build_context
+from blindcopy.settings import Settings
+from processing.errors import ClaimLost
+from processing.pipeline import process_received
+from processing.worker import run_once, settle_failure
+from store import spool
+from store.models import Decision, ReceivedMessage
+from tests.directory import email
+
+LEASE = timedelta(seconds=30)
+
+
+async def _spool(sessionmaker: async_sessionmaker[AsyncSession], **fields: object) -> str:
+    async with sessionmaker.begin() as session:
+        row = ReceivedMessage(channel="log", raw=email("bob@client.test", "alice@acme.test"),
+                              **fields)
+        spool.enqueue(session, row)
+        if "status" in fields:
+            row.status = str(fields["status"])
+        await session.flush()
+        return row.id
+
+
+async def test_worker_whose_claim_was_taken_over_records_nothing(
+        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    ctx = build_context(settings)
+    received_id = await _spool(sessionmaker)
+    async with sessionmaker.begin() as session:
+        first = await spool.claim_next_message(session, ctx.now(), -LEASE, "worker-a")
+        assert first is not None and first.attempts == 1
+    async with sessionmaker.begin() as session:
+        second = await spool.claim_next_message(session, ctx.now(), LEASE, "worker-b")
+        assert second is not None and second.attempts == 2
+
+    with pytest.raises(ClaimLost):
+        await process_received(sessionmaker, received_id, ctx, attempt=1)
+    await settle_failure(sessionmaker, received_id, ctx, RuntimeError("late"), attempt=1)
+
+    async with sessionmaker() as session:
+        received = await session.get(ReceivedMessage, received_id)
+        assert received is not None
+        assert (received.status, received.claimed_by, received.last_error) == (
+            spool.PROCESSING, "worker-b", None)
+        decisions = await session.scalar(select(func.count()).select_from(Decision))
+        assert decisions == 0
+    body = await process_received(sessionmaker, received_id, ctx, attempt=2)
+    assert body["status"] == spool.DONE
+
+
+async def test_message_abandoned_by_dying_workers_max_attempts_times_is_kept_failed(
+        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    ctx = build_context(settings)
+    received_id = await _spool(sessionmaker, status=spool.PROCESSING,
+                               attempts=settings.max_attempts,
+                               lease_until=ctx.now() - timedelta(seconds=1))
+
+    assert await run_once(sessionmaker, ctx) is None
+
+    async with sessionmaker() as session:
+        received = await session.get(ReceivedMessage, received_id)
+        assert received is not None
+        assert received.status == spool.FAILED
+        assert received.last_error is not None and "stopped 5 times" in received.last_error
