@@ -16,7 +16,7 @@ from processing.message_facts import to_message_record
 from rules import Decision, Outcome, OutcomeStatus
 from store import spool
 from store.models import Message, ReceivedMessage
-from store.recording import create_contact, mark_thread_pending, store_decision
+from store.recording import any_project_stores_bodies, create_contact, mark_thread_pending, store_decision
 from store.recording import upsert_interaction, upsert_message
 
 
@@ -48,7 +48,10 @@ async def record_decision(session: AsyncSession, received: ReceivedMessage,
         received.quarantine_reason = str(decision.quarantine_reason)
     else:
         logged = parsed.forwarded if decision.logged_original and parsed.forwarded else parsed
-        message = await upsert_message(session, to_message_record(logged, store_body=True))
+        logged_in = {o.project_id for o in decision.outcomes
+                     if o.status is OutcomeStatus.LOGGED and o.project_id}
+        store_body = await any_project_stores_bodies(session, logged_in)
+        message = await upsert_message(session, to_message_record(logged, store_body))
         received.message_ref = message.id
         body["outcomes"] = [await _record_outcome(session, o, message, decision.channel, now)
                             for o in decision.outcomes]

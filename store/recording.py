@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Contact, ContactAddress, Decision, Interaction, Message, Thread
+from store.models import Contact, ContactAddress, Decision, Interaction, Message, Project
+from store.models import Thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,9 @@ async def upsert_message(session: AsyncSession, record: MessageRecord) -> Messag
     existing = (await session.execute(
         select(Message).where(Message.message_id == record.message_id))).scalar_one_or_none()
     if existing is not None:
+        # A later capture into a project that keeps bodies keeps this one's body too.
+        if existing.text is None and record.text is not None:
+            existing.text = record.text
         return existing
     thread = await _find_thread(session, record)
     if thread is None:
@@ -85,6 +89,14 @@ def _created_contact_external_id(address: str) -> str:
     if len(external_id) <= _contact_column_length("external_id"):
         return external_id
     return "blindcopy:sha256:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+async def any_project_stores_bodies(session: AsyncSession, project_ids: set[str]) -> bool:
+    """Tell whether any of these projects keeps full message bodies (setting store_bodies)."""
+    if not project_ids:
+        return False
+    query = select(Project.id).where(Project.id.in_(project_ids), Project.store_bodies.is_(True))
+    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def create_contact(session: AsyncSession, project_id: str, address: str,
