@@ -202,6 +202,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite temp file)")
     parser.add_argument("--wrk", action="store_true", help="add a closed-loop wrk run")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--service-log", help="copy the service's log to this file")
     return parser.parse_args()
 
 
@@ -218,6 +219,8 @@ async def main() -> None:
         if args.write:
             write_section(text, ROOT / "BENCHMARKS.md", SECTION)
     finally:
+        if args.service_log and (workdir / "service.log").exists():
+            shutil.copy(workdir / "service.log", args.service_log)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -52,6 +52,7 @@ class Settings:
     lease_seconds: float = 300.0
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024
+    max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
 
@@ -87,6 +88,8 @@ DOCS: dict[str, str] = {
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
+    "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
+                               "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
     "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
 }

@@ -16,6 +16,7 @@ import traceback
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
@@ -48,7 +49,8 @@ def is_temporary(error: BaseException) -> bool:
     A constraint violation, a value too long or a trigger refusing a row is not: retrying
     such a message forever would hide it, so it counts towards `max_attempts`.
     """
-    if isinstance(error, (TemporaryFailure, OSError)):
+    # PoolTimeout: every store connection of this process was busy for the pool's timeout.
+    if isinstance(error, (TemporaryFailure, OSError, PoolTimeout)):
         return True
     if not isinstance(error, DBAPIError):
         return False
