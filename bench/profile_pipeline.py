@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import event  # noqa: E402
+
 from bench.bench_smtp import ADMIN_TOKEN  # noqa: E402
 from bench.seed import MEMBER, seed_contacts, seed_members  # noqa: E402
 from blindcopy.runtime import build_context, start_service  # noqa: E402
@@ -55,6 +57,12 @@ async def main(args: argparse.Namespace) -> None:
                     helo="bench", project_ids=[directory.project_id]))
         ctx = build_context(settings)
         await drain(service.sessionmaker, ctx, limit=args.warm_up)
+        statements = [0]
+
+        def count(*_args: object) -> None:
+            statements[0] += 1
+
+        event.listen(service.engine.sync_engine, "before_cursor_execute", count)
         profiler = None
         if args.profile:
             from pyinstrument import Profiler
@@ -67,8 +75,8 @@ async def main(args: argparse.Namespace) -> None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html())
             print(profiler.output_text(unicode=False, color=False, show_all=False)[:args.text])
-        print(f"{done} messages: {cpu / done * 1000:.2f} ms CPU, {wall / done * 1000:.2f} ms wall "
-              "per message")
+        print(f"{done} messages: {cpu / done * 1000:.2f} ms CPU, {wall / done * 1000:.2f} ms wall, "
+              f"{statements[0] / done:.1f} SQL statements (BEGIN/COMMIT included) per message")
     finally:
         await service.stop()
 

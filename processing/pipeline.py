@@ -54,10 +54,10 @@ async def requires_sender_auth(session: AsyncSession, project_ids: list[str]) ->
     return any(mode != "none" for mode in modes)
 
 
-async def prepare(received: ReceivedMessage, ctx: ProcessingContext,
-                  required: bool) -> Prepared:
-    """Parse and (for bcc/forward) verify the sender; no database access here."""
-    parsed = parse_message(received.raw)
+async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: bool,
+                  parsed: ParsedMessage | None = None) -> Prepared:
+    """Parse (unless given) and, for bcc/forward, verify the sender; no database access here."""
+    parsed = parsed or parse_message(received.raw)
     channel = Channel(received.channel)
     auth: SenderAuthFacts | None = None
     results = ""
@@ -82,25 +82,47 @@ async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingCon
     return decide(prepared.facts, prepared.capture, snapshot, ctx.now())
 
 
-async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
-                           ctx: ProcessingContext) -> dict[str, Any]:
-    """Process one claimed message to its end state and return the stored decision body."""
+async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
+                  ctx: ProcessingContext) -> tuple[Prepared, Decision]:
+    """Parse, verify, read the snapshot and decide; DNS is never awaited inside a transaction.
+
+    The snapshot is read without the write lock (SQLite has one for the whole store; the
+    spool's 250 waits for it); recording is idempotent, so a decision on a snapshot a moment
+    old is as good as PostgreSQL's READ COMMITTED would give.
+    """
+    parsed = parse_message(received.raw)
     async with sessionmaker() as session:
         await begin_read_only(session)
-        received = await session.get(ReceivedMessage, received_id)
+        required = (Channel(received.channel) in SMTP_CHANNELS
+                    and await requires_sender_auth(session, list(received.project_ids)))
+        if not required:
+            # Verification needs no DNS: decide in this same read-only transaction.
+            prepared = await prepare(received, ctx, required, parsed)
+            return prepared, await evaluate(session, prepared, ctx)
+    prepared = await prepare(received, ctx, required, parsed)
+    async with sessionmaker() as session:
+        await begin_read_only(session)
+        return prepared, await evaluate(session, prepared, ctx)
+
+
+async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
+                           ctx: ProcessingContext,
+                           received: ReceivedMessage | None = None) -> dict[str, Any]:
+    """Process one claimed message to its end state and return the stored decision body.
+
+    `received` is the claimed row as the claimer loaded it (detached); without it the row
+    is read first.
+    """
+    if received is None:
+        async with sessionmaker() as session:
+            await begin_read_only(session)
+            received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
-        required = await requires_sender_auth(session, list(received.project_ids))
-    prepared = await prepare(received, ctx, required)
-    async with sessionmaker() as session:
-        await begin_read_only(session)
-        # The snapshot is read without the write lock (SQLite has one for the whole store;
-        # the spool's 250 waits for it); recording is idempotent, so a decision on a
-        # snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give.
-        decision = await evaluate(session, prepared, ctx)
+    prepared, decision = await _decide(sessionmaker, received, ctx)
     async with sessionmaker.begin() as session:
-        received = await session.get(ReceivedMessage, received_id, populate_existing=True)
-        assert received is not None
+        # The claim holds the row (its lease): attach it as loaded instead of reading it again.
+        session.add(received)
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results

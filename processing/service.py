@@ -120,11 +120,13 @@ class ProcessingService:
         async with self.sessionmaker.begin() as session:
             session.add(received)
         self.ctx.metrics.count_received(received.channel)
-        return await self._process(received.id)
+        return await self._process(received.id, received)
 
-    async def _process(self, received_id: str) -> DecisionJSON:
+    async def _process(self, received_id: str,
+                       received: ReceivedMessage | None = None) -> DecisionJSON:
         try:
-            body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
+            body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx,
+                                                   received)
         except Exception as exc:  # noqa: BLE001 - kept and handed to the workers
             try:
                 await settle_failure(self.sessionmaker, received_id, self.ctx, exc)

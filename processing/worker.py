@@ -93,11 +93,11 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: Processi
     async with sessionmaker.begin() as session:
         claimed = await spool.claim_next_message(
             session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
-        received_id = claimed.id if claimed else None
-    if received_id is None:
+    if claimed is None:
         return None
+    received_id = claimed.id
     try:
-        body = await process_received(sessionmaker, received_id, ctx)
+        body = await process_received(sessionmaker, received_id, ctx, claimed)
         log.info("message processed", extra={"received_id": received_id,
                                              "message_id": body.get("message_id"),
                                              "status": body["status"]})
