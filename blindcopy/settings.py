@@ -47,6 +47,7 @@ class Settings:
     command_timeout: float = 300.0
     data_timeout: float = 300.0
     workers: int = 2
+    worker_processes: int = 0
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
@@ -83,6 +84,8 @@ DOCS: dict[str, str] = {
     "command_timeout": "Seconds an SMTP client may stay idle between commands.",
     "data_timeout": "Seconds an SMTP client may take to send DATA.",
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
+    "worker_processes": "Extra `blindcopy worker` processes `serve` starts and stops with itself "
+                        "(0: in-process workers only).",
     "max_attempts": "Processing attempts before a message is kept as failed.",
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
@@ -124,6 +127,9 @@ def _validate(settings: Settings) -> list[str]:
         value = getattr(settings, field.name)
         if field.name.startswith("max_") and value <= 0:
             errors.append(f"{field.name}: must be positive")
+    for name in ("workers", "worker_processes"):
+        if getattr(settings, name) < 0:
+            errors.append(f"{name}: must not be negative")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):
         try:
             ipaddress.ip_network(cidr, strict=False)
