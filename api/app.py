@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.admission import admission_middleware
 from api.auth import auth_middleware
 from api.keys import METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
@@ -23,7 +24,7 @@ def create_app(
     """Build the API app; without a processing port the capture routes answer 503."""
     app = web.Application(
         client_max_size=settings.http_max_body,
-        middlewares=[problem_middleware, auth_middleware],
+        middlewares=[problem_middleware, admission_middleware, auth_middleware],
     )
     app[SETTINGS] = settings
     app[SESSIONMAKER] = sessionmaker

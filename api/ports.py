@@ -8,6 +8,7 @@ may raise the errors of `store.queries.errors` (NotFound, Conflict, Invalid, Una
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 DecisionJSON = dict[str, Any]
@@ -15,6 +16,10 @@ DecisionJSON = dict[str, Any]
 
 class ProcessingPort(Protocol):
     """Run messages through parse → verify → rules → record on behalf of the API."""
+
+    def admit(self) -> AbstractAsyncContextManager[None]:
+        """Hold a place for one synchronous capture; raise Unavailable when saturated."""
+        ...
 
     async def log_message(
         self, raw: bytes, *, user_id: str | None, project_ids: list[str]

@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from store.queries.errors import (
     BlindcopyError,
@@ -65,6 +66,8 @@ def _from_error(error: BlindcopyError) -> web.Response:
     )
     errors = error.errors if isinstance(error, Invalid) else None
     headers = {"WWW-Authenticate": 'Bearer realm="blindcopy"'} if status == 401 else None
+    if isinstance(error, Unavailable):
+        headers = {"Retry-After": str(error.retry_after)}
     return problem_response(status, slug, title, error.detail, errors, headers)
 
 
@@ -90,6 +93,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if error.status < 400:
             raise
         return _from_http(error)
+    except (PoolTimeout, OperationalError) as error:
+        # The store is busy (every pooled connection in use, SQLite's lock held past the
+        # busy timeout): the request may be repeated as is, so say when, not a server error.
+        log.warning("store busy answering %s %s: %s", request.method, request.path,
+                    type(error).__name__)
+        return _from_error(Unavailable("The store is busy; try again shortly."))
     except Exception:
         log.exception("unexpected error answering %s %s", request.method, request.path)
         return problem_response(500, "server-error", "Internal server error",

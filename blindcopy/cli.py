@@ -14,6 +14,7 @@ from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
+from blindcopy.worker_processes import start_worker_processes, stop_worker_processes
 from processing.worker import drain
 from store import spool
 from store.database import create_engine, create_sessionmaker
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run SMTP gateway, API and workers in one process")
     serve.add_argument("--demo", action="store_true",
                        help="seed a demo project, user and contacts; print addresses and a token")
-    commands.add_parser("worker", help="run processing workers only (no SMTP, no API)")
+    commands.add_parser("worker", help="run processing workers only (no SMTP, no API; "
+                                       "ignores worker_processes)")
     commands.add_parser("migrate", help="bring the database to the newest schema")
     replay = commands.add_parser("replay", help="queue failed messages again and process them")
     replay.add_argument("ids", nargs="*", help="received message ids (default: every failed one)")
@@ -52,8 +54,10 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True) -> None:
+async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True,
+                 config_path: str | None = None, worker_processes: int = 0) -> None:
     service = await start_service(settings, smtp=smtp, http=http)
+    children = await start_worker_processes(worker_processes, config_path)
     if demo:
         seed = await seed_demo(service.sessionmaker, settings)
         print(f"blindcopy demo ready\n  SMTP      {settings.smtp_host}:{service.smtp_port}\n"
@@ -64,6 +68,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
     try:
         await _wait_for_signal()
     finally:
+        await stop_worker_processes(children)
         await service.stop()
 
 
@@ -98,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging()
     if args.command == "serve":
-        asyncio.run(_serve(settings, args.demo))
+        asyncio.run(_serve(settings, args.demo, config_path=args.config,
+                           worker_processes=settings.worker_processes))
     elif args.command == "worker":
         asyncio.run(_serve(settings, demo=False, smtp=False, http=False))
     elif args.command == "migrate":

@@ -95,8 +95,9 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     sessionmaker = create_sessionmaker(engine)
     service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
     if http:
-        app = create_app(settings, sessionmaker, ProcessingService(sessionmaker, service.context),
-                         service.context.metrics)
+        port = ProcessingService(sessionmaker, service.context,
+                                 max_concurrent_captures=settings.max_concurrent_captures)
+        app = create_app(settings, sessionmaker, port, service.context.metrics)
         service.http_runner = web.AppRunner(app, access_log=None)
         await service.http_runner.setup()
         await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()

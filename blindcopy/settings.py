@@ -47,11 +47,13 @@ class Settings:
     command_timeout: float = 300.0
     data_timeout: float = 300.0
     workers: int = 2
+    worker_processes: int = 0
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024
+    max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
 
@@ -82,11 +84,15 @@ DOCS: dict[str, str] = {
     "command_timeout": "Seconds an SMTP client may stay idle between commands.",
     "data_timeout": "Seconds an SMTP client may take to send DATA.",
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
+    "worker_processes": "Extra `blindcopy worker` processes `serve` starts and stops with itself "
+                        "(0: in-process workers only).",
     "max_attempts": "Processing attempts before a message is kept as failed.",
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
+    "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
+                               "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
     "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
 }
@@ -121,6 +127,9 @@ def _validate(settings: Settings) -> list[str]:
         value = getattr(settings, field.name)
         if field.name.startswith("max_") and value <= 0:
             errors.append(f"{field.name}: must be positive")
+    for name in ("workers", "worker_processes"):
+        if getattr(settings, name) < 0:
+            errors.append(f"{name}: must not be negative")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):
         try:
             ipaddress.ip_network(cidr, strict=False)

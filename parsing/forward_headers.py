@@ -8,6 +8,8 @@ then the same labels anywhere, then "On … wrote:" lines) follows Crisp's parse
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from re import Match, Pattern
 
@@ -15,8 +17,43 @@ from parsing import forward_patterns as fp
 from parsing.message import Address
 
 
+_GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
+_BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
+
+
+@functools.cache
+def _any_of(patterns: tuple[Pattern[str], ...]) -> Pattern[str] | None:
+    """Return one regex matching where any of `patterns` matches, or None if none can be built.
+
+    An alternation tries its branches in order at each position from the left, so it stops
+    where the earliest of the patterns matches, and at that position on the first of them
+    that matches: exactly the match `first_match` wants, found in one pass instead of one
+    pass per pattern. Built only for patterns sharing their flags and without
+    back-references (their group numbers would shift).
+    """
+    flags = {pattern.flags for pattern in patterns}
+    if len(flags) != 1 or any(_BACKREFERENCE.search(p.pattern) for p in patterns):
+        return None
+    branches = "|".join(f"(?:{_GLOBAL_FLAGS.sub('', p.pattern)})" for p in patterns)
+    try:
+        return re.compile(branches, flags.pop())
+    except re.error:
+        return None
+
+
 def first_match(patterns: Sequence[Pattern[str]], text: str) -> Match[str] | None:
     """Return the match that starts earliest in `text` (first pattern wins a tie)."""
+    combined = _any_of(tuple(patterns))
+    if combined is not None:
+        found = combined.search(text)
+        if found is None:
+            return None
+        # The earliest start is known; the first pattern matching there is the winner, and
+        # its own match carries its own groups.
+        for pattern in patterns:
+            at = pattern.match(text, found.start())
+            if at is not None:
+                return at
     best: Match[str] | None = None
     for pattern in patterns:
         found = pattern.search(text)

@@ -15,7 +15,7 @@ from mailparser_reply.constants import MAIL_LANGUAGES
 PREVIEW_CHARS = 500
 # Reply detection is regex work over the whole body; previews need only its beginning.
 _MAX_SCAN_CHARS = 100_000
-_FIRST_SCAN_CHARS = 4_000
+_FIRST_SCAN_CHARS = 1_500
 
 _LANGUAGES: list[str] = [str(code) for code in MAIL_LANGUAGES]
 _QUOTED_LINE = re.compile(r"^\s*>")

@@ -55,10 +55,10 @@ async def requires_sender_auth(session: AsyncSession, project_ids: list[str]) ->
     return any(mode != "none" for mode in modes)
 
 
-async def prepare(received: ReceivedMessage, ctx: ProcessingContext,
-                  required: bool) -> Prepared:
-    """Parse and (for bcc/forward) verify the sender; no database access here."""
-    parsed = parse_message(received.raw)
+async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: bool,
+                  parsed: ParsedMessage | None = None) -> Prepared:
+    """Parse (unless given) and, for bcc/forward, verify the sender; no database access here."""
+    parsed = parsed or parse_message(received.raw)
     channel = Channel(received.channel)
     auth: SenderAuthFacts | None = None
     results = ""
@@ -83,39 +83,68 @@ async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingCon
     return decide(prepared.facts, prepared.capture, snapshot, ctx.now())
 
 
-def check_claim(received: ReceivedMessage, attempt: int | None) -> None:
+def check_claim(received_id: str, status: str, attempts: int,
+                attempt: int | None) -> None:
     """Raise ClaimLost unless the message is still in the claim that made `attempt`."""
-    if attempt is not None and (received.status != spool.PROCESSING
-                                or received.attempts != attempt):
-        raise ClaimLost(f"message {received.id} was claimed again (attempt "
-                        f"{received.attempts}, status {received.status}) after attempt {attempt}")
+    if attempt is not None and (status != spool.PROCESSING or attempts != attempt):
+        raise ClaimLost(f"message {received_id} was claimed again (attempt {attempts}, "
+                        f"status {status}) after attempt {attempt}")
+
+
+async def _check_claim_locked(session: AsyncSession, received_id: str,
+                              attempt: int | None) -> None:
+    """Lock the row and check the claim is still this worker's (no-op without `attempt`)."""
+    if attempt is None:
+        return
+    row = (await session.execute(
+        select(ReceivedMessage.status, ReceivedMessage.attempts)
+        .where(ReceivedMessage.id == received_id).with_for_update())).one()
+    check_claim(received_id, row.status, row.attempts, attempt)
+
+
+async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
+                  ctx: ProcessingContext) -> tuple[Prepared, Decision]:
+    """Parse, verify, read the snapshot and decide; DNS is never awaited inside a transaction.
+
+    The snapshot is read without the write lock (SQLite has one for the whole store; the
+    spool's 250 waits for it); recording is idempotent, so a decision on a snapshot a moment
+    old is as good as PostgreSQL's READ COMMITTED would give.
+    """
+    parsed = parse_message(received.raw)
+    async with sessionmaker() as session:
+        await begin_read_only(session)
+        required = (Channel(received.channel) in SMTP_CHANNELS
+                    and await requires_sender_auth(session, list(received.project_ids)))
+        if not required:
+            # Verification needs no DNS: decide in this same read-only transaction.
+            prepared = await prepare(received, ctx, required, parsed)
+            return prepared, await evaluate(session, prepared, ctx)
+    prepared = await prepare(received, ctx, required, parsed)
+    async with sessionmaker() as session:
+        await begin_read_only(session)
+        return prepared, await evaluate(session, prepared, ctx)
 
 
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
-                           ctx: ProcessingContext, attempt: int | None = None) -> dict[str, Any]:
+                           ctx: ProcessingContext, received: ReceivedMessage | None = None,
+                           attempt: int | None = None) -> dict[str, Any]:
     """Process one claimed message to its end state and return the stored decision body.
 
-    With `attempt` (the worker's claim), nothing is recorded if the lease ran out and another
-    worker claimed the message meanwhile.
+    `received` is the claimed row as the claimer loaded it (detached); without it the row
+    is read first. With `attempt` (the worker's claim), nothing is recorded if the lease ran
+    out and another worker claimed the message meanwhile.
     """
-    async with sessionmaker() as session:
-        await begin_read_only(session)
-        received = await session.get(ReceivedMessage, received_id)
+    if received is None:
+        async with sessionmaker() as session:
+            await begin_read_only(session)
+            received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
-        required = await requires_sender_auth(session, list(received.project_ids))
-    prepared = await prepare(received, ctx, required)
-    async with sessionmaker() as session:
-        await begin_read_only(session)
-        # The snapshot is read without the write lock (SQLite has one for the whole store;
-        # the spool's 250 waits for it); recording is idempotent, so a decision on a
-        # snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give.
-        decision = await evaluate(session, prepared, ctx)
+    prepared, decision = await _decide(sessionmaker, received, ctx)
     async with sessionmaker.begin() as session:
-        received = await session.get(ReceivedMessage, received_id, populate_existing=True,
-                                     with_for_update=True)
-        assert received is not None
-        check_claim(received, attempt)
+        await _check_claim_locked(session, received_id, attempt)
+        # The claim holds the row (its lease): attach it as loaded instead of reading it again.
+        session.add(received)
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.message import EmailMessage
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import parse_message
 from processing import pipeline
+from processing.admission import CaptureGate
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
 from processing.worker import settle_failure
@@ -101,9 +103,14 @@ class ProcessingService:
     """Run API captures through the pipeline."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession],
-                 ctx: ProcessingContext) -> None:
+                 ctx: ProcessingContext, max_concurrent_captures: int = 4) -> None:
         self.sessionmaker = sessionmaker
         self.ctx = ctx
+        self.gate = CaptureGate(max_concurrent_captures)
+
+    def admit(self) -> AbstractAsyncContextManager[None]:
+        """Hold a place for one synchronous capture, or raise Unavailable when saturated."""
+        return self.gate.admit()
 
     async def _capture(self, received: ReceivedMessage) -> DecisionJSON:
         """Spool the message as claimed by this request, then process it right away."""
@@ -113,15 +120,21 @@ class ProcessingService:
         async with self.sessionmaker.begin() as session:
             session.add(received)
         self.ctx.metrics.count_received(received.channel)
-        return await self._process(received.id)
+        return await self._process(received.id, received)
 
-    async def _process(self, received_id: str) -> DecisionJSON:
+    async def _process(self, received_id: str,
+                       received: ReceivedMessage | None = None) -> DecisionJSON:
         try:
-            body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx)
+            body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx,
+                                                   received)
         except Exception as exc:  # noqa: BLE001 - kept and handed to the workers
-            await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
+            try:
+                await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
+            except Exception:  # noqa: BLE001 - the lease expires and a worker reclaims it
+                log.warning("could not reschedule message; its lease will expire",
+                            extra={"received_id": received_id}, exc_info=True)
             raise Unavailable(f"Message {received_id} is kept and will be processed again "
-                              f"by a worker: {type(exc).__name__}.") from exc
+                              f"by a worker: {type(exc).__name__}.", retry_after=1) from exc
         log.info("message processed", extra={"received_id": received_id,
                                              "message_id": body.get("message_id"),
                                              "status": body["status"]})

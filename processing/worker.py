@@ -16,6 +16,7 @@ import traceback
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
@@ -48,7 +49,8 @@ def is_temporary(error: BaseException) -> bool:
     A constraint violation, a value too long or a trigger refusing a row is not: retrying
     such a message forever would hide it, so it counts towards `max_attempts`.
     """
-    if isinstance(error, (TemporaryFailure, OSError)):
+    # PoolTimeout: every store connection of this process was busy for the pool's timeout.
+    if isinstance(error, (TemporaryFailure, OSError, PoolTimeout)):
         return True
     if not isinstance(error, DBAPIError):
         return False
@@ -76,7 +78,7 @@ async def settle_failure(sessionmaker: async_sessionmaker[AsyncSession], receive
         if received is None:
             return
         try:
-            check_claim(received, attempt)
+            check_claim(received.id, received.status, received.attempts, attempt)
         except ClaimLost as lost:
             log.warning("claim lost; failure not recorded", extra={
                 "received_id": received_id, "error": text, "claim": str(lost)})
@@ -99,12 +101,11 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: Processi
         await spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
         claimed = await spool.claim_next_message(
             session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
-        received_id = claimed.id if claimed else None
-        attempt = claimed.attempts if claimed else 0
-    if received_id is None:
+    if claimed is None:
         return None
+    received_id, attempt = claimed.id, claimed.attempts
     try:
-        body = await process_received(sessionmaker, received_id, ctx, attempt)
+        body = await process_received(sessionmaker, received_id, ctx, claimed, attempt)
         log.info("message processed", extra={"received_id": received_id,
                                              "message_id": body.get("message_id"),
                                              "status": body["status"]})

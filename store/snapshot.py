@@ -2,22 +2,29 @@
 
 One read-only query set: users, projects, contacts, lists and thread state that concern
 the message's participants and candidate projects — never a scan of a whole directory.
+Plain column rows (no ORM objects or relationship loads), and rows of the same shape come
+back together in one UNION ALL: about seven statements per message.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Row, String, false, literal, null, or_
+from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.facts import ContactView, CreateContacts, DirectorySnapshot, LoggingMode
 from rules.facts import MailboxView, ProjectView, SenderAuthMode, ThreadView, UserView
 from store.models import Contact, ContactAddress, IgnoredEntry, Interaction, Mailbox
-from store.models import Membership, Message, NeverLogEntry, Project
+from store.models import MailboxProject, Membership, Message, NeverLogEntry, Project
 from store.models import ProjectAddress, Thread, User, UserAlias
+
+ALIAS, MEMBER, MAILBOX = "alias", "member", "mailbox"
+IGNORED, NEVER_LOG, PROJECT_ADDRESS = "ignored", "never", "project-address"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,50 +39,89 @@ class SnapshotRequest:
     thread_ids: tuple[str, ...] = ()
 
 
-async def _users(session: AsyncSession, request: SnapshotRequest) -> list[User]:
+@dataclass(slots=True)
+class _People:
+    """Users with their aliases, memberships and mailboxes, as read from the rows."""
+
+    views: tuple[UserView, ...] = ()
+    memberships: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    mailboxes: dict[str, MailboxView] = field(default_factory=dict)
+
+
+def _text(value: str) -> ColumnElement[str]:
+    return literal(value, String)
+
+
+UserRows = Sequence[Row[str, str, str, bool]]
+
+
+async def _user_rows(session: AsyncSession, request: SnapshotRequest) -> UserRows:
     addresses = list(request.addresses)
-    alias_users = select(UserAlias.user_id).where(UserAlias.address.in_(addresses))
-    mailbox_users = select(Mailbox.user_id).where(Mailbox.address.in_(addresses))
     conditions: list[ColumnElement[bool]] = [
-        User.email.in_(addresses), User.id.in_(alias_users), User.id.in_(mailbox_users)]
+        User.email.in_(addresses),
+        User.id.in_(select(UserAlias.user_id).where(UserAlias.address.in_(addresses))),
+        User.id.in_(select(Mailbox.user_id).where(Mailbox.address.in_(addresses)))]
     if request.user_id:
         conditions.append(User.id == request.user_id)
     if request.mailbox_id:
         conditions.append(User.id.in_(
             select(Mailbox.user_id).where(Mailbox.id == request.mailbox_id)))
-    return list((await session.execute(select(User).where(or_(*conditions)))).scalars())
+    query = select(User.id, User.name, User.email, User.personal_email_access).where(
+        or_(*conditions))
+    return (await session.execute(query)).all()
 
 
-async def _mailboxes(session: AsyncSession, user_ids: list[str]) -> list[Mailbox]:
-    query = select(Mailbox).where(Mailbox.user_id.in_(user_ids))
-    return list((await session.execute(query)).scalars())
-
-
-async def _memberships(session: AsyncSession, user_ids: list[str]) -> dict[str, list[str]]:
-    rows = await session.execute(
-        select(Membership.user_id, Membership.project_id).where(Membership.user_id.in_(user_ids)))
-    result: dict[str, list[str]] = defaultdict(list)
-    for user_id, project_id in rows.all():
-        result[user_id].append(project_id)
-    return result
-
-
-def _user_views(users: list[User], mailboxes: list[Mailbox],
-                memberships: dict[str, list[str]]) -> tuple[UserView, ...]:
-    return tuple(
-        UserView(
-            id=u.id, name=u.name, email=u.email.lower(),
-            aliases=tuple(a.address for a in u.aliases),
-            mailboxes=tuple(m.address for m in mailboxes if m.user_id == u.id),
-            project_ids=tuple(sorted(memberships.get(u.id, ()))),
-            personal_email_access=u.personal_email_access,
-        )
-        for u in users
+def _details_query(user_ids: list[str], mailbox_id: str | None) -> CompoundSelect[Any]:
+    """Aliases, memberships and mailboxes (with their projects) of users, as one query."""
+    mailbox_wanted: ColumnElement[bool] = Mailbox.user_id.in_(user_ids)
+    if mailbox_id:
+        mailbox_wanted = or_(mailbox_wanted, Mailbox.id == mailbox_id)
+    return union_all(
+        select(_text(ALIAS), UserAlias.user_id, UserAlias.address, null(), null())
+        .where(UserAlias.user_id.in_(user_ids)),
+        select(_text(MEMBER), Membership.user_id, Membership.project_id, null(), null())
+        .where(Membership.user_id.in_(user_ids)),
+        select(_text(MAILBOX), Mailbox.user_id, Mailbox.address, Mailbox.id,
+               MailboxProject.project_id)
+        .outerjoin(MailboxProject, MailboxProject.mailbox_id == Mailbox.id)
+        .where(mailbox_wanted),
     )
 
 
+async def _people(session: AsyncSession, users: UserRows,
+                  mailbox_id: str | None = None) -> _People:
+    people = _People()
+    if not users and not mailbox_id:
+        return people
+    aliases: dict[str, list[str]] = defaultdict(list)
+    boxes: dict[str, tuple[str, str, list[str]]] = {}
+    query = _details_query([u[0] for u in users], mailbox_id)
+    for kind, user_id, value, box_id, project_id in (await session.execute(query)).all():
+        if kind == ALIAS:
+            aliases[user_id].append(value)
+        elif kind == MEMBER:
+            people.memberships[user_id].append(value)
+        else:
+            box = boxes.setdefault(box_id, (user_id, value, []))
+            if project_id is not None:
+                box[2].append(project_id)
+    people.mailboxes = {box_id: MailboxView(box_id, user_id, address, tuple(sorted(projects)))
+                        for box_id, (user_id, address, projects) in boxes.items()}
+    people.views = tuple(
+        UserView(
+            id=user_id, name=name, email=email.lower(), aliases=tuple(aliases[user_id]),
+            mailboxes=tuple(m.address for m in people.mailboxes.values()
+                            if m.user_id == user_id),
+            project_ids=tuple(sorted(people.memberships.get(user_id, ()))),
+            personal_email_access=personal,
+        )
+        for user_id, name, email, personal in users
+    )
+    return people
+
+
 def _candidate_ids(request: SnapshotRequest, users: tuple[UserView, ...],
-                   mailboxes: list[Mailbox]) -> set[str]:
+                   mailboxes: Iterable[MailboxView]) -> set[str]:
     ids = set(request.project_ids)
     ids.update(pid for m in mailboxes if m.id == request.mailbox_id for pid in m.project_ids)
     if not request.project_ids and request.user_id:
@@ -84,30 +130,46 @@ def _candidate_ids(request: SnapshotRequest, users: tuple[UserView, ...],
 
 
 async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterable[str]
-                 ) -> tuple[dict[str | None, list[str]], dict[str, set[str]]]:
+                 ) -> tuple[dict[str | None, list[str]], dict[str, set[str]], set[str]]:
+    """Return ignored patterns and never-log addresses per project, and project addresses."""
+    addresses = list(addresses)
+    query: CompoundSelect[Any] = union_all(
+        select(_text(IGNORED), IgnoredEntry.project_id, IgnoredEntry.pattern).where(
+            or_(IgnoredEntry.project_id.in_(project_ids), IgnoredEntry.project_id.is_(None))),
+        select(_text(NEVER_LOG), NeverLogEntry.project_id, NeverLogEntry.address).where(
+            NeverLogEntry.project_id.in_(project_ids), NeverLogEntry.address.in_(addresses)),
+        select(_text(PROJECT_ADDRESS), null(), ProjectAddress.address).where(
+            ProjectAddress.address.in_(addresses)),
+    )
     ignored: dict[str | None, list[str]] = defaultdict(list)
-    query = select(IgnoredEntry).where(
-        or_(IgnoredEntry.project_id.in_(project_ids), IgnoredEntry.project_id.is_(None)))
-    for entry in (await session.execute(query)).scalars():
-        ignored[entry.project_id].append(entry.pattern)
     never: dict[str, set[str]] = defaultdict(set)
-    query2 = select(NeverLogEntry).where(NeverLogEntry.project_id.in_(project_ids),
-                                         NeverLogEntry.address.in_(list(addresses)))
-    for never_entry in (await session.execute(query2)).scalars():
-        never[never_entry.project_id].add(never_entry.address)
-    return ignored, never
+    project_addresses: set[str] = set()
+    for kind, project_id, value in (await session.execute(query)).all():
+        if kind == IGNORED:
+            ignored[project_id].append(value)
+        elif kind == NEVER_LOG:
+            never[project_id].add(value)
+        else:
+            project_addresses.add(value)
+    return ignored, never, project_addresses
 
 
 async def _contacts(session: AsyncSession, project_ids: set[str],
                     addresses: frozenset[str]) -> tuple[ContactView, ...]:
+    if not project_ids:
+        return ()
     matching = select(ContactAddress.contact_id).where(
         ContactAddress.project_id.in_(project_ids), ContactAddress.address.in_(list(addresses)))
-    query = select(Contact).where(Contact.id.in_(matching)).order_by(Contact.id)
-    return tuple(
-        ContactView(id=c.id, project_id=c.project_id, name=c.name,
-                    addresses=tuple(a.address for a in c.addresses), owner_id=c.owner_id)
-        for c in (await session.execute(query)).scalars()
-    )
+    query = (select(Contact.id, Contact.project_id, Contact.name, Contact.owner_id,
+                    ContactAddress.address)
+             .join(ContactAddress, ContactAddress.contact_id == Contact.id)
+             .where(Contact.id.in_(matching)).order_by(Contact.id))
+    contacts: dict[str, tuple[str, str, str | None, list[str]]] = {}
+    for contact_id, project_id, name, owner_id, address in (await session.execute(query)).all():
+        contacts.setdefault(contact_id, (project_id, name, owner_id, []))[3].append(address)
+    return tuple(ContactView(id=contact_id, project_id=project_id, name=name,
+                             addresses=tuple(addresses), owner_id=owner_id)
+                 for contact_id, (project_id, name, owner_id, addresses) in contacts.items())
 
 
 async def _contact_owners(session: AsyncSession, contacts: tuple[ContactView, ...],
@@ -116,33 +178,40 @@ async def _contact_owners(session: AsyncSession, contacts: tuple[ContactView, ..
     owner_ids = sorted({c.owner_id for c in contacts if c.owner_id} - known)
     if not owner_ids:
         return ()
-    owners = list((await session.execute(select(User).where(User.id.in_(owner_ids)))).scalars())
-    return _user_views(owners, await _mailboxes(session, owner_ids),
-                       await _memberships(session, owner_ids))
+    owners = (await session.execute(
+        select(User.id, User.name, User.email, User.personal_email_access)
+        .where(User.id.in_(owner_ids)))).all()
+    return (await _people(session, owners)).views
 
 
-async def _thread(session: AsyncSession, request: SnapshotRequest) -> Thread | None:
+async def _thread(session: AsyncSession, request: SnapshotRequest) -> ThreadView | None:
     ids = [request.message_id, *request.thread_ids]
-    query = (select(Thread).join(Message, Message.thread_id == Thread.id)
+    query = (select(Thread.id, Thread.status, Thread.assigned_project_ids)
+             .join(Message, Message.thread_id == Thread.id)
              .where(Message.message_id.in_(ids)).order_by(Thread.created_at).limit(1))
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).first()
+    return ThreadView(row[0], row[1], tuple(row[2])) if row else None
 
 
-async def _thread_history(session: AsyncSession, request: SnapshotRequest, thread: Thread | None,
-                          project_ids: set[str]) -> tuple[dict[str, set[str]], dict[str, str]]:
+async def _thread_history(session: AsyncSession, request: SnapshotRequest,
+                          thread: ThreadView | None, project_ids: set[str]
+                          ) -> tuple[dict[str, set[str]], dict[str, str]]:
     """Return logged referenced ids per project and the credited user per project."""
     logged: dict[str, set[str]] = defaultdict(set)
     credited: dict[str, str] = {}
-    conditions: list[ColumnElement[bool]] = [Message.message_id.in_(list(request.thread_ids))]
+    # A new message that references nothing and belongs to no thread has no history.
+    if not project_ids or (thread is None and not request.thread_ids):
+        return logged, credited
+    conditions: list[ColumnElement[bool]] = [
+        Message.message_id.in_(list(request.thread_ids)) if request.thread_ids else false()]
     if thread is not None:
         conditions.append(Interaction.thread_id == thread.id)
-    query = (select(Interaction.project_id, Interaction.user_id, Message.message_id,
-                    Interaction.thread_id)
+    query = (select(Interaction.project_id, Interaction.user_id, Message.message_id)
              .join(Message, Message.id == Interaction.message_ref)
              .where(Interaction.project_id.in_(project_ids), Interaction.unlogged_at.is_(None),
                     or_(*conditions))
              .order_by(Interaction.logged_at))
-    for project_id, user_id, message_id, _thread_id in (await session.execute(query)).all():
+    for project_id, user_id, message_id in (await session.execute(query)).all():
         if message_id in request.thread_ids:
             logged[project_id].add(message_id)
         if user_id and project_id not in credited:
@@ -150,50 +219,49 @@ async def _thread_history(session: AsyncSession, request: SnapshotRequest, threa
     return logged, credited
 
 
-def _project_view(project: Project, members: set[str], ignored: list[str], never: set[str],
-                  logged: set[str], credited: str | None) -> ProjectView:
-    return ProjectView(
-        id=project.id, name=project.name, interaction_type=project.interaction_type,
-        logging_mode=LoggingMode(project.logging_mode),
-        sender_auth=SenderAuthMode(project.sender_auth),
-        create_contacts=CreateContacts(project.create_contacts),
-        member_ids=frozenset(members), ignored=tuple(ignored), never_log=frozenset(never),
-        logged_message_ids=frozenset(logged), thread_user_id=credited,
+async def _project_views(session: AsyncSession, project_ids: set[str],
+                         members: dict[str, set[str]], ignored: dict[str | None, list[str]],
+                         never: dict[str, set[str]], logged: dict[str, set[str]],
+                         credited: dict[str, str]) -> tuple[ProjectView, ...]:
+    if not project_ids:
+        return ()
+    query = (select(Project.id, Project.name, Project.interaction_type, Project.logging_mode,
+                    Project.sender_auth, Project.create_contacts)
+             .where(Project.id.in_(project_ids)).order_by(Project.id))
+    return tuple(
+        ProjectView(
+            id=pid, name=name, interaction_type=interaction_type,
+            logging_mode=LoggingMode(logging_mode), sender_auth=SenderAuthMode(sender_auth),
+            create_contacts=CreateContacts(create_contacts),
+            member_ids=frozenset(members[pid]), ignored=tuple(ignored[pid]),
+            never_log=frozenset(never[pid]), logged_message_ids=frozenset(logged[pid]),
+            thread_user_id=credited.get(pid),
+        )
+        for pid, name, interaction_type, logging_mode, sender_auth, create_contacts
+        in (await session.execute(query)).all()
     )
 
 
 async def build_snapshot(session: AsyncSession, request: SnapshotRequest) -> DirectorySnapshot:
     """Return the directory snapshot for one message."""
-    users = await _users(session, request)
-    user_ids = [u.id for u in users]
-    all_mailboxes = await _mailboxes(session, user_ids)
-    if request.mailbox_id and all(m.id != request.mailbox_id for m in all_mailboxes):
-        all_mailboxes += [m for m in [await session.get(Mailbox, request.mailbox_id)] if m]
-    memberships = await _memberships(session, user_ids)
-    user_views = _user_views(users, all_mailboxes, memberships)
-    project_ids = _candidate_ids(request, user_views, all_mailboxes)
-    projects = list((await session.execute(
-        select(Project).where(Project.id.in_(project_ids)).order_by(Project.id))).scalars())
-    ignored, never = await _lists(session, project_ids, request.addresses)
+    people = await _people(session, await _user_rows(session, request), request.mailbox_id)
+    project_ids = _candidate_ids(request, people.views, people.mailboxes.values())
+    ignored, never, project_addresses = await _lists(session, project_ids, request.addresses)
     thread = await _thread(session, request)
     logged, credited = await _thread_history(session, request, thread, project_ids)
     members: dict[str, set[str]] = defaultdict(set)
-    for user_id, pids in memberships.items():
+    for user_id, pids in people.memberships.items():
         for pid in pids:
             members[pid].add(user_id)
-    project_addresses = (await session.execute(select(ProjectAddress.address).where(
-        ProjectAddress.address.in_(list(request.addresses))))).scalars()
     contacts = await _contacts(session, project_ids, request.addresses)
-    user_views += await _contact_owners(session, contacts, {u.id for u in user_views})
+    users = people.views + await _contact_owners(session, contacts, {u.id for u in people.views})
     return DirectorySnapshot(
-        users=user_views,
-        projects=tuple(_project_view(p, members[p.id], ignored[p.id], never[p.id], logged[p.id],
-                                     credited.get(p.id)) for p in projects),
+        users=users,
+        projects=await _project_views(session, project_ids, members, ignored, never, logged,
+                                      credited),
         contacts=contacts,
-        mailboxes=tuple(MailboxView(m.id, m.user_id, m.address, tuple(m.project_ids))
-                        for m in all_mailboxes),
+        mailboxes=tuple(people.mailboxes.values()),
         project_addresses=frozenset(project_addresses),
         global_ignored=tuple(ignored[None]),
-        thread=ThreadView(thread.id, thread.status, tuple(thread.assigned_project_ids))
-        if thread else ThreadView(),
+        thread=thread or ThreadView(),
     )

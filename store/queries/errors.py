@@ -58,4 +58,11 @@ class Invalid(BlindcopyError):
 
 
 class Unavailable(BlindcopyError):
-    """A dependency (the database, the processing layer) cannot serve the request now."""
+    """A dependency (the database, the processing layer) cannot serve the request now.
+
+    `retry_after` is the number of seconds the client should wait before trying again.
+    """
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,0 +1,47 @@
+"""`serve`'s child worker processes: started with the same settings, process spooled mail, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from blindcopy.settings import Settings
+from blindcopy.worker_processes import start_worker_processes, stop_worker_processes
+from store import spool
+from store.models import ReceivedMessage
+
+RAW = (b"From: alice@acme.test\r\nTo: bob@client.test\r\nSubject: Hi\r\n"
+       b"Message-ID: <child-1@acme.test>\r\n\r\nHello\r\n")
+
+
+async def test_child_worker_process_processes_a_spooled_message_and_stops(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BLINDCOPY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BLINDCOPY_WORKERS", "1")
+    async with sessionmaker.begin() as session:
+        received = spool.enqueue(session, ReceivedMessage(
+            channel="log", raw=RAW, user_id=None, project_ids=[]))
+    children = await start_worker_processes(1, None)
+    try:
+        status = ""
+        for _ in range(150):
+            async with sessionmaker() as session:
+                status = (await session.execute(select(ReceivedMessage.status).where(
+                    ReceivedMessage.id == received.id))).scalar_one()
+            if status not in (spool.QUEUED, spool.PROCESSING):
+                break
+            await asyncio.sleep(0.2)
+        async with sessionmaker() as session:
+            claimed_by = (await session.execute(select(ReceivedMessage.claimed_by).where(
+                ReceivedMessage.id == received.id))).scalar_one()
+    finally:
+        await stop_worker_processes(children)
+    assert status == spool.DONE
+    assert claimed_by is not None and f":{os.getpid()}/" not in claimed_by
+    assert all(child.returncode is not None for child in children)
