@@ -61,6 +61,10 @@ class FieldReader:
         if not min_length <= len(value.strip()) <= max_length:
             self.fail(name, f"must be {min_length} to {max_length} characters")
             return None
+        if "\x00" in value:
+            # PostgreSQL cannot store NUL in text; no field of ours needs one.
+            self.fail(name, "must not contain NUL characters")
+            return None
         return value.strip()
 
     def choice(self, name: str, choices: Collection[str], *, required: bool = False) -> str | None:
@@ -97,7 +101,8 @@ class FieldReader:
             self.fail(name, f"must be a list of at most {max_items} strings")
             return None
         bad = [i for i, item in enumerate(value)
-               if not isinstance(item, str) or not 0 < len(item.strip()) <= max_length]
+               if not isinstance(item, str) or not 0 < len(item.strip()) <= max_length
+               or "\x00" in item]
         for index in bad:
             self.fail(f"{name}[{index}]", f"must be a string of 1 to {max_length} characters")
         return None if bad else [item.strip() for item in value]

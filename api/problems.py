@@ -82,6 +82,10 @@ def _from_http(error: web.HTTPException) -> web.Response:
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer every error of the handlers below as an RFC 9457 problem document."""
+    if "\x00" in request.path or "\x00" in request.query_string:
+        # PostgreSQL cannot compare text with NUL in it; no id, address or cursor has one.
+        return problem_response(400, "malformed-request", "Bad Request",
+                                "The path or query contains a NUL character.")
     try:
         return await handler(request)
     except BlindcopyError as error:

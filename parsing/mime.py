@@ -31,11 +31,19 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _Forward = tuple[ParsedMessage | None, ForwardKind | None, str]
 
 
+def _without_nul(text: str, where: str, warnings: list[str]) -> str:
+    """Drop NUL characters: no mail text needs them and PostgreSQL cannot store them."""
+    if "\x00" not in text:
+        return text
+    warnings.append(f"NUL characters removed from {where}")
+    return text.replace("\x00", "")
+
+
 def _header_text(msg: Message, name: str, warnings: list[str]) -> list[str]:
     values: list[str] = []
     for raw in msg.get_all(name, []) or []:
         try:
-            values.append(str(raw))
+            values.append(_without_nul(str(raw), f"{name.lower()} header", warnings))
         except Exception:  # noqa: BLE001 - a broken header must not lose the message
             warnings.append(f"undecodable {name} header")
     return values
@@ -65,6 +73,11 @@ def _decoded_payload(part: Message) -> bytes:
 
 
 def _part_text(part: Message, warnings: list[str]) -> str:
+    return _without_nul(_decoded_text(part, warnings), f"{part.get_content_type()} part",
+                        warnings)
+
+
+def _decoded_text(part: Message, warnings: list[str]) -> str:
     try:
         if isinstance(part, EmailMessage):
             content = part.get_content()
@@ -238,7 +251,7 @@ def _headers_only(raw: bytes, error: BaseException) -> ParsedMessage:
         subject = next((value for key, value in headers if key == "subject"), "")
     except Exception:  # noqa: BLE001 - even the header block is unreadable
         headers, subject = (), ""
-    text = raw.partition(b"\n\n")[2].decode("utf-8", errors="replace")
+    text = raw.partition(b"\n\n")[2].decode("utf-8", errors="replace").replace("\x00", "")
     digest = hashlib.sha256(raw).hexdigest()
     return ParsedMessage(
         message_id=synthetic_message_id("", "", subject, digest),

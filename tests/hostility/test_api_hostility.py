@@ -324,3 +324,4 @@ async def test_fuzzed_requests_get_no_server_error_and_documented_answers(
         fuzz_target: tuple[str, World, Any], method: str, path: str) -> None:
     base_url, world, schema = fuzz_target
     await asyncio.to_thread(_fuzz, schema, method, path, base_url, world)
+

@@ -170,3 +170,14 @@ def test_broken_enclosed_message_does_not_raise(content_type: str) -> None:
     ).encode()
 
     assert isinstance(parse_message(raw), ParsedMessage)
+
+
+def test_nul_characters_are_removed_from_headers_and_text_with_a_warning() -> None:
+    parsed = parse_message(b"From: Bob\x00 <bob@client.test>\r\nTo: alice@acme.test\r\n"
+                           b"Subject: hi\x00there\r\nMessage-ID: <n\x00ul@x>\r\n\r\n"
+                           b"body\x00text\r\n")
+
+    assert (parsed.subject, parsed.message_id, parsed.text) == ("hithere", "<nul@x>",
+                                                                "bodytext\r\n")
+    assert all("\x00" not in value for _, value in parsed.headers)
+    assert "NUL characters removed from subject header" in parsed.warnings
