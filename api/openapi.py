@@ -152,9 +152,9 @@ def _responses(operation: Operation) -> dict[str, Schema]:
         success["content"] = {operation.text: {"schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(operation.status): success}
     errors = operation.errors if operation.public else (*operation.errors, *COMMON_ERRORS)
-    if operation.body:
-        # A body that is not JSON at all is a malformed request.
-        errors = (*errors, 400)
+    # A NUL character in the path or query, or a body that is not JSON at all, is a
+    # malformed request on any operation.
+    errors = (*errors, 400)
     if "limit" in operation.query:
         errors = (*errors, 422)
     for status in sorted(set(errors)):

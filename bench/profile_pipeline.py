@@ -20,15 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event
 
-from bench.bench_smtp import ADMIN_TOKEN  # noqa: E402
-from bench.seed import MEMBER, seed_contacts, seed_members  # noqa: E402
-from blindcopy.runtime import build_context, start_service  # noqa: E402
-from blindcopy.settings import load_settings  # noqa: E402
-from processing.worker import drain  # noqa: E402
-from store import spool  # noqa: E402
-from store.models import ReceivedMessage  # noqa: E402
+from bench.bench_smtp import ADMIN_TOKEN
+from bench.seed import MEMBER, seed_contacts, seed_members
+from blindcopy.runtime import build_context, start_service
+from blindcopy.settings import load_settings
+from processing.worker import drain
+from store import spool
+from store.models import ReceivedMessage
 
 LINE = "La De Da De Da 1. La De Da De Da 2. La De Da De Da 3. La De Da De Da 4.\r\n"
 

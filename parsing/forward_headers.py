@@ -16,7 +16,6 @@ from re import Match, Pattern
 from parsing import forward_patterns as fp
 from parsing.message import Address
 
-
 _GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
 _BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
 

@@ -16,8 +16,14 @@ from processing.message_facts import to_message_record
 from rules import Decision, Outcome, OutcomeStatus
 from store import spool
 from store.models import Message, ReceivedMessage
-from store.recording import any_project_stores_bodies, create_contact, mark_thread_pending, store_decision
-from store.recording import upsert_interaction, upsert_message
+from store.recording import (
+    any_project_stores_bodies,
+    create_contact,
+    mark_thread_pending,
+    store_decision,
+    upsert_interaction,
+    upsert_message,
+)
 
 
 async def _record_outcome(session: AsyncSession, outcome: Outcome, message: Message,

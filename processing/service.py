@@ -127,10 +127,10 @@ class ProcessingService:
         try:
             body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx,
                                                    received)
-        except Exception as exc:  # noqa: BLE001 - kept and handed to the workers
+        except Exception as exc:
             try:
                 await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
-            except Exception:  # noqa: BLE001 - the lease expires and a worker reclaims it
+            except Exception:
                 log.warning("could not reschedule message; its lease will expire",
                             extra={"received_id": received_id}, exc_info=True)
             raise Unavailable(f"Message {received_id} is kept and will be processed again "

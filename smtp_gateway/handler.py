@@ -85,7 +85,7 @@ class SpoolingHandler:
             async with self.sessionmaker() as db:
                 await begin_read_only(db)
                 target = await find_receiving_address(db, address, self.clock())
-        except Exception:  # noqa: BLE001 - the store being down is a temporary failure
+        except Exception:
             log.exception("recipient lookup failed")
             return replies.RECIPIENT_CHECK_UNAVAILABLE
         if target is None:
@@ -110,7 +110,7 @@ class SpoolingHandler:
             async with self.sessionmaker.begin() as db:
                 for row in rows:
                     spool.enqueue(db, row)
-        except Exception:  # noqa: BLE001 - never 250 without a commit
+        except Exception:
             log.exception("spooling failed")
             return replies.SPOOL_UNAVAILABLE
         for row in rows:

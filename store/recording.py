@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Contact, ContactAddress, Decision, Interaction, Message, Project
-from store.models import Thread
+from store.models import Contact, ContactAddress, Decision, Interaction, Message, Project, Thread
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,47 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Row, String, false, literal, null, or_
-from sqlalchemy import select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    String,
+    false,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rules.facts import ContactView, CreateContacts, DirectorySnapshot, LoggingMode
-from rules.facts import MailboxView, ProjectView, SenderAuthMode, ThreadView, UserView
-from store.models import Contact, ContactAddress, IgnoredEntry, Interaction, Mailbox
-from store.models import MailboxProject, Membership, Message, NeverLogEntry, Project
-from store.models import ProjectAddress, Thread, User, UserAlias
+from rules.facts import (
+    ContactView,
+    CreateContacts,
+    DirectorySnapshot,
+    LoggingMode,
+    MailboxView,
+    ProjectView,
+    SenderAuthMode,
+    ThreadView,
+    UserView,
+)
+from store.models import (
+    Contact,
+    ContactAddress,
+    IgnoredEntry,
+    Interaction,
+    Mailbox,
+    MailboxProject,
+    Membership,
+    Message,
+    NeverLogEntry,
+    Project,
+    ProjectAddress,
+    Thread,
+    User,
+    UserAlias,
+)
 
 ALIAS, MEMBER, MAILBOX = "alias", "member", "mailbox"
 IGNORED, NEVER_LOG, PROJECT_ADDRESS = "ignored", "never", "project-address"

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import ReceivedMessage
 
 
-
 class MessageStatus(StrEnum):
     """Where a received message is in its life (SPEC §7 message status)."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -25,7 +24,7 @@ class ApiClient:
         self._session = aiohttp.ClientSession()
         return self
 
-    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None
+    async def __aexit__(self, *exc: object
                         ) -> None:
         assert self._session is not None
         await self._session.close()

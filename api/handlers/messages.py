@@ -13,10 +13,10 @@ from aiohttp import web
 from api.access import viewer
 from api.pagination import page_body, page_limit, time_id_cursor
 from api.request_context import caller, json_response, unit_of_work
-from store.spool import MessageStatus
 from store.models import Decision, ReceivedMessage
 from store.queries.errors import Invalid
 from store.queries.received import get_received, list_received, newest_decisions
+from store.spool import MessageStatus
 
 
 def decision_json(received: ReceivedMessage, decision: Decision | None) -> dict[str, Any]:

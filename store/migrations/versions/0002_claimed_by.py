@@ -9,9 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import store.models.base
-
-
 revision = '0002_claimed_by'
 down_revision = '0001'
 branch_labels = None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
@@ -15,7 +16,6 @@ from blindcopy.settings import Settings
 from processing.context import ProcessingContext
 from processing.service import ProcessingService
 from processing.worker import is_temporary
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from store.database import create_engine, create_sessionmaker
 from store.models import ReceivedMessage
 from tests.integration.api.support import Directory, problem_of
