@@ -1,7 +1,12 @@
-"""Ignored-address and never-log-address handlers of a project."""
+"""Ignored-address and never-log-address handlers of a project.
+
+The two lists behave alike; `list_handlers` builds the add, list and delete handlers of one
+from its store description, request reader and JSON field name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -11,63 +16,46 @@ from api.request_context import caller, json_response, read_json, unit_of_work
 from api.schemas import read_ignored_pattern, read_never_log_address
 from store.models import IgnoredEntry, NeverLogEntry
 from store.queries import address_lists
+from store.queries.address_lists import AddressList
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def ignored_json(entry: IgnoredEntry) -> dict[str, Any]:
-    """Return the API representation of an ignored address or domain."""
-    return {"id": entry.id, "pattern": entry.pattern, "created_at": entry.created_at.isoformat()}
+def entry_json(entry: IgnoredEntry | NeverLogEntry, field: str) -> dict[str, Any]:
+    """Return the API representation of an entry: id, its value under `field`, created_at."""
+    value = entry.pattern if isinstance(entry, IgnoredEntry) else entry.address
+    return {"id": entry.id, field: value, "created_at": entry.created_at.isoformat()}
 
 
-def never_log_json(entry: NeverLogEntry) -> dict[str, Any]:
-    """Return the API representation of a never-log address."""
-    return {"id": entry.id, "address": entry.address, "created_at": entry.created_at.isoformat()}
+def list_handlers(kind: AddressList[Any], read_value: Callable[[object], str],
+                  field: str) -> tuple[Handler, Handler, Handler]:
+    """Return the (add, list, delete) handlers of one address list."""
+
+    async def add(request: web.Request) -> web.Response:
+        value = read_value(await read_json(request))
+        async with unit_of_work(request) as session:
+            project = await visible_project(session, caller(request), request.match_info["pid"])
+            entry = await address_lists.add_entry(session, kind, project.id, value)
+        return json_response(entry_json(entry, field), status=201)
+
+    async def list_(request: web.Request) -> web.Response:
+        async with unit_of_work(request) as session:
+            project = await visible_project(session, caller(request), request.match_info["pid"])
+            entries = await address_lists.list_entries(session, kind, project.id)
+            return json_response({"items": [entry_json(e, field) for e in entries]})
+
+    async def delete(request: web.Request) -> web.Response:
+        async with unit_of_work(request) as session:
+            project = await visible_project(session, caller(request), request.match_info["pid"])
+            await address_lists.delete_entry(session, kind, project.id, request.match_info["id"])
+        return web.Response(status=204)
+
+    return add, list_, delete
 
 
-async def add_ignored(request: web.Request) -> web.Response:
-    """POST /v1/projects/{pid}/ignored: `{pattern}` → 201 the entry."""
-    pattern = read_ignored_pattern(await read_json(request))
-    async with unit_of_work(request) as session:
-        project = await visible_project(session, caller(request), request.match_info["pid"])
-        entry = await address_lists.add_ignored(session, project.id, pattern)
-    return json_response(ignored_json(entry), status=201)
-
-
-async def list_ignored(request: web.Request) -> web.Response:
-    """GET /v1/projects/{pid}/ignored → {items}."""
-    async with unit_of_work(request) as session:
-        project = await visible_project(session, caller(request), request.match_info["pid"])
-        entries = await address_lists.list_ignored(session, project.id)
-        return json_response({"items": [ignored_json(e) for e in entries]})
-
-
-async def delete_ignored(request: web.Request) -> web.Response:
-    """DELETE /v1/projects/{pid}/ignored/{id} → 204."""
-    async with unit_of_work(request) as session:
-        project = await visible_project(session, caller(request), request.match_info["pid"])
-        await address_lists.delete_ignored(session, project.id, request.match_info["id"])
-    return web.Response(status=204)
-
-
-async def add_never_log(request: web.Request) -> web.Response:
-    """POST /v1/projects/{pid}/never-log: `{address}` → 201 the entry."""
-    address = read_never_log_address(await read_json(request))
-    async with unit_of_work(request) as session:
-        project = await visible_project(session, caller(request), request.match_info["pid"])
-        entry = await address_lists.add_never_log(session, project.id, address)
-    return json_response(never_log_json(entry), status=201)
-
-
-async def list_never_log(request: web.Request) -> web.Response:
-    """GET /v1/projects/{pid}/never-log → {items}."""
-    async with unit_of_work(request) as session:
-        project = await visible_project(session, caller(request), request.match_info["pid"])
-        entries = await address_lists.list_never_log(session, project.id)
-        return json_response({"items": [never_log_json(e) for e in entries]})
-
-
-async def delete_never_log(request: web.Request) -> web.Response:
-    """DELETE /v1/projects/{pid}/never-log/{id} → 204."""
-    async with unit_of_work(request) as session:
-        project = await visible_project(session, caller(request), request.match_info["pid"])
-        await address_lists.delete_never_log(session, project.id, request.match_info["id"])
-    return web.Response(status=204)
+# POST/GET /v1/projects/{pid}/ignored `{pattern}`, DELETE …/ignored/{id}.
+add_ignored, list_ignored, delete_ignored = list_handlers(
+    address_lists.IGNORED, read_ignored_pattern, "pattern")
+# POST/GET /v1/projects/{pid}/never-log `{address}`, DELETE …/never-log/{id}.
+add_never_log, list_never_log, delete_never_log = list_handlers(
+    address_lists.NEVER_LOG, read_never_log_address, "address")

@@ -1,63 +1,65 @@
-"""Ignored-address and never-log-address queries for one project."""
+"""Ignored-address and never-log-address queries for one project.
+
+Both lists are the same shape (an entry per project and value), so one set of functions
+serves them, told apart by an AddressList describing the model and its wording.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from store.models import IgnoredEntry, NeverLogEntry
 from store.queries.errors import Conflict, NotFound
 
+Entry = TypeVar("Entry", IgnoredEntry, NeverLogEntry)
 
-async def list_ignored(session: AsyncSession, project_id: str) -> list[IgnoredEntry]:
-    """Return the project's ignored addresses and domains by creation order."""
-    query = (select(IgnoredEntry).where(IgnoredEntry.project_id == project_id)
-             .order_by(IgnoredEntry.created_at, IgnoredEntry.id))
+
+@dataclass(frozen=True)
+class AddressList(Generic[Entry]):
+    """One per-project address list: its model, value column and the words for errors."""
+
+    model: type[Entry]
+    value: InstrumentedAttribute[str]
+    duplicate: str
+    entry_name: str
+
+
+IGNORED = AddressList(IgnoredEntry, IgnoredEntry.pattern, "{value} is already ignored in this "
+                      "project.", "Ignored entry")
+NEVER_LOG = AddressList(NeverLogEntry, NeverLogEntry.address, "{value} is already a never-log "
+                        "address in this project.", "Never-log entry")
+
+
+async def list_entries(session: AsyncSession, kind: AddressList[Entry],
+                       project_id: str) -> list[Entry]:
+    """Return the project's entries of this list by creation order."""
+    model = kind.model
+    query = (select(model).where(model.project_id == project_id)
+             .order_by(model.created_at, model.id))
     return list((await session.scalars(query)).all())
 
 
-async def add_ignored(session: AsyncSession, project_id: str, pattern: str) -> IgnoredEntry:
-    """Add an ignored address or domain; raise Conflict if the project already has it."""
-    query = select(IgnoredEntry.id).where(IgnoredEntry.project_id == project_id,
-                                          IgnoredEntry.pattern == pattern)
+async def add_entry(session: AsyncSession, kind: AddressList[Entry], project_id: str,
+                    value: str) -> Entry:
+    """Add an entry; raise Conflict if the project's list already has the value."""
+    query = select(kind.model.id).where(kind.model.project_id == project_id, kind.value == value)
     if await session.scalar(query) is not None:
-        raise Conflict(f"{pattern} is already ignored in this project.")
-    entry = IgnoredEntry(project_id=project_id, pattern=pattern)
+        raise Conflict(kind.duplicate.format(value=value))
+    entry = kind.model(project_id=project_id, **{kind.value.key: value})
     session.add(entry)
     await session.flush()
     return entry
 
 
-async def delete_ignored(session: AsyncSession, project_id: str, entry_id: str) -> None:
-    """Remove an ignored entry of the project or raise NotFound."""
-    entry = await session.get(IgnoredEntry, entry_id)
+async def delete_entry(session: AsyncSession, kind: AddressList[Entry], project_id: str,
+                       entry_id: str) -> None:
+    """Remove an entry of the project's list or raise NotFound."""
+    entry = await session.get(kind.model, entry_id)
     if entry is None or entry.project_id != project_id:
-        raise NotFound(f"Ignored entry {entry_id} does not exist.")
-    await session.delete(entry)
-
-
-async def list_never_log(session: AsyncSession, project_id: str) -> list[NeverLogEntry]:
-    """Return the project's never-log addresses by creation order."""
-    query = (select(NeverLogEntry).where(NeverLogEntry.project_id == project_id)
-             .order_by(NeverLogEntry.created_at, NeverLogEntry.id))
-    return list((await session.scalars(query)).all())
-
-
-async def add_never_log(session: AsyncSession, project_id: str, address: str) -> NeverLogEntry:
-    """Add a never-log address; raise Conflict if the project already has it."""
-    query = select(NeverLogEntry.id).where(NeverLogEntry.project_id == project_id,
-                                           NeverLogEntry.address == address)
-    if await session.scalar(query) is not None:
-        raise Conflict(f"{address} is already a never-log address in this project.")
-    entry = NeverLogEntry(project_id=project_id, address=address)
-    session.add(entry)
-    await session.flush()
-    return entry
-
-
-async def delete_never_log(session: AsyncSession, project_id: str, entry_id: str) -> None:
-    """Remove a never-log entry of the project or raise NotFound."""
-    entry = await session.get(NeverLogEntry, entry_id)
-    if entry is None or entry.project_id != project_id:
-        raise NotFound(f"Never-log entry {entry_id} does not exist.")
+        raise NotFound(f"{kind.entry_name} {entry_id} does not exist.")
     await session.delete(entry)
