@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.access import visible_project
+from api.access import require_admin, visible_project
 from api.request_context import caller, json_response, read_json, unit_of_work
 from api.schemas import read_ignored_pattern, read_never_log_address
 from store.models import IgnoredEntry, NeverLogEntry
@@ -59,3 +59,29 @@ add_ignored, list_ignored, delete_ignored = list_handlers(
 # POST/GET /v1/projects/{pid}/never-log `{address}`, DELETE …/never-log/{id}.
 add_never_log, list_never_log, delete_never_log = list_handlers(
     address_lists.NEVER_LOG, read_never_log_address, "address")
+
+
+async def add_global_ignored(request: web.Request) -> web.Response:
+    """POST /v1/ignored `{pattern}` (admin): ignore an address or domain in every project."""
+    require_admin(caller(request))
+    pattern = read_ignored_pattern(await read_json(request))
+    async with unit_of_work(request) as session:
+        entry = await address_lists.add_entry(session, address_lists.IGNORED, None, pattern)
+    return json_response(entry_json(entry, "pattern"), status=201)
+
+
+async def list_global_ignored(request: web.Request) -> web.Response:
+    """GET /v1/ignored (admin): the addresses and domains ignored in every project."""
+    require_admin(caller(request))
+    async with unit_of_work(request) as session:
+        entries = await address_lists.list_entries(session, address_lists.IGNORED, None)
+        return json_response({"items": [entry_json(e, "pattern") for e in entries]})
+
+
+async def delete_global_ignored(request: web.Request) -> web.Response:
+    """DELETE /v1/ignored/{id} (admin)."""
+    require_admin(caller(request))
+    async with unit_of_work(request) as session:
+        await address_lists.delete_entry(session, address_lists.IGNORED, None,
+                                         request.match_info["id"])
+    return web.Response(status=204)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -29,25 +29,30 @@ class AddressList(Generic[Entry]):
     entry_name: str
 
 
-IGNORED = AddressList(IgnoredEntry, IgnoredEntry.pattern, "{value} is already ignored in this "
-                      "project.", "Ignored entry")
+IGNORED = AddressList(IgnoredEntry, IgnoredEntry.pattern, "{value} is already ignored here.",
+                      "Ignored entry")
 NEVER_LOG = AddressList(NeverLogEntry, NeverLogEntry.address, "{value} is already a never-log "
                         "address in this project.", "Never-log entry")
 
 
+def _in_project(model: type[Entry], project_id: str | None) -> ColumnElement[bool]:
+    # None stands for the global list (ignored entries only); `== None` renders IS NULL.
+    return model.project_id.is_(None) if project_id is None else model.project_id == project_id
+
+
 async def list_entries(session: AsyncSession, kind: AddressList[Entry],
-                       project_id: str) -> list[Entry]:
-    """Return the project's entries of this list by creation order."""
+                       project_id: str | None) -> list[Entry]:
+    """Return the project's entries of this list (global ones for None) by creation order."""
     model = kind.model
-    query = (select(model).where(model.project_id == project_id)
+    query = (select(model).where(_in_project(model, project_id))
              .order_by(model.created_at, model.id))
     return list((await session.scalars(query)).all())
 
 
-async def add_entry(session: AsyncSession, kind: AddressList[Entry], project_id: str,
+async def add_entry(session: AsyncSession, kind: AddressList[Entry], project_id: str | None,
                     value: str) -> Entry:
     """Add an entry; raise Conflict if the project's list already has the value."""
-    query = select(kind.model.id).where(kind.model.project_id == project_id, kind.value == value)
+    query = select(kind.model.id).where(_in_project(kind.model, project_id), kind.value == value)
     if await session.scalar(query) is not None:
         raise Conflict(kind.duplicate.format(value=value))
     entry = kind.model(project_id=project_id, **{kind.value.key: value})
@@ -56,8 +61,8 @@ async def add_entry(session: AsyncSession, kind: AddressList[Entry], project_id:
     return entry
 
 
-async def delete_entry(session: AsyncSession, kind: AddressList[Entry], project_id: str,
-                       entry_id: str) -> None:
+async def delete_entry(session: AsyncSession, kind: AddressList[Entry],
+                       project_id: str | None, entry_id: str) -> None:
     """Remove an entry of the project's list or raise NotFound."""
     entry = await session.get(kind.model, entry_id)
     if entry is None or entry.project_id != project_id:

@@ -38,6 +38,7 @@ class World:
     b_interaction: str
     b_received: str
     b_thread: str
+    global_ignored: str
 
     def b_ids(self) -> list[str]:
         """Return the ids of project B's side, none of which Alice may see."""
@@ -68,6 +69,7 @@ async def build_world(service: Service, api: ApiClient) -> World:
     b_contact = (await contacts(api, project_b, ("carol", "Carol", ["carol@client.test"])))["carol"]
     b_ignored = (await api.post(f"/v1/projects/{project_b}/ignored", {"pattern": "spam.test"},
                                 expect=201))["id"]
+    global_ignored = (await api.post("/v1/ignored", {"pattern": "bulk.test"}, expect=201))["id"]
     b_never_log = (await api.post(f"/v1/projects/{project_b}/never-log",
                                   {"address": "private@client.test"}, expect=201))["id"]
     b_mailbox = (await a_mailbox(api, bob, "bob@mail.b.test", [project_b]))["id"]
@@ -82,13 +84,14 @@ async def build_world(service: Service, api: ApiClient) -> World:
     return World(project_a, project_b, alice, alice_token, bob, bob_token["token"],
                  bob_token["id"], b_contact,
                  b_ignored, b_never_log, b_mailbox, outcome["interaction_id"],
-                 decision["received_id"], thread)
+                 decision["received_id"], thread, global_ignored)
 
 
 async def project_b_state(api: ApiClient, world: World) -> dict[str, Any]:
     """Return everything about project B an admin can read, to compare before and after."""
     b, bob = world.project_b, world.bob
     paths = [f"/v1/projects/{b}", f"/v1/projects/{b}/contacts", f"/v1/projects/{b}/ignored",
+             "/v1/ignored",
              f"/v1/projects/{b}/never-log",
              f"/v1/projects/{b}/contacts/{world.b_contact}/interactions",
              f"/v1/mailboxes/{world.b_mailbox}", f"/v1/users/{bob}", f"/v1/users/{bob}/tokens",

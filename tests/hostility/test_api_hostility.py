@@ -99,7 +99,7 @@ def _b_path_value(path: str, name: str, world: World) -> str:
                  "/v1/projects/{pid}/never-log/": world.b_never_log,
                  "/v1/mailboxes/": world.b_mailbox, "/v1/interactions/": world.b_interaction,
                  "/v1/messages/": world.b_received, "/v1/threads/": world.b_thread,
-                 "/v1/quarantine/": world.b_received}
+                 "/v1/quarantine/": world.b_received, "/v1/ignored/": world.global_ignored}
     for prefix, value in by_prefix.items():
         if path.startswith(prefix):
             return value

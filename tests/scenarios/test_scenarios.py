@@ -402,3 +402,20 @@ async def test_s04c_reassigning_a_thread_adds_the_new_project(world: World) -> N
     assert len(await timeline(world.api, p2, ids2["bob2"])) == 1
     await world.api.request("POST", f"/v1/threads/{thread['id']}/assign",
                             json={"project_ids": [p1, p2]}, expect=409)
+
+
+async def test_s06b_globally_ignored_domain_is_never_logged_in_any_project(
+        world: World) -> None:
+    p1, p2 = world.p1["id"], world.p2["id"]
+    ids = await contacts(world.api, p1, ("bob", "Bob", ["bob@client.test"]))
+    entry = await world.api.post("/v1/ignored", {"pattern": "client.test"}, expect=201)
+    await world.alice_api.request("POST", "/v1/ignored", json={"pattern": "x.test"}, expect=403)
+    raw = email("alice@acme.test", "bob@client.test", message_id="<s6b@acme.test>")
+
+    decision = await log(world.alice_api, raw, [p1, p2])
+
+    assert {(o["status"], o["reason"]) for o in decision["outcomes"]} == {
+        ("not_logged", "ignored_domain")}
+    assert await timeline(world.api, p1, ids["bob"]) == []
+    await world.api.delete(f"/v1/ignored/{entry['id']}")
+    assert (await world.api.get("/v1/ignored"))["items"] == []
