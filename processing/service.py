@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from store import spool
 from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread
 from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
 
+log = logging.getLogger("blindcopy.capture")
 DecisionJSON = dict[str, Any]
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
@@ -61,8 +62,6 @@ def _message_id_header(value: str) -> str:
         raise Invalid.field("message.message_id", "must be a Message-ID such as <id@host>")
     return message_id
 
-log = logging.getLogger("blindcopy.capture")
-
 
 def compose_message(fields: dict[str, Any]) -> bytes:
     """Build an RFC 5322 message from the structured JSON form of POST /v1/log.
@@ -81,9 +80,11 @@ def compose_message(fields: dict[str, Any]) -> bytes:
     date = _header_value(fields, "date")
     if date:
         message["Date"] = _date_header(date)
+    # Without a Message-ID the parser derives a stable one from sender, date, subject and
+    # body (SPEC §3), so logging the same structured message twice logs it once.
     message_id = _header_value(fields, "message_id")
-    message["Message-ID"] = (_message_id_header(message_id) if message_id
-                             else make_msgid(domain="log.blindcopy"))
+    if message_id:
+        message["Message-ID"] = _message_id_header(message_id)
     message.set_content(str(fields.get("text") or ""))
     if fields.get("html"):
         message.add_alternative(str(fields["html"]), subtype="html")

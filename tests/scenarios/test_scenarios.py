@@ -419,3 +419,18 @@ async def test_s06b_globally_ignored_domain_is_never_logged_in_any_project(
     assert await timeline(world.api, p1, ids["bob"]) == []
     await world.api.delete(f"/v1/ignored/{entry['id']}")
     assert (await world.api.get("/v1/ignored"))["items"] == []
+
+
+async def test_s14b_structured_log_without_message_id_is_idempotent(world: World) -> None:
+    p1 = world.p1["id"]
+    ids = await contacts(world.api, p1, ("bob", "Bob", ["bob@client.test"]))
+    body = {"message": {"from": "bob@client.test", "to": ["alice@acme.test"],
+                        "subject": "Call me", "date": "2026-11-24T10:00:00+00:00",
+                        "text": "Call me tomorrow."}, "project_ids": [p1]}
+
+    first = await world.alice_api.post("/v1/log", body)
+    second = await world.alice_api.post("/v1/log", body)
+
+    assert first["message_id"] == second["message_id"]
+    assert first["outcomes"][0]["interaction_id"] == second["outcomes"][0]["interaction_id"]
+    assert len(await timeline(world.api, p1, ids["bob"])) == 1
