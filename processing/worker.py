@@ -98,7 +98,6 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: Processi
                    claimer: str | None = None) -> str | None:
     """Claim and process one due message; return its id, or None when none was due."""
     async with sessionmaker.begin() as session:
-        await spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
         claimed = await spool.claim_next_message(
             session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
     if claimed is None:
@@ -119,11 +118,30 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: Processi
     return received_id
 
 
+async def fail_abandoned(sessionmaker: async_sessionmaker[AsyncSession],
+                         ctx: ProcessingContext) -> int:
+    """Keep as failed the messages whose workers died holding them `max_attempts` times."""
+    async with sessionmaker.begin() as session:
+        count = await spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
+    if count:
+        log.error("messages abandoned by dying workers kept as failed", extra={"count": count})
+    return count
+
+
 async def run_worker(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
                      wake: asyncio.Event | None = None, claimer: str | None = None) -> None:
-    """Process messages until cancelled; sleep briefly (or until woken) when idle."""
+    """Process messages until cancelled; sleep briefly (or until woken) when idle.
+
+    Every half lease it also ends, as failed, the messages abandoned by dying workers too
+    often (not on every claim: that would add a write to the hot path).
+    """
+    loop = asyncio.get_running_loop()
+    next_sweep = loop.time()
     while True:
         try:
+            if loop.time() >= next_sweep:
+                await fail_abandoned(sessionmaker, ctx)
+                next_sweep = loop.time() + ctx.lease_seconds / 2
             handled = await run_once(sessionmaker, ctx, claimer)
         except (DBAPIError, OSError) as exc:
             log.warning("store unavailable to worker: %s", exc)

@@ -12,7 +12,7 @@ from blindcopy.runtime import build_context
 from blindcopy.settings import Settings
 from processing.errors import ClaimLost
 from processing.pipeline import process_received
-from processing.worker import run_once, settle_failure
+from processing.worker import fail_abandoned, run_once, settle_failure
 from store import spool
 from store.models import Decision, ReceivedMessage
 from tests.directory import email
@@ -64,6 +64,7 @@ async def test_message_abandoned_by_dying_workers_max_attempts_times_is_kept_fai
                                attempts=settings.max_attempts,
                                lease_until=ctx.now() - timedelta(seconds=1))
 
+    assert await fail_abandoned(sessionmaker, ctx) == 1
     assert await run_once(sessionmaker, ctx) is None
 
     async with sessionmaker() as session:
