@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import hash_token
 from blindcopy.settings import Settings
-from store.models import ApiToken, Contact, ContactAddress, Membership, Project, User
+from store.models import ApiToken, Membership, Project, User
 from store.project_addresses import active_addresses, issue_addresses
+from store.queries.contacts import ContactUpsert, upsert_contacts
 
 DEMO_SLUG = "acme-homes"
 DEMO_USER = "alice@acme.test"
@@ -50,11 +51,9 @@ async def _user(session: AsyncSession, project: Project) -> User:
         session.add(user)
         await session.flush()
         session.add(Membership(project_id=project.id, user_id=user.id))
-        for external_id, name, address in DEMO_CONTACTS:
-            contact = Contact(project_id=project.id, external_id=external_id, name=name,
-                              owner_id=user.id)
-            contact.addresses.append(ContactAddress(project_id=project.id, address=address))
-            session.add(contact)
+        await upsert_contacts(session, project.id, [
+            ContactUpsert(external_id, name, (address,), user.id)
+            for external_id, name, address in DEMO_CONTACTS])
     return user
 
 
