@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rules.contact_side import ContactSide
 from rules.decision import Finding, Verdict
 from rules.evaluation import Credit, Evaluation
 from rules.facts import Channel, ContactView, ProjectView, UserView
@@ -27,7 +26,7 @@ class Attribution:
             return self._to(ev.user, Reason.CREDIT_FORWARDER, project)
         if ev.channel is Channel.LOG and ev.user:
             return self._to(ev.user, Reason.CREDIT_CALLER, project)
-        if ContactSide().is_user_sent(ev):
+        if ev.is_user_sent:
             sender = ev.sender_user or ev.user
             if sender:
                 return self._to(sender, Reason.CREDIT_SENDER, project)

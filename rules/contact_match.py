@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rules.contact_side import ContactSide
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
 from rules.facts import Channel, CreateContacts, ProjectView
@@ -37,4 +36,4 @@ class ContactMatch:
     @staticmethod
     def _may_create(ev: Evaluation, project: ProjectView) -> bool:
         return (project.create_contacts is CreateContacts.RECIPIENTS
-                and ev.channel in _CREATING_CHANNELS and ContactSide().is_user_sent(ev))
+                and ev.channel in _CREATING_CHANNELS and ev.is_user_sent)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rules.decision import Finding, Verdict
 from rules.evaluation import Evaluation
-from rules.facts import Channel
 from rules.reasons import Reason
 
 
@@ -18,13 +17,9 @@ class ContactSide:
         Reason.CONTACT_SIDE, Reason.NO_CONTACT_SIDE,
     )
 
-    def is_user_sent(self, ev: Evaluation) -> bool:
-        """Tell whether a user sent the logged message (a BCC always is)."""
-        return ev.channel is Channel.BCC or ev.sender_user is not None
-
     def select(self, ev: Evaluation) -> tuple[tuple[str, ...], tuple[Finding, ...]]:
         """Return the contact-side addresses and one finding each (or one saying none)."""
-        side = ev.logged.recipients if self.is_user_sent(ev) else ev.logged.from_[:1]
+        side = ev.logged.recipients if ev.is_user_sent else ev.logged.from_[:1]
         addresses = tuple(a for a in side if not ev.snapshot.is_user_or_project_address(a))
         if not addresses:
             return (), (Finding.make(self.name, Verdict.FAIL, Reason.NO_CONTACT_SIDE),)

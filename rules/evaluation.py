@@ -36,6 +36,11 @@ class Evaluation:
         return self.snapshot.user_by_address(self.logged.author)
 
     @property
+    def is_user_sent(self) -> bool:
+        """Tell whether a user sent the logged message (a BCC always is)."""
+        return self.channel is Channel.BCC or self.sender_user is not None
+
+    @property
     def user_name(self) -> str:
         """Return the capturing user's name for sentences."""
         return self.user.name if self.user else "nobody"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rules.contact_side import ContactSide
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
 from rules.facts import Channel, LoggingMode, ProjectView
@@ -33,7 +32,7 @@ class LoggingModeRule:
                                   **values)
             return self._make(Verdict.FAIL, Reason.NO_PERSONAL_EMAIL_ACCESS, project, address,
                               **values)
-        if ContactSide().is_user_sent(ev):
+        if ev.is_user_sent:
             return self._make(Verdict.FAIL, Reason.USER_SENT_REPLIES_ONLY, project, address,
                               **values)
         if set(ev.logged.thread_ids) & project.logged_message_ids:
