@@ -6,6 +6,8 @@ projects that all trust the From header. A DNS failure becomes TemporaryFailure 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from parsing import ParsedMessage
@@ -27,6 +29,15 @@ class Envelope:
     helo: str
 
 
+@contextmanager
+def _dns_trouble_is_temporary() -> Iterator[None]:
+    """Turn a DNS failure into TemporaryFailure: the message is retried, never judged."""
+    try:
+        yield
+    except DnsTemporaryFailure as exc:
+        raise TemporaryFailure(f"DNS failure during sender verification: {exc}") from exc
+
+
 async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
                          ctx: ProcessingContext, *, released: bool,
                          required: bool) -> tuple[SenderAuthFacts, str]:
@@ -43,14 +54,12 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
     if not required:
         return SenderAuthFacts(summary="not required"), ""
     author = parsed.author
-    try:
+    with _dns_trouble_is_temporary():
         result = await verify_sender(
             raw, from_domain=author.domain if author else "", mail_from=envelope.mail_from,
-            client_ip=envelope.client_ip or "0.0.0.0", helo=envelope.helo,
+            client_ip=envelope.client_ip, helo=envelope.helo,
             resolver=ctx.resolver, trusted_relays=ctx.trusted_relays,
             authserv_id=ctx.authserv_id)
-    except DnsTemporaryFailure as exc:
-        raise TemporaryFailure(f"DNS failure during sender verification: {exc}") from exc
     facts = SenderAuthFacts(dkim_aligned=result.dkim_aligned, spf_aligned=result.spf_aligned,
                             trusted_relay=result.trusted_relay,
                             summary=result.authentication_results,
@@ -64,10 +73,8 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
 async def _dkim_only(raw: bytes, parsed: ParsedMessage,
                      ctx: ProcessingContext) -> tuple[SenderAuthFacts, str]:
     author = parsed.author
-    try:
+    with _dns_trouble_is_temporary():
         dkim = await check_dkim(raw, ctx.resolver)
-    except DnsTemporaryFailure as exc:
-        raise TemporaryFailure(f"DNS failure during sender verification: {exc}") from exc
     aligned = any(is_aligned(d, author.domain if author else "") for d in dkim.pass_domains)
     summary = f"{ctx.authserv_id}; dkim={'pass' if aligned else 'fail'} (no SMTP envelope)"
     return SenderAuthFacts(dkim_aligned=aligned, summary=summary), summary
