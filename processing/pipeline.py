@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import ParsedMessage, parse_message
@@ -91,15 +91,28 @@ def check_claim(received_id: str, status: str, attempts: int,
                         f"status {status}) after attempt {attempt}")
 
 
-async def _check_claim_locked(session: AsyncSession, received_id: str,
-                              attempt: int | None) -> None:
-    """Lock the row and check the claim is still this worker's (no-op without `attempt`)."""
-    if attempt is None:
-        return
-    row = (await session.execute(
-        select(ReceivedMessage.status, ReceivedMessage.attempts)
-        .where(ReceivedMessage.id == received_id).with_for_update())).one()
-    check_claim(received_id, row.status, row.attempts, attempt)
+# What processing settles on the received message, written in one guarded UPDATE.
+SETTLED_COLUMNS = ("status", "quarantine_reason", "message_ref", "message_id", "processed_at",
+                   "authentication_results", "lease_until")
+
+
+async def _settle_received(session: AsyncSession, received: ReceivedMessage,
+                           attempt: int | None) -> None:
+    """Write the message's end state, or raise ClaimLost (rolling back) if it was re-claimed.
+
+    With `attempt` the UPDATE matches only while the message is still in the claim that
+    made that attempt, so a worker whose lease ran out and was taken over records nothing.
+    """
+    settle = update(ReceivedMessage).where(ReceivedMessage.id == received.id)
+    if attempt is not None:
+        settle = settle.where(ReceivedMessage.status == spool.PROCESSING,
+                              ReceivedMessage.attempts == attempt)
+    values = {name: getattr(received, name) for name in SETTLED_COLUMNS}
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        settle.values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ClaimLost(f"message {received.id} was claimed again after attempt {attempt}"
+                        if attempt is not None else f"message {received.id} is gone")
 
 
 async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
@@ -142,14 +155,12 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
             raise LookupError(f"received message {received_id} does not exist")
     prepared, decision = await _decide(sessionmaker, received, ctx)
     async with sessionmaker.begin() as session:
-        await _check_claim_locked(session, received_id, attempt)
-        # The claim holds the row (its lease): attach it as loaded instead of reading it again.
-        session.add(received)
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results
         body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
         received.lease_until = None
+        await _settle_received(session, received, attempt)
     ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
     return body
 

@@ -51,26 +51,29 @@ async def claim_next_message(session: AsyncSession, now: datetime, lease: timede
                              worker_id: str | None = None) -> ReceivedMessage | None:
     """Claim the oldest due message (or one whose lease expired); None when none is due.
 
-    The claim records `worker_id` on the message (`claimed_by`).
+    One statement: an UPDATE of the oldest claimable row, chosen by a sub-select that skips
+    rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
+    taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed row. The outer
+    WHERE checks again that the row is claimable. The claim records `worker_id` on the
+    message (`claimed_by`).
     """
-    candidates = (
+    oldest = (
         select(ReceivedMessage.id)
         .where(_claimable(now))
         .order_by(ReceivedMessage.next_attempt_at)
-        .limit(8)
+        .limit(1)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
-    for message_id in (await session.execute(candidates)).scalars():
-        claimed: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-            update(ReceivedMessage)
-            .where(ReceivedMessage.id == message_id, _claimable(now))
-            .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
-                    attempts=ReceivedMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:
-            return await session.get(ReceivedMessage, message_id, populate_existing=True)
-    return None
+    claim = (
+        update(ReceivedMessage)
+        .where(ReceivedMessage.id == oldest, _claimable(now))
+        .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
+                attempts=ReceivedMessage.attempts + 1)
+        .returning(ReceivedMessage)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(claim)).one_or_none()
 
 
 async def fail_abandoned_claims(session: AsyncSession, now: datetime, max_attempts: int) -> int:
