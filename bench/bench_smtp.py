@@ -78,6 +78,7 @@ class LoadResult:
 class ServiceResult:
     """Everything measured on blindcopy under the smtp-source load."""
 
+    layout: Layout
     load: LoadResult
     received: int
     done: int
@@ -173,17 +174,51 @@ async def wait_http(base_url: str, process: subprocess.Popen[bytes], timeout: fl
 
 
 def start_blindcopy(database_url: str, smtp_port: int, http_port: int, workers: int,
-                    log_path: Path) -> subprocess.Popen[bytes]:
-    """Start `blindcopy serve` on this checkout, limits opened for a single-IP load."""
+                    log_path: Path, command: str = "serve") -> subprocess.Popen[bytes]:
+    """Start `blindcopy serve` (or `worker`) on this checkout, limits opened for one-IP load."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": database_url,
            "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
            "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_WORKERS": str(workers),
            "BLINDCOPY_MAIL_DOMAIN": "bcc.bench.test",
            "BLINDCOPY_MAX_CONNECTIONS_PER_IP": "10000",
            "BLINDCOPY_MAX_MESSAGES_PER_MINUTE": "100000000"}
-    with log_path.open("wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "blindcopy.cli", "serve"], cwd=ROOT,
+    with log_path.open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "blindcopy.cli", command], cwd=ROOT,
                                 env=env, stdout=log, stderr=log)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the service runs: one `serve` with workers, or a gateway plus worker processes."""
+
+    name: str
+    serve_workers: int
+    worker_processes: int
+    workers_per_process: int
+
+    def describe(self) -> str:
+        """Return the layout in words for the report."""
+        if not self.worker_processes:
+            return f"one `blindcopy serve` process with {self.serve_workers} workers"
+        return (f"`blindcopy serve` with no workers (SMTP + API) and {self.worker_processes} "
+                f"`blindcopy worker` processes of {self.workers_per_process} workers each")
+
+
+def layouts(args: argparse.Namespace) -> list[Layout]:
+    """Return the layouts `--layouts` names, in its order."""
+    known = {"serve": Layout("serve", args.workers, 0, 0),
+             "split": Layout("split", 0, args.worker_processes, args.workers_per_process)}
+    return [known[name] for name in args.layouts.split(",")]
+
+
+def start_layout(layout: Layout, url: str, smtp_port: int, http_port: int,
+                 workdir: Path) -> list[subprocess.Popen[bytes]]:
+    """Start the layout's processes; the first is `serve`."""
+    log = workdir / f"service-{layout.name}.log"
+    processes = [start_blindcopy(url, smtp_port, http_port, layout.serve_workers, log)]
+    processes += [start_blindcopy(url, 0, 0, layout.workers_per_process, log, "worker")
+                  for _ in range(layout.worker_processes)]
+    return processes
 
 
 async def wait_processed(engine: object, expected: int, timeout: float) -> None:
@@ -216,30 +251,33 @@ async def collect(engine: object) -> tuple[int, int, int, float, list[float]]:
     return len(received), done, len(logged), (last - first).total_seconds(), latencies
 
 
-async def measure_service(args: argparse.Namespace, workdir: Path) -> ServiceResult:
-    """Run blindcopy under the smtp-source load and measure it from its store."""
-    async with fresh_database(args.database_url, workdir, "service") as url:
+async def measure_service(args: argparse.Namespace, workdir: Path,
+                          layout: Layout) -> ServiceResult:
+    """Run blindcopy in `layout` under the smtp-source load and measure it from its store."""
+    async with fresh_database(args.database_url, workdir, f"service_{layout.name}") as url:
         engine = create_engine(url)
         await migrate(engine)
         smtp_port, http_port = free_port(), free_port()
-        service = start_blindcopy(url, smtp_port, http_port, args.workers,
-                                  workdir / "service.log")
+        processes = start_layout(layout, url, smtp_port, http_port, workdir)
+        pids = [process.pid for process in processes]
         try:
-            await wait_http(f"http://127.0.0.1:{http_port}", service)
+            await wait_http(f"http://127.0.0.1:{http_port}", processes[0])
             directory = await seed_members(f"http://127.0.0.1:{http_port}", ADMIN_TOKEN)
             seed_seconds = await seed_contacts(engine, directory.project_id, args.contacts)
-            cpu = cpu_seconds(service.pid)
+            cpu = sum(cpu_seconds(pid) for pid in pids)
             load = await asyncio.to_thread(run_smtp_source, smtp_port, args.messages,
                                            args.sessions, args.size, MEMBER, directory.bcc)
             await wait_processed(engine, args.messages, timeout=args.timeout)
-            load.server_cpu = cpu_seconds(service.pid) - cpu
-            rss = peak_rss_kib(service.pid)
+            load.server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu
+            rss = sum(peak_rss_kib(pid) for pid in pids)
         finally:
-            service.send_signal(signal.SIGTERM)
-            service.wait(timeout=30)
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(timeout=30)
         received, done, interactions, seconds, latencies = await collect(engine)
         await engine.dispose()
-    return ServiceResult(load, received, done, interactions, seconds, latencies, rss,
+    return ServiceResult(layout, load, received, done, interactions, seconds, latencies, rss,
                          seed_seconds)
 
 
@@ -291,46 +329,59 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[rank]
 
 
-def report(args: argparse.Namespace, bare: LoadResult, service: ServiceResult,
+def _rows(bare: LoadResult, service: ServiceResult) -> list[tuple[str, str]]:
+    """Return (measure, value) rows for one layout's run."""
+    lost = service.load.messages - service.done
+    lat = sorted(service.latencies)
+    return [
+        ("blindcopy: accepted (250 after the spool commit)", f"{service.load.rate:,.0f} msg/s"),
+        ("blindcopy: end to end (first 250 → last interaction recorded)",
+         f"{service.end_to_end_rate:,.0f} msg/s"),
+        ("end to end / bare accept rate",
+         f"{service.end_to_end_rate / bare.rate:.2f} (target ≥ 0.5)"),
+        ("accepted / bare accept rate", f"{service.load.rate / bare.rate:.2f}"),
+        ("latency 250 → interaction recorded, p50 / p99",
+         f"{percentile(lat, 50) * 1000:,.0f} ms / {percentile(lat, 99) * 1000:,.0f} ms"),
+        ("messages sent / received / done / logged",
+         f"{service.load.messages} / {service.received} / {service.done} / "
+         f"{service.interactions} ({'none lost' if lost == 0 else f'{lost} LOST'})"),
+        ("peak RSS, summed over the service's processes",
+         f"{service.peak_rss_kib / 1024:,.0f} MiB"),
+        ("server CPU per message (accept + process, all processes); bare: "
+         f"{bare.server_cpu / bare.messages * 1000:.2f} ms",
+         f"{service.load.server_cpu / service.load.messages * 1000:.2f} ms"),
+    ]
+
+
+def report(args: argparse.Namespace, bare: LoadResult, services: list[ServiceResult],
            decisions: dict[int, tuple[float, float, float, float]]) -> str:
     """Return the markdown section with every number of this run."""
     backend = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") \
         else "SQLite (WAL)"
-    lost = service.load.messages - service.done
-    lat = sorted(service.latencies)
+    table = [_rows(bare, service) for service in services]
     lines = [
         f"## {SECTION}", "",
-        f"`python bench/bench_smtp.py --messages {args.messages}"
+        f"`python bench/bench_smtp.py --messages {args.messages} --layouts {args.layouts}"
         + (" --database-url …" if args.database_url else "") + "` — "
         f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}, "
-        f"{args.workers} workers in the `blindcopy serve` process. Load: Postfix smtp-source, "
-        f"{args.sessions} concurrent sessions, {args.messages} messages of "
-        f"{args.size} bytes of body, from a member to the project's BCC address with a contact "
-        f"in Cc; the project has {args.contacts:,} contacts (bulk-seeded in "
-        f"{service.seed_seconds:.1f} s).", "",
-        "| measure | value |", "| --- | --- |",
-        f"| bare aiosmtpd (accept and discard): accepted | {bare.rate:,.0f} msg/s |",
-        f"| blindcopy: accepted (250 after the spool commit) | {service.load.rate:,.0f} msg/s |",
-        f"| blindcopy: end to end (first 250 → last interaction recorded) | "
-        f"{service.end_to_end_rate:,.0f} msg/s |",
-        f"| end to end / bare accept rate | {service.end_to_end_rate / bare.rate:.2f} "
-        f"(target ≥ 0.5) |",
-        f"| accepted / bare accept rate | {service.load.rate / bare.rate:.2f} |",
-        f"| latency 250 → interaction recorded, p50 / p99 | "
-        f"{percentile(lat, 50) * 1000:,.0f} ms / {percentile(lat, 99) * 1000:,.0f} ms |",
-        f"| messages sent / received / done / logged | {service.load.messages} / "
-        f"{service.received} / {service.done} / {service.interactions} "
-        f"({'none lost' if lost == 0 else f'{lost} LOST'}) |",
-        f"| peak RSS of the service process | {service.peak_rss_kib / 1024:,.0f} MiB |",
-        f"| server CPU per message: bare / blindcopy (accept + process) | "
-        f"{bare.server_cpu / bare.messages * 1000:.2f} ms / "
-        f"{service.load.server_cpu / service.load.messages * 1000:.2f} ms |",
-        f"| end-to-end ceiling of one blindcopy process on an idle core (1 / CPU per message) "
-        f"| {service.load.messages / service.load.server_cpu:,.0f} msg/s |",
-        f"| load average (1 min) when done — the machine is shared | "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs |",
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}. "
+        f"Load: Postfix smtp-source, {args.sessions} concurrent sessions, {args.messages} "
+        f"messages of {args.size} bytes of body, from a member to the project's BCC address "
+        f"with a contact in Cc; the project has {args.contacts:,} contacts (bulk-seeded in "
+        f"{services[0].seed_seconds:.1f} s). Layouts: "
+        + "; ".join(f"**{s.layout.name}**: {s.layout.describe()}" for s in services) + ".",
         "",
+        f"Bare aiosmtpd (accept and discard), same load, same run: **{bare.rate:,.0f} msg/s** "
+        f"accepted.", "",
+        "| measure | " + " | ".join(s.layout.name for s in services) + " |",
+        "| --- |" + " --- |" * len(services),
+    ]
+    for index, (measure, _value) in enumerate(table[0]):
+        lines.append(f"| {measure} | " + " | ".join(rows[index][1] for rows in table) + " |")
+    lines += [
+        "",
+        f"Load average (1 min) when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+        "(the machine is shared).", "",
         "Decision time (directory snapshot with indexed look-ups + `rules.decide`, per "
         f"message, {args.decisions} messages each with two random contacts and an unknown "
         "address; measured in-process on a fresh store):", "",
@@ -361,7 +412,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--size", type=int, default=10240, help="body bytes per message")
     parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=4, help="workers in the service")
+    parser.add_argument("--layouts", default="serve,split",
+                        help="comma-separated: serve (one process), split (gateway + workers)")
+    parser.add_argument("--workers", type=int, default=4, help="workers in `serve` (layout serve)")
+    parser.add_argument("--worker-processes", type=int, default=2,
+                        help="`blindcopy worker` processes (layout split)")
+    parser.add_argument("--workers-per-process", type=int, default=2,
+                        help="workers in each `blindcopy worker` process (layout split)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite temp file)")
     parser.add_argument("--decision-sizes", default="1000,100000,1000000")
     parser.add_argument("--decisions", type=int, default=300)
@@ -380,15 +437,18 @@ async def main() -> None:
     try:
         bare = measure_bare(args)
         print(f"bare aiosmtpd: {bare.rate:,.0f} msg/s", flush=True)
-        service = await measure_service(args, workdir)
-        print(f"blindcopy: accepted {service.load.rate:,.0f} msg/s, end to end "
-              f"{service.end_to_end_rate:,.0f} msg/s", flush=True)
+        services = []
+        for layout in layouts(args):
+            service = await measure_service(args, workdir, layout)
+            services.append(service)
+            print(f"blindcopy ({layout.name}): accepted {service.load.rate:,.0f} msg/s, "
+                  f"end to end {service.end_to_end_rate:,.0f} msg/s", flush=True)
         decisions = {}
         if not args.skip_decision:
             for count in (int(c) for c in args.decision_sizes.split(",")):
                 decisions[count] = await measure_decision(args, workdir, count)
                 print(f"decision with {count:,} contacts: {decisions[count]}", flush=True)
-        text = report(args, bare, service, decisions)
+        text = report(args, bare, services, decisions)
         print(text)
         if args.write:
             write_section(text, ROOT / "BENCHMARKS.md")

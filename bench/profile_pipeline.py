@@ -15,6 +15,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,7 @@ from bench.bench_smtp import ADMIN_TOKEN
 from bench.seed import MEMBER, seed_contacts, seed_members
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import load_settings
+from metrics import Metrics
 from processing.worker import drain
 from store import spool
 from store.models import ReceivedMessage
@@ -57,6 +59,7 @@ async def main(args: argparse.Namespace) -> None:
                     helo="bench", project_ids=[directory.project_id]))
         ctx = build_context(settings)
         await drain(service.sessionmaker, ctx, limit=args.warm_up)
+        ctx = replace(ctx, metrics=Metrics())  # count only the measured messages
         statements = [0]
 
         def count(*_args: object) -> None:
@@ -76,7 +79,9 @@ async def main(args: argparse.Namespace) -> None:
             Path(args.profile).write_text(profiler.output_html())
             print(profiler.output_text(unicode=False, color=False, show_all=False)[:args.text])
         print(f"{done} messages: {cpu / done * 1000:.2f} ms CPU, {wall / done * 1000:.2f} ms wall, "
-              f"{statements[0] / done:.1f} SQL statements (BEGIN/COMMIT included) per message")
+              f"{statements[0] / done:.1f} SQL statements (BEGINs included) per message")
+        print("wall ms per message by stage (blindcopy_stage_seconds): " + ", ".join(
+            f"{stage} {mean * 1000:.2f}" for stage, (_n, mean) in ctx.metrics.stage_means().items()))
     finally:
         await service.stop()
 

@@ -9,7 +9,9 @@ depth is read from the store at scrape time by the caller of `render`, so it is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 
 from prometheus_client import (
@@ -25,6 +27,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Received → processed, in seconds: from a busy spool's milliseconds to retries' minutes.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
                    60.0, 300.0, 1800.0)
+# One processing step, in seconds: from a sub-millisecond claim to a slow DNS verification.
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+# The steps of processing one message, in order (SPEC vocabulary; see docs/architecture.md).
+STAGES = ("claim", "parse", "verify", "decide", "record")
 QUEUE_STATUSES = ("queued", "processing")
 
 
@@ -47,6 +53,11 @@ class Metrics:
             "blindcopy_processing_latency_seconds",
             "Seconds from a message's receipt to the end of its processing.",
             buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.stage_seconds = Histogram(
+            "blindcopy_stage_seconds",
+            "Seconds one step of processing took: claim, parse, verify (sender "
+            "authentication, DNS included), decide (directory snapshot + rules), record.",
+            ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.smtp_replies = Counter(
             "blindcopy_smtp_replies", "SMTP replies sent, by reply code.", ["code"],
             registry=self.registry)
@@ -69,6 +80,31 @@ class Metrics:
     def count_retried(self) -> None:
         """Count a failed attempt that will be retried."""
         self.retried.inc()
+
+    @contextmanager
+    def time_stage(self, stage: str) -> Iterator[None]:
+        """Observe how long the block (one processing step) took, even when it raises."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.observe_stage(stage, time.perf_counter() - started)
+
+    def observe_stage(self, stage: str, seconds: float) -> None:
+        """Observe that one processing step took `seconds`."""
+        self.stage_seconds.labels(stage=stage).observe(seconds)
+
+    def stage_means(self) -> dict[str, tuple[int, float]]:
+        """Return, per stage observed so far, (count, mean seconds)."""
+        means = {}
+        for stage in STAGES:
+            count = self.registry.get_sample_value("blindcopy_stage_seconds_count",
+                                                   {"stage": stage}) or 0.0
+            total = self.registry.get_sample_value("blindcopy_stage_seconds_sum",
+                                                   {"stage": stage}) or 0.0
+            if count:
+                means[stage] = (int(count), total / count)
+        return means
 
     def count_smtp_reply(self, reply: str) -> None:
         """Count an SMTP reply by its three-digit code."""

@@ -123,19 +123,25 @@ async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
     spool's 250 waits for it); recording is idempotent, so a decision on a snapshot a moment
     old is as good as PostgreSQL's READ COMMITTED would give.
     """
-    parsed = parse_message(received.raw)
+    metrics = ctx.metrics
+    with metrics.time_stage("parse"):
+        parsed = parse_message(received.raw)
     async with sessionmaker() as session:
         await begin_read_only(session)
         required = (Channel(received.channel) in SMTP_CHANNELS
                     and await requires_sender_auth(session, list(received.project_ids)))
         if not required:
             # Verification needs no DNS: decide in this same read-only transaction.
-            prepared = await prepare(received, ctx, required, parsed)
-            return prepared, await evaluate(session, prepared, ctx)
-    prepared = await prepare(received, ctx, required, parsed)
+            with metrics.time_stage("verify"):
+                prepared = await prepare(received, ctx, required, parsed)
+            with metrics.time_stage("decide"):
+                return prepared, await evaluate(session, prepared, ctx)
+    with metrics.time_stage("verify"):
+        prepared = await prepare(received, ctx, required, parsed)
     async with sessionmaker() as session:
         await begin_read_only(session)
-        return prepared, await evaluate(session, prepared, ctx)
+        with metrics.time_stage("decide"):
+            return prepared, await evaluate(session, prepared, ctx)
 
 
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
@@ -154,6 +160,16 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
     prepared, decision = await _decide(sessionmaker, received, ctx)
+    with ctx.metrics.time_stage("record"):
+        body = await _record(sessionmaker, received, prepared, decision, ctx, attempt)
+    ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
+    return body
+
+
+async def _record(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
+                  prepared: Prepared, decision: Decision, ctx: ProcessingContext,
+                  attempt: int | None) -> dict[str, Any]:
+    """Record the decision and settle the received message, in one write transaction."""
     async with sessionmaker.begin() as session:
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
@@ -161,7 +177,6 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
         body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
         received.lease_until = None
         await _settle_received(session, received, attempt)
-    ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
     return body
 
 

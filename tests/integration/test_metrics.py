@@ -14,6 +14,7 @@ from api.openapi import OPERATIONS
 from api.routes import ROUTES
 from blindcopy.runtime import Service, start_service
 from blindcopy.settings import Settings
+from metrics import STAGES
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_token, a_user, contacts, email
@@ -62,6 +63,10 @@ async def test_metrics_count_smtp_and_processing(service: Service, api: ApiClien
     assert found[("blindcopy_queue_depth", (("status", "queued"),))] == 0
     assert found[("blindcopy_queue_depth", (("status", "processing"),))] == 0
     assert found[("blindcopy_messages_retried_total", ())] == 0
+    # Each step of processing is timed once per message; idle polls are not claims.
+    for stage in STAGES:
+        assert found[("blindcopy_stage_seconds_count", (("stage", stage),))] == 2, stage
+        assert found[("blindcopy_stage_seconds_sum", (("stage", stage),))] > 0, stage
 
 
 @pytest.fixture
