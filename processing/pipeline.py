@@ -1,4 +1,4 @@
-"""process_message: parse → verify → snapshot → rules.decide → record, told top to bottom.
+"""process_message: parse → snapshot → verify → rules.decide → record, told top to bottom.
 
 Used by the workers (spooled SMTP mail), by /v1/log and mailbox ingestion (synchronously),
 and without the record step by /v1/explain.
@@ -6,6 +6,7 @@ and without the record step by /v1/explain.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,16 @@ from processing.errors import ClaimLost
 from processing.message_facts import to_message_facts
 from processing.record import record_decision
 from processing.verification import Envelope, verify_capture
-from rules import Capture, Channel, Decision, MessageFacts, SenderAuthFacts, decide
+from rules import (
+    Capture,
+    Channel,
+    Decision,
+    DirectorySnapshot,
+    MessageFacts,
+    SenderAuthFacts,
+    SenderAuthMode,
+    decide,
+)
 from store import spool
 from store.database import begin_read_only
 from store.models import Project, ReceivedMessage
@@ -55,26 +65,29 @@ async def requires_sender_auth(session: AsyncSession, project_ids: list[str]) ->
     return any(mode != "none" for mode in modes)
 
 
-async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: bool,
-                  parsed: ParsedMessage | None = None) -> Prepared:
-    """Parse (unless given) and, for bcc/forward, verify the sender; no database access here."""
-    parsed = parsed or parse_message(received.raw)
+def _capture(received: ReceivedMessage, auth: SenderAuthFacts | None) -> Capture:
     channel = Channel(received.channel)
-    auth: SenderAuthFacts | None = None
-    results = ""
-    if channel in SMTP_CHANNELS:
-        envelope = Envelope(received.mail_from, received.client_ip, received.helo)
-        auth, results = await verify_capture(received.raw, parsed, envelope, ctx,
-                                             released=received.released, required=required)
     # Only a message that came over SMTP has an envelope; a dry run of bcc has none.
     came_by_smtp = channel in SMTP_CHANNELS and bool(received.client_ip)
-    capture = Capture(
+    return Capture(
         channel=channel,
         envelope_sender=received.mail_from if came_by_smtp else None,
         envelope_recipients=tuple(r.lower() for r in received.rcpt_to),
         user_id=received.user_id, mailbox_id=received.mailbox_id,
         project_ids=tuple(received.project_ids), sender_auth=auth)
-    return Prepared(parsed, to_message_facts(parsed), capture, results)
+
+
+async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: bool,
+                  parsed: ParsedMessage | None = None) -> Prepared:
+    """Parse (unless given) and, for bcc/forward, verify the sender; no database access here."""
+    parsed = parsed or parse_message(received.raw)
+    auth: SenderAuthFacts | None = None
+    results = ""
+    if Channel(received.channel) in SMTP_CHANNELS:
+        envelope = Envelope(received.mail_from, received.client_ip, received.helo)
+        auth, results = await verify_capture(received.raw, parsed, envelope, ctx,
+                                             released=received.released, required=required)
+    return Prepared(parsed, to_message_facts(parsed), _capture(received, auth), results)
 
 
 async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingContext) -> Decision:
@@ -115,33 +128,40 @@ async def _settle_received(session: AsyncSession, received: ReceivedMessage,
                         if attempt is not None else f"message {received.id} is gone")
 
 
+def _requires_sender_auth(received: ReceivedMessage, snapshot: DirectorySnapshot) -> bool:
+    """Tell whether the message came by SMTP to a project that needs the sender verified."""
+    if Channel(received.channel) not in SMTP_CHANNELS:
+        return False
+    modes = [p.sender_auth for p in snapshot.projects if p.id in set(received.project_ids)]
+    return any(mode is not SenderAuthMode.NONE for mode in modes)
+
+
 async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
                   ctx: ProcessingContext) -> tuple[Prepared, Decision]:
-    """Parse, verify, read the snapshot and decide; DNS is never awaited inside a transaction.
+    """Parse, read the snapshot, verify the sender if a project needs it, and decide.
 
-    The snapshot is read without the write lock (SQLite has one for the whole store; the
-    spool's 250 waits for it); recording is idempotent, so a decision on a snapshot a moment
-    old is as good as PostgreSQL's READ COMMITTED would give.
+    DNS is never awaited inside a transaction: the snapshot is read first (nothing in it
+    depends on the sender's verification), without the write lock (SQLite has one for the
+    whole store; the spool's 250 waits for it). Recording is idempotent, so a decision on a
+    snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give.
     """
     metrics = ctx.metrics
     with metrics.time_stage("parse"):
         parsed = parse_message(received.raw)
+    started = time.perf_counter()
+    facts = to_message_facts(parsed)
     async with sessionmaker() as session:
         await begin_read_only(session)
-        required = (Channel(received.channel) in SMTP_CHANNELS
-                    and await requires_sender_auth(session, list(received.project_ids)))
-        if not required:
-            # Verification needs no DNS: decide in this same read-only transaction.
-            with metrics.time_stage("verify"):
-                prepared = await prepare(received, ctx, required, parsed)
-            with metrics.time_stage("decide"):
-                return prepared, await evaluate(session, prepared, ctx)
+        snapshot = await build_snapshot(
+            session, _snapshot_request(facts, _capture(received, None)))
+    reading = time.perf_counter() - started
     with metrics.time_stage("verify"):
-        prepared = await prepare(received, ctx, required, parsed)
-    async with sessionmaker() as session:
-        await begin_read_only(session)
-        with metrics.time_stage("decide"):
-            return prepared, await evaluate(session, prepared, ctx)
+        prepared = await prepare(received, ctx, _requires_sender_auth(received, snapshot),
+                                 parsed)
+    started = time.perf_counter()
+    decision = decide(prepared.facts, prepared.capture, snapshot, ctx.now())
+    metrics.observe_stage("decide", reading + time.perf_counter() - started)
+    return prepared, decision
 
 
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
