@@ -51,6 +51,7 @@ class Settings:
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
+    claim_batch: int = 4
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024
     max_concurrent_captures: int = 4
@@ -89,6 +90,7 @@ DOCS: dict[str, str] = {
     "max_attempts": "Processing attempts before a message is kept as failed.",
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
+    "claim_batch": "Messages a worker claims at once, each with its own lease (1: one at a time).",
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
@@ -130,6 +132,8 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
+    if settings.claim_batch < 1:
+        errors.append("claim_batch: must be at least 1")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):
         try:
             ipaddress.ip_network(cidr, strict=False)

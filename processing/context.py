@@ -29,6 +29,8 @@ class ProcessingContext:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     lease_seconds: float = 300.0
+    # Messages a worker claims at once (one claim transaction for all of them).
+    claim_batch: int = 4
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)

@@ -95,17 +95,23 @@ async def settle_failure(sessionmaker: async_sessionmaker[AsyncSession], receive
             log.warning("message retried", extra={"received_id": received_id, "error": text})
 
 
-async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
-                   claimer: str | None = None) -> str | None:
-    """Claim and process one due message; return its id, or None when none was due."""
+async def claim_batch(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                      claimer: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
+    """Claim up to `limit` due messages in one transaction (oldest first)."""
     started = time.perf_counter()
     async with sessionmaker.begin() as session:
-        claimed = await spool.claim_next_message(
-            session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id())
-    if claimed is None:
-        return None
-    # Only claims that found a message: idle polls would hide what a claim costs.
-    ctx.metrics.observe_stage("claim", time.perf_counter() - started)
+        claimed = await spool.claim_messages(
+            session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id(),
+            limit)
+    # Only claims that found messages: idle polls would hide what a claim costs.
+    for _message in claimed:
+        ctx.metrics.observe_stage("claim", (time.perf_counter() - started) / len(claimed))
+    return claimed
+
+
+async def process_claimed(sessionmaker: async_sessionmaker[AsyncSession],
+                          ctx: ProcessingContext, claimed: ReceivedMessage) -> None:
+    """Process one claimed message; a failure is kept on it (retry or failed), never raised."""
     received_id, attempt = claimed.id, claimed.attempts
     try:
         body = await process_received(sessionmaker, received_id, ctx, claimed, attempt)
@@ -119,7 +125,41 @@ async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: Processi
             "received_id": received_id, "claim": str(lost)})
     except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
         await settle_failure(sessionmaker, received_id, ctx, exc, attempt)
-    return received_id
+
+
+async def release(sessionmaker: async_sessionmaker[AsyncSession],
+                  claimed: list[ReceivedMessage]) -> None:
+    """Give back claims this worker will not work on, so they need not wait for the lease."""
+    async with sessionmaker.begin() as session:
+        for message in claimed:
+            await spool.release_claim(session, message.id, message.attempts)
+
+
+async def run_batch(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                    claimer: str | None = None, limit: int | None = None) -> int:
+    """Claim up to `limit` (default: the context's claim batch) messages and process them.
+
+    Return how many were claimed. Cancelled part-way (the worker is stopping), it gives back
+    the claims it has not finished: a stopping worker delays nothing by a lease.
+    """
+    batch = await claim_batch(sessionmaker, ctx, claimer, limit or ctx.claim_batch)
+    for index, claimed in enumerate(batch):
+        try:
+            await process_claimed(sessionmaker, ctx, claimed)
+        except asyncio.CancelledError:
+            await asyncio.shield(release(sessionmaker, batch[index:]))
+            raise
+    return len(batch)
+
+
+async def run_once(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
+                   claimer: str | None = None) -> str | None:
+    """Claim and process one due message; return its id, or None when none was due."""
+    batch = await claim_batch(sessionmaker, ctx, claimer)
+    if not batch:
+        return None
+    await process_claimed(sessionmaker, ctx, batch[0])
+    return batch[0].id
 
 
 async def fail_abandoned(sessionmaker: async_sessionmaker[AsyncSession],
@@ -146,12 +186,12 @@ async def run_worker(sessionmaker: async_sessionmaker[AsyncSession], ctx: Proces
             if loop.time() >= next_sweep:
                 await fail_abandoned(sessionmaker, ctx)
                 next_sweep = loop.time() + ctx.lease_seconds / 2
-            handled = await run_once(sessionmaker, ctx, claimer)
+            handled = await run_batch(sessionmaker, ctx, claimer)
         except (DBAPIError, OSError) as exc:
             log.warning("store unavailable to worker: %s", exc)
-            handled = None
+            handled = 0
             await asyncio.sleep(1.0)
-        if handled is None:
+        if not handled:
             await _idle(wake)
 
 
@@ -170,6 +210,9 @@ async def drain(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingC
                 limit: int = 10_000) -> int:
     """Process due messages until none is left (for replay and tests); return the count."""
     count = 0
-    while count < limit and await run_once(sessionmaker, ctx) is not None:
-        count += 1
+    while count < limit:
+        handled = await run_batch(sessionmaker, ctx, limit=min(ctx.claim_batch, limit - count))
+        if not handled:
+            break
+        count += handled
     return count

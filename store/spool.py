@@ -47,33 +47,55 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def claim_next_message(session: AsyncSession, now: datetime, lease: timedelta,
-                             worker_id: str | None = None) -> ReceivedMessage | None:
-    """Claim the oldest due message (or one whose lease expired); None when none is due.
+async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
+                         worker_id: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
+    """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
 
-    One statement: an UPDATE of the oldest claimable row, chosen by a sub-select that skips
+    One statement: an UPDATE of the oldest claimable rows, chosen by a sub-select that skips
     rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
-    taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed row. The outer
-    WHERE checks again that the row is claimable. The claim records `worker_id` on the
-    message (`claimed_by`).
+    taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed rows, oldest
+    first. The outer WHERE checks again that each row is claimable. Each claim is a lease of
+    its own and records `worker_id` on the message (`claimed_by`).
     """
     oldest = (
         select(ReceivedMessage.id)
         .where(_claimable(now))
         .order_by(ReceivedMessage.next_attempt_at)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     claim = (
         update(ReceivedMessage)
-        .where(ReceivedMessage.id == oldest, _claimable(now))
+        .where(ReceivedMessage.id.in_(oldest), _claimable(now))
         .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
                 attempts=ReceivedMessage.attempts + 1)
         .returning(ReceivedMessage)
         .execution_options(populate_existing=True)
     )
-    return (await session.scalars(claim)).one_or_none()
+    claimed = (await session.scalars(claim)).all()
+    return sorted(claimed, key=lambda message: (message.next_attempt_at, message.received_at))
+
+
+async def claim_next_message(session: AsyncSession, now: datetime, lease: timedelta,
+                             worker_id: str | None = None) -> ReceivedMessage | None:
+    """Claim the oldest due message; None when none is due (see `claim_messages`)."""
+    claimed = await claim_messages(session, now, lease, worker_id, limit=1)
+    return claimed[0] if claimed else None
+
+
+async def release_claim(session: AsyncSession, message_id: str, attempt: int) -> bool:
+    """Give back a claim not worked on (the worker is stopping); True if it was still held.
+
+    The message is queued again at once, and the attempt it was claimed for is not counted.
+    """
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        update(ReceivedMessage)
+        .where(ReceivedMessage.id == message_id, ReceivedMessage.status == PROCESSING,
+               ReceivedMessage.attempts == attempt)
+        .values(status=QUEUED, lease_until=None, claimed_by=None,
+                attempts=ReceivedMessage.attempts - 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 async def fail_abandoned_claims(session: AsyncSession, now: datetime, max_attempts: int) -> int:

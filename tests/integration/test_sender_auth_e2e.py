@@ -7,6 +7,7 @@ records through a LocalDnsServer on 127.0.0.1 and trusts no relay: the test clie
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -16,10 +17,12 @@ from typing import Any
 
 import aiosmtplib
 import pytest
+from sqlalchemy import select
 
-from blindcopy.runtime import Service, start_service
+from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
-from store.models import Project
+from processing.worker import run_batch
+from store.models import Project, ReceivedMessage
 from store.project_addresses import BCC, derive_address
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
@@ -242,6 +245,36 @@ async def test_dns_timeout_is_retried_not_judged(
     message = await settled(api, "<quote-10@acme.test>")
     assert (message["id"], message["status"]) == (waiting["id"], "done")
     assert len(await timeline(api, d["project"]["id"], d["bob"])) == 1
+
+
+async def test_stopping_worker_gives_back_the_claims_it_has_not_finished(
+        database_url: str, dns: LocalDnsServer) -> None:
+    # Verification waits on a DNS server that never answers: the worker is stopped while
+    # the first message of its batch is being verified.
+    settings = dns_settings(database_url, dns, dns_timeout=30.0)
+    async with running(settings, workers=0) as (service, api):
+        d = await acme(api)
+        for number in (1, 2, 3):
+            await send_smtp(service.smtp_port, "alice@acme.test", [d["bcc"]],
+                            sign(quote(number), rsa_key("acme"), "acme.test"))
+        dns.mode = "drop"
+        ctx = build_context(settings)
+        worker = asyncio.create_task(run_batch(service.sessionmaker, ctx, "stopping", limit=3))
+        await eventually(lambda: _true_if(bool(dns.queries)), timeout=10.0)
+
+        worker.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+
+        async with service.sessionmaker() as session:
+            rows = (await session.execute(select(
+                ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by,
+                ReceivedMessage.lease_until))).all()
+        assert sorted(rows) == [("queued", 0, None, None)] * 3
+
+
+async def _true_if(condition: bool) -> bool | None:
+    return True if condition else None
 
 
 async def test_trusted_relay_counts_as_authenticated(database_url: str,
