@@ -39,22 +39,27 @@ def _without_nul(text: str, where: str, warnings: list[str]) -> str:
     return text.replace("\x00", "")
 
 
-def _header_text(msg: Message, name: str, warnings: list[str]) -> list[str]:
-    values: list[str] = []
-    for raw in msg.get_all(name, []) or []:
+def _header_values(msg: Message, warnings: list[str]) -> dict[str, list[str]]:
+    """Return every header's decoded values by lower-case name, in order; each parsed once.
+
+    Reading a header through policy.default parses it (address lists are slow to parse),
+    and `get_all` parses again on every call: one pass serves every look-up.
+    """
+    values: dict[str, list[str]] = {}
+    for key, raw in msg.raw_items():
+        name = key.lower()
+        found = values.setdefault(name, [])
         try:
-            values.append(_without_nul(str(raw), f"{name.lower()} header", warnings))
+            text = str(msg.policy.header_fetch_parse(key, raw))
+            found.append(_without_nul(text, f"{name} header", warnings))
         except Exception:  # noqa: BLE001 - a broken header must not lose the message
             warnings.append(f"undecodable {name} header")
     return values
 
 
-def _all_headers(msg: Message, warnings: list[str]) -> tuple[tuple[str, str], ...]:
-    result: list[tuple[str, str]] = []
-    for key in dict.fromkeys(msg.keys()):
-        for value in _header_text(msg, key, warnings):
-            result.append((key.lower(), value))
-    return tuple(dict.fromkeys(result))
+def _all_headers(values: dict[str, list[str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(dict.fromkeys((name, value) for name, found in values.items()
+                               for value in found))
 
 
 def _message_ids(values: list[str]) -> tuple[str, ...]:
@@ -197,8 +202,10 @@ def _forward(
 def _from_message(msg: Message, depth: int = 0) -> ParsedMessage:
     warnings: list[str] = [type(defect).__name__ for defect in getattr(msg, "defects", [])]
 
+    values = _header_values(msg, warnings)
+
     def get(name: str) -> list[str]:
-        return _header_text(msg, name, warnings)
+        return values.get(name, [])
 
     from_ = parse_address_list(get("from"))
     senders = parse_address_list(get("sender"))
@@ -234,7 +241,7 @@ def _from_message(msg: Message, depth: int = 0) -> ParsedMessage:
         preview=clean_preview(readable),
         attachments=attachments,
         content_type=msg.get_content_type(),
-        headers=_all_headers(msg, warnings),
+        headers=_all_headers(values),
         forwarded=forwarded,
         forward_kind=kind,
         forward_note=note,
@@ -247,7 +254,7 @@ def _headers_only(raw: bytes, error: BaseException) -> ParsedMessage:
     reason = f"MIME structure unreadable ({type(error).__name__}); headers and raw text kept"
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
-        headers = _all_headers(msg, [])
+        headers = _all_headers(_header_values(msg, []))
         subject = next((value for key, value in headers if key == "subject"), "")
     except Exception:  # noqa: BLE001 - even the header block is unreadable
         headers, subject = (), ""
