@@ -16,22 +16,18 @@ import time
 import traceback
 from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
 from processing.errors import ClaimLost, PermanentFailure, TemporaryFailure
 from processing.pipeline import check_claim, process_received
 from store import spool
+from store.database import is_store_outage
 from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
-# SQLSTATE classes that say nothing about the message: connection exception, transaction
-# rollback (serialization failure, deadlock), insufficient resources, operator intervention
-# (server shutting down), system error.
-TEMPORARY_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 
 
 def worker_id(index: int = 0) -> str:
@@ -50,15 +46,7 @@ def is_temporary(error: BaseException) -> bool:
     A constraint violation, a value too long or a trigger refusing a row is not: retrying
     such a message forever would hide it, so it counts towards `max_attempts`.
     """
-    # PoolTimeout: every store connection of this process was busy for the pool's timeout.
-    if isinstance(error, (TemporaryFailure, OSError, PoolTimeout)):
-        return True
-    if not isinstance(error, DBAPIError):
-        return False
-    if error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError)):
-        return True
-    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
-    return sqlstate.startswith(TEMPORARY_SQLSTATE_CLASSES)
+    return isinstance(error, TemporaryFailure) or is_store_outage(error)
 
 
 def describe(error: BaseException) -> str:

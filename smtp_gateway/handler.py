@@ -1,7 +1,8 @@
 """The aiosmtpd handler: project addresses at RCPT, durable spooling before 250 at DATA.
 
-No parsing and no rules here: DATA writes raw bytes and envelope in one transaction and
-answers 250 only after the commit; any store failure answers 451 so the sender retries.
+No parsing and no rules here: DATA writes raw bytes and envelope (in a transaction shared
+with the messages of other sessions that arrive meanwhile, `store.spool_writer`) and answers
+250 only after that commit; any store failure answers 451 so the sender retries.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
-from store import spool
 from store.database import begin_read_only
 from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
+from store.spool_writer import SpoolWriter
 
 log = logging.getLogger("blindcopy.smtp")
 # RFC 5321 4.5.3.1.3 allows 256 octets of reverse-path; the spool keeps 320. A HELO name is
@@ -56,6 +57,8 @@ class SpoolingHandler:
                  metrics: Metrics | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.sessionmaker = sessionmaker
+        # Messages of concurrent sessions are committed together (each 250 after its commit).
+        self.spool_writer = SpoolWriter(sessionmaker)
         # The clock decides whether a rotated-out address is still in its grace period.
         self.clock = clock
         self.limits = limits
@@ -107,9 +110,7 @@ class SpoolingHandler:
         if not rows:
             return replies.NO_VALID_RECIPIENTS
         try:
-            async with self.sessionmaker.begin() as db:
-                for row in rows:
-                    spool.enqueue(db, row)
+            await self.spool_writer.write(rows)
         except Exception:
             log.exception("spooling failed")
             return replies.SPOOL_UNAVAILABLE

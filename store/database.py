@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +20,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLSTATE classes that say nothing about the data: connection exception, transaction
+# rollback (serialization failure, deadlock), insufficient resources, operator intervention
+# (server shutting down), system error.
+OUTAGE_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 # Execution option of a session that only reads: on SQLite it begins DEFERRED (no write lock).
 READ_ONLY = "blindcopy_read_only"
 
@@ -87,3 +93,20 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return the session factory every edge uses for its unit of work."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def is_store_outage(error: BaseException) -> bool:
+    """Tell whether a failure is the store's or the network's, not the data's.
+
+    A constraint violation, a value too long or a trigger refusing a row is not: it would
+    fail again with the same data.
+    """
+    # PoolTimeout: every store connection of this process was busy for the pool's timeout.
+    if isinstance(error, (OSError, PoolTimeout)):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+    return sqlstate.startswith(OUTAGE_SQLSTATE_CLASSES)

@@ -173,3 +173,28 @@ async def test_spool_commit_failure_answers_451_and_writes_nothing(
                 if i["message_id"] == "<commit@acme.test>"]) <= 1
     [interaction] = await timeline(api, project["id"], bob)
     assert "bcc" in interaction["channels"]
+
+
+async def test_refused_message_in_a_shared_commit_fails_alone(
+        service: Service, api: ApiClient, engine: AsyncEngine) -> None:
+    # Concurrent sessions share spool transactions (group commit): the store refusing one
+    # message's row must answer 451 to that sender only, and spool every other message.
+    project, _bob = await _acme(api)
+    await _refuse_forward_rows(engine)
+
+    async def send(number: int, address: str) -> object:
+        raw = email("alice@acme.test", "bob@client.test", f"Offer {number}",
+                    message_id=f"<group-{number}@acme.test>")
+        try:
+            return await send_smtp(service.smtp_port, "alice@acme.test", [address], raw)
+        except aiosmtplib.SMTPDataError as refused:
+            return refused
+
+    bcc, forward = project["addresses"]["bcc"], project["addresses"]["forward"]
+    results = await asyncio.gather(*(send(n, forward if n == 5 else bcc) for n in range(10)))
+
+    refused = [r for r in results if isinstance(r, aiosmtplib.SMTPDataError)]
+    assert len(refused) == 1 and results[5] is refused[0]
+    _assert_store_unavailable(refused[0])
+    rows = await received_rows(engine)
+    assert len(rows) == 9
