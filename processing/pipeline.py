@@ -137,13 +137,14 @@ def _requires_sender_auth(received: ReceivedMessage, snapshot: DirectorySnapshot
 
 
 async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
-                  ctx: ProcessingContext) -> tuple[Prepared, Decision]:
+                  ctx: ProcessingContext) -> tuple[Prepared, Decision, frozenset[str]]:
     """Parse, read the snapshot, verify the sender if a project needs it, and decide.
 
     DNS is never awaited inside a transaction: the snapshot is read first (nothing in it
     depends on the sender's verification), without the write lock (SQLite has one for the
     whole store; the spool's 250 waits for it). Recording is idempotent, so a decision on a
-    snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give.
+    snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give. Also return
+    the candidate projects that keep full bodies (for recording).
     """
     metrics = ctx.metrics
     with metrics.time_stage("parse"):
@@ -161,7 +162,8 @@ async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
     started = time.perf_counter()
     decision = decide(prepared.facts, prepared.capture, snapshot, ctx.now())
     metrics.observe_stage("decide", reading + time.perf_counter() - started)
-    return prepared, decision
+    storing_bodies = frozenset(p.id for p in snapshot.projects if p.store_bodies)
+    return prepared, decision, storing_bodies
 
 
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
@@ -179,22 +181,24 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
             received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
-    prepared, decision = await _decide(sessionmaker, received, ctx)
+    prepared, decision, storing_bodies = await _decide(sessionmaker, received, ctx)
     with ctx.metrics.time_stage("record"):
-        body = await _record(sessionmaker, received, prepared, decision, ctx, attempt)
+        body = await _record(sessionmaker, received, prepared, decision, storing_bodies, ctx,
+                             attempt)
     ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
     return body
 
 
 async def _record(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
-                  prepared: Prepared, decision: Decision, ctx: ProcessingContext,
-                  attempt: int | None) -> dict[str, Any]:
+                  prepared: Prepared, decision: Decision, storing_bodies: frozenset[str],
+                  ctx: ProcessingContext, attempt: int | None) -> dict[str, Any]:
     """Record the decision and settle the received message, in one write transaction."""
     async with sessionmaker.begin() as session:
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results
-        body = await record_decision(session, received, prepared.parsed, decision, ctx.now())
+        body = await record_decision(session, received, prepared.parsed, decision, ctx.now(),
+                                     storing_bodies)
         received.lease_until = None
         await _settle_received(session, received, attempt)
     return body

@@ -17,7 +17,6 @@ from rules import Decision, Outcome, OutcomeStatus
 from store import spool
 from store.models import Message, ReceivedMessage
 from store.recording import (
-    any_project_stores_bodies,
     create_contact,
     mark_thread_pending,
     store_decision,
@@ -44,9 +43,13 @@ async def _record_outcome(session: AsyncSession, outcome: Outcome, message: Mess
 
 
 async def record_decision(session: AsyncSession, received: ReceivedMessage,
-                          parsed: ParsedMessage, decision: Decision,
-                          now: datetime) -> dict[str, Any]:
-    """Store the decision's effects and the decision; set the received message's status."""
+                          parsed: ParsedMessage, decision: Decision, now: datetime,
+                          storing_bodies: frozenset[str]) -> dict[str, Any]:
+    """Store the decision's effects and the decision; set the received message's status.
+
+    `storing_bodies`: the ids of the candidate projects that keep full bodies (the message's
+    text is kept if it is logged in any of them).
+    """
     body = decision.to_json()
     body["received_id"] = received.id
     if decision.is_quarantined:
@@ -56,7 +59,7 @@ async def record_decision(session: AsyncSession, received: ReceivedMessage,
         logged = parsed.forwarded if decision.logged_original and parsed.forwarded else parsed
         logged_in = {o.project_id for o in decision.outcomes
                      if o.status is OutcomeStatus.LOGGED and o.project_id}
-        store_body = await any_project_stores_bodies(session, logged_in)
+        store_body = bool(logged_in & storing_bodies)
         message = await upsert_message(session, to_message_record(logged, store_body))
         received.message_ref = message.id
         body["outcomes"] = [await _record_outcome(session, o, message, decision.channel, now)

@@ -169,6 +169,8 @@ class ProjectView:
     logged_message_ids: frozenset[str] = frozenset()
     # The user credited with this thread's earlier interactions here, if any.
     thread_user_id: str | None = None
+    # Whether the project keeps full message bodies: for recording; no rule reads it.
+    store_bodies: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Contact, ContactAddress, Decision, Interaction, Message, Project, Thread
+from store.models import Contact, ContactAddress, Decision, Interaction, Message, Thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +88,6 @@ def _created_contact_external_id(address: str) -> str:
     if len(external_id) <= _contact_column_length("external_id"):
         return external_id
     return "blindcopy:sha256:" + hashlib.sha256(address.encode()).hexdigest()
-
-
-async def any_project_stores_bodies(session: AsyncSession, project_ids: set[str]) -> bool:
-    """Tell whether any of these projects keeps full message bodies (setting store_bodies)."""
-    if not project_ids:
-        return False
-    query = select(Project.id).where(Project.id.in_(project_ids), Project.store_bodies.is_(True))
-    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def create_contact(session: AsyncSession, project_id: str, address: str,

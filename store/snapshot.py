@@ -258,7 +258,7 @@ async def _project_views(session: AsyncSession, project_ids: set[str],
     if not project_ids:
         return ()
     query = (select(Project.id, Project.name, Project.interaction_type, Project.logging_mode,
-                    Project.sender_auth, Project.create_contacts)
+                    Project.sender_auth, Project.create_contacts, Project.store_bodies)
              .where(Project.id.in_(project_ids)).order_by(Project.id))
     return tuple(
         ProjectView(
@@ -267,9 +267,9 @@ async def _project_views(session: AsyncSession, project_ids: set[str],
             create_contacts=CreateContacts(create_contacts),
             member_ids=frozenset(members[pid]), ignored=tuple(ignored[pid]),
             never_log=frozenset(never[pid]), logged_message_ids=frozenset(logged[pid]),
-            thread_user_id=credited.get(pid),
+            thread_user_id=credited.get(pid), store_bodies=bool(store_bodies),
         )
-        for pid, name, interaction_type, logging_mode, sender_auth, create_contacts
+        for pid, name, interaction_type, logging_mode, sender_auth, create_contacts, store_bodies
         in (await session.execute(query)).all()
     )
 
