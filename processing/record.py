@@ -35,10 +35,10 @@ async def _record_outcome(session: AsyncSession, outcome: Outcome, message: Mess
         contact = await create_contact(session, outcome.project_id, outcome.address,
                                        outcome.user_id)
         contact_id = contact.id
-    interaction = await upsert_interaction(
+    interaction_id = await upsert_interaction(
         session, project_id=outcome.project_id, contact_id=contact_id, message=message,
         user_id=outcome.user_id, type_=outcome.interaction_type, channel=channel, now=now)
-    body.update(contact_id=contact_id, interaction_id=interaction.id)
+    body.update(contact_id=contact_id, interaction_id=interaction_id)
     return body
 
 

@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Contact, ContactAddress, Decision, Interaction, Message, Thread
+from store.models import Contact, ContactAddress, Decision, Interaction, Message, Thread, new_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,22 +103,36 @@ async def create_contact(session: AsyncSession, project_id: str, address: str,
     return contact
 
 
+def _insert(session: AsyncSession, table: type[Interaction]) -> Any:
+    """Return an INSERT of the session's dialect (both know ON CONFLICT DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
 async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_id: str,
                              message: Message, user_id: str | None, type_: str, channel: str,
-                             now: datetime) -> Interaction:
-    """Log the message on the contact, or add the channel to the existing interaction."""
+                             now: datetime) -> str:
+    """Log the message on the contact, or add the channel to the existing interaction.
+
+    Return the interaction's id. One INSERT … ON CONFLICT DO NOTHING in the usual case (a
+    new interaction); the existing row is read only when there is one.
+    """
+    inserted = await session.execute(
+        _insert(session, Interaction)
+        .values(id=new_id(), project_id=project_id, contact_id=contact_id,
+                message_ref=message.id, thread_id=message.thread_id, user_id=user_id,
+                type=type_, channels=[channel], logged_at=now)
+        .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])
+        .returning(Interaction.id))
+    new = inserted.scalar_one_or_none()
+    if new is not None:
+        return str(new)
     interaction = (await session.execute(select(Interaction).where(
         Interaction.project_id == project_id, Interaction.contact_id == contact_id,
-        Interaction.message_ref == message.id))).scalar_one_or_none()
-    if interaction is None:
-        interaction = Interaction(project_id=project_id, contact_id=contact_id,
-                                  message_ref=message.id, thread_id=message.thread_id,
-                                  user_id=user_id, type=type_, channels=[channel], logged_at=now)
-        session.add(interaction)
-        await session.flush()
-    elif channel not in interaction.channels:
+        Interaction.message_ref == message.id))).scalar_one()
+    if channel not in interaction.channels:
         interaction.channels = [*interaction.channels, channel]
-    return interaction
+    return interaction.id
 
 
 async def mark_thread_pending(session: AsyncSession, message: Message,
