@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
+import re._constants as re_constants  # the parse tree's op codes (see required_literal)
+import re._parser as re_parser
 from collections.abc import Sequence
 from re import Match, Pattern
 
@@ -21,6 +23,30 @@ _BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
 
 
 @functools.cache
+def required_literal(pattern: Pattern[str]) -> str:
+    """Return the longest run of plain characters every match of `pattern` contains, or ''.
+
+    Read from the pattern's parse tree: only characters matched one by one at the top level
+    of the pattern (never inside a group, a class, a repetition or an alternative) count,
+    so a text without that run cannot match. Case-insensitive patterns (and any pattern the
+    parser does not read as expected) give '': no run is known.
+    """
+    try:
+        parsed = re_parser.parse(pattern.pattern, pattern.flags)
+        if parsed.state.flags & re.IGNORECASE:
+            return ""
+        best, run = "", ""
+        for op, argument in parsed.data:
+            if op is re_constants.LITERAL:
+                run += chr(argument)
+                continue
+            best, run = max(best, run, key=len), ""
+        return max(best, run, key=len)
+    except Exception:  # noqa: BLE001 - a private parser may change: then know nothing
+        return ""
+
+
+@functools.lru_cache(maxsize=512)
 def _any_of(patterns: tuple[Pattern[str], ...]) -> Pattern[str] | None:
     """Return one regex matching where any of `patterns` matches, or None if none can be built.
 
@@ -41,8 +67,15 @@ def _any_of(patterns: tuple[Pattern[str], ...]) -> Pattern[str] | None:
 
 
 def first_match(patterns: Sequence[Pattern[str]], text: str) -> Match[str] | None:
-    """Return the match that starts earliest in `text` (first pattern wins a tie)."""
-    combined = _any_of(tuple(patterns))
+    """Return the match that starts earliest in `text` (first pattern wins a tie).
+
+    Patterns whose required literal is not in `text` cannot match and are not tried: most
+    mail is no forward, and the separator table's 78 patterns would otherwise all be run.
+    """
+    patterns = tuple(p for p in patterns if required_literal(p) in text)
+    if not patterns:
+        return None
+    combined = _any_of(patterns) if len(patterns) > 1 else None
     if combined is not None:
         found = combined.search(text)
         if found is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from re import Match, Pattern
 
 import pytest
 
 from parsing import forward_patterns as fp
-from parsing.forward_headers import first_match
+from parsing.forward_headers import first_match, required_literal
 from parsing.inline_forward import normalize_text
 
 CORPORA = Path(__file__).parents[3] / ".." / "shared" / "corpora"
@@ -53,3 +54,24 @@ def test_first_match_agrees_with_one_search_per_pattern_on_the_corpora() -> None
 def test_first_match_prefers_the_earlier_pattern_on_a_tie() -> None:
     text = "intro\n---------- Forwarded message ---------\nFrom: a@b.test\n"
     assert _same(first_match(fp.SEPARATOR, text), one_search_per_pattern(fp.SEPARATOR, text))
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    (r"(?m)^>?\s*Begin forwarded message\s?:", "Begin forwarded message"),
+    (r"(?m)^\s?Dne\s?.+\s?napsal\(a\)\s?:", "napsal(a)"),
+    (r"abc|xyzzy", ""),             # a top-level alternative: nothing is required
+    (r"(?i)forwarded", ""),         # case-insensitive: no exact run is required
+    (r"ab(cdef)?gh", "ab"),         # an optional group breaks the run
+    (r"x[abc]yz", "yz"),            # so does a class
+    (r"_{32}", ""),                 # a repetition is not read
+])
+def test_required_literal_is_text_every_match_contains(pattern: str, literal: str) -> None:
+    assert required_literal(re.compile(pattern)) == literal
+
+
+def test_patterns_whose_literal_is_absent_are_not_tried() -> None:
+    text = "Hello,\n\nno forward here.\n"
+    assert first_match(fp.SEPARATOR, text) is None
+    forwarded = "Note\n\nBegin forwarded message:\n\nFrom: Bob <bob@client.test>\n"
+    found = first_match(fp.SEPARATOR, forwarded)
+    assert found is not None and found.group(0).strip() == "Begin forwarded message:"
