@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES
+
+from parsing.reply_headers import reply_fragments
 
 PREVIEW_CHARS = 500
 # Reply detection is regex work over the whole body; previews need only its beginning.
@@ -28,8 +29,7 @@ _WRAPPED_HEADER = re.compile(rf"(?im)^[^\n]{{0,200}}\n[^\n]{{0,200}}\b{_WROTE_WO
 def _newest_reply(text: str) -> tuple[str, bool]:
     """Return the newest reply and whether a reply header ended it (False: ran to the end)."""
     try:
-        message = EmailReplyParser(languages=list(_LANGUAGES)).read(text)
-        replies = message.replies
+        replies = reply_fragments(text, _LANGUAGES)
     except Exception:  # noqa: BLE001 - a preview must never lose the message
         return text, False
     return (str(replies[0].body), len(replies) > 1) if replies else (text, False)
