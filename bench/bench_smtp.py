@@ -6,11 +6,14 @@ One command:
 
 1. Ceiling: Postfix's smtp-source (20 sessions, ~10 KB messages) against an aiosmtpd server
    that accepts and discards (bench/bare_smtp_server.py).
-2. blindcopy: `blindcopy serve` as a subprocess (SQLite in a temporary directory by default),
-   a project with 100,000 contacts (bulk insert), the same smtp-source load to its BCC address
-   from a member, with a `Cc:` of a contact so every message is logged. From the store:
-   accepted msg/s, end-to-end msg/s (first accept → last interaction recorded), p50/p99
-   latency from the 250 to the interaction, zero messages lost, peak RSS of the service.
+2. blindcopy, once per layout (`--layouts serve,split`): `serve` is one `blindcopy serve`
+   process doing everything; `split` is `blindcopy serve` with no workers (SMTP + API) plus
+   `--worker-processes` `blindcopy worker` processes, as deploy/ runs them. SQLite in a
+   temporary directory by default; a project with 100,000 contacts (bulk insert); the same
+   smtp-source load to its BCC address from a member, with a `Cc:` of a contact so every
+   message is logged. From the store: accepted msg/s, end-to-end msg/s (first accept → last
+   interaction recorded), p50/p99 latency from the 250 to the interaction, zero messages
+   lost; peak RSS and CPU summed over the layout's processes.
 3. Decision time (snapshot + rules.decide per message) with 1,000, 100,000 and 1,000,000
    contacts in the project, measured in this process on a fresh store each.
 
@@ -414,10 +417,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--layouts", default="serve,split",
                         help="comma-separated: serve (one process), split (gateway + workers)")
-    parser.add_argument("--workers", type=int, default=4, help="workers in `serve` (layout serve)")
+    parser.add_argument("--workers", type=int, default=1, help="workers in `serve` (layout serve)")
     parser.add_argument("--worker-processes", type=int, default=2,
                         help="`blindcopy worker` processes (layout split)")
-    parser.add_argument("--workers-per-process", type=int, default=2,
+    parser.add_argument("--workers-per-process", type=int, default=1,
                         help="workers in each `blindcopy worker` process (layout split)")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite temp file)")
     parser.add_argument("--decision-sizes", default="1000,100000,1000000")
