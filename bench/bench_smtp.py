@@ -202,9 +202,13 @@ class Layout:
     def describe(self) -> str:
         """Return the layout in words for the report."""
         if not self.worker_processes:
-            return f"one `blindcopy serve` process with {self.serve_workers} workers"
+            return f"one `blindcopy serve` process with {_workers(self.serve_workers)}"
         return (f"`blindcopy serve` with no workers (SMTP + API) and {self.worker_processes} "
-                f"`blindcopy worker` processes of {self.workers_per_process} workers each")
+                f"`blindcopy worker` processes of {_workers(self.workers_per_process)} each")
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker" + ("" if count == 1 else "s")
 
 
 def layouts(args: argparse.Namespace) -> list[Layout]:
