@@ -57,16 +57,20 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
     first. The outer WHERE checks again that each row is claimable. Each claim is a lease of
     its own and records `worker_id` on the message (`claimed_by`).
     """
+    # A CTE, materialized on PostgreSQL: as a plain `IN (sub-select … LIMIT n)` the planner
+    # may run the sub-select again while updating and so claim more than `limit` rows.
     oldest = (
         select(ReceivedMessage.id)
         .where(_claimable(now))
         .order_by(ReceivedMessage.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("claimable")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     claim = (
         update(ReceivedMessage)
-        .where(ReceivedMessage.id.in_(oldest), _claimable(now))
+        .where(ReceivedMessage.id.in_(select(oldest.c.id)), _claimable(now))
         .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
                 attempts=ReceivedMessage.attempts + 1)
         .returning(ReceivedMessage)
