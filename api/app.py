@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.admission import admission_middleware
 from api.auth import auth_middleware
-from api.keys import METRICS, PROCESSING, SESSIONMAKER, SETTINGS
+from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
 from api.routes import add_routes
 from blindcopy.settings import Settings
 from metrics import Metrics
+from store.models import utcnow
 
 
 def create_app(
@@ -20,6 +24,7 @@ def create_app(
     sessionmaker: async_sessionmaker[AsyncSession],
     processing: ProcessingPort | None = None,
     metrics: Metrics | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     """Build the API app; without a processing port the capture routes answer 503."""
     app = web.Application(
@@ -30,5 +35,6 @@ def create_app(
     app[SESSIONMAKER] = sessionmaker
     app[PROCESSING] = processing
     app[METRICS] = metrics or Metrics()
+    app[CLOCK] = clock
     add_routes(app)
     return app

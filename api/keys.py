@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,4 +17,6 @@ SETTINGS = web.AppKey("settings", Settings)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
 PROCESSING: web.AppKey[ProcessingPort | None] = web.AppKey("processing")
 METRICS = web.AppKey("metrics", Metrics)
+# The service's clock (the one processing and the SMTP gateway read): address grace periods.
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 CALLER = web.RequestKey("caller", Caller)

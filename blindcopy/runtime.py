@@ -97,7 +97,7 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     if http:
         port = ProcessingService(sessionmaker, service.context,
                                  max_concurrent_captures=settings.max_concurrent_captures)
-        app = create_app(settings, sessionmaker, port, service.context.metrics)
+        app = create_app(settings, sessionmaker, port, service.context.metrics, clock)
         service.http_runner = web.AppRunner(app, access_log=None)
         await service.http_runner.setup()
         await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()

@@ -10,10 +10,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import caller_project_ids, require_admin, visible_project
-from api.keys import SETTINGS
+from api.keys import CLOCK, SETTINGS
 from api.request_context import caller, json_response, read_json, unit_of_work
 from api.schemas import read_project
-from store.models import Project, new_id, utcnow
+from store.models import Project, new_id
 from store.project_addresses import active_addresses, issue_addresses, rotate_addresses
 from store.queries.errors import Conflict
 from store.queries.projects import is_slug_taken, list_projects
@@ -99,7 +99,7 @@ async def rotate_project_addresses(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     async with unit_of_work(request) as session:
         project = await visible_project(session, caller(request), request.match_info["pid"])
-        rotate_addresses(project, settings.secret, settings.mail_domain, utcnow(),
+        rotate_addresses(project, settings.secret, settings.mail_domain, request.app[CLOCK](),
                          timedelta(days=settings.address_grace_days))
     return json_response({"addresses": active_addresses(project)})
 

@@ -382,6 +382,25 @@ async def test_rotated_address_works_during_grace_then_gets_550(database_url: st
         assert (await settled(api, "<quote-18@acme.test>"))["status"] == "done"
 
 
+async def test_grace_period_starts_at_the_services_clock(database_url: str,
+                                                        dns: LocalDnsServer) -> None:
+    # Rotated when the service's clock says day 10: the old address works until day 40.
+    clock = MovableClock()
+    settings = dns_settings(database_url, dns, address_grace_days=30)
+    async with running(settings, clock=clock) as (service, api):
+        d = await acme(api, sender_auth="none")
+        old = d["project"]["addresses"]
+        clock.offset = timedelta(days=10)
+        await api.post(f"/v1/projects/{d['project']['id']}/addresses/rotate")
+
+        clock.offset = timedelta(days=39)
+        await send_smtp(service.smtp_port, "alice@acme.test", [old["bcc"]], quote(19))
+        assert (await settled(api, "<quote-19@acme.test>"))["status"] == "done"
+        clock.offset = timedelta(days=41)
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+            await send_smtp(service.smtp_port, "alice@acme.test", [old["bcc"]], quote(20))
+
+
 def _token(address: str, slug: str) -> str:
     local = address.partition("@")[0]
     assert local.startswith(slug + ".")
