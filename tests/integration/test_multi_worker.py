@@ -1,10 +1,11 @@
-"""Scale-out: several `blindcopy worker` processes share one store and handle each message once.
+"""Scale-out: several gateways and `blindcopy worker` processes share one store; each message once.
 
-One gateway (SMTP + API, no workers) runs in the test; N worker processes claim from the
-same spool (PostgreSQL: 4 processes with FOR UPDATE SKIP LOCKED; SQLite: 2 processes on the
-shared WAL file). After a burst of 200 messages every message is done after exactly one
-attempt, has exactly one decision, is logged once per contact, and the work was spread over
-more than one process (`claimed_by`).
+Two gateways with no workers take the mail — one in the test (SMTP + API), one a `blindcopy
+serve` process — and N worker processes claim from the same spool (PostgreSQL: 4 processes
+with FOR UPDATE SKIP LOCKED; SQLite: 2 processes on the shared WAL file). After a burst of
+200 messages, half through each gateway, every message is done after exactly one attempt,
+has exactly one decision, is logged once per contact, and the work was spread over more
+than one process (`claimed_by`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from blindcopy.runtime import start_service
 from blindcopy.settings import Settings
 from store.models import Decision, Interaction, ReceivedMessage
-from tests.client import ApiClient, eventually
+from tests.client import ApiClient, eventually, free_port
 from tests.conftest import ADMIN_TOKEN
 from tests.database import POSTGRES_URL
 from tests.directory import a_project, a_user, contacts, email
@@ -48,6 +49,33 @@ def start_workers(count: int, database_url: str, log_dir: Path) -> list[subproce
     return processes
 
 
+def start_gateway(database_url: str, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a `blindcopy serve` with no workers (a second gateway); return it and its port."""
+    port = free_port()
+    env = {**os.environ, "BLINDCOPY_DATABASE_URL": database_url, "BLINDCOPY_WORKERS": "0",
+           "BLINDCOPY_SMTP_PORT": str(port), "BLINDCOPY_HTTP_PORT": "0",
+           "PYTHONPATH": str(ROOT)}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "blindcopy.cli", "serve"], cwd=ROOT,
+                                   env=env, stdout=subprocess.DEVNULL, stderr=log)
+    return process, port
+
+
+async def wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the process accepts connections on `port`."""
+    for _ in range(300):
+        assert process.poll() is None, "the second gateway exited"
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError("the second gateway did not start listening")
+
+
 def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
     """Ask every worker process to stop (SIGTERM), then wait for it."""
     for process in processes:
@@ -61,9 +89,10 @@ def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-async def send_burst(port: int, sender: str, bcc: str) -> None:
-    """Send BURST messages over CONNECTIONS concurrent SMTP sessions."""
+async def send_burst(ports: list[int], sender: str, bcc: str) -> None:
+    """Send BURST messages over CONNECTIONS concurrent SMTP sessions, spread over `ports`."""
     async def session(first: int) -> None:
+        port = ports[first % len(ports)]
         async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30) as smtp:
             for number in range(first, BURST, CONNECTIONS):
                 raw = email(f"Alice <{sender}>", "bob@client.test", f"Offer {number}",
@@ -81,8 +110,9 @@ async def _all_settled(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
 
 
 async def run_burst(settings: Settings, processes: int, tmp_path: Path) -> None:
-    """Run the gateway here and `processes` workers elsewhere; check each message once."""
+    """Run two gateways and `processes` workers; check each message was handled once."""
     gateway = await start_service(settings, workers=0)
+    second, second_port = start_gateway(settings.database_url, tmp_path / "gateway-2.log")
     workers = start_workers(processes, settings.database_url, tmp_path)
     try:
         async with ApiClient(f"http://127.0.0.1:{gateway.http_port}", ADMIN_TOKEN) as api:
@@ -90,14 +120,19 @@ async def run_burst(settings: Settings, processes: int, tmp_path: Path) -> None:
             await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
             await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"]),
                            ("carol", "Carol", ["carol@client.test"]))
-        await send_burst(gateway.smtp_port, "alice@acme.test", project["addresses"]["bcc"])
+        await wait_listening(second_port, second)
+        await send_burst([gateway.smtp_port, second_port], "alice@acme.test",
+                         project["addresses"]["bcc"])
         await eventually(lambda: _all_settled(gateway.sessionmaker), timeout=120, interval=0.2)
         await check_handled_once(gateway.sessionmaker, processes)
     finally:
-        stop_workers(workers)
+        stop_workers([*workers, second])
         await gateway.stop()
-    assert all(w.returncode == 0 for w in workers), [
+    assert all(w.returncode == 0 for w in [*workers, second]), [
         (tmp_path / f"worker-{n}.log").read_text()[-2000:] for n in range(processes)]
+    # The second gateway spooled its half of the burst (one JSON log line per message).
+    spooled = (tmp_path / "gateway-2.log").read_text().count('"message spooled"')
+    assert spooled == BURST // 2, spooled
 
 
 async def check_handled_once(sessionmaker: async_sessionmaker[AsyncSession],
