@@ -13,7 +13,7 @@ from api.auth import auth_middleware
 from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
-from api.routes import add_routes
+from api.routes import HEALTH_PATHS, add_routes
 from blindcopy.settings import Settings
 from metrics import Metrics
 from store.models import utcnow
@@ -37,4 +37,20 @@ def create_app(
     app[METRICS] = metrics or Metrics()
     app[CLOCK] = clock
     add_routes(app)
+    return app
+
+
+def create_metrics_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+                       metrics: Metrics) -> web.Application:
+    """Build the app of a process without the API: /healthz, /readyz and /metrics only.
+
+    /metrics answers as the API's does: to an admin token, or to anyone with metrics_public.
+    """
+    app = web.Application(middlewares=[problem_middleware, auth_middleware])
+    app[SETTINGS] = settings
+    app[SESSIONMAKER] = sessionmaker
+    app[PROCESSING] = None
+    app[METRICS] = metrics
+    app[CLOCK] = utcnow
+    add_routes(app, HEALTH_PATHS)
     return app

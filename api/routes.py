@@ -90,7 +90,12 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def add_routes(app: web.Application) -> None:
-    """Register every route of ROUTES on the app's router (GET routes without HEAD)."""
+# What a process without the API (`blindcopy worker`) serves on its metrics port.
+HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def add_routes(app: web.Application, paths: frozenset[str] | None = None) -> None:
+    """Register the routes of ROUTES (all, or those on `paths`) on the app's router."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
+        if paths is None or route.path in paths:
+            app.router.add_route(route.method, route.path, route.handler)

@@ -56,7 +56,8 @@ async def _wait_for_signal() -> None:
 async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True,
                  config_path: str | None = None, worker_processes: int = 0) -> None:
     service = await start_service(settings, smtp=smtp, http=http)
-    children = await start_worker_processes(worker_processes, config_path)
+    children = await start_worker_processes(worker_processes, config_path,
+                                            settings.metrics_port)
     if demo:
         seed = await seed_demo(service.sessionmaker, settings)
         print(f"blindcopy demo ready\n  SMTP      {settings.smtp_host}:{service.smtp_port}\n"

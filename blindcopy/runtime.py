@@ -11,7 +11,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.app import create_app
+from api.app import create_app, create_metrics_app
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
@@ -101,6 +101,12 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
         service.http_runner = web.AppRunner(app, access_log=None)
         await service.http_runner.setup()
         await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()
+    elif settings.metrics_port:
+        # A process without the API still shows its own counters (worker processes).
+        app = create_metrics_app(settings, sessionmaker, service.context.metrics)
+        service.http_runner = web.AppRunner(app, access_log=None)
+        await service.http_runner.setup()
+        await web.TCPSite(service.http_runner, settings.http_host, settings.metrics_port).start()
     if smtp:
         service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
                                                        service.context.metrics, clock=clock)

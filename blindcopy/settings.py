@@ -27,6 +27,7 @@ class Settings:
     smtp_port: int = 2525
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    metrics_port: int = 0
     mail_domain: str = "bcc.blindcopy.test"
     secret: str = "insecure-development-secret"
     admin_token: str = ""
@@ -65,6 +66,9 @@ DOCS: dict[str, str] = {
     "smtp_port": "Port of the SMTP gateway (0 picks a free one).",
     "http_host": "Address the HTTP API listens on.",
     "http_port": "Port of the HTTP API (0 picks a free one).",
+    "metrics_port": "Port where a process without the API (`blindcopy worker`) serves GET "
+                    "/healthz, /readyz and /metrics on http_host (0: none); the worker "
+                    "processes `serve` starts use metrics_port + 1, + 2, ….",
     "mail_domain": "Domain of the project addresses (the MX that points at blindcopy).",
     "secret": "Server secret from which unguessable project address tokens are derived.",
     "admin_token": "Bootstrap bearer token with the admin role (empty: none).",
@@ -122,7 +126,7 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
 
 def _validate(settings: Settings) -> list[str]:
     errors: list[str] = []
-    for name in ("smtp_port", "http_port"):
+    for name in ("smtp_port", "http_port", "metrics_port"):
         if not 0 <= getattr(settings, name) <= 65535:
             errors.append(f"{name}: must be between 0 and 65535")
     for field in fields(settings):

@@ -18,16 +18,21 @@ log = logging.getLogger("blindcopy")
 STOP_TIMEOUT_SECONDS = 30.0
 
 
-async def start_worker_processes(count: int, config_path: str | None
+async def start_worker_processes(count: int, config_path: str | None, metrics_port: int = 0
                                  ) -> list[asyncio.subprocess.Process]:
-    """Start `count` `blindcopy worker` processes with this process's settings."""
+    """Start `count` `blindcopy worker` processes with this process's settings.
+
+    With a `metrics_port`, child N (from 1) serves its metrics on metrics_port + N.
+    """
     command = [sys.executable, "-m", "blindcopy.cli"]
     if config_path:
         command += ["--config", config_path]
-    # A child never starts children of its own.
-    env = {**os.environ, "BLINDCOPY_WORKER_PROCESSES": "0"}
-    children = [await asyncio.create_subprocess_exec(*command, "worker", env=env)
-                for _ in range(count)]
+    children = []
+    for number in range(1, count + 1):
+        # A child never starts children of its own.
+        env = {**os.environ, "BLINDCOPY_WORKER_PROCESSES": "0",
+               "BLINDCOPY_METRICS_PORT": str(metrics_port + number if metrics_port else 0)}
+        children.append(await asyncio.create_subprocess_exec(*command, "worker", env=env))
     log.info("worker processes started", extra={"pids": [c.pid for c in children]})
     return children
 

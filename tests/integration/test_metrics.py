@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import aiosmtplib
@@ -15,10 +20,11 @@ from api.routes import ROUTES
 from blindcopy.runtime import Service, start_service
 from blindcopy.settings import Settings
 from metrics import STAGES
-from tests.client import ApiClient, eventually, send_smtp
+from tests.client import ApiClient, eventually, free_port, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_token, a_user, contacts, email
 
+ROOT = Path(__file__).resolve().parents[2]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -107,3 +113,49 @@ def test_metrics_route_is_in_the_openapi_document() -> None:
     routed = {(route.method, route.path) for route in ROUTES}
     assert ("GET", "/metrics") in routed
     assert routed == set(OPERATIONS)
+
+
+async def _worker_processed(port: int) -> Samples | None:
+    try:
+        status, _type, body = await scrape(port)
+    except aiohttp.ClientError:
+        return None
+    found = samples(body) if status == 200 else {}
+    return found if found.get(("blindcopy_messages_processed_total",
+                               (("status", "done"),))) == 1 else None
+
+
+async def test_worker_process_serves_its_own_metrics(idle_service: Service,
+                                                     settings: Settings) -> None:
+    # The gateway has no workers; a `blindcopy worker` process does the processing and
+    # shows its counters on its metrics port (the API is not served there).
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": settings.database_url,
+           "BLINDCOPY_WORKERS": "1", "BLINDCOPY_METRICS_PORT": str(port),
+           "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN}
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "blindcopy.cli", "worker", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with ApiClient(f"http://127.0.0.1:{idle_service.http_port}", ADMIN_TOKEN) as api:
+            project = await a_project(api, "Acme Homes")
+            await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
+            await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"]))
+        await send_smtp(idle_service.smtp_port, "alice@acme.test",
+                        [project["addresses"]["bcc"]], email("alice@acme.test", "bob@client.test"))
+
+        found = await eventually(lambda: _worker_processed(port), timeout=30)
+
+        for stage in STAGES:
+            assert found[("blindcopy_stage_seconds_count", (("stage", stage),))] == 1, stage
+        assert found[("blindcopy_queue_depth", (("status", "queued"),))] == 0
+        gateway = samples((await scrape(idle_service.http_port))[2])
+        assert ("blindcopy_messages_processed_total", (("status", "done"),)) not in gateway
+        assert (await scrape(port, token=None))[0] == 401
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{port}/v1/projects",
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as response:
+            assert response.status == 404
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(worker.wait(), 30) == 0
