@@ -83,6 +83,13 @@ class Service:
         await self.engine.dispose()
 
 
+async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
 async def start_service(settings: Settings, *, smtp: bool = True, http: bool = True,
                         workers: int | None = None, clock: Callable[[], datetime] = utc_now,
                         resolver: DnsResolver | None = None) -> Service:
@@ -98,15 +105,11 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
         port = ProcessingService(sessionmaker, service.context,
                                  max_concurrent_captures=settings.max_concurrent_captures)
         app = create_app(settings, sessionmaker, port, service.context.metrics, clock)
-        service.http_runner = web.AppRunner(app, access_log=None)
-        await service.http_runner.setup()
-        await web.TCPSite(service.http_runner, settings.http_host, settings.http_port).start()
+        service.http_runner = await _listen(app, settings.http_host, settings.http_port)
     elif settings.metrics_port:
         # A process without the API still shows its own counters (worker processes).
         app = create_metrics_app(settings, sessionmaker, service.context.metrics)
-        service.http_runner = web.AppRunner(app, access_log=None)
-        await service.http_runner.setup()
-        await web.TCPSite(service.http_runner, settings.http_host, settings.metrics_port).start()
+        service.http_runner = await _listen(app, settings.http_host, settings.metrics_port)
     if smtp:
         service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
                                                        service.context.metrics, clock=clock)
