@@ -13,7 +13,7 @@ from api.auth import auth_middleware
 from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
-from api.routes import HEALTH_PATHS, add_routes
+from api.routes import add_routes
 from blindcopy.settings import Settings
 from metrics import Metrics
 from store.models import utcnow
@@ -25,8 +25,14 @@ def create_app(
     processing: ProcessingPort | None = None,
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] = utcnow,
+    paths: frozenset[str] | None = None,
 ) -> web.Application:
-    """Build the API app; without a processing port the capture routes answer 503."""
+    """Build the API app; without a processing port the capture routes answer 503.
+
+    `paths` keeps only those routes: a process without the API (`blindcopy worker`) serves
+    `HEALTH_PATHS` — /metrics answering as the API's does, to an admin token or to anyone
+    with metrics_public.
+    """
     app = web.Application(
         client_max_size=settings.http_max_body,
         middlewares=[problem_middleware, admission_middleware, auth_middleware],
@@ -36,21 +42,6 @@ def create_app(
     app[PROCESSING] = processing
     app[METRICS] = metrics or Metrics()
     app[CLOCK] = clock
-    add_routes(app)
+    add_routes(app, paths)
     return app
 
-
-def create_metrics_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-                       metrics: Metrics) -> web.Application:
-    """Build the app of a process without the API: /healthz, /readyz and /metrics only.
-
-    /metrics answers as the API's does: to an admin token, or to anyone with metrics_public.
-    """
-    app = web.Application(middlewares=[problem_middleware, auth_middleware])
-    app[SETTINGS] = settings
-    app[SESSIONMAKER] = sessionmaker
-    app[PROCESSING] = None
-    app[METRICS] = metrics
-    app[CLOCK] = utcnow
-    add_routes(app, HEALTH_PATHS)
-    return app

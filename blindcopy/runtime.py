@@ -11,7 +11,8 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.app import create_app, create_metrics_app
+from api.app import create_app
+from api.routes import HEALTH_PATHS
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
@@ -108,7 +109,8 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
         service.http_runner = await _listen(app, settings.http_host, settings.http_port)
     elif settings.metrics_port:
         # A process without the API still shows its own counters (worker processes).
-        app = create_metrics_app(settings, sessionmaker, service.context.metrics)
+        app = create_app(settings, sessionmaker, None, service.context.metrics,
+                         paths=HEALTH_PATHS)
         service.http_runner = await _listen(app, settings.http_host, settings.metrics_port)
     if smtp:
         service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
