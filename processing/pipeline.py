@@ -116,10 +116,9 @@ async def _settle_received(session: AsyncSession, received: ReceivedMessage,
     With `attempt` the UPDATE matches only while the message is still in the claim that
     made that attempt, so a worker whose lease ran out and was taken over records nothing.
     """
-    settle = update(ReceivedMessage).where(ReceivedMessage.id == received.id)
-    if attempt is not None:
-        settle = settle.where(ReceivedMessage.status == spool.PROCESSING,
-                              ReceivedMessage.attempts == attempt)
+    settle = update(ReceivedMessage).where(
+        ReceivedMessage.id == received.id if attempt is None
+        else spool.held_by_claim(received.id, attempt))
     values = {name: getattr(received, name) for name in SETTLED_COLUMNS}
     result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         settle.values(**values).execution_options(synchronize_session=False))

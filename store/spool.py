@@ -47,6 +47,12 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def held_by_claim(message_id: str, attempt: int) -> ColumnElement[bool]:
+    """Match the message only while it is still in the claim that made `attempt`."""
+    return and_(ReceivedMessage.id == message_id, ReceivedMessage.status == PROCESSING,
+                ReceivedMessage.attempts == attempt)
+
+
 async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
                          worker_id: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
     """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
@@ -94,8 +100,7 @@ async def release_claim(session: AsyncSession, message_id: str, attempt: int) ->
     """
     result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         update(ReceivedMessage)
-        .where(ReceivedMessage.id == message_id, ReceivedMessage.status == PROCESSING,
-               ReceivedMessage.attempts == attempt)
+        .where(held_by_claim(message_id, attempt))
         .values(status=QUEUED, lease_until=None, claimed_by=None,
                 attempts=ReceivedMessage.attempts - 1)
         .execution_options(synchronize_session=False))
