@@ -77,16 +77,21 @@ def _capture(received: ReceivedMessage, auth: SenderAuthFacts | None) -> Capture
         project_ids=tuple(received.project_ids), sender_auth=auth)
 
 
+async def _verify(received: ReceivedMessage, parsed: ParsedMessage, ctx: ProcessingContext,
+                  required: bool) -> tuple[SenderAuthFacts | None, str]:
+    """Verify the sender of a bcc/forward capture: (facts, Authentication-Results)."""
+    if Channel(received.channel) not in SMTP_CHANNELS:
+        return None, ""
+    envelope = Envelope(received.mail_from, received.client_ip, received.helo)
+    return await verify_capture(received.raw, parsed, envelope, ctx,
+                                released=received.released, required=required)
+
+
 async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: bool,
                   parsed: ParsedMessage | None = None) -> Prepared:
     """Parse (unless given) and, for bcc/forward, verify the sender; no database access here."""
     parsed = parsed or parse_message(received.raw)
-    auth: SenderAuthFacts | None = None
-    results = ""
-    if Channel(received.channel) in SMTP_CHANNELS:
-        envelope = Envelope(received.mail_from, received.client_ip, received.helo)
-        auth, results = await verify_capture(received.raw, parsed, envelope, ctx,
-                                             released=received.released, required=required)
+    auth, results = await _verify(received, parsed, ctx, required)
     return Prepared(parsed, to_message_facts(parsed), _capture(received, auth), results)
 
 
@@ -156,8 +161,9 @@ async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
             session, _snapshot_request(facts, _capture(received, None)))
     reading = time.perf_counter() - started
     with metrics.time_stage("verify"):
-        prepared = await prepare(received, ctx, _requires_sender_auth(received, snapshot),
-                                 parsed)
+        auth, results = await _verify(received, parsed, ctx,
+                                      _requires_sender_auth(received, snapshot))
+    prepared = Prepared(parsed, facts, _capture(received, auth), results)
     started = time.perf_counter()
     decision = decide(prepared.facts, prepared.capture, snapshot, ctx.now())
     metrics.observe_stage("decide", reading + time.perf_counter() - started)
