@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.parser import EmailReply
 
-from parsing import parse_message
 from parsing.preview import _LANGUAGES
 from parsing.reply_headers import _PieceWiseMessage, reply_fragments
-
-CORPORA = Path(__file__).parents[3] / ".." / "shared" / "corpora"
-
-
-def _texts() -> list[str]:
-    if not CORPORA.is_dir():
-        pytest.skip(f"shared corpora not found at {CORPORA}")
-    texts = []
-    for path in sorted(p for p in CORPORA.rglob("*") if p.is_file()):
-        raw = path.read_bytes()
-        parsed = parse_message(raw)
-        texts += [parsed.text or "", parsed.preview, raw.decode("utf-8", errors="replace")]
-        if parsed.forwarded is not None:
-            texts.append(parsed.forwarded.text or "")
-    return [text[:20_000] for text in texts if text.strip()]
 
 
 def _shape(replies: list[EmailReply]) -> list[tuple[str, str, str, list[str]]]:
@@ -39,8 +21,8 @@ def test_the_library_pieces_are_searched_one_by_one() -> None:
     assert not hasattr(message.HEADER_REGEX, "pattern")
 
 
-def test_replies_equal_the_librarys_on_the_corpora() -> None:
-    texts = _texts()
+def test_replies_equal_the_librarys_on_the_corpora(corpus_texts: list[str]) -> None:
+    texts = [text[:20_000] for text in corpus_texts if text.strip()]
     assert len(texts) > 300
     for text in texts:
         library = EmailReplyParser(languages=list(_LANGUAGES)).read(text).replies
