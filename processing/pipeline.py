@@ -7,6 +7,7 @@ and without the record step by /v1/explain.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,17 @@ class Prepared:
     authentication_results: str
 
 
-def _snapshot_request(facts: MessageFacts, capture: Capture) -> SnapshotRequest:
+def _snapshot_request(facts: MessageFacts, capture: Capture,
+                      logged: MessageFacts | None = None) -> SnapshotRequest:
+    """Ask for the directory of every participant and for the thread of `logged`.
+
+    By default that is the message the rules log when they promote to a forward: the
+    original, if there is one (see `_decided`).
+    """
     addresses = set(facts.participants) | set(capture.envelope_recipients)
     if facts.original:
         addresses |= set(facts.original.participants)
-    logged = facts.original or facts
+    logged = logged or facts.original or facts
     return SnapshotRequest(
         addresses=frozenset(addresses), project_ids=capture.project_ids,
         user_id=capture.user_id, mailbox_id=capture.mailbox_id,
@@ -95,10 +102,31 @@ async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: b
     return Prepared(parsed, to_message_facts(parsed), _capture(received, auth), results)
 
 
+SnapshotReader = Callable[[MessageFacts], Awaitable[DirectorySnapshot]]
+
+
+async def _decided(prepared: Prepared, snapshot: DirectorySnapshot, read: SnapshotReader,
+                   ctx: ProcessingContext) -> Decision:
+    """Run the rules on `snapshot`, read with the original's thread when there is one.
+
+    When the rules log the message itself instead (not promoted to a forward: sync, Log, a
+    BCC with other recipients), its own thread decides: it is read and the rules run again.
+    """
+    facts, capture = prepared.facts, prepared.capture
+    decision = decide(facts, capture, snapshot, ctx.now())
+    if facts.original is None or decision.logged_original:
+        return decision
+    return decide(facts, capture, await read(facts), ctx.now())
+
+
 async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingContext) -> Decision:
     """Build the snapshot and run the rules (read-only)."""
-    snapshot = await build_snapshot(session, _snapshot_request(prepared.facts, prepared.capture))
-    return decide(prepared.facts, prepared.capture, snapshot, ctx.now())
+
+    async def read(logged: MessageFacts | None = None) -> DirectorySnapshot:
+        request = _snapshot_request(prepared.facts, prepared.capture, logged)
+        return await build_snapshot(session, request)
+
+    return await _decided(prepared, await read(), read, ctx)
 
 
 def check_claim(received_id: str, status: str, attempts: int,
@@ -155,17 +183,21 @@ async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
         parsed = parse_message(received.raw)
     started = time.perf_counter()
     facts = to_message_facts(parsed)
-    async with sessionmaker() as session:
-        await begin_read_only(session)
-        snapshot = await build_snapshot(
-            session, _snapshot_request(facts, _capture(received, None)))
+
+    async def read(logged: MessageFacts | None = None) -> DirectorySnapshot:
+        async with sessionmaker() as session:
+            await begin_read_only(session)
+            return await build_snapshot(
+                session, _snapshot_request(facts, _capture(received, None), logged))
+
+    snapshot = await read()
     reading = time.perf_counter() - started
     with metrics.time_stage("verify"):
         auth, results = await _verify(received, parsed, ctx,
                                       _requires_sender_auth(received, snapshot))
     prepared = Prepared(parsed, facts, _capture(received, auth), results)
     started = time.perf_counter()
-    decision = decide(prepared.facts, prepared.capture, snapshot, ctx.now())
+    decision = await _decided(prepared, snapshot, read, ctx)
     metrics.observe_stage("decide", reading + time.perf_counter() - started)
     storing_bodies = frozenset(p.id for p in snapshot.projects if p.store_bodies)
     return prepared, decision, storing_bodies

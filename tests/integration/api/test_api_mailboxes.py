@@ -120,3 +120,39 @@ async def test_ingest_of_an_empty_body_is_422(client: Client, directory: Directo
 async def test_ingest_into_an_unknown_mailbox_is_404(client: Client) -> None:
     await problem_of(await client.post("/v1/mailboxes/nope/messages", data=RAW,
                                        headers={**ADMIN, **RFC822}), 404)
+
+
+async def test_synced_reply_carrying_a_forward_is_a_reply_to_logged_mail(
+    client: Client, directory: Directory
+) -> None:
+    # Gmail keeps a forward in its conversation (In-Reply-To the logged offer). Channel sync
+    # logs the forwarding message itself, so its own thread decides replies_only, not the
+    # forwarded original's.
+    project = await directory.project()
+    alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    bob = await directory.contact(project["id"], "bob", "bob@client.test")
+    mailbox = await directory.mailbox(alice, "alice@acme.test", [project["id"]])
+    offer = (b"From: alice@acme.test\r\nTo: bob@client.test\r\nSubject: Offer\r\n"
+             b"Message-ID: <offer-1@acme.test>\r\n\r\nOur offer.\r\n")
+    logged = await client.post(f"/v1/log?project_id={project['id']}", data=offer,
+                               headers={**token, **RFC822})
+    assert [o["status"] for o in (await logged.json())["outcomes"]] == ["logged"]
+    forward = (b"From: bob@client.test\r\nTo: alice@acme.test\r\nSubject: Fwd: Re: Offer\r\n"
+               b"Message-ID: <fwd-1@client.test>\r\nIn-Reply-To: <offer-1@acme.test>\r\n"
+               b"References: <offer-1@acme.test>\r\n\r\nSee what Carol says.\r\n\r\n"
+               b"---------- Forwarded message ---------\r\n"
+               b"From: Carol <carol@client.test>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\n"
+               b"Subject: Re: Offer\r\nTo: Bob <bob@client.test>\r\n\r\nLooks good.\r\n")
+
+    response = await client.post(f"/v1/mailboxes/{mailbox}/messages", data=forward,
+                                 headers={**token, **RFC822})
+
+    assert response.status == 200, await response.text()
+    decision = await response.json()
+    assert (decision["message_id"], decision["logged_original"]) == (
+        "<fwd-1@client.test>", False)
+    outcomes = {o["address"]: (o["status"], o["reason"]) for o in decision["outcomes"]}
+    assert outcomes["bob@client.test"][0] == "logged", outcomes
+    assert "reply_to_logged" in {step["reason"] for step in decision["trace"]}
+    subjects = [i["message"]["subject"] for i in await directory.timeline(project["id"], bob)]
+    assert subjects == ["Fwd: Re: Offer", "Offer"]
