@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
+from store.database import is_store_outage
 from store.queries.errors import (
     BlindcopyError,
     Conflict,
@@ -97,13 +97,14 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if error.status < 400:
             raise
         return _from_http(error)
-    except (PoolTimeout, OperationalError) as error:
-        # The store is busy (every pooled connection in use, SQLite's lock held past the
-        # busy timeout): the request may be repeated as is, so say when, not a server error.
-        log.warning("store busy answering %s %s: %s", request.method, request.path,
-                    type(error).__name__)
-        return _from_error(Unavailable("The store is busy; try again shortly."))
-    except Exception:
+    except Exception as error:
+        if is_store_outage(error):
+            # The store is busy or away (every pooled connection in use, SQLite's lock held
+            # past the busy timeout, the database unreachable): the request may be repeated
+            # as is, so say when, not a server error.
+            log.warning("store unavailable answering %s %s: %s", request.method,
+                        request.path, type(error).__name__)
+            return _from_error(Unavailable("The store is unavailable; try again shortly."))
         log.exception("unexpected error answering %s %s", request.method, request.path)
         return problem_response(500, "server-error", "Internal server error",
                                 "The server could not answer this request.")

@@ -8,6 +8,7 @@ The PostgreSQL outage is made with a TCP proxy between the service and the datab
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 
 import aiosmtplib
@@ -109,6 +110,15 @@ async def test_postgresql_unreachable_answers_451_then_mail_sent_again_is_proces
         await smtp.quit()
         status, _ = await api.request("GET", "/readyz")
         assert status == 503
+        # The API says the same: 503 problem+json (a client retries), not a server error.
+        for method, path, kwargs in (
+                ("GET", "/v1/messages", {}),
+                ("POST", "/v1/explain", {"json": {
+                    "raw": base64.b64encode(raw).decode(), "channel": "bcc",
+                    "project_ids": [project["id"]]}})):
+            status, problem = await api.request(method, path, **kwargs)
+            assert (status, problem["type"].rsplit("/", 1)[-1]) == (503, "unavailable"), (
+                method, path, problem)
         # Long enough for the workers to run into the outage too.
         await asyncio.sleep(1.5)
 
