@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store.sqlite_one_hop import use_one_hop_cursors
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # SQLSTATE classes that say nothing about the data: connection exception, transaction
 # rollback (serialization failure, deadlock), insufficient resources, operator intervention
@@ -71,13 +73,14 @@ async def begin_read_only(session: AsyncSession) -> None:
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """Create the async engine for `url`; SQLite gets WAL and a busy timeout."""
+    """Create the async engine for `url`; SQLite gets WAL, a busy timeout, one-hop cursors."""
     full_url = async_url(url)
     if full_url.startswith("sqlite"):
         engine = create_async_engine(
             full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "connect", use_one_hop_cursors)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     options.setdefault("pool_pre_ping", True)
