@@ -6,12 +6,13 @@ and without the record step by /v1/explain.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import BindParameter, CursorResult, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import ParsedMessage, parse_message
@@ -142,6 +143,17 @@ SETTLED_COLUMNS = ("status", "quarantine_reason", "message_ref", "message_id", "
                    "authentication_results", "lease_until")
 
 
+@functools.cache
+def _settle_statement(guarded: bool) -> Any:
+    """Return the settling UPDATE (built once), guarded by the claim or by the id alone."""
+    received_id: BindParameter[str] = bindparam("received_id")
+    condition = (spool.held_by_claim(received_id, bindparam("attempt")) if guarded
+                 else ReceivedMessage.id == received_id)
+    return (update(ReceivedMessage).where(condition)
+            .values({name: bindparam(f"new_{name}") for name in SETTLED_COLUMNS})
+            .execution_options(synchronize_session=False))
+
+
 async def _settle_received(session: AsyncSession, received: ReceivedMessage,
                            attempt: int | None) -> None:
     """Write the message's end state, or raise ClaimLost (rolling back) if it was re-claimed.
@@ -149,12 +161,10 @@ async def _settle_received(session: AsyncSession, received: ReceivedMessage,
     With `attempt` the UPDATE matches only while the message is still in the claim that
     made that attempt, so a worker whose lease ran out and was taken over records nothing.
     """
-    settle = update(ReceivedMessage).where(
-        ReceivedMessage.id == received.id if attempt is None
-        else spool.held_by_claim(received.id, attempt))
-    values = {name: getattr(received, name) for name in SETTLED_COLUMNS}
+    values = {f"new_{name}": getattr(received, name) for name in SETTLED_COLUMNS}
     result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-        settle.values(**values).execution_options(synchronize_session=False))
+        _settle_statement(attempt is not None),
+        {**values, "received_id": received.id, "attempt": attempt})
     if result.rowcount != 1:
         raise ClaimLost(f"message {received.id} was claimed again after attempt {attempt}"
                         if attempt is not None else f"message {received.id} is gone")

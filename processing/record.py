@@ -15,8 +15,9 @@ from parsing import ParsedMessage
 from processing.message_facts import to_message_record
 from rules import Decision, Outcome, OutcomeStatus
 from store import spool
-from store.models import Message, ReceivedMessage
+from store.models import ReceivedMessage
 from store.recording import (
+    StoredMessage,
     create_contact,
     mark_thread_pending,
     store_decision,
@@ -25,7 +26,7 @@ from store.recording import (
 )
 
 
-async def _record_outcome(session: AsyncSession, outcome: Outcome, message: Message,
+async def _record_outcome(session: AsyncSession, outcome: Outcome, message: StoredMessage,
                           channel: str, now: datetime) -> dict[str, Any]:
     body = outcome.to_json()
     if outcome.status is not OutcomeStatus.LOGGED or outcome.project_id is None:

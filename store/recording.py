@@ -6,12 +6,13 @@ and never duplicates. Query functions here never commit; the caller owns the tra
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,42 +40,69 @@ class MessageRecord:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def _find_thread(session: AsyncSession, record: MessageRecord) -> Thread | None:
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A recorded message's ids: what interactions and thread state refer to."""
+
+    id: str
+    thread_id: str
+
+
+_MESSAGE = select(Message.id, Message.thread_id, Message.text).where(
+    Message.message_id == bindparam("message_id"))
+_THREAD_OF_REFERENCED = (
+    select(Thread.id).join(Message, Message.thread_id == Thread.id)
+    .where(Message.message_id.in_(bindparam("thread_ids", expanding=True)))
+    .order_by(Thread.created_at).limit(1))
+_THREAD_OF_ROOT = (select(Thread.id).where(Thread.root_id.in_(bindparam("roots", expanding=True)))
+                   .order_by(Thread.created_at).limit(1))
+# Core INSERTs of the tables (not the mapped classes: no ORM bulk-insert handling); the
+# columns' Python-side defaults fill what is not given.
+_INSERT_THREAD = insert(cast(Table, Thread.__table__))
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
+_KEEP_TEXT = update(Message).where(Message.id == bindparam("ref")).values(
+    text=bindparam("new_text"))
+
+
+async def _find_thread(session: AsyncSession, record: MessageRecord) -> str | None:
     """Return the thread of a message this one refers to, else the one with its root id."""
     if record.thread_ids:
-        query = (select(Thread).join(Message, Message.thread_id == Thread.id)
-                 .where(Message.message_id.in_(list(record.thread_ids)))
-                 .order_by(Thread.created_at).limit(1))
-        thread = (await session.execute(query)).scalar_one_or_none()
-        if thread is not None:
-            return thread
-    query = select(Thread).where(Thread.root_id.in_({record.root_id, record.message_id}))
-    return (await session.execute(query.order_by(Thread.created_at).limit(1))).scalars().first()
+        thread_id = await session.scalar(_THREAD_OF_REFERENCED,
+                                         {"thread_ids": list(record.thread_ids)})
+        if thread_id is not None:
+            return str(thread_id)
+    found = await session.scalar(_THREAD_OF_ROOT,
+                                 {"roots": sorted({record.root_id, record.message_id})})
+    return None if found is None else str(found)
 
 
-async def upsert_message(session: AsyncSession, record: MessageRecord) -> Message:
-    """Return the stored message for this email, creating it (and its thread) if new."""
-    existing = (await session.execute(
-        select(Message).where(Message.message_id == record.message_id))).scalar_one_or_none()
+async def _insert_thread(session: AsyncSession, record: MessageRecord) -> str:
+    thread_id = new_id()
+    await session.execute(_INSERT_THREAD, {
+        "id": thread_id, "subject": record.subject, "root_id": record.root_id,
+        "participants": sorted({record.from_address, *record.to, *record.cc})})
+    return thread_id
+
+
+async def upsert_message(session: AsyncSession, record: MessageRecord) -> StoredMessage:
+    """Return the stored message for this email, creating it (and its thread) if new.
+
+    Plain statements, built once: no ORM objects to flush for the two rows.
+    """
+    existing = (await session.execute(_MESSAGE, {"message_id": record.message_id})).first()
     if existing is not None:
         # A later capture into a project that keeps bodies keeps this one's body too.
         if existing.text is None and record.text is not None:
-            existing.text = record.text
-        return existing
-    thread = await _find_thread(session, record)
-    if thread is None:
-        thread = Thread(subject=record.subject, root_id=record.root_id,
-                        participants=sorted({record.from_address, *record.to, *record.cc}))
-        session.add(thread)
-        await session.flush()
-    message = Message(
-        message_id=record.message_id, thread_id=thread.id, subject=record.subject,
-        from_address=record.from_address, from_name=record.from_name, to=record.to,
-        cc=record.cc, date=record.date, preview=record.preview, text=record.text,
-        attachments=record.attachments)
-    session.add(message)
-    await session.flush()
-    return message
+            await session.execute(_KEEP_TEXT, {"ref": existing.id, "new_text": record.text})
+        return StoredMessage(existing.id, existing.thread_id)
+    thread_id = await _find_thread(session, record) or await _insert_thread(session, record)
+    message_ref = new_id()
+    await session.execute(_INSERT_MESSAGE, {
+        "id": message_ref, "message_id": record.message_id, "thread_id": thread_id,
+        "subject": record.subject, "from_address": record.from_address,
+        "from_name": record.from_name, "to": record.to, "cc": record.cc, "date": record.date,
+        "preview": record.preview, "text": record.text, "attachments": record.attachments})
+    return StoredMessage(message_ref, thread_id)
 
 
 def _contact_column_length(name: str) -> int:
@@ -103,27 +131,34 @@ async def create_contact(session: AsyncSession, project_id: str, address: str,
     return contact
 
 
-def _insert(session: AsyncSession, table: type[Interaction]) -> Any:
-    """Return an INSERT of the session's dialect (both know ON CONFLICT DO NOTHING)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+_INTERACTION_VALUES = ("id", "project_id", "contact_id", "message_ref", "thread_id", "user_id",
+                       "type", "channels", "logged_at")
+
+
+@functools.cache
+def _interaction_insert(dialect: str) -> Any:
+    """Return the INSERT … ON CONFLICT DO NOTHING of an interaction, built once per dialect."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(Interaction)
+            .values({name: bindparam(f"new_{name}") for name in _INTERACTION_VALUES})
+            .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])
+            .returning(Interaction.id))
 
 
 async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_id: str,
-                             message: Message, user_id: str | None, type_: str, channel: str,
+                             message: StoredMessage, user_id: str | None, type_: str, channel: str,
                              now: datetime) -> str:
     """Log the message on the contact, or add the channel to the existing interaction.
 
     Return the interaction's id. One INSERT … ON CONFLICT DO NOTHING in the usual case (a
     new interaction); the existing row is read only when there is one.
     """
+    values = {"id": new_id(), "project_id": project_id, "contact_id": contact_id,
+              "message_ref": message.id, "thread_id": message.thread_id, "user_id": user_id,
+              "type": type_, "channels": [channel], "logged_at": now}
     inserted = await session.execute(
-        _insert(session, Interaction)
-        .values(id=new_id(), project_id=project_id, contact_id=contact_id,
-                message_ref=message.id, thread_id=message.thread_id, user_id=user_id,
-                type=type_, channels=[channel], logged_at=now)
-        .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])
-        .returning(Interaction.id))
+        _interaction_insert(session.get_bind().dialect.name),
+        {f"new_{name}": value for name, value in values.items()})
     new = inserted.scalar_one_or_none()
     if new is not None:
         return str(new)
@@ -135,7 +170,7 @@ async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_
     return interaction.id
 
 
-async def mark_thread_pending(session: AsyncSession, message: Message,
+async def mark_thread_pending(session: AsyncSession, message: StoredMessage,
                               candidate_project_ids: list[str]) -> None:
     """Make the message's thread pending until a user assigns it to project(s)."""
     thread = await session.get(Thread, message.thread_id)

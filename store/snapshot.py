@@ -3,21 +3,27 @@
 One read-only query set: users, projects, contacts, lists and thread state that concern
 the message's participants and candidate projects — never a scan of a whole directory.
 Plain column rows (no ORM objects or relationship loads), and rows of the same shape come
-back together in one UNION ALL: about seven statements per message.
+back together in one UNION ALL: about seven statements per message. The statements are
+built once (per variant) with bound parameters: building them for every message cost about
+as much as running them.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
+    Executable,
     Row,
     String,
+    bindparam,
     false,
     literal,
     null,
@@ -87,27 +93,40 @@ def _text(value: str) -> ColumnElement[str]:
 UserRows = Sequence[Row[str, str, str, bool]]
 
 
-async def _user_rows(session: AsyncSession, request: SnapshotRequest) -> UserRows:
-    addresses = list(request.addresses)
+def _list_param(name: str) -> BindParameter[Any]:
+    return bindparam(name, expanding=True)
+
+
+@functools.cache
+def _user_rows_query(by_user: bool, by_mailbox: bool) -> Executable:
+    addresses = _list_param("addresses")
     conditions: list[ColumnElement[bool]] = [
         User.email.in_(addresses),
         User.id.in_(select(UserAlias.user_id).where(UserAlias.address.in_(addresses))),
         User.id.in_(select(Mailbox.user_id).where(Mailbox.address.in_(addresses)))]
-    if request.user_id:
-        conditions.append(User.id == request.user_id)
-    if request.mailbox_id:
+    if by_user:
+        conditions.append(User.id == bindparam("user_id"))
+    if by_mailbox:
         conditions.append(User.id.in_(
-            select(Mailbox.user_id).where(Mailbox.id == request.mailbox_id)))
-    query = select(User.id, User.name, User.email, User.personal_email_access).where(
+            select(Mailbox.user_id).where(Mailbox.id == bindparam("mailbox_id"))))
+    return select(User.id, User.name, User.email, User.personal_email_access).where(
         or_(*conditions))
-    return (await session.execute(query)).all()
 
 
-def _details_query(user_ids: list[str], mailbox_id: str | None) -> CompoundSelect[Any]:
+async def _user_rows(session: AsyncSession, request: SnapshotRequest) -> UserRows:
+    query = _user_rows_query(bool(request.user_id), bool(request.mailbox_id))
+    return (await session.execute(query, {
+        "addresses": list(request.addresses), "user_id": request.user_id,
+        "mailbox_id": request.mailbox_id})).all()
+
+
+@functools.cache
+def _details_query(by_mailbox: bool) -> CompoundSelect[Any]:
     """Aliases, memberships and mailboxes (with their projects) of users, as one query."""
+    user_ids = _list_param("user_ids")
     mailbox_wanted: ColumnElement[bool] = Mailbox.user_id.in_(user_ids)
-    if mailbox_id:
-        mailbox_wanted = or_(mailbox_wanted, Mailbox.id == mailbox_id)
+    if by_mailbox:
+        mailbox_wanted = or_(mailbox_wanted, Mailbox.id == bindparam("mailbox_id"))
     return union_all(
         select(_text(ALIAS), UserAlias.user_id, UserAlias.address, null(), null())
         .where(UserAlias.user_id.in_(user_ids)),
@@ -127,8 +146,9 @@ async def _people(session: AsyncSession, users: UserRows,
         return people
     aliases: dict[str, list[str]] = defaultdict(list)
     boxes: dict[str, tuple[str, str, list[str]]] = {}
-    query = _details_query([u[0] for u in users], mailbox_id)
-    for kind, user_id, value, box_id, project_id in (await session.execute(query)).all():
+    rows = (await session.execute(_details_query(bool(mailbox_id)), {
+        "user_ids": [u[0] for u in users], "mailbox_id": mailbox_id})).all()
+    for kind, user_id, value, box_id, project_id in rows:
         if kind == ALIAS:
             aliases[user_id].append(value)
         elif kind == MEMBER:
@@ -161,11 +181,10 @@ def _candidate_ids(request: SnapshotRequest, users: tuple[UserView, ...],
     return ids
 
 
-async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterable[str]
-                 ) -> tuple[dict[str | None, list[str]], dict[str, set[str]], set[str]]:
-    """Return ignored patterns and never-log addresses per project, and project addresses."""
-    addresses = list(addresses)
-    query: CompoundSelect[Any] = union_all(
+@functools.cache
+def _lists_query() -> CompoundSelect[Any]:
+    project_ids, addresses = _list_param("project_ids"), _list_param("addresses")
+    return union_all(
         select(_text(IGNORED), IgnoredEntry.project_id, IgnoredEntry.pattern).where(
             or_(IgnoredEntry.project_id.in_(project_ids), IgnoredEntry.project_id.is_(None))),
         select(_text(NEVER_LOG), NeverLogEntry.project_id, NeverLogEntry.address).where(
@@ -173,10 +192,17 @@ async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterab
         select(_text(PROJECT_ADDRESS), null(), ProjectAddress.address).where(
             ProjectAddress.address.in_(addresses)),
     )
+
+
+async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterable[str]
+                 ) -> tuple[dict[str | None, list[str]], dict[str, set[str]], set[str]]:
+    """Return ignored patterns and never-log addresses per project, and project addresses."""
     ignored: dict[str | None, list[str]] = defaultdict(list)
     never: dict[str, set[str]] = defaultdict(set)
     project_addresses: set[str] = set()
-    for kind, project_id, value in (await session.execute(query)).all():
+    rows = (await session.execute(_lists_query(), {
+        "project_ids": list(project_ids), "addresses": list(addresses)})).all()
+    for kind, project_id, value in rows:
         if kind == IGNORED:
             ignored[project_id].append(value)
         elif kind == NEVER_LOG:
@@ -186,18 +212,25 @@ async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterab
     return ignored, never, project_addresses
 
 
+@functools.cache
+def _contacts_query() -> Executable:
+    matching = select(ContactAddress.contact_id).where(
+        ContactAddress.project_id.in_(_list_param("project_ids")),
+        ContactAddress.address.in_(_list_param("addresses")))
+    return (select(Contact.id, Contact.project_id, Contact.name, Contact.owner_id,
+                   ContactAddress.address)
+            .join(ContactAddress, ContactAddress.contact_id == Contact.id)
+            .where(Contact.id.in_(matching)).order_by(Contact.id))
+
+
 async def _contacts(session: AsyncSession, project_ids: set[str],
                     addresses: frozenset[str]) -> tuple[ContactView, ...]:
     if not project_ids:
         return ()
-    matching = select(ContactAddress.contact_id).where(
-        ContactAddress.project_id.in_(project_ids), ContactAddress.address.in_(list(addresses)))
-    query = (select(Contact.id, Contact.project_id, Contact.name, Contact.owner_id,
-                    ContactAddress.address)
-             .join(ContactAddress, ContactAddress.contact_id == Contact.id)
-             .where(Contact.id.in_(matching)).order_by(Contact.id))
     contacts: dict[str, tuple[str, str, str | None, list[str]]] = {}
-    for contact_id, project_id, name, owner_id, address in (await session.execute(query)).all():
+    rows = (await session.execute(_contacts_query(), {
+        "project_ids": list(project_ids), "addresses": list(addresses)})).all()
+    for contact_id, project_id, name, owner_id, address in rows:
         contacts.setdefault(contact_id, (project_id, name, owner_id, []))[3].append(address)
     return tuple(ContactView(id=contact_id, project_id=project_id, name=name,
                              addresses=tuple(addresses), owner_id=owner_id)
@@ -216,13 +249,31 @@ async def _contact_owners(session: AsyncSession, contacts: tuple[ContactView, ..
     return (await _people(session, owners)).views
 
 
+@functools.cache
+def _thread_query() -> Executable:
+    return (select(Thread.id, Thread.status, Thread.assigned_project_ids)
+            .join(Message, Message.thread_id == Thread.id)
+            .where(Message.message_id.in_(_list_param("ids")))
+            .order_by(Thread.created_at).limit(1))
+
+
 async def _thread(session: AsyncSession, request: SnapshotRequest) -> ThreadView | None:
     ids = [request.message_id, *request.thread_ids]
-    query = (select(Thread.id, Thread.status, Thread.assigned_project_ids)
-             .join(Message, Message.thread_id == Thread.id)
-             .where(Message.message_id.in_(ids)).order_by(Thread.created_at).limit(1))
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_thread_query(), {"ids": ids})).first()
     return ThreadView(row[0], row[1], tuple(row[2])) if row else None
+
+
+@functools.cache
+def _thread_history_query(by_ids: bool, by_thread: bool) -> Executable:
+    conditions: list[ColumnElement[bool]] = [
+        Message.message_id.in_(_list_param("thread_ids")) if by_ids else false()]
+    if by_thread:
+        conditions.append(Interaction.thread_id == bindparam("thread_id"))
+    return (select(Interaction.project_id, Interaction.user_id, Message.message_id)
+            .join(Message, Message.id == Interaction.message_ref)
+            .where(Interaction.project_id.in_(_list_param("project_ids")),
+                   Interaction.unlogged_at.is_(None), or_(*conditions))
+            .order_by(Interaction.logged_at))
 
 
 async def _thread_history(session: AsyncSession, request: SnapshotRequest,
@@ -234,21 +285,23 @@ async def _thread_history(session: AsyncSession, request: SnapshotRequest,
     # A new message that references nothing and belongs to no thread has no history.
     if not project_ids or (thread is None and not request.thread_ids):
         return logged, credited
-    conditions: list[ColumnElement[bool]] = [
-        Message.message_id.in_(list(request.thread_ids)) if request.thread_ids else false()]
-    if thread is not None:
-        conditions.append(Interaction.thread_id == thread.id)
-    query = (select(Interaction.project_id, Interaction.user_id, Message.message_id)
-             .join(Message, Message.id == Interaction.message_ref)
-             .where(Interaction.project_id.in_(project_ids), Interaction.unlogged_at.is_(None),
-                    or_(*conditions))
-             .order_by(Interaction.logged_at))
-    for project_id, user_id, message_id in (await session.execute(query)).all():
+    query = _thread_history_query(bool(request.thread_ids), thread is not None)
+    rows = (await session.execute(query, {
+        "thread_ids": list(request.thread_ids), "thread_id": thread.id if thread else None,
+        "project_ids": list(project_ids)})).all()
+    for project_id, user_id, message_id in rows:
         if message_id in request.thread_ids:
             logged[project_id].add(message_id)
         if user_id and project_id not in credited:
             credited[project_id] = user_id
     return logged, credited
+
+
+@functools.cache
+def _project_views_query() -> Executable:
+    return (select(Project.id, Project.name, Project.interaction_type, Project.logging_mode,
+                   Project.sender_auth, Project.create_contacts, Project.store_bodies)
+            .where(Project.id.in_(_list_param("project_ids"))).order_by(Project.id))
 
 
 async def _project_views(session: AsyncSession, project_ids: set[str],
@@ -257,9 +310,8 @@ async def _project_views(session: AsyncSession, project_ids: set[str],
                          credited: dict[str, str]) -> tuple[ProjectView, ...]:
     if not project_ids:
         return ()
-    query = (select(Project.id, Project.name, Project.interaction_type, Project.logging_mode,
-                    Project.sender_auth, Project.create_contacts, Project.store_bodies)
-             .where(Project.id.in_(project_ids)).order_by(Project.id))
+    rows = (await session.execute(_project_views_query(),
+                                  {"project_ids": list(project_ids)})).all()
     return tuple(
         ProjectView(
             id=pid, name=name, interaction_type=interaction_type,
@@ -270,7 +322,7 @@ async def _project_views(session: AsyncSession, project_ids: set[str],
             thread_user_id=credited.get(pid), store_bodies=bool(store_bodies),
         )
         for pid, name, interaction_type, logging_mode, sender_auth, create_contacts, store_bodies
-        in (await session.execute(query)).all()
+        in rows
     )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ReceivedMessage
@@ -47,7 +47,8 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def held_by_claim(message_id: str, attempt: int) -> ColumnElement[bool]:
+def held_by_claim(message_id: str | BindParameter[Any],
+                  attempt: int | BindParameter[Any]) -> ColumnElement[bool]:
     """Match the message only while it is still in the claim that made `attempt`."""
     return and_(ReceivedMessage.id == message_id, ReceivedMessage.status == PROCESSING,
                 ReceivedMessage.attempts == attempt)
