@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 
 from api.caller import Caller
 from api.keys import CALLER, SESSIONMAKER, SETTINGS
+from store.database import read_only_session
 from store.queries.errors import Unauthorized
 from store.queries.users import user_for_token_hash
 
@@ -48,7 +49,7 @@ async def authenticate(request: web.Request) -> Caller:
     admin_token = request.app[SETTINGS].admin_token
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Caller(user_id=None, is_admin=True)
-    async with request.app[SESSIONMAKER]() as session:
+    async with read_only_session(request.app[SESSIONMAKER]) as session:
         user = await user_for_token_hash(session, hash_token(token))
     if user is None:
         raise Unauthorized("The bearer token is not valid.")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.caller import Caller
 from api.keys import CALLER, PROCESSING, SESSIONMAKER
 from api.ports import ProcessingPort
+from store.database import read_only_session
 from store.queries.errors import Unavailable
 
 
@@ -20,9 +21,22 @@ def caller(request: web.Request) -> Caller:
     return request[CALLER]
 
 
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
 def unit_of_work(request: web.Request) -> AbstractAsyncContextManager[AsyncSession]:
-    """Return a session in a transaction committed when the block ends without error."""
+    """Return a session in a transaction committed when the block ends without error.
+
+    A GET or HEAD only reads: its session is read-only (no write lock on SQLite).
+    """
+    if request.method in READING_METHODS:
+        return read_only_session(request.app[SESSIONMAKER])
     return request.app[SESSIONMAKER].begin()
+
+
+def reading(request: web.Request) -> AbstractAsyncContextManager[AsyncSession]:
+    """Return a read-only session for a request that writes nothing with it."""
+    return read_only_session(request.app[SESSIONMAKER])
 
 
 def processing(request: web.Request) -> ProcessingPort:

@@ -26,6 +26,7 @@ from processing.errors import TemporaryFailure
 from processing.worker import settle_failure
 from rules import Channel, OutcomeStatus, Reason
 from store import spool
+from store.database import read_only_session
 from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread
 from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
 
@@ -158,7 +159,7 @@ class ProcessingService:
 
     async def ingest_mailbox_message(self, raw: bytes, *, mailbox_id: str) -> DecisionJSON:
         """Process a message synced from a mailbox (channel sync)."""
-        async with self.sessionmaker() as session:
+        async with read_only_session(self.sessionmaker) as session:
             mailbox = await session.get(Mailbox, mailbox_id)
         if mailbox is None:
             raise NotFound(f"Mailbox {mailbox_id} does not exist.")
@@ -172,7 +173,7 @@ class ProcessingService:
         received = ReceivedMessage(channel=Channel(channel), raw=raw, user_id=user_id,
                                    project_ids=list(project_ids), rcpt_to=[], mail_from="",
                                    client_ip="", helo="", released=False)
-        async with self.sessionmaker() as session:
+        async with read_only_session(self.sessionmaker) as session:
             if received.channel == Channel.SYNC:
                 mailbox = await self._participating_mailbox(session, raw, user_id)
                 received.mailbox_id = mailbox.id if mailbox else None
@@ -181,7 +182,6 @@ class ProcessingService:
                 decision = await pipeline.explain(session, received, self.ctx)
             except TemporaryFailure as exc:
                 raise Unavailable(f"The dry run cannot be completed now: {exc}") from exc
-            await session.rollback()
         body = decision.to_json()
         body.update(received_id=None, status="explained")
         return body

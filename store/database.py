@@ -7,6 +7,8 @@ The caller owns the unit of work: `async with sessionmaker.begin() as session:`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, make_url
@@ -70,6 +72,22 @@ def _begin_immediate(connection: Any) -> None:
 async def begin_read_only(session: AsyncSession) -> None:
     """Begin the session's transaction as read-only (call before its first statement)."""
     await session.connection(execution_options={READ_ONLY: True})
+
+
+@asynccontextmanager
+async def read_only_session(sessionmaker: async_sessionmaker[AsyncSession]
+                            ) -> AsyncIterator[AsyncSession]:
+    """Return a session that only reads: no write lock on SQLite, nothing committed.
+
+    A write lock held for a read makes every other reader and writer of the store queue
+    behind it (SQLite's busy handler polls, sleeping 1 ms, 2 ms, 5 ms … between tries).
+    Changed objects at the end are a bug, not something to drop quietly.
+    """
+    async with sessionmaker() as session:
+        await begin_read_only(session)
+        yield session
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("objects were changed in a read-only session")
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:

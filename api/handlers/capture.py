@@ -12,7 +12,7 @@ from aiohttp import web
 from api.access import check_project_references
 from api.caller import Caller
 from api.capture_schemas import CaptureRequest, read_explain, read_log
-from api.request_context import caller, json_response, processing, read_json, unit_of_work
+from api.request_context import caller, json_response, processing, read_json, reading
 from rules import Channel
 from store.queries.errors import Forbidden, Invalid
 from store.queries.users import existing_user_ids
@@ -45,7 +45,7 @@ async def _capturing_user(request: web.Request, who: Caller, capture: CaptureReq
         raise Invalid.field("user_id", "is required with the admin token")
     if user_id != who.user_id and not who.is_admin:
         raise Forbidden("Only an admin may capture a message for another user.")
-    async with unit_of_work(request) as session:
+    async with reading(request) as session:
         if not await existing_user_ids(session, [user_id]):
             raise Invalid.field("user_id", f"User {user_id} does not exist.")
         await check_project_references(session, who, "project_ids", capture.project_ids)
