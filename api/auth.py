@@ -18,7 +18,7 @@ from api.caller import Caller
 from api.keys import CALLER, SESSIONMAKER, SETTINGS
 from store.database import read_only_session
 from store.queries.errors import Unauthorized
-from store.queries.users import user_for_token_hash
+from store.queries.users import token_owner
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
 METRICS_PATH = "/metrics"
@@ -50,10 +50,10 @@ async def authenticate(request: web.Request) -> Caller:
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Caller(user_id=None, is_admin=True)
     async with read_only_session(request.app[SESSIONMAKER]) as session:
-        user = await user_for_token_hash(session, hash_token(token))
-    if user is None:
+        owner = await token_owner(session, hash_token(token))
+    if owner is None:
         raise Unauthorized("The bearer token is not valid.")
-    return Caller(user_id=user.id, is_admin=user.role == ADMIN_ROLE)
+    return Caller(user_id=owner.id, is_admin=owner.role == ADMIN_ROLE)
 
 
 @web.middleware

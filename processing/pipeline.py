@@ -10,9 +10,9 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, CursorResult, bindparam, select, update
+from sqlalchemy import BindParameter, CursorResult, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import ParsedMessage, parse_message
@@ -149,9 +149,8 @@ def _settle_statement(guarded: bool) -> Any:
     received_id: BindParameter[str] = bindparam("received_id")
     condition = (spool.held_by_claim(received_id, bindparam("attempt")) if guarded
                  else ReceivedMessage.id == received_id)
-    return (update(ReceivedMessage).where(condition)
-            .values({name: bindparam(f"new_{name}") for name in SETTLED_COLUMNS})
-            .execution_options(synchronize_session=False))
+    return (update(cast(Table, ReceivedMessage.__table__)).where(condition)
+            .values({name: bindparam(f"new_{name}") for name in SETTLED_COLUMNS}))
 
 
 async def _settle_received(session: AsyncSession, received: ReceivedMessage,

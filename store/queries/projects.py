@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Project
@@ -29,12 +29,13 @@ async def list_projects(
     return list((await session.scalars(query)).all())
 
 
+_EXISTING_PROJECTS = select(Project.id).where(Project.id.in_(bindparam("ids", expanding=True)))
+
 async def existing_project_ids(session: AsyncSession, project_ids: Collection[str]) -> set[str]:
     """Return which of `project_ids` exist."""
     if not project_ids:
         return set()
-    query = select(Project.id).where(Project.id.in_(list(project_ids)))
-    return set((await session.scalars(query)).all())
+    return set((await session.scalars(_EXISTING_PROJECTS, {"ids": list(project_ids)})).all())
 
 
 async def is_slug_taken(session: AsyncSession, slug: str) -> bool:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ApiToken, Mailbox, Membership, User, UserAlias
 from store.queries.errors import NotFound
 
+# Statements of the API's hot path (every request authenticates), built once.
+_EXISTING_USERS = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
+_TOKEN_OWNER = (select(User.id, User.role).join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == bindparam("token_hash")))
+_MEMBER_PROJECTS = select(Membership.project_id).where(
+    Membership.user_id == bindparam("user_id"))
 
 async def get_user(session: AsyncSession, user_id: str) -> User:
     """Return the user or raise NotFound."""
@@ -31,8 +37,7 @@ async def existing_user_ids(session: AsyncSession, user_ids: Collection[str]) ->
     """Return which of `user_ids` exist."""
     if not user_ids:
         return set()
-    query = select(User.id).where(User.id.in_(list(user_ids)))
-    return set((await session.scalars(query)).all())
+    return set((await session.scalars(_EXISTING_USERS, {"ids": list(user_ids)})).all())
 
 
 async def addresses_in_use(
@@ -52,18 +57,14 @@ async def addresses_in_use(
     return found
 
 
-async def user_for_token_hash(session: AsyncSession, token_hash: str) -> User | None:
-    """Return the user owning the token with this SHA-256 hash, if any."""
-    query = select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-        ApiToken.token_hash == token_hash
-    )
-    return (await session.scalars(query)).one_or_none()
+async def token_owner(session: AsyncSession, token_hash: str) -> Row[str, str] | None:
+    """Return (id, role) of the user owning the token with this SHA-256 hash, if any."""
+    return (await session.execute(_TOKEN_OWNER, {"token_hash": token_hash})).one_or_none()
 
 
 async def member_project_ids(session: AsyncSession, user_id: str) -> set[str]:
     """Return the ids of the projects the user is a member of."""
-    query = select(Membership.project_id).where(Membership.user_id == user_id)
-    return set((await session.scalars(query)).all())
+    return set((await session.scalars(_MEMBER_PROJECTS, {"user_id": user_id})).all())
 
 
 async def add_membership(session: AsyncSession, project_id: str, user_id: str) -> None:
