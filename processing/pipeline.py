@@ -10,9 +10,9 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import BindParameter, CursorResult, Table, bindparam, select, update
+from sqlalchemy import BindParameter, CursorResult, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import ParsedMessage, parse_message
@@ -148,8 +148,8 @@ def _settle_statement(guarded: bool) -> Any:
     """Return the settling UPDATE (built once), guarded by the claim or by the id alone."""
     received_id: BindParameter[str] = bindparam("received_id")
     condition = (spool.held_by_claim(received_id, bindparam("attempt")) if guarded
-                 else ReceivedMessage.id == received_id)
-    return (update(cast(Table, ReceivedMessage.__table__)).where(condition)
+                 else spool.RECEIVED.c.id == received_id)
+    return (update(spool.RECEIVED).where(condition)
             .values({name: bindparam(f"new_{name}") for name in SETTLED_COLUMNS}))
 
 

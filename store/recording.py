@@ -48,19 +48,23 @@ class StoredMessage:
     thread_id: str
 
 
-_MESSAGE = select(Message.id, Message.thread_id, Message.text).where(
-    Message.message_id == bindparam("message_id"))
+# Core statements on the tables (not the mapped classes, whose attributes would make them
+# ORM statements: autoflush, ORM result handling); INSERTs fill the columns' Python-side
+# defaults for what is not given.
+_THREADS = cast(Table, Thread.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_MESSAGE = select(_MESSAGES.c.id, _MESSAGES.c.thread_id, _MESSAGES.c.text).where(
+    _MESSAGES.c.message_id == bindparam("message_id"))
 _THREAD_OF_REFERENCED = (
-    select(Thread.id).join(Message, Message.thread_id == Thread.id)
-    .where(Message.message_id.in_(bindparam("thread_ids", expanding=True)))
-    .order_by(Thread.created_at).limit(1))
-_THREAD_OF_ROOT = (select(Thread.id).where(Thread.root_id.in_(bindparam("roots", expanding=True)))
-                   .order_by(Thread.created_at).limit(1))
-# Core INSERTs of the tables (not the mapped classes: no ORM bulk-insert handling); the
-# columns' Python-side defaults fill what is not given.
-_INSERT_THREAD = insert(cast(Table, Thread.__table__))
-_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
-_KEEP_TEXT = update(Message).where(Message.id == bindparam("ref")).values(
+    select(_THREADS.c.id).join(_MESSAGES, _MESSAGES.c.thread_id == _THREADS.c.id)
+    .where(_MESSAGES.c.message_id.in_(bindparam("thread_ids", expanding=True)))
+    .order_by(_THREADS.c.created_at).limit(1))
+_THREAD_OF_ROOT = (
+    select(_THREADS.c.id).where(_THREADS.c.root_id.in_(bindparam("roots", expanding=True)))
+    .order_by(_THREADS.c.created_at).limit(1))
+_INSERT_THREAD = insert(_THREADS)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
     text=bindparam("new_text"))
 
 
@@ -139,10 +143,11 @@ _INTERACTION_VALUES = ("id", "project_id", "contact_id", "message_ref", "thread_
 def _interaction_insert(dialect: str) -> Any:
     """Return the INSERT … ON CONFLICT DO NOTHING of an interaction, built once per dialect."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(cast(Table, Interaction.__table__))
+    table = cast(Table, Interaction.__table__)
+    return (insert(table)
             .values({name: bindparam(f"new_{name}") for name in _INTERACTION_VALUES})
             .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])
-            .returning(Interaction.id))
+            .returning(table.c.id))
 
 
 async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_id: str,

@@ -14,7 +14,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Executable,
     Row,
     String,
+    Table,
     bindparam,
     false,
     literal,
@@ -60,6 +61,23 @@ from store.models import (
     User,
     UserAlias,
 )
+
+# The tables, for Core statements (ORM attributes would make them ORM statements: autoflush,
+# ORM result handling, for rows of plain columns).
+_USERS = cast(Table, User.__table__)
+_USER_ALIASES = cast(Table, UserAlias.__table__)
+_MAILBOXES = cast(Table, Mailbox.__table__)
+_MAILBOX_PROJECTS = cast(Table, MailboxProject.__table__)
+_MEMBERSHIPS = cast(Table, Membership.__table__)
+_IGNORED = cast(Table, IgnoredEntry.__table__)
+_NEVER_LOG = cast(Table, NeverLogEntry.__table__)
+_PROJECT_ADDRESSES = cast(Table, ProjectAddress.__table__)
+_CONTACTS = cast(Table, Contact.__table__)
+_CONTACT_ADDRESSES = cast(Table, ContactAddress.__table__)
+_THREADS = cast(Table, Thread.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_INTERACTIONS = cast(Table, Interaction.__table__)
+_PROJECTS = cast(Table, Project.__table__)
 
 ALIAS, MEMBER, MAILBOX = "alias", "member", "mailbox"
 IGNORED, NEVER_LOG, PROJECT_ADDRESS = "ignored", "never", "project-address"
@@ -100,16 +118,17 @@ def _list_param(name: str) -> BindParameter[Any]:
 @functools.cache
 def _user_rows_query(by_user: bool, by_mailbox: bool) -> Executable:
     addresses = _list_param("addresses")
+    users, aliases, mailboxes = _USERS.c, _USER_ALIASES.c, _MAILBOXES.c
     conditions: list[ColumnElement[bool]] = [
-        User.email.in_(addresses),
-        User.id.in_(select(UserAlias.user_id).where(UserAlias.address.in_(addresses))),
-        User.id.in_(select(Mailbox.user_id).where(Mailbox.address.in_(addresses)))]
+        users.email.in_(addresses),
+        users.id.in_(select(aliases.user_id).where(aliases.address.in_(addresses))),
+        users.id.in_(select(mailboxes.user_id).where(mailboxes.address.in_(addresses)))]
     if by_user:
-        conditions.append(User.id == bindparam("user_id"))
+        conditions.append(users.id == bindparam("user_id"))
     if by_mailbox:
-        conditions.append(User.id.in_(
-            select(Mailbox.user_id).where(Mailbox.id == bindparam("mailbox_id"))))
-    return select(User.id, User.name, User.email, User.personal_email_access).where(
+        conditions.append(users.id.in_(
+            select(mailboxes.user_id).where(mailboxes.id == bindparam("mailbox_id"))))
+    return select(users.id, users.name, users.email, users.personal_email_access).where(
         or_(*conditions))
 
 
@@ -124,17 +143,17 @@ async def _user_rows(session: AsyncSession, request: SnapshotRequest) -> UserRow
 def _details_query(by_mailbox: bool) -> CompoundSelect[Any]:
     """Aliases, memberships and mailboxes (with their projects) of users, as one query."""
     user_ids = _list_param("user_ids")
-    mailbox_wanted: ColumnElement[bool] = Mailbox.user_id.in_(user_ids)
+    mailbox_wanted: ColumnElement[bool] = _MAILBOXES.c.user_id.in_(user_ids)
     if by_mailbox:
-        mailbox_wanted = or_(mailbox_wanted, Mailbox.id == bindparam("mailbox_id"))
+        mailbox_wanted = or_(mailbox_wanted, _MAILBOXES.c.id == bindparam("mailbox_id"))
     return union_all(
-        select(_text(ALIAS), UserAlias.user_id, UserAlias.address, null(), null())
-        .where(UserAlias.user_id.in_(user_ids)),
-        select(_text(MEMBER), Membership.user_id, Membership.project_id, null(), null())
-        .where(Membership.user_id.in_(user_ids)),
-        select(_text(MAILBOX), Mailbox.user_id, Mailbox.address, Mailbox.id,
-               MailboxProject.project_id)
-        .outerjoin(MailboxProject, MailboxProject.mailbox_id == Mailbox.id)
+        select(_text(ALIAS), _USER_ALIASES.c.user_id, _USER_ALIASES.c.address, null(), null())
+        .where(_USER_ALIASES.c.user_id.in_(user_ids)),
+        select(_text(MEMBER), _MEMBERSHIPS.c.user_id, _MEMBERSHIPS.c.project_id, null(), null())
+        .where(_MEMBERSHIPS.c.user_id.in_(user_ids)),
+        select(_text(MAILBOX), _MAILBOXES.c.user_id, _MAILBOXES.c.address, _MAILBOXES.c.id,
+               _MAILBOX_PROJECTS.c.project_id)
+        .outerjoin(_MAILBOX_PROJECTS, _MAILBOX_PROJECTS.c.mailbox_id == _MAILBOXES.c.id)
         .where(mailbox_wanted),
     )
 
@@ -185,12 +204,12 @@ def _candidate_ids(request: SnapshotRequest, users: tuple[UserView, ...],
 def _lists_query() -> CompoundSelect[Any]:
     project_ids, addresses = _list_param("project_ids"), _list_param("addresses")
     return union_all(
-        select(_text(IGNORED), IgnoredEntry.project_id, IgnoredEntry.pattern).where(
-            or_(IgnoredEntry.project_id.in_(project_ids), IgnoredEntry.project_id.is_(None))),
-        select(_text(NEVER_LOG), NeverLogEntry.project_id, NeverLogEntry.address).where(
-            NeverLogEntry.project_id.in_(project_ids), NeverLogEntry.address.in_(addresses)),
-        select(_text(PROJECT_ADDRESS), null(), ProjectAddress.address).where(
-            ProjectAddress.address.in_(addresses)),
+        select(_text(IGNORED), _IGNORED.c.project_id, _IGNORED.c.pattern).where(
+            or_(_IGNORED.c.project_id.in_(project_ids), _IGNORED.c.project_id.is_(None))),
+        select(_text(NEVER_LOG), _NEVER_LOG.c.project_id, _NEVER_LOG.c.address).where(
+            _NEVER_LOG.c.project_id.in_(project_ids), _NEVER_LOG.c.address.in_(addresses)),
+        select(_text(PROJECT_ADDRESS), null(), _PROJECT_ADDRESSES.c.address).where(
+            _PROJECT_ADDRESSES.c.address.in_(addresses)),
     )
 
 
@@ -214,13 +233,13 @@ async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterab
 
 @functools.cache
 def _contacts_query() -> Executable:
-    matching = select(ContactAddress.contact_id).where(
-        ContactAddress.project_id.in_(_list_param("project_ids")),
-        ContactAddress.address.in_(_list_param("addresses")))
-    return (select(Contact.id, Contact.project_id, Contact.name, Contact.owner_id,
-                   ContactAddress.address)
-            .join(ContactAddress, ContactAddress.contact_id == Contact.id)
-            .where(Contact.id.in_(matching)).order_by(Contact.id))
+    matching = select(_CONTACT_ADDRESSES.c.contact_id).where(
+        _CONTACT_ADDRESSES.c.project_id.in_(_list_param("project_ids")),
+        _CONTACT_ADDRESSES.c.address.in_(_list_param("addresses")))
+    return (select(_CONTACTS.c.id, _CONTACTS.c.project_id, _CONTACTS.c.name, _CONTACTS.c.owner_id,
+                   _CONTACT_ADDRESSES.c.address)
+            .join(_CONTACT_ADDRESSES, _CONTACT_ADDRESSES.c.contact_id == _CONTACTS.c.id)
+            .where(_CONTACTS.c.id.in_(matching)).order_by(_CONTACTS.c.id))
 
 
 async def _contacts(session: AsyncSession, project_ids: set[str],
@@ -244,17 +263,17 @@ async def _contact_owners(session: AsyncSession, contacts: tuple[ContactView, ..
     if not owner_ids:
         return ()
     owners = (await session.execute(
-        select(User.id, User.name, User.email, User.personal_email_access)
-        .where(User.id.in_(owner_ids)))).all()
+        select(_USERS.c.id, _USERS.c.name, _USERS.c.email, _USERS.c.personal_email_access)
+        .where(_USERS.c.id.in_(owner_ids)))).all()
     return (await _people(session, owners)).views
 
 
 @functools.cache
 def _thread_query() -> Executable:
-    return (select(Thread.id, Thread.status, Thread.assigned_project_ids)
-            .join(Message, Message.thread_id == Thread.id)
-            .where(Message.message_id.in_(_list_param("ids")))
-            .order_by(Thread.created_at).limit(1))
+    return (select(_THREADS.c.id, _THREADS.c.status, _THREADS.c.assigned_project_ids)
+            .join(_MESSAGES, _MESSAGES.c.thread_id == _THREADS.c.id)
+            .where(_MESSAGES.c.message_id.in_(_list_param("ids")))
+            .order_by(_THREADS.c.created_at).limit(1))
 
 
 async def _thread(session: AsyncSession, request: SnapshotRequest) -> ThreadView | None:
@@ -266,14 +285,14 @@ async def _thread(session: AsyncSession, request: SnapshotRequest) -> ThreadView
 @functools.cache
 def _thread_history_query(by_ids: bool, by_thread: bool) -> Executable:
     conditions: list[ColumnElement[bool]] = [
-        Message.message_id.in_(_list_param("thread_ids")) if by_ids else false()]
+        _MESSAGES.c.message_id.in_(_list_param("thread_ids")) if by_ids else false()]
     if by_thread:
-        conditions.append(Interaction.thread_id == bindparam("thread_id"))
-    return (select(Interaction.project_id, Interaction.user_id, Message.message_id)
-            .join(Message, Message.id == Interaction.message_ref)
-            .where(Interaction.project_id.in_(_list_param("project_ids")),
-                   Interaction.unlogged_at.is_(None), or_(*conditions))
-            .order_by(Interaction.logged_at))
+        conditions.append(_INTERACTIONS.c.thread_id == bindparam("thread_id"))
+    return (select(_INTERACTIONS.c.project_id, _INTERACTIONS.c.user_id, _MESSAGES.c.message_id)
+            .join(_MESSAGES, _MESSAGES.c.id == _INTERACTIONS.c.message_ref)
+            .where(_INTERACTIONS.c.project_id.in_(_list_param("project_ids")),
+                   _INTERACTIONS.c.unlogged_at.is_(None), or_(*conditions))
+            .order_by(_INTERACTIONS.c.logged_at))
 
 
 async def _thread_history(session: AsyncSession, request: SnapshotRequest,
@@ -299,9 +318,10 @@ async def _thread_history(session: AsyncSession, request: SnapshotRequest,
 
 @functools.cache
 def _project_views_query() -> Executable:
-    return (select(Project.id, Project.name, Project.interaction_type, Project.logging_mode,
-                   Project.sender_auth, Project.create_contacts, Project.store_bodies)
-            .where(Project.id.in_(_list_param("project_ids"))).order_by(Project.id))
+    projects = _PROJECTS.c
+    return (select(projects.id, projects.name, projects.interaction_type, projects.logging_mode,
+                   projects.sender_auth, projects.create_contacts, projects.store_bodies)
+            .where(projects.id.in_(_list_param("project_ids"))).order_by(projects.id))
 
 
 async def _project_views(session: AsyncSession, project_ids: set[str],

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ReceivedMessage
@@ -33,6 +43,8 @@ QUARANTINED = MessageStatus.QUARANTINED
 FAILED = MessageStatus.FAILED
 
 
+RECEIVED = cast(Table, ReceivedMessage.__table__)
+
 def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     """Add a received message to the spool as queued (the caller commits)."""
     message.status = QUEUED
@@ -49,9 +61,14 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 def held_by_claim(message_id: str | BindParameter[Any],
                   attempt: int | BindParameter[Any]) -> ColumnElement[bool]:
-    """Match the message only while it is still in the claim that made `attempt`."""
-    return and_(ReceivedMessage.id == message_id, ReceivedMessage.status == PROCESSING,
-                ReceivedMessage.attempts == attempt)
+    """Match the message only while it is still in the claim that made `attempt`.
+
+    Written with the table's columns, so a Core statement using it stays Core (an ORM
+    attribute would make it an ORM statement, with autoflush and ORM result handling).
+    """
+    columns = RECEIVED.c
+    return and_(columns.id == message_id, columns.status == PROCESSING,
+                columns.attempts == attempt)
 
 
 async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
