@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 from store.sqlite_one_hop import use_one_hop_cursors
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Store connections per process, all kept open once opened (see _keep_connections).
+POOL_SIZE = 15
 # SQLSTATE classes that say nothing about the data: connection exception, transaction
 # rollback (serialization failure, deadlock), insufficient resources, operator intervention
 # (server shutting down), system error.
@@ -90,10 +92,23 @@ async def read_only_session(sessionmaker: async_sessionmaker[AsyncSession]
             raise RuntimeError("objects were changed in a read-only session")
 
 
+def _keep_connections(options: dict[str, Any]) -> None:
+    """Pool up to POOL_SIZE connections and keep each open once it is opened.
+
+    SQLAlchemy's default (5 kept + 10 overflow) closes an overflow connection when it is
+    returned: under a burst (twenty SMTP sessions looking up recipients) that opened a
+    connection per statement (on SQLite a thread, the file and four PRAGMAs; on PostgreSQL a
+    server backend). The limit is the same 15.
+    """
+    options.setdefault("pool_size", POOL_SIZE)
+    options.setdefault("max_overflow", 0)
+
+
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create the async engine for `url`; SQLite gets WAL, a busy timeout, one-hop cursors."""
     full_url = async_url(url)
     if full_url.startswith("sqlite"):
+        _keep_connections(options)
         engine = create_async_engine(
             full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
         )
@@ -101,6 +116,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", use_one_hop_cursors)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
+    _keep_connections(options)
     options.setdefault("pool_pre_ping", True)
     parsed = make_url(full_url)
     search_path = parsed.query.get("search_path")
