@@ -6,6 +6,7 @@ two workers ever hold the same message; a claim is a lease that expires if a wor
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -16,6 +17,7 @@ from sqlalchemy import (
     CursorResult,
     Table,
     and_,
+    bindparam,
     func,
     or_,
     select,
@@ -52,7 +54,7 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     return message
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     return or_(
         and_(ReceivedMessage.status == QUEUED, ReceivedMessage.next_attempt_at <= now),
         and_(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now),
@@ -71,16 +73,10 @@ def held_by_claim(message_id: str | BindParameter[Any],
                 columns.attempts == attempt)
 
 
-async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
-                         worker_id: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
-    """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
-
-    One statement: an UPDATE of the oldest claimable rows, chosen by a sub-select that skips
-    rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
-    taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed rows, oldest
-    first. The outer WHERE checks again that each row is claimable. Each claim is a lease of
-    its own and records `worker_id` on the message (`claimed_by`).
-    """
+@functools.cache
+def _claim_statement(limit: int) -> Any:
+    """Return the claiming UPDATE … RETURNING for up to `limit` rows, built once per limit."""
+    now: BindParameter[datetime] = bindparam("now")
     # A CTE, materialized on PostgreSQL: as a plain `IN (sub-select … LIMIT n)` the planner
     # may run the sub-select again while updating and so claim more than `limit` rows.
     oldest = (
@@ -92,15 +88,28 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
         .cte("claimable")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    claim = (
+    return (
         update(ReceivedMessage)
         .where(ReceivedMessage.id.in_(select(oldest.c.id)), _claimable(now))
-        .values(status=PROCESSING, lease_until=now + lease, claimed_by=worker_id,
-                attempts=ReceivedMessage.attempts + 1)
+        .values(status=PROCESSING, lease_until=bindparam("lease_until"),
+                claimed_by=bindparam("claimed_by"), attempts=ReceivedMessage.attempts + 1)
         .returning(ReceivedMessage)
         .execution_options(populate_existing=True)
     )
-    claimed = (await session.scalars(claim)).all()
+
+
+async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
+                         worker_id: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
+    """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
+
+    One statement: an UPDATE of the oldest claimable rows, chosen by a sub-select that skips
+    rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
+    taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed rows, oldest
+    first. The outer WHERE checks again that each row is claimable. Each claim is a lease of
+    its own and records `worker_id` on the message (`claimed_by`).
+    """
+    claimed = (await session.scalars(_claim_statement(limit), {
+        "now": now, "lease_until": now + lease, "claimed_by": worker_id})).all()
     return sorted(claimed, key=lambda message: (message.next_attempt_at, message.received_at))
 
 
