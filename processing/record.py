@@ -74,5 +74,5 @@ async def record_decision(session: AsyncSession, received: ReceivedMessage,
     received.message_id = decision.message_id
     received.processed_at = now
     body["status"] = received.status
-    store_decision(session, received.id, decision.rules_version, body)
+    await store_decision(session, received.id, decision.rules_version, body)
     return body

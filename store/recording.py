@@ -64,6 +64,7 @@ _THREAD_OF_ROOT = (
     .order_by(_THREADS.c.created_at).limit(1))
 _INSERT_THREAD = insert(_THREADS)
 _INSERT_MESSAGE = insert(_MESSAGES)
+_INSERT_DECISION = insert(cast(Table, Decision.__table__))
 _KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
     text=bindparam("new_text"))
 
@@ -186,9 +187,9 @@ async def mark_thread_pending(session: AsyncSession, message: StoredMessage,
         thread.pending_message_ref = message.id
 
 
-def store_decision(session: AsyncSession, received_id: str, rules_version: str,
-                   body: dict[str, Any]) -> Decision:
+async def store_decision(session: AsyncSession, received_id: str, rules_version: str,
+                         body: dict[str, Any]) -> None:
     """Store the decision taken for a received message."""
-    decision = Decision(received_message_id=received_id, rules_version=rules_version, body=body)
-    session.add(decision)
-    return decision
+    await session.execute(_INSERT_DECISION, {
+        "id": new_id(), "received_message_id": received_id, "rules_version": rules_version,
+        "body": body})
