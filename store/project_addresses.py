@@ -10,8 +10,9 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, Table, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Project, ProjectAddress
@@ -55,12 +56,19 @@ def active_addresses(project: Project) -> dict[str, str]:
     return {a.kind: a.address for a in project.addresses if a.active}
 
 
+_ADDRESSES = cast(Table, ProjectAddress.__table__)
+# Every RCPT TO runs it: built once, on the table's columns (a plain Core statement).
+_RECEIVING = select(_ADDRESSES.c.project_id, _ADDRESSES.c.kind).where(
+    _ADDRESSES.c.address == bindparam("address"),
+    or_(_ADDRESSES.c.active.is_(True), _ADDRESSES.c.grace_until > bindparam("now")))
+
+
 async def find_receiving_address(
     session: AsyncSession, address: str, now: datetime
-) -> ProjectAddress | None:
-    """Return the project address that accepts mail at `address` now (active or in grace)."""
-    query = select(ProjectAddress).where(
-        ProjectAddress.address == address.lower(),
-        or_(ProjectAddress.active.is_(True), ProjectAddress.grace_until > now),
-    )
-    return (await session.execute(query)).scalar_one_or_none()
+) -> Row[str, str] | None:
+    """Return (project_id, kind) of the project address that accepts mail at `address` now.
+
+    Active addresses accept mail, and retired ones until their grace period ends.
+    """
+    return (await session.execute(_RECEIVING, {"address": address.lower(), "now": now})
+            ).one_or_none()
