@@ -16,7 +16,7 @@ from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
 from blindcopy.worker_processes import start_worker_processes, stop_worker_processes
 from processing.worker import drain
 from store import spool
-from store.database import create_engine, create_sessionmaker
+from store.database import create_engine, create_sessionmaker, read_only_session
 from store.schema import migrate
 
 
@@ -87,7 +87,7 @@ async def _replay(settings: Settings, ids: list[str]) -> None:
     async with sessionmaker.begin() as session:
         count = await spool.requeue(session, ids or None, context.now())
     processed = await drain(sessionmaker, context)
-    async with sessionmaker() as session:
+    async with read_only_session(sessionmaker) as session:
         statuses = await spool.count_by_status(session)
     await engine.dispose()
     print(f"requeued {count} failed message(s); processed {processed}; now {statuses}")

@@ -32,7 +32,7 @@ from rules import (
     decide,
 )
 from store import spool
-from store.database import begin_read_only
+from store.database import read_only_session
 from store.models import Project, ReceivedMessage
 from store.snapshot import SnapshotRequest, build_snapshot
 
@@ -194,8 +194,7 @@ async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
     facts = to_message_facts(parsed)
 
     async def read(logged: MessageFacts | None = None) -> DirectorySnapshot:
-        async with sessionmaker() as session:
-            await begin_read_only(session)
+        async with read_only_session(sessionmaker) as session:
             return await build_snapshot(
                 session, _snapshot_request(facts, _capture(received, None), logged))
 
@@ -222,8 +221,7 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
     out and another worker claimed the message meanwhile.
     """
     if received is None:
-        async with sessionmaker() as session:
-            await begin_read_only(session)
+        async with read_only_session(sessionmaker) as session:
             received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
-from store.database import begin_read_only
+from store.database import read_only_session
 from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
 from store.spool_writer import SpoolWriter
@@ -85,8 +85,7 @@ class SpoolingHandler:
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         try:
-            async with self.sessionmaker() as db:
-                await begin_read_only(db)
+            async with read_only_session(self.sessionmaker) as db:
                 target = await find_receiving_address(db, address, self.clock())
         except Exception:
             log.exception("recipient lookup failed")

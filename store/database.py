@@ -107,8 +107,8 @@ def _keep_connections(options: dict[str, Any]) -> None:
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create the async engine for `url`; SQLite gets WAL, a busy timeout, one-hop cursors."""
     full_url = async_url(url)
+    _keep_connections(options)
     if full_url.startswith("sqlite"):
-        _keep_connections(options)
         engine = create_async_engine(
             full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
         )
@@ -116,7 +116,6 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", use_one_hop_cursors)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    _keep_connections(options)
     options.setdefault("pool_pre_ping", True)
     parsed = make_url(full_url)
     search_path = parsed.query.get("search_path")

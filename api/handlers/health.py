@@ -12,7 +12,7 @@ from api.keys import METRICS, SESSIONMAKER, SETTINGS
 from api.request_context import caller, json_response
 from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from store import spool
-from store.database import begin_read_only
+from store.database import read_only_session
 from store.queries.errors import Forbidden, Unavailable
 
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -27,7 +27,7 @@ async def readyz(request: web.Request) -> web.Response:
     """GET /readyz: 200 when the store is reachable, else a 503 problem."""
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-            async with request.app[SESSIONMAKER]() as session:
+            async with read_only_session(request.app[SESSIONMAKER]) as session:
                 await session.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
@@ -44,8 +44,7 @@ async def metrics(request: web.Request) -> web.Response:
         raise Forbidden("Metrics are for admins (or set metrics_public).")
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-            async with request.app[SESSIONMAKER]() as session:
-                await begin_read_only(session)
+            async with read_only_session(request.app[SESSIONMAKER]) as session:
                 depth = await spool.queue_depth(session)
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
