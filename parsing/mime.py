@@ -12,13 +12,13 @@ import base64
 import hashlib
 import quopri
 import re
-from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from parsing.addresses import parse_address_list
 from parsing.dates import parse_header_date
 from parsing.forwarded import MAX_FORWARD_DEPTH, find_inline_original
+from parsing.header_policy import MIME_POLICY
 from parsing.html_text import html_to_text
 from parsing.message import Attachment, ForwardKind, ParsedMessage
 from parsing.parts import MAX_MIME_DEPTH, walk_parts
@@ -139,7 +139,7 @@ def _transfer_decoded(inner: Message, encoding: str) -> Message:
         data = base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded)
     except Exception:  # noqa: BLE001 - keep the stdlib's reading of a broken encoding
         return inner
-    return BytesParser(policy=policy.default).parsebytes(data)
+    return BytesParser(policy=MIME_POLICY).parsebytes(data)
 
 
 def _enclosed_message(part: Message) -> Message | None:
@@ -150,7 +150,7 @@ def _enclosed_message(part: Message) -> Message | None:
             return _transfer_decoded(payload[0], encoding)
         return payload[0]
     data = _decoded_payload(part)
-    return BytesParser(policy=policy.default).parsebytes(data) if data else None
+    return BytesParser(policy=MIME_POLICY).parsebytes(data) if data else None
 
 
 def _eml_files(leaves: list[Message]) -> list[Message]:
@@ -253,7 +253,7 @@ def _headers_only(raw: bytes, error: BaseException) -> ParsedMessage:
     """Parse only the header block, keeping the rest as raw text (last resort)."""
     reason = f"MIME structure unreadable ({type(error).__name__}); headers and raw text kept"
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        msg = BytesParser(policy=MIME_POLICY).parsebytes(raw, headersonly=True)
         headers = _all_headers(_header_values(msg, []))
         subject = next((value for key, value in headers if key == "subject"), "")
     except Exception:  # noqa: BLE001 - even the header block is unreadable
@@ -274,7 +274,7 @@ def _headers_only(raw: bytes, error: BaseException) -> ParsedMessage:
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw bytes into a ParsedMessage; never raise for malformed input."""
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=MIME_POLICY).parsebytes(raw)
         return _from_message(msg)
     except (Exception, RecursionError) as error:  # noqa: BLE001 - never lose the message
         return _headers_only(raw, error)
