@@ -1,6 +1,6 @@
 """POST /v1/log latency at a fixed arrival rate, against a bare aiohttp handler in the same run.
 
-    python bench/bench_log_api.py [--rate 200] [--seconds 30] [--database-url …] [--write]
+    python bench/bench_log_api.py [--rates 60,200] [--seconds 30] [--database-url …] [--write]
 
 wrk keeps a fixed number of connections busy (closed loop) and so hides queueing; the
 Log button's question is latency at a given load. So this script is an open-loop generator
@@ -10,7 +10,8 @@ message/rfc822 from the member to a seeded contact, with its own Message-ID, sen
 member's bearer token. The same load goes first to bench/bare_http_server.py (reads the
 body, answers JSON), then to `blindcopy serve` (SQLite in a temporary directory by default)
 with a project of 100,000 contacts. With `--wrk`, a closed-loop wrk run (bench/log_post.lua)
-adds the saturated throughput. `--write` replaces this section of BENCHMARKS.md.
+adds the saturated throughput. Each rate of `--rates` is one run against the same service,
+with messages not sent before. `--write` replaces this section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def message(number: int, contacts: int) -> bytes:
             f"Message-ID: <log-{number}-{os.getpid()}@acme.test>\r\n\r\n{BODY}").encode()
 
 
-async def open_loop(url: str, token: str, rate: float, seconds: float, contacts: int) -> Run:
-    """Send rate × seconds requests, each at its due time; measure from the due time."""
+async def open_loop(url: str, token: str, rate: float, seconds: float, contacts: int,
+                    first: int = 0) -> Run:
+    """Send rate × seconds requests (numbered from `first`), each at its due time."""
     total = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
@@ -103,7 +105,7 @@ async def open_loop(url: str, token: str, rate: float, seconds: float, contacts:
             due = start + number / rate
             await asyncio.sleep(max(0.0, due - loop.time()))
             try:
-                async with http.post(url, data=message(number, contacts),
+                async with http.post(url, data=message(first + number, contacts),
                                      headers=headers) as response:
                     await response.read()
                     if response.status != 200:
@@ -136,8 +138,8 @@ def run_wrk(url: str, directory: Directory, seconds: int) -> str:
     return completed.stdout
 
 
-async def measure_bare(args: argparse.Namespace) -> Run:
-    """Measure the bare aiohttp handler under the same load."""
+async def measure_bare(args: argparse.Namespace) -> list[Run]:
+    """Measure the bare aiohttp handler under the same loads."""
     port = free_port()
     server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_http_server.py"),
                                str(port)])
@@ -145,15 +147,15 @@ async def measure_bare(args: argparse.Namespace) -> Run:
         await wait_http(f"http://127.0.0.1:{port}", server)  # type: ignore[arg-type]
         url = f"http://127.0.0.1:{port}/v1/log"
         await warm_up(url, "none", 1000)
-        return await open_loop(url, "none", args.rate, args.seconds, 1000)
+        return [await open_loop(url, "none", rate, args.seconds, 1000) for rate in args.rates]
     finally:
         server.terminate()
         server.wait()
 
 
 async def measure_blindcopy(args: argparse.Namespace, workdir: Path
-                            ) -> tuple[Run, int, str, float]:
-    """Measure POST /v1/log on blindcopy; return the run, peak RSS, wrk text, seed seconds."""
+                            ) -> tuple[list[Run], int, str, float]:
+    """Measure POST /v1/log on blindcopy; return the runs, peak RSS, wrk text, seed seconds."""
     async with fresh_database(args.database_url, workdir, "log") as url:
         engine = create_engine(url)
         await migrate(engine)
@@ -166,43 +168,65 @@ async def measure_blindcopy(args: argparse.Namespace, workdir: Path
             seeded = await seed_contacts(engine, directory.project_id, args.contacts)
             log_url = f"{base}/v1/log?project_id={directory.project_id}"
             await warm_up(log_url, directory.user_token, args.contacts)
-            run = await open_loop(log_url, directory.user_token, args.rate, args.seconds,
-                                  args.contacts)
+            runs = []
+            for index, rate in enumerate(args.rates):
+                # Numbers above the warm-up's: every run logs messages not seen before.
+                runs.append(await open_loop(log_url, directory.user_token, rate, args.seconds,
+                                            args.contacts, first=(index + 1) * 1_000_000))
             wrk = run_wrk(base, directory, 10) if args.wrk and shutil.which("wrk") else ""
             rss = peak_rss_kib(service.pid)
         finally:
             service.send_signal(signal.SIGTERM)
             service.wait(timeout=30)
         await engine.dispose()
-    return run, rss, wrk, seeded
+    return runs, rss, wrk, seeded
 
 
-def report(args: argparse.Namespace, bare: Run, blindcopy: Run, rss: int, wrk: str) -> str:
+def _rate_rows(rate: float, bare: Run, blindcopy: Run) -> list[str]:
+    rate_text = f"{rate:g} req/s"
+    return [bare.row(f"{rate_text}: bare aiohttp handler (read body, answer JSON)"),
+            blindcopy.row(f"{rate_text}: blindcopy POST /v1/log (spool, parse, decide, record)"),
+            blindcopy.ok_row(f"{rate_text}: … of which answered 200 (logged)")]
+
+
+def _verdict(rate: float, bare: Run, blindcopy: Run) -> str:
+    p99 = percentile(sorted(blindcopy.latencies), 99)
+    bare_p99 = percentile(sorted(bare.latencies), 99)
+    return (f"- {rate:g} req/s: p99 {p99 * 1000:.1f} ms, "
+            f"{'under' if p99 < 0.05 else 'NOT under'} 50 ms; "
+            f"{p99 / bare_p99:.1f}× the bare handler's p99.")
+
+
+def report(args: argparse.Namespace, bare: list[Run], blindcopy: list[Run], rss: int,
+           wrk: str) -> str:
     """Return the markdown section with this run's numbers."""
     backend = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") \
         else "SQLite (WAL)"
-    p99 = percentile(sorted(blindcopy.latencies), 99)
-    bare_p99 = percentile(sorted(bare.latencies), 99)
+    rates = ",".join(f"{rate:g}" for rate in args.rates)
     lines = [
         f"## {SECTION}", "",
-        f"`python bench/bench_log_api.py --rate {args.rate:g} --seconds {args.seconds:g}` — "
-        f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}, "
-        f"load average {os.getloadavg()[0]:.1f} at the end. Open loop at a fixed arrival rate "
-        "(latency from each request's due time), ~3 KB message/rfc822 bodies with a "
-        f"user token, each message new; the project has {args.contacts:,} contacts.", "",
+        (f"`python bench/bench_log_api.py --rates {rates} --seconds {args.seconds:g}` — "
+         f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
+         f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}, "
+         f"load average {os.getloadavg()[0]:.1f} at the end. Open loop at a fixed arrival "
+         "rate (latency from each request's due time), ~3 KB message/rfc822 bodies with a "
+         f"user token, each message new; the project has {args.contacts:,} contacts. One "
+         "service for every rate, the rates in this order."), "",
         "| server | achieved | p50 | p99 | max | errors |",
         "| --- | --- | --- | --- | --- | --- |",
-        bare.row("bare aiohttp handler (read body, answer JSON)"),
-        blindcopy.row("blindcopy POST /v1/log (spool, parse, decide, record)"),
-        blindcopy.ok_row("… of which answered 200 (logged)"),
+    ]
+    for rate, bare_run, run in zip(args.rates, bare, blindcopy, strict=True):
+        lines += _rate_rows(rate, bare_run, run)
+    lines += [
         "",
-        "Errors are by HTTP status; a 503 is the capture gate's refusal (`Retry-After: 1`, "
-        "nothing spooled), answered before authentication.",
+        ("Errors are by HTTP status; a 503 is the capture gate's refusal (`Retry-After: 1`, "
+         "nothing spooled), answered before authentication."),
         "",
-        f"p99 {p99 * 1000:.1f} ms against the 50 ms target: "
-        f"{'met' if p99 < 0.05 else 'NOT met'}; p99 ratio to the bare handler "
-        f"{p99 / bare_p99:.1f}×. Peak RSS of the service: {rss / 1024:,.0f} MiB.",
+        "Against the target (p99 under 50 ms at 200 req/s):", "",
+        *(_verdict(rate, bare_run, run)
+          for rate, bare_run, run in zip(args.rates, bare, blindcopy, strict=True)),
+        "",
+        f"Peak RSS of the service: {rss / 1024:,.0f} MiB.",
     ]
     if wrk:
         lines += ["", "Closed loop, `wrk -t2 -c20 -d10s -s bench/log_post.lua` (saturation):",
@@ -210,9 +234,14 @@ def report(args: argparse.Namespace, bare: Run, blindcopy: Run, rss: int, wrk: s
     return "\n".join(lines) + "\n"
 
 
+def _rates(text: str) -> list[float]:
+    return [float(rate) for rate in text.split(",") if rate.strip()]
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--rates", type=_rates, default=[60.0, 200.0],
+                        help="comma-separated requests per second, one run each")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite temp file)")
@@ -227,9 +256,11 @@ async def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="blindcopy-logbench-"))
     try:
         bare = await measure_bare(args)
-        print(bare.row("bare"), flush=True)
+        for rate, run in zip(args.rates, bare, strict=True):
+            print(run.row(f"bare at {rate:g} req/s"), flush=True)
         blindcopy, rss, wrk, _seeded = await measure_blindcopy(args, workdir)
-        print(blindcopy.row("blindcopy"), flush=True)
+        for rate, run in zip(args.rates, blindcopy, strict=True):
+            print(run.row(f"blindcopy at {rate:g} req/s"), flush=True)
         text = report(args, bare, blindcopy, rss, wrk)
         print(text)
         if args.write:
