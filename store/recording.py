@@ -143,9 +143,9 @@ _INTERACTION_VALUES = ("id", "project_id", "contact_id", "message_ref", "thread_
 @functools.cache
 def _interaction_insert(dialect: str) -> Any:
     """Return the INSERT … ON CONFLICT DO NOTHING of an interaction, built once per dialect."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = cast(Table, Interaction.__table__)
-    return (insert(table)
+    return (dialect_insert(table)
             .values({name: bindparam(f"new_{name}") for name in _INTERACTION_VALUES})
             .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])
             .returning(table.c.id))
