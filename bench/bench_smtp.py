@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import random
@@ -52,10 +53,12 @@ from sqlalchemy import func, select
 from bench.seed import MEMBER, contact_address, free_port, seed_contacts, seed_members
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import load_settings
-from processing.pipeline import evaluate, prepare
+from parsing import parse_message
+from processing.pipeline import judge
 from store.database import async_url, create_engine
 from store.models import Interaction, ReceivedMessage
 from store.schema import migrate
+from store.snapshot import build_snapshot
 
 ADMIN_TOKEN = "bench-admin-token"
 SECTION = "SMTP throughput and decision time"
@@ -316,10 +319,13 @@ async def measure_decision(args: argparse.Namespace, workdir: Path, contacts: in
                     channel="bcc", raw=_decision_message(number, contacts, rng),
                     mail_from=MEMBER, rcpt_to=[directory.bcc], client_ip="127.0.0.1",
                     helo="bench", released=False, project_ids=[directory.project_id])
-                prepared = await prepare(received, ctx, required=False)
+                parsed = parse_message(received.raw)
                 async with service.sessionmaker() as session:
                     started = time.perf_counter()
-                    decision = await evaluate(session, prepared, ctx)
+                    # The project's sender_auth is none: no DNS, snapshot and rules only.
+                    decision = (await judge(received, parsed,
+                                            functools.partial(build_snapshot, session), ctx,
+                                            timed=False)).decision
                     timings.append((time.perf_counter() - started) * 1000)
                 assert any(o.status == "logged" for o in decision.outcomes), decision.outcomes
         finally:

@@ -6,13 +6,14 @@ and without the record step by /v1/explain.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, CursorResult, bindparam, select, update
+from sqlalchemy import BindParameter, CursorResult, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parsing import ParsedMessage, parse_message
@@ -33,7 +34,7 @@ from rules import (
 )
 from store import spool
 from store.database import read_only_session
-from store.models import Project, ReceivedMessage
+from store.models import ReceivedMessage
 from store.snapshot import SnapshotRequest, build_snapshot
 
 SMTP_CHANNELS = (Channel.BCC, Channel.FORWARD)
@@ -54,7 +55,7 @@ def _snapshot_request(facts: MessageFacts, capture: Capture,
     """Ask for the directory of every participant and for the thread of `logged`.
 
     By default that is the message the rules log when they promote to a forward: the
-    original, if there is one (see `_decided`).
+    original, if there is one (see `judge`).
     """
     addresses = set(facts.participants) | set(capture.envelope_recipients)
     if facts.original:
@@ -64,13 +65,6 @@ def _snapshot_request(facts: MessageFacts, capture: Capture,
         addresses=frozenset(addresses), project_ids=capture.project_ids,
         user_id=capture.user_id, mailbox_id=capture.mailbox_id,
         message_id=logged.message_id, thread_ids=logged.thread_ids)
-
-
-async def requires_sender_auth(session: AsyncSession, project_ids: list[str]) -> bool:
-    """Tell whether any candidate project needs the sender verified."""
-    modes = (await session.execute(
-        select(Project.sender_auth).where(Project.id.in_(project_ids)))).scalars().all()
-    return any(mode != "none" for mode in modes)
 
 
 def _capture(received: ReceivedMessage, auth: SenderAuthFacts | None) -> Capture:
@@ -95,39 +89,55 @@ async def _verify(received: ReceivedMessage, parsed: ParsedMessage, ctx: Process
                                 released=received.released, required=required)
 
 
-async def prepare(received: ReceivedMessage, ctx: ProcessingContext, required: bool,
-                  parsed: ParsedMessage | None = None) -> Prepared:
-    """Parse (unless given) and, for bcc/forward, verify the sender; no database access here."""
-    parsed = parsed or parse_message(received.raw)
-    auth, results = await _verify(received, parsed, ctx, required)
-    return Prepared(parsed, to_message_facts(parsed), _capture(received, auth), results)
+SnapshotReader = Callable[[SnapshotRequest], Awaitable[DirectorySnapshot]]
 
 
-SnapshotReader = Callable[[MessageFacts], Awaitable[DirectorySnapshot]]
+def _requires_sender_auth(received: ReceivedMessage, snapshot: DirectorySnapshot) -> bool:
+    """Tell whether the message came by SMTP to a project that needs the sender verified."""
+    if Channel(received.channel) not in SMTP_CHANNELS:
+        return False
+    modes = [p.sender_auth for p in snapshot.projects if p.id in set(received.project_ids)]
+    return any(mode is not SenderAuthMode.NONE for mode in modes)
 
 
-async def _decided(prepared: Prepared, snapshot: DirectorySnapshot, read: SnapshotReader,
-                   ctx: ProcessingContext) -> Decision:
-    """Run the rules on `snapshot`, read with the original's thread when there is one.
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A received message judged: parsed and verified, its decision, the snapshot read."""
 
-    When the rules log the message itself instead (not promoted to a forward: sync, Log, a
-    BCC with other recipients), its own thread decides: it is read and the rules run again.
+    prepared: Prepared
+    decision: Decision
+    snapshot: DirectorySnapshot
+
+
+async def judge(received: ReceivedMessage, parsed: ParsedMessage, read: SnapshotReader,
+                ctx: ProcessingContext, *, timed: bool = True) -> Judged:
+    """Read the snapshot, verify the sender if a candidate project needs it, and decide.
+
+    DNS is never awaited inside a transaction `read` opens: the snapshot is read first
+    (nothing in it depends on the sender's verification). It is read with the forwarded
+    original's thread when there is one (what a promoted forward logs); when the rules log
+    the message itself instead (sync, Log, a BCC with other recipients), its own thread
+    decides: it is read and the rules run again. `timed`: observe the verify and decide
+    stages in the context's metrics.
     """
-    facts, capture = prepared.facts, prepared.capture
-    decision = decide(facts, capture, snapshot, ctx.now())
-    if facts.original is None or decision.logged_original:
-        return decision
-    return decide(facts, capture, await read(facts), ctx.now())
-
-
-async def evaluate(session: AsyncSession, prepared: Prepared, ctx: ProcessingContext) -> Decision:
-    """Build the snapshot and run the rules (read-only)."""
-
-    async def read(logged: MessageFacts | None = None) -> DirectorySnapshot:
-        request = _snapshot_request(prepared.facts, prepared.capture, logged)
-        return await build_snapshot(session, request)
-
-    return await _decided(prepared, await read(), read, ctx)
+    stages = ctx.metrics if timed else None
+    started = time.perf_counter()
+    facts = to_message_facts(parsed)
+    unverified = _capture(received, None)
+    snapshot = await read(_snapshot_request(facts, unverified))
+    reading = time.perf_counter() - started
+    with stages.time_stage("verify") if stages else contextlib.nullcontext():
+        auth, results = await _verify(received, parsed, ctx,
+                                      _requires_sender_auth(received, snapshot))
+    started = time.perf_counter()
+    prepared = Prepared(parsed, facts, _capture(received, auth), results)
+    decision = decide(facts, prepared.capture, snapshot, ctx.now())
+    if facts.original is not None and not decision.logged_original:
+        own_thread = await read(_snapshot_request(facts, unverified, logged=facts))
+        decision = decide(facts, prepared.capture, own_thread, ctx.now())
+    if stages:
+        stages.observe_stage("decide", reading + time.perf_counter() - started)
+    return Judged(prepared, decision, snapshot)
 
 
 def check_claim(received_id: str, status: str, attempts: int,
@@ -169,46 +179,22 @@ async def _settle_received(session: AsyncSession, received: ReceivedMessage,
                         if attempt is not None else f"message {received.id} is gone")
 
 
-def _requires_sender_auth(received: ReceivedMessage, snapshot: DirectorySnapshot) -> bool:
-    """Tell whether the message came by SMTP to a project that needs the sender verified."""
-    if Channel(received.channel) not in SMTP_CHANNELS:
-        return False
-    modes = [p.sender_auth for p in snapshot.projects if p.id in set(received.project_ids)]
-    return any(mode is not SenderAuthMode.NONE for mode in modes)
+async def _judge_spooled(sessionmaker: async_sessionmaker[AsyncSession],
+                         received: ReceivedMessage, ctx: ProcessingContext) -> Judged:
+    """Parse and judge a spooled message, each snapshot read in its own read-only session.
 
-
-async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
-                  ctx: ProcessingContext) -> tuple[Prepared, Decision, frozenset[str]]:
-    """Parse, read the snapshot, verify the sender if a project needs it, and decide.
-
-    DNS is never awaited inside a transaction: the snapshot is read first (nothing in it
-    depends on the sender's verification), without the write lock (SQLite has one for the
-    whole store; the spool's 250 waits for it). Recording is idempotent, so a decision on a
-    snapshot a moment old is as good as PostgreSQL's READ COMMITTED would give. Also return
-    the candidate projects that keep full bodies (for recording).
+    Read without the write lock (SQLite has one for the whole store; the spool's 250 waits
+    for it). Recording is idempotent, so a decision on a snapshot a moment old is as good as
+    PostgreSQL's READ COMMITTED would give.
     """
-    metrics = ctx.metrics
-    with metrics.time_stage("parse"):
+    with ctx.metrics.time_stage("parse"):
         parsed = parse_message(received.raw)
-    started = time.perf_counter()
-    facts = to_message_facts(parsed)
 
-    async def read(logged: MessageFacts | None = None) -> DirectorySnapshot:
+    async def read(request: SnapshotRequest) -> DirectorySnapshot:
         async with read_only_session(sessionmaker) as session:
-            return await build_snapshot(
-                session, _snapshot_request(facts, _capture(received, None), logged))
+            return await build_snapshot(session, request)
 
-    snapshot = await read()
-    reading = time.perf_counter() - started
-    with metrics.time_stage("verify"):
-        auth, results = await _verify(received, parsed, ctx,
-                                      _requires_sender_auth(received, snapshot))
-    prepared = Prepared(parsed, facts, _capture(received, auth), results)
-    started = time.perf_counter()
-    decision = await _decided(prepared, snapshot, read, ctx)
-    metrics.observe_stage("decide", reading + time.perf_counter() - started)
-    storing_bodies = frozenset(p.id for p in snapshot.projects if p.store_bodies)
-    return prepared, decision, storing_bodies
+    return await judge(received, parsed, read, ctx)
 
 
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
@@ -225,10 +211,12 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
             received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
-    prepared, decision, storing_bodies = await _decide(sessionmaker, received, ctx)
+    judged = await _judge_spooled(sessionmaker, received, ctx)
+    # The candidate projects that keep full bodies (the text is kept if logged in one).
+    storing_bodies = frozenset(p.id for p in judged.snapshot.projects if p.store_bodies)
     with ctx.metrics.time_stage("record"):
-        body = await _record(sessionmaker, received, prepared, decision, storing_bodies, ctx,
-                             attempt)
+        body = await _record(sessionmaker, received, judged.prepared, judged.decision,
+                             storing_bodies, ctx, attempt)
     ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
     return body
 
@@ -251,9 +239,8 @@ async def _record(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
 async def explain(session: AsyncSession, received: ReceivedMessage,
                   ctx: ProcessingContext) -> Decision:
     """Return the decision for a message that is not stored, recording nothing."""
-    required = await requires_sender_auth(session, list(received.project_ids))
-    prepared = await prepare(received, ctx, required)
-    return await evaluate(session, prepared, ctx)
+    read = functools.partial(build_snapshot, session)
+    return (await judge(received, parse_message(received.raw), read, ctx, timed=False)).decision
 
 
-__all__ = ["explain", "prepare", "process_received", "spool"]
+__all__ = ["explain", "judge", "process_received", "spool"]
