@@ -113,13 +113,6 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
     return sorted(claimed, key=lambda message: (message.next_attempt_at, message.received_at))
 
 
-async def claim_next_message(session: AsyncSession, now: datetime, lease: timedelta,
-                             worker_id: str | None = None) -> ReceivedMessage | None:
-    """Claim the oldest due message; None when none is due (see `claim_messages`)."""
-    claimed = await claim_messages(session, now, lease, worker_id, limit=1)
-    return claimed[0] if claimed else None
-
-
 async def release_claim(session: AsyncSession, message_id: str, attempt: int) -> bool:
     """Give back a claim not worked on (the worker is stopping); True if it was still held.
 

@@ -36,11 +36,11 @@ async def test_worker_whose_claim_was_taken_over_records_nothing(
     ctx = build_context(settings)
     received_id = await _spool(sessionmaker)
     async with sessionmaker.begin() as session:
-        first = await spool.claim_next_message(session, ctx.now(), -LEASE, "worker-a")
-        assert first is not None and first.attempts == 1
+        [first] = await spool.claim_messages(session, ctx.now(), -LEASE, "worker-a")
+        assert first.attempts == 1
     async with sessionmaker.begin() as session:
-        second = await spool.claim_next_message(session, ctx.now(), LEASE, "worker-b")
-        assert second is not None and second.attempts == 2
+        [second] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-b")
+        assert second.attempts == 2
 
     with pytest.raises(ClaimLost):
         await process_received(sessionmaker, received_id, ctx, attempt=1)
