@@ -21,9 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from store.sqlite_one_hop import use_one_hop_cursors
+from store.sqlite_one_hop import SQLITE_BUSY_TIMEOUT_MS, mark_in_thread, use_one_hop_cursors
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Store connections per process, all kept open once opened (see _keep_connections).
 POOL_SIZE = 15
 # SQLSTATE classes that say nothing about the data: connection exception, transaction
@@ -110,10 +109,13 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     _keep_connections(options)
     if full_url.startswith("sqlite"):
         engine = create_async_engine(
-            full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options
+            # check_same_thread: a statement that cannot wait runs in the loop's thread.
+            full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                    "check_same_thread": False}, **options
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "connect", use_one_hop_cursors)
+        event.listen(engine.sync_engine, "before_cursor_execute", mark_in_thread)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     options.setdefault("pool_pre_ping", True)

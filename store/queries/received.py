@@ -18,6 +18,11 @@ from store.models import Decision, Mailbox, ProjectAddress, ReceivedMessage
 from store.queries.errors import NotFound
 from store.queries.json_lists import mentions_any
 from store.queries.pages import Page
+from store.sqlite_one_hop import IN_THREAD
+
+# The visibility filter reads JSON text row by row: for a user who sees few messages of a
+# large spool it may scan many rows, so on SQLite it runs off the event loop's thread.
+_MAY_SCAN = {IN_THREAD: True}
 
 QUARANTINED = "quarantined"
 
@@ -57,7 +62,7 @@ async def get_received(session: AsyncSession, received_id: str, viewer: Viewer) 
     """Return the received message if the viewer may see it, else raise NotFound."""
     query = select(ReceivedMessage).where(ReceivedMessage.id == received_id)
     if not viewer.sees_everything:
-        query = query.where(_visible_to(viewer))
+        query = query.where(_visible_to(viewer)).execution_options(**_MAY_SCAN)
     received = (await session.scalars(query)).one_or_none()
     if received is None:
         raise NotFound(f"Received message {received_id} does not exist.")
@@ -72,7 +77,7 @@ async def list_received(
     query = select(ReceivedMessage).order_by(ReceivedMessage.received_at.desc(),
                                              ReceivedMessage.id.desc())
     if not viewer.sees_everything:
-        query = query.where(_visible_to(viewer))
+        query = query.where(_visible_to(viewer)).execution_options(**_MAY_SCAN)
     if message_id is not None:
         query = query.where(ReceivedMessage.message_id == message_id)
     if status is not None:

@@ -1,4 +1,5 @@
-"""SQLite statements through one-hop cursors behave as SQLAlchemy's stock aiosqlite cursors.
+"""SQLite statements through one-hop cursors behave as SQLAlchemy's stock aiosqlite cursors,
+and only what can wait on a lock takes a hop into aiosqlite's thread.
 
 Always on a SQLite file (whatever BLINDCOPY_TEST_DATABASE_URL says): the one-hop cursor is
 SQLite's alone. The rest of the suite runs on it too when the tests run on SQLite.
@@ -6,16 +7,25 @@ SQLite's alone. The rest of the suite runs on it too when the tests run on SQLit
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.database import create_engine
-from store.sqlite_one_hop import SUPPORTED, OneHopConnection, use_one_hop_cursors
+from store.database import create_engine, create_sessionmaker, read_only_session
+from store.sqlite_one_hop import (
+    IN_THREAD,
+    INLINE_PARAMETER_BYTES,
+    SUPPORTED,
+    OneHopConnection,
+    use_one_hop_cursors,
+)
 
 
 @pytest.fixture(params=["one_hop", "stock"])
@@ -75,3 +85,94 @@ async def test_errors_and_rollback(sqlite_engine: AsyncEngine) -> None:
     async with sqlite_engine.connect() as connection:
         count = await connection.scalar(text("SELECT count(*) FROM item"))
     assert count == 0
+
+
+def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each call aiosqlite's thread runs (its function, and its SQL if any)."""
+    hops: list[str] = []
+    run_in_thread = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sql = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
+        hops.append(f"{fn.__name__} {sql}".strip())
+        return await run_in_thread(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return hops
+
+
+async def test_reads_and_statements_under_the_write_lock_take_no_hop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'inline.db'}")
+    sessions = create_sessionmaker(engine)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    hops = _count_hops(monkeypatch)
+    async with sessions.begin() as session:
+        await session.execute(text("INSERT INTO item (name) VALUES ('a'), ('b')"))
+        await session.execute(text("UPDATE item SET name = 'c' WHERE id = 2"))
+        assert (await session.scalar(text("SELECT count(*) FROM item"))) == 2
+    # The write lock was free, so BEGIN IMMEDIATE took it at once; COMMIT may checkpoint.
+    assert hops == ["commit"]
+    hops.clear()
+    async with read_only_session(sessions) as session:
+        names = (await session.scalars(text("SELECT name FROM item ORDER BY id"))).all()
+    assert names == ["a", "c"]
+    assert hops == []
+    await engine.dispose()
+
+
+async def test_large_values_and_statements_marked_in_thread_take_their_hop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'hop.db'}")
+    sessions = create_sessionmaker(engine)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("CREATE TABLE blob (id INTEGER PRIMARY KEY, raw BLOB)")
+    hops = _count_hops(monkeypatch)
+    raw = bytes(range(256)) * (INLINE_PARAMETER_BYTES // 256 + 1)
+    async with sessions.begin() as session:
+        await session.execute(text("INSERT INTO blob (raw) VALUES (:raw)"), {"raw": raw})
+        await session.execute(text("SELECT count(*) FROM blob").execution_options(
+            **{IN_THREAD: True}))
+    assert hops == ["_run INSERT INTO blob (raw) VALUES (?)", "_run SELECT count(*) FROM blob",
+                    "commit"]
+    async with read_only_session(sessions) as session:
+        assert (await session.scalar(text("SELECT raw FROM blob"))) == raw
+    await engine.dispose()
+
+
+async def test_waiting_for_the_write_lock_leaves_the_event_loop_free(tmp_path: Path) -> None:
+    # A coroutine holds the write lock across an await; another begins a write meanwhile.
+    # Were its BEGIN IMMEDIATE to wait in the loop's thread, the holder could never commit.
+    engine = create_engine(f"sqlite:///{tmp_path / 'wait.db'}")
+    sessions = create_sessionmaker(engine)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    events: list[str] = []
+    holding = asyncio.Event()
+
+    async def holder() -> None:
+        async with sessions.begin() as session:
+            await session.execute(text("INSERT INTO item (name) VALUES ('first')"))
+            holding.set()
+            await asyncio.sleep(0.2)
+            events.append("holder commits")
+
+    async def waiter() -> None:
+        await holding.wait()
+        async with sessions.begin() as session:  # BEGIN IMMEDIATE comes with the INSERT
+            await session.execute(text("INSERT INTO item (name) VALUES ('second')"))
+            events.append("waiter wrote")
+
+    async def reader() -> None:
+        await holding.wait()
+        async with read_only_session(sessions) as session:
+            count = await session.scalar(text("SELECT count(*) FROM item"))
+        events.append(f"reader saw {count}")  # a WAL reader does not wait for the writer
+
+    await asyncio.wait_for(asyncio.gather(holder(), waiter(), reader()), timeout=10)
+    assert events == ["reader saw 0", "holder commits", "waiter wrote"]
+    async with read_only_session(sessions) as session:
+        names = (await session.scalars(text("SELECT name FROM item ORDER BY id"))).all()
+    assert names == ["first", "second"]
+    await engine.dispose()
