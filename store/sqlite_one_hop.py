@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -179,7 +179,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = _OneHopAdaptedCursor
 
     def commit(self) -> None:
-        connection = self._connection
+        connection = cast(aiosqlite.Connection, self._connection)
         if connection in _WRITING:
             _WRITING.discard(connection)
             super().commit()
@@ -187,7 +187,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             self._inline_end(connection._conn.commit)
 
     def rollback(self) -> None:
-        connection = self._connection
+        connection = cast(aiosqlite.Connection, self._connection)
         _WRITING.discard(connection)
         if connection._connection:
             self._inline_end(connection._conn.rollback)
