@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from parsing import parse_inline_forward
+from parsing.inline_forward import normalize_text
 from parsing.dates import parse_date
 
 APPLE_DE = """Anfang der weitergeleiteten Nachricht:
@@ -64,3 +65,11 @@ def test_localized_connectives_and_twelve_hour_clocks_are_read() -> None:
     assert parse_date("Wed, Oct 27, 2021 at 9:31 PM") == datetime(2021, 10, 27, 21, 31, tzinfo=UTC)
     assert parse_date("Thu, 6 April 2023 at 16:17") == datetime(2023, 4, 6, 16, 17, tzinfo=UTC)
     assert parse_date("26 жовтня 2021") is None
+
+
+def test_ascii_text_loses_the_same_controls_as_any_text() -> None:
+    every_ascii = "".join(chr(code) for code in range(128)) * 2
+    # A non-ASCII letter sends the same characters through the full Unicode class.
+    assert normalize_text(every_ascii) + "é" == normalize_text(every_ascii + "é")
+    assert normalize_text("a\tb\x00c\x1fd\x7fe\r\nf") == "a\tbcde\nf"
+    assert normalize_text("a\xa0\nb\u200bc\xa0d") == "a\nbc d"
