@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from parsing import parse_inline_forward
-from parsing.inline_forward import normalize_text
 from parsing.dates import parse_date
+from parsing.inline_forward import normalize_text
 
 APPLE_DE = """Anfang der weitergeleiteten Nachricht:
 
