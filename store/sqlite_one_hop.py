@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
+from collections.abc import Callable
 from typing import Any, Self, cast
 
 import aiosqlite
@@ -40,6 +41,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
 )
+from sqlalchemy.util import await_only
 
 SUPPORTED = callable(getattr(aiosqlite.Connection, "_execute", None)) and isinstance(
     getattr(aiosqlite.Connection, "_conn", None), property)
@@ -52,12 +54,47 @@ IN_THREAD = "blindcopy_sqlite_in_thread"
 # Parameters larger than this (a message body) are copied into the database in the thread.
 INLINE_PARAMETER_BYTES = 64 * 1024
 _BEGIN_WRITE = "BEGIN IMMEDIATE"
-# Connections inside a transaction their BEGIN IMMEDIATE began (they hold the write lock).
-_WRITING: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+
+
+class _ConnectionState:
+    """What decides whether a connection's next call may run in the loop's thread.
+
+    `writing`: inside a transaction its BEGIN IMMEDIATE began (it holds the write lock).
+    `hops_queued` / `hops_done`: calls handed to aiosqlite's thread, counted by the loop's
+    thread, and those the thread finished, counted by it (each counter has one writer).
+    While they differ no call may run inline, not even after the coroutine awaiting a hop
+    was cancelled: sqlite3 would make the loop wait on the connection's mutex, e.g. for as
+    long as a BEGIN IMMEDIATE still waits for the lock. (SQLAlchemy invalidates a
+    connection whose statement was cancelled, and its close queues behind; this guard
+    keeps any other path from touching the connection inline meanwhile.)
+    """
+
+    __slots__ = ("hops_done", "hops_queued", "writing")
+
+    def __init__(self) -> None:
+        self.hops_done = 0
+        self.hops_queued = 0
+        self.writing = False
+
+    @property
+    def hop_running(self) -> bool:
+        """Tell whether a call is in aiosqlite's thread or queued for it."""
+        return self.hops_queued != self.hops_done
+
+
+_STATES: weakref.WeakKeyDictionary[aiosqlite.Connection, _ConnectionState] = (
+    weakref.WeakKeyDictionary())
+
+
+def _state(connection: aiosqlite.Connection) -> _ConnectionState:
+    state = _STATES.get(connection)
+    if state is None:
+        state = _STATES[connection] = _ConnectionState()
+    return state
 
 
 def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
-    """Execute in aiosqlite's thread; return description, rowcount, lastrowid and rows."""
+    """Execute a statement; return description, rowcount, lastrowid and rows."""
     cursor = connection.cursor()
     try:
         if many:
@@ -68,6 +105,21 @@ def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) 
         return cursor.description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
+
+
+def _ended_hop(state: _ConnectionState, call: Callable[..., Any], *args: Any) -> Any:
+    """Run `call` in aiosqlite's thread, then count the connection's hop as done."""
+    try:
+        return call(*args)
+    finally:
+        state.hops_done += 1
+
+
+async def _hop(connection: aiosqlite.Connection, state: _ConnectionState,
+               call: Callable[..., Any], *args: Any) -> Any:
+    """Run `call(*args)` in aiosqlite's thread (queued behind any call already there)."""
+    state.hops_queued += 1
+    return await connection._execute(_ended_hop, state, call, *args)  # type: ignore[no-untyped-call]
 
 
 def _began_without_waiting(connection: sqlite3.Connection) -> bool:
@@ -93,18 +145,16 @@ def _small(parameters: Any, many: bool) -> bool:
                    for value in values)
 
 
-def _inline(connection: aiosqlite.Connection, sql: str, parameters: Any, many: bool,
-            in_thread: bool) -> bool:
+def _inline(connection: aiosqlite.Connection, state: _ConnectionState, sql: str,
+            parameters: Any, many: bool) -> bool:
     """Tell whether the statement cannot wait on a lock, so it may run in the loop's thread."""
-    if in_thread or sql.startswith(_BEGIN_WRITE):
-        return False
     if sql == "BEGIN":
-        _WRITING.discard(connection)  # a deferred transaction never holds the write lock
+        state.writing = False  # a deferred transaction never holds the write lock
         return True
     if not connection._conn.in_transaction:
         return False
-    writing = connection in _WRITING
-    return (writing or sql.lstrip()[:6].upper() == "SELECT") and _small(parameters, many)
+    return ((state.writing or sql.lstrip()[:6].upper() == "SELECT")
+            and _small(parameters, many))
 
 
 class OneHopCursor:
@@ -130,17 +180,19 @@ class OneHopCursor:
 
     async def _call(self, sql: str, parameters: Any, many: bool) -> OneHopCursor:
         connection = self._connection
+        state = _state(connection)
+        may_inline = not state.hop_running and not self.in_thread
         outcome: _Outcome
-        if _inline(connection, sql, parameters, many, self.in_thread):
-            outcome = _run(connection._conn, sql, parameters, many)
-        elif sql == _BEGIN_WRITE and _began_without_waiting(connection._conn):
-            _WRITING.add(connection)
+        if sql == _BEGIN_WRITE:
+            if not (may_inline and _began_without_waiting(connection._conn)):
+                await _hop(connection, state, _run, connection._conn, sql, parameters, many)
+            state.writing = True
             outcome = (None, -1, None, [])
+        elif may_inline and _inline(connection, state, sql, parameters, many):
+            outcome = _run(connection._conn, sql, parameters, many)
         else:
-            outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, sql, parameters, many)
-            if sql.startswith(_BEGIN_WRITE):
-                _WRITING.add(connection)
+            outcome = await _hop(connection, state, _run, connection._conn, sql, parameters,
+                                 many)
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
@@ -180,21 +232,27 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         connection = cast(aiosqlite.Connection, self._connection)
-        if connection in _WRITING:
-            _WRITING.discard(connection)
-            super().commit()
-        elif connection._connection:
-            self._inline_end(connection._conn.commit)
+        state = _state(connection)
+        # A write transaction's COMMIT may checkpoint the WAL and fsync: in the thread.
+        in_thread, state.writing = state.writing, False
+        self._end(connection, state, "commit", in_thread)
 
     def rollback(self) -> None:
         connection = cast(aiosqlite.Connection, self._connection)
-        _WRITING.discard(connection)
-        if connection._connection:
-            self._inline_end(connection._conn.rollback)
+        state = _state(connection)
+        state.writing = False
+        self._end(connection, state, "rollback", in_thread=False)
 
-    def _inline_end(self, end: Any) -> None:
+    def _end(self, connection: aiosqlite.Connection, state: _ConnectionState, name: str,
+             in_thread: bool) -> None:
+        if not connection._connection:
+            return
+        end = getattr(connection._conn, name)
         try:
-            end()
+            if in_thread or state.hop_running:
+                await_only(_hop(connection, state, end))
+            else:
+                end()
         except Exception as error:  # noqa: BLE001 - wrapped as the stock adapter does
             self._handle_exception(error)
 

@@ -11,6 +11,7 @@ from store.models import Thread
 from store.queries.errors import NotFound
 from store.queries.json_lists import mentions_any
 from store.queries.pages import Page
+from store.sqlite_one_hop import IN_THREAD
 
 
 async def get_thread(session: AsyncSession, thread_id: str) -> Thread:
@@ -28,7 +29,9 @@ async def list_threads(
     """Return a page of threads with `status`, all or those touching `project_ids`, by id."""
     query = select(Thread).where(Thread.status == status).order_by(Thread.id)
     if project_ids is not None:
-        query = query.where(mentions_any(Thread.candidate_project_ids, project_ids))
+        # Reads JSON text row by row: on SQLite, off the event loop's thread.
+        query = query.where(mentions_any(Thread.candidate_project_ids, project_ids)
+                            ).execution_options(**{IN_THREAD: True})
     if after_id is not None:
         query = query.where(Thread.id > after_id)
     rows = (await session.scalars(query.limit(limit + 1))).all()

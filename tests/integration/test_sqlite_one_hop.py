@@ -8,6 +8,7 @@ SQLite's alone. The rest of the suite runs on it too when the tests run on SQLit
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,10 @@ def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     run_in_thread = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        sql = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
-        hops.append(f"{fn.__name__} {sql}".strip())
+        # The one-hop cursor runs its calls wrapped: (state, call, *call's arguments).
+        call, call_args = (args[1], args[2:]) if fn.__name__ == "_ended_hop" else (fn, args)
+        sql = call_args[1] if len(call_args) > 1 and isinstance(call_args[1], str) else ""
+        hops.append(f"{call.__name__} {sql}".strip())
         return await run_in_thread(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
@@ -175,4 +178,46 @@ async def test_waiting_for_the_write_lock_leaves_the_event_loop_free(tmp_path: P
     async with read_only_session(sessions) as session:
         names = (await session.scalars(text("SELECT name FROM item ORDER BY id"))).all()
     assert names == ["first", "second"]
+    await engine.dispose()
+
+
+async def test_a_cancelled_wait_for_the_write_lock_leaves_the_event_loop_free(
+        tmp_path: Path) -> None:
+    # Another connection holds the write lock; a write session's BEGIN IMMEDIATE waits for
+    # it in aiosqlite's thread (not in the loop's, which would stall until the lock is
+    # free) and is cancelled. Its clean-up queues behind the waiting BEGIN, and the store
+    # works on once the lock is free.
+    path = tmp_path / "cancel.db"
+    engine = create_engine(f"sqlite:///{path}")
+    sessions = create_sessionmaker(engine)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(1.0, holder.rollback)
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last, end = loop.time(), loop.time() + 1.5
+        while last < end:
+            await asyncio.sleep(0.01)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+
+    async def writer() -> None:
+        async with sessions.begin() as session:
+            await session.execute(text("INSERT INTO item (name) VALUES ('never')"))
+
+    ticking = asyncio.create_task(ticker())
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(writer(), timeout=0.2)
+    await ticking
+    holder.close()
+    assert max(gaps) < 0.5  # blocked, the loop would have stalled until the lock was free
+    async with sessions.begin() as session:
+        await session.execute(text("INSERT INTO item (name) VALUES ('later')"))
+    async with read_only_session(sessions) as session:
+        names = (await session.scalars(text("SELECT name FROM item"))).all()
+    assert names == ["later"]
     await engine.dispose()
