@@ -119,7 +119,8 @@ async def _hop(connection: aiosqlite.Connection, state: _ConnectionState,
                call: Callable[..., Any], *args: Any) -> Any:
     """Run `call(*args)` in aiosqlite's thread (queued behind any call already there)."""
     state.hops_queued += 1
-    return await connection._execute(_ended_hop, state, call, *args)  # type: ignore[no-untyped-call]
+    run_in_thread: Any = connection._execute  # untyped in aiosqlite
+    return await run_in_thread(_ended_hop, state, call, *args)
 
 
 def _began_without_waiting(connection: sqlite3.Connection) -> bool:
@@ -149,7 +150,6 @@ def _inline(connection: aiosqlite.Connection, state: _ConnectionState, sql: str,
             parameters: Any, many: bool) -> bool:
     """Tell whether the statement cannot wait on a lock, so it may run in the loop's thread."""
     if sql == "BEGIN":
-        state.writing = False  # a deferred transaction never holds the write lock
         return True
     if not connection._conn.in_transaction:
         return False
@@ -183,6 +183,8 @@ class OneHopCursor:
         state = _state(connection)
         may_inline = not state.hop_running and not self.in_thread
         outcome: _Outcome
+        if sql == "BEGIN":
+            state.writing = False  # a deferred transaction never holds the write lock
         if sql == _BEGIN_WRITE:
             if not (may_inline and _began_without_waiting(connection._conn)):
                 await _hop(connection, state, _run, connection._conn, sql, parameters, many)

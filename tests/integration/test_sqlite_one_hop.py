@@ -17,7 +17,7 @@ import aiosqlite
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from store.database import create_engine, create_sessionmaker, read_only_session
 from store.sqlite_one_hop import (
@@ -88,6 +88,18 @@ async def test_errors_and_rollback(sqlite_engine: AsyncEngine) -> None:
     assert count == 0
 
 
+ITEMS = "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)"
+
+
+async def _store_with(path: Path, table: str
+                      ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Return an engine and session factory on a new SQLite file holding `table` (DDL)."""
+    engine = create_engine(f"sqlite:///{path}")
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(table)
+    return engine, create_sessionmaker(engine)
+
+
 def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record each call aiosqlite's thread runs (its function, and its SQL if any)."""
     hops: list[str] = []
@@ -106,10 +118,7 @@ def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 async def test_reads_and_statements_under_the_write_lock_take_no_hop(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'inline.db'}")
-    sessions = create_sessionmaker(engine)
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    engine, sessions = await _store_with(tmp_path / "inline.db", ITEMS)
     hops = _count_hops(monkeypatch)
     async with sessions.begin() as session:
         await session.execute(text("INSERT INTO item (name) VALUES ('a'), ('b')"))
@@ -127,10 +136,8 @@ async def test_reads_and_statements_under_the_write_lock_take_no_hop(
 
 async def test_large_values_and_statements_marked_in_thread_take_their_hop(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'hop.db'}")
-    sessions = create_sessionmaker(engine)
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("CREATE TABLE blob (id INTEGER PRIMARY KEY, raw BLOB)")
+    engine, sessions = await _store_with(tmp_path / "hop.db",
+                                         "CREATE TABLE blob (id INTEGER PRIMARY KEY, raw BLOB)")
     hops = _count_hops(monkeypatch)
     raw = bytes(range(256)) * (INLINE_PARAMETER_BYTES // 256 + 1)
     async with sessions.begin() as session:
@@ -147,10 +154,7 @@ async def test_large_values_and_statements_marked_in_thread_take_their_hop(
 async def test_waiting_for_the_write_lock_leaves_the_event_loop_free(tmp_path: Path) -> None:
     # A coroutine holds the write lock across an await; another begins a write meanwhile.
     # Were its BEGIN IMMEDIATE to wait in the loop's thread, the holder could never commit.
-    engine = create_engine(f"sqlite:///{tmp_path / 'wait.db'}")
-    sessions = create_sessionmaker(engine)
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    engine, sessions = await _store_with(tmp_path / "wait.db", ITEMS)
     events: list[str] = []
     holding = asyncio.Event()
 
@@ -188,10 +192,7 @@ async def test_a_cancelled_wait_for_the_write_lock_leaves_the_event_loop_free(
     # free) and is cancelled. Its clean-up queues behind the waiting BEGIN, and the store
     # works on once the lock is free.
     path = tmp_path / "cancel.db"
-    engine = create_engine(f"sqlite:///{path}")
-    sessions = create_sessionmaker(engine)
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+    engine, sessions = await _store_with(path, ITEMS)
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     loop = asyncio.get_running_loop()
