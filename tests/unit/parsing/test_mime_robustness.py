@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parsing import ParsedMessage, parse_message
+from parsing.mime import MAX_DECODED_HEADER_CHARS
 from parsing.parts import MAX_MIME_DEPTH
 
 BASE = (
@@ -181,3 +182,26 @@ def test_nul_characters_are_removed_from_headers_and_text_with_a_warning() -> No
                                                                 "bodytext\r\n")
     assert all("\x00" not in value for _, value in parsed.headers)
     assert "NUL characters removed from subject header" in parsed.warnings
+
+
+def test_a_long_subject_is_decoded_only_as_far_as_the_cap() -> None:
+    # 6,000 encoded words (≈ 300 KB): the email package decodes ≈ 7 a millisecond.
+    words = "\r\n ".join(["=?utf-8?q?Zypernsonne_qu=C3=A4lte?="] * 6_000)
+    raw = (f"From: Carol <carol@client.test>\r\nTo: alice@acme.test\r\nSubject: {words}\r\n"
+           "Message-ID: <long@client.test>\r\n\r\nHello\r\n").encode()
+    parsed = parse_message(raw)
+    assert parsed.subject.startswith("Zypernsonne quälteZypernsonne quälte")
+    assert set(parsed.subject.split("Zypernsonne quälte")) == {""}  # whole words only
+    assert 0 < len(parsed.subject) < MAX_DECODED_HEADER_CHARS
+    assert any(w.startswith("subject header longer than") for w in parsed.warnings)
+    assert parsed.message_id == "<long@client.test>"
+
+
+def test_a_long_recipient_list_is_decoded_whole() -> None:
+    recipients = ",\r\n ".join(f"Person {n} <person{n}@client.test>" for n in range(3_000))
+    raw = (f"From: carol@client.test\r\nTo: {recipients}\r\nSubject: All\r\n"
+           "Message-ID: <all@client.test>\r\n\r\nHello\r\n").encode()
+    parsed = parse_message(raw)
+    assert len(parsed.to) == 3_000
+    assert parsed.to[-1].address == "person2999@client.test"
+    assert not any("longer than" in w for w in parsed.warnings)
