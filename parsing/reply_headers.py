@@ -8,11 +8,11 @@ what the alternation finds, at about half the cost. The pieces are the library's
 they do not join into the library's pattern (another release) or could match an empty
 string, the library's regex is used unchanged.
 
-Most pieces can only start a match at the start of a line or at a newline (they begin with
-`^` or `\n`, e.g. "(?:^|\n|\n(?:> ?)*)From:"); the regex engine still tries them at
-every character. Such a piece is tried only at those places (`pattern.match` there), which
-finds the same leftmost match at about a third of the cost, unless the text's lines are so
-short that trying every character is cheaper. Pure: no I/O.
+Every piece can only start a match at a line start, at a newline or, for one, at a "-" (its
+start set, read from the parsed regex: e.g. "(?:^|\n|\n(?:> ?)*)From:"); the regex engine
+still tries it at every character. Each piece is tried only at those places (`pattern.match`
+there), which finds the same leftmost match at about a third of the cost, unless there are
+so many places (short lines) that trying every character is cheaper. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import re._constants as re_constants  # the parsed pieces' opcodes (see _starts_a_line)
+import re._constants as re_constants  # the parsed pieces' opcodes (see start_set)
 import re._parser as re_parser  # widths and starts of the pieces (see _never_empty)
 from collections.abc import Sequence
 from re import Match, Pattern
@@ -33,45 +33,76 @@ from mailparser_reply.parser import EmailMessage, EmailReply, EmailReplyParser
 _CHARACTERS_PER_TRY = 10
 _REPEATS = (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT)
 _LINE_ANCHORS = (re_constants.AT_BEGINNING, re_constants.AT_BEGINNING_STRING)
+# In a start set: the start of a line (`^`, `\A`); the other members are characters.
+LINE_START = "^"
+
+# What a parsed regex may start with, and whether it may match nothing at all;
+# None: it may start anywhere (or nothing is known).
+_Starts = tuple[frozenset[str] | None, bool]
 
 
-def _starts_a_line(items: Any) -> bool:
-    """Tell whether every match of the parsed `items` begins with `^`, `\\A` or a newline."""
-    if not len(items):
-        return False
-    opcode, argument = items[0]
+def _sequence_starts(items: Any) -> _Starts:
+    """Return the start set of a parsed sequence and whether all of it may match nothing."""
+    found: set[str] = set()
+    for item in items:
+        first, may_be_empty = _item_starts(*item)
+        if first is None:
+            return None, False
+        found |= first
+        if not may_be_empty:
+            return frozenset(found), False
+    return frozenset(found), True
+
+
+def _item_starts(opcode: Any, argument: Any) -> _Starts:
     if opcode is re_constants.LITERAL:
-        return bool(argument == ord("\n"))
+        char = chr(argument)
+        # A character with case variants may match others under IGNORECASE: not known here.
+        return (frozenset(char), False) if char.lower() == char.upper() else (None, False)
     if opcode is re_constants.AT:
-        return argument in _LINE_ANCHORS
+        # An anchor takes no character but pins where the match starts.
+        return (frozenset(LINE_START), False) if argument in _LINE_ANCHORS else (None, False)
     if opcode is re_constants.SUBPATTERN:
         _group, added, removed, inner = argument
-        return not added and not removed and _starts_a_line(inner)
+        return (None, False) if added or removed else _sequence_starts(inner)
     if opcode is re_constants.BRANCH:
-        return all(_starts_a_line(branch) for branch in argument[1])
+        branches = [_sequence_starts(branch) for branch in argument[1]]
+        if any(first is None for first, _empty in branches):
+            return None, False
+        return (frozenset().union(*(first or () for first, _empty in branches)),
+                any(empty for _first, empty in branches))
     if opcode in _REPEATS:
         least, _most, inner = argument
-        return bool(least >= 1) and _starts_a_line(inner)
-    return False
+        first, may_be_empty = _sequence_starts(inner)
+        return first, may_be_empty or least == 0
+    return None, False
 
 
-def _line_anchored(pattern: Pattern[str]) -> bool:
+def start_set(pattern: Pattern[str]) -> frozenset[str] | None:
+    """Return what every match of `pattern` starts with: LINE_START or characters (None: anything).
+
+    E.g. "(?:^|\n|\n(?:> ?)*)From:" starts at a line or at a newline; the Danish piece's
+    optional "-----Oprindelig meddelelse-----" adds "-".
+    """
     try:
-        return _starts_a_line(re_parser.parse(pattern.pattern, pattern.flags))
+        first, may_be_empty = _sequence_starts(re_parser.parse(pattern.pattern, pattern.flags))
     except Exception:  # noqa: BLE001 - a private parser may change: then search everywhere
-        return False
+        return None
+    return None if may_be_empty else first
 
 
-def _line_starts(text: str) -> list[int]:
-    """Return where a line-anchored piece may start: 0, each newline and the place after it."""
-    places = [0]
-    newline = text.find("\n")
-    while newline >= 0:
-        if places[-1] != newline:  # not already there as the place after the last newline
-            places.append(newline)
-        places.append(newline + 1)
-        newline = text.find("\n", newline + 1)
-    return places
+def _places(text: str, starts: frozenset[str]) -> list[int]:
+    """Return, in order, every position of `text` where a match with these starts may begin."""
+    places: set[int] = set()
+    for char in starts:
+        wanted = "\n" if char == LINE_START else char
+        found = text.find(wanted)
+        while found >= 0:
+            places.add(found + 1 if char == LINE_START else found)
+            found = text.find(wanted, found + 1)
+    if LINE_START in starts:
+        places.add(0)
+    return sorted(places)
 
 
 class _PieceWiseSearch:
@@ -79,19 +110,32 @@ class _PieceWiseSearch:
 
     def __init__(self, pieces: Sequence[Pattern[str]]) -> None:
         self.pieces = tuple(pieces)
-        self.line_anchored = tuple(_line_anchored(p) for p in self.pieces)
+        self.starts = tuple(start_set(p) for p in self.pieces)
 
     def _search(self, index: int, text: str, position: int,
                 places: list[int] | None) -> Match[str] | None:
-        """Return piece `index`'s leftmost match at or after `position` (None: none)."""
+        """Return piece `index`'s leftmost match at or after `position` (None: none).
+
+        With `places` (where the piece may start, in order), it is tried only there.
+        """
         pattern = self.pieces[index]
-        if places is None or not self.line_anchored[index]:
+        if places is None:
             return pattern.search(text, position)
         for place in places[bisect.bisect_left(places, position):]:
             match = pattern.match(text, place)
             if match is not None:
                 return match
         return None
+
+    def _places_of_each_piece(self, text: str) -> list[list[int] | None]:
+        """Return where each piece may start, or None where searching is cheaper."""
+        by_starts: dict[frozenset[str], list[int] | None] = {}
+        for starts in set(self.starts) - {None}:
+            assert starts is not None
+            places = _places(text, starts)
+            # Many places (short lines): searching every character is cheaper.
+            by_starts[starts] = places if len(places) * _CHARACTERS_PER_TRY <= len(text) else None
+        return [None if starts is None else by_starts[starts] for starts in self.starts]
 
     def findall(self, text: str) -> list[tuple[str, ...]]:
         """Return, per match of the alternation, the groups of the piece that matched.
@@ -100,19 +144,18 @@ class _PieceWiseSearch:
         there; the library keeps only non-empty groups, so both give it the same headers.
         """
         found: list[tuple[str, ...]] = []
-        starts = _line_starts(text)
-        # Short lines: searching every character is cheaper than trying every line.
-        places = starts if len(starts) * _CHARACTERS_PER_TRY <= len(text) else None
+        places = self._places_of_each_piece(text)
         # Leftmost match of each piece at or after `position` (None: no more matches).
         # A piece's match stays valid while it starts at or after `position`.
-        next_match = [self._search(i, text, 0, places) for i in range(len(self.pieces))]
+        next_match = [self._search(i, text, 0, places[i]) for i in range(len(self.pieces))]
         position = 0
         while True:
             best: Match[str] | None = None
             for index in range(len(self.pieces)):
                 match = next_match[index]
                 if match is not None and match.start() < position:
-                    match = next_match[index] = self._search(index, text, position, places)
+                    match = next_match[index] = self._search(index, text, position,
+                                                             places[index])
                 if match is not None and (best is None or match.start() < best.start()):
                     best = match
             if best is None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.parser import EmailReply
 
 from parsing.preview import _LANGUAGES
-from parsing.reply_headers import _line_starts, _PieceWiseMessage, reply_fragments
+from parsing.reply_headers import (
+    LINE_START,
+    _PieceWiseMessage,
+    _places,
+    reply_fragments,
+    start_set,
+)
 
 _PARAGRAPH = ("We looked at the figures again and the offer for the house stands as discussed "
               "on Monday; the notary has the papers.\n") * 6
@@ -24,16 +32,30 @@ def test_the_library_pieces_are_searched_one_by_one() -> None:
     assert not hasattr(message.HEADER_REGEX, "pattern")
 
 
-def test_only_pieces_that_start_at_a_line_are_tried_at_lines_alone() -> None:
+def test_each_piece_is_tried_only_where_it_can_start() -> None:
     message = _PieceWiseMessage(text="", languages=list(_LANGUAGES) + ["en"])
     search = message.HEADER_REGEX
-    anchored = dict(zip((p.pattern for p in search.pieces), search.line_anchored, strict=True))
-    # "(?:^|\n|\n(?:> ?)*)From:" and "^(?!…)On … wrote:" start at a line; the Danish
-    # piece's optional "-----Oprindelig meddelelse-----" may start anywhere.
-    assert any(flag for pattern, flag in anchored.items() if "From|Sent" in pattern)
-    assert any(flag for pattern, flag in anchored.items() if "wrote" in pattern)
-    assert not any(flag for pattern, flag in anchored.items() if "Oprindelig" in pattern)
-    assert _line_starts("a\nb\n\nc") == [0, 1, 2, 3, 4, 5]
+    starts = dict(zip((p.pattern for p in search.pieces), search.starts, strict=True))
+    line, newline = {LINE_START}, {LINE_START, "\n"}
+    # "(?:^|\n|\n(?:> ?)*)From:" starts at a line or a newline, "^(?!…)On … wrote:" at a
+    # line; the Danish piece's optional "-----Oprindelig meddelelse-----" may start at "-".
+    assert {starts[p] for p in starts if "From|Sent" in p} == {frozenset(newline)}
+    assert {starts[p] for p in starts if "wrote" in p} == {frozenset(line)}
+    assert {starts[p] for p in starts if "Oprindelig" in p} == {frozenset(newline | {"-"})}
+    assert _places("a\nb\n\nc-", frozenset(newline)) == [0, 1, 2, 3, 4, 5]
+    assert _places("a\nb-", frozenset(line | {"-"})) == [0, 2, 3]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"(?m)^a", {LINE_START}),
+    (r"(?i)\n?-x", {"\n", "-"}),
+    (r"(?i)abc", None),  # a letter may match its other case
+    (r"x?", None),  # may match nothing, anywhere
+    (r"(?:-|\w)y", None),
+    (r"(?:\n{2,}|:)z", {"\n", ":"}),
+])
+def test_start_sets_of_small_patterns(pattern: str, expected: set[str] | None) -> None:
+    assert start_set(re.compile(pattern)) == (None if expected is None else frozenset(expected))
 
 
 def test_replies_equal_the_librarys_on_the_corpora(corpus_texts: list[str]) -> None:
