@@ -57,8 +57,10 @@ def _sequence_starts(items: Any) -> _Starts:
 def _item_starts(opcode: Any, argument: Any) -> _Starts:
     if opcode is re_constants.LITERAL:
         char = chr(argument)
-        # A character with case variants may match others under IGNORECASE: not known here.
-        return (frozenset(char), False) if char.lower() == char.upper() else (None, False)
+        # A cased character may match others under IGNORECASE (the regex module's own
+        # test: lower or upper case differs from it): not known here.
+        uncased = char.lower() == char == char.upper()
+        return (frozenset(char), False) if uncased else (None, False)
     if opcode is re_constants.AT:
         # An anchor takes no character but pins where the match starts.
         return (frozenset(LINE_START), False) if argument in _LINE_ANCHORS else (None, False)
