@@ -10,12 +10,11 @@ import base64
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Row, Table, bindparam, or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Project, ProjectAddress
+from store.models import Project, ProjectAddress, table_of
 
 BCC = "bcc"
 FORWARD = "forward"
@@ -56,7 +55,7 @@ def active_addresses(project: Project) -> dict[str, str]:
     return {a.kind: a.address for a in project.addresses if a.active}
 
 
-_ADDRESSES = cast(Table, ProjectAddress.__table__)
+_ADDRESSES = table_of(ProjectAddress)
 # Every RCPT TO runs it: built once, on the table's columns (a plain Core statement).
 _RECEIVING = select(_ADDRESSES.c.project_id, _ADDRESSES.c.kind).where(
     _ADDRESSES.c.address == bindparam("address"),

@@ -10,14 +10,23 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Contact, ContactAddress, Decision, Interaction, Message, Thread, new_id
+from store.models import (
+    Contact,
+    ContactAddress,
+    Decision,
+    Interaction,
+    Message,
+    Thread,
+    new_id,
+    table_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +57,10 @@ class StoredMessage:
     thread_id: str
 
 
-# Core statements on the tables (not the mapped classes, whose attributes would make them
-# ORM statements: autoflush, ORM result handling); INSERTs fill the columns' Python-side
-# defaults for what is not given.
-_THREADS = cast(Table, Thread.__table__)
-_MESSAGES = cast(Table, Message.__table__)
+# Core statements on the tables (see store.models.table_of); INSERTs fill the columns'
+# Python-side defaults for what is not given.
+_THREADS = table_of(Thread)
+_MESSAGES = table_of(Message)
 _MESSAGE = select(_MESSAGES.c.id, _MESSAGES.c.thread_id, _MESSAGES.c.text).where(
     _MESSAGES.c.message_id == bindparam("message_id"))
 _THREAD_OF_REFERENCED = (
@@ -64,7 +72,7 @@ _THREAD_OF_ROOT = (
     .order_by(_THREADS.c.created_at).limit(1))
 _INSERT_THREAD = insert(_THREADS)
 _INSERT_MESSAGE = insert(_MESSAGES)
-_INSERT_DECISION = insert(cast(Table, Decision.__table__))
+_INSERT_DECISION = insert(table_of(Decision))
 _KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
     text=bindparam("new_text"))
 
@@ -144,7 +152,7 @@ _INTERACTION_VALUES = ("id", "project_id", "contact_id", "message_ref", "thread_
 def _interaction_insert(dialect: str) -> Any:
     """Return the INSERT … ON CONFLICT DO NOTHING of an interaction, built once per dialect."""
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, Interaction.__table__)
+    table = table_of(Interaction)
     return (dialect_insert(table)
             .values({name: bindparam(f"new_{name}") for name in _INTERACTION_VALUES})
             .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])

@@ -14,7 +14,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -23,7 +23,6 @@ from sqlalchemy import (
     Executable,
     Row,
     String,
-    Table,
     bindparam,
     false,
     literal,
@@ -60,24 +59,24 @@ from store.models import (
     Thread,
     User,
     UserAlias,
+    table_of,
 )
 
-# The tables, for Core statements (ORM attributes would make them ORM statements: autoflush,
-# ORM result handling, for rows of plain columns).
-_USERS = cast(Table, User.__table__)
-_USER_ALIASES = cast(Table, UserAlias.__table__)
-_MAILBOXES = cast(Table, Mailbox.__table__)
-_MAILBOX_PROJECTS = cast(Table, MailboxProject.__table__)
-_MEMBERSHIPS = cast(Table, Membership.__table__)
-_IGNORED = cast(Table, IgnoredEntry.__table__)
-_NEVER_LOG = cast(Table, NeverLogEntry.__table__)
-_PROJECT_ADDRESSES = cast(Table, ProjectAddress.__table__)
-_CONTACTS = cast(Table, Contact.__table__)
-_CONTACT_ADDRESSES = cast(Table, ContactAddress.__table__)
-_THREADS = cast(Table, Thread.__table__)
-_MESSAGES = cast(Table, Message.__table__)
-_INTERACTIONS = cast(Table, Interaction.__table__)
-_PROJECTS = cast(Table, Project.__table__)
+# The tables, for Core statements (see store.models.table_of).
+_USERS = table_of(User)
+_USER_ALIASES = table_of(UserAlias)
+_MAILBOXES = table_of(Mailbox)
+_MAILBOX_PROJECTS = table_of(MailboxProject)
+_MEMBERSHIPS = table_of(Membership)
+_IGNORED = table_of(IgnoredEntry)
+_NEVER_LOG = table_of(NeverLogEntry)
+_PROJECT_ADDRESSES = table_of(ProjectAddress)
+_CONTACTS = table_of(Contact)
+_CONTACT_ADDRESSES = table_of(ContactAddress)
+_THREADS = table_of(Thread)
+_MESSAGES = table_of(Message)
+_INTERACTIONS = table_of(Interaction)
+_PROJECTS = table_of(Project)
 
 ALIAS, MEMBER, MAILBOX = "alias", "member", "mailbox"
 IGNORED, NEVER_LOG, PROJECT_ADDRESS = "ignored", "never", "project-address"

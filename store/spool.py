@@ -9,13 +9,12 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CursorResult,
-    Table,
     and_,
     bindparam,
     func,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import ReceivedMessage
+from store.models import ReceivedMessage, table_of
 
 
 class MessageStatus(StrEnum):
@@ -45,7 +44,8 @@ QUARANTINED = MessageStatus.QUARANTINED
 FAILED = MessageStatus.FAILED
 
 
-RECEIVED = cast(Table, ReceivedMessage.__table__)
+RECEIVED = table_of(ReceivedMessage)
+
 
 def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     """Add a received message to the spool as queued (the caller commits)."""

@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 typed models, one module per aggregate."""
 
 from store.models.address_list import IgnoredEntry, NeverLogEntry
-from store.models.base import Base, new_id, utcnow
+from store.models.base import Base, new_id, table_of, utcnow
 from store.models.contact import Contact, ContactAddress
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
@@ -12,5 +12,6 @@ from store.models.user import ApiToken, Membership, User, UserAlias
 __all__ = [
     "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
     "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Project",
-    "ProjectAddress", "ReceivedMessage", "Thread", "User", "UserAlias", "new_id", "utcnow",
+    "ProjectAddress", "ReceivedMessage", "Thread", "User", "UserAlias", "new_id", "table_of",
+    "utcnow",
 ]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +53,16 @@ class Base(DeclarativeBase):
         list[str]: JSON,
         list[dict[str, Any]]: JSON,
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """Return the model's table, for Core statements on its columns.
+
+    A statement naming an ORM attribute (`User.id`) is an ORM statement even when it selects
+    plain columns: autoflush first, ORM compile state and result handling. Hot statements
+    are written on the table's columns (`table_of(User).c.id`) and stay Core.
+    """
+    return cast(Table, model.__table__)
 
 
 def new_id() -> str:
