@@ -96,7 +96,8 @@ def _requires_sender_auth(received: ReceivedMessage, snapshot: DirectorySnapshot
     """Tell whether the message came by SMTP to a project that needs the sender verified."""
     if Channel(received.channel) not in SMTP_CHANNELS:
         return False
-    modes = [p.sender_auth for p in snapshot.projects if p.id in set(received.project_ids)]
+    candidates = set(received.project_ids)
+    modes = [p.sender_auth for p in snapshot.projects if p.id in candidates]
     return any(mode is not SenderAuthMode.NONE for mode in modes)
 
 

@@ -31,6 +31,7 @@ async def list_projects(
 
 _EXISTING_PROJECTS = select(Project.id).where(Project.id.in_(bindparam("ids", expanding=True)))
 
+
 async def existing_project_ids(session: AsyncSession, project_ids: Collection[str]) -> set[str]:
     """Return which of `project_ids` exist."""
     if not project_ids:

@@ -17,6 +17,7 @@ _TOKEN_OWNER = (select(User.id, User.role).join(ApiToken, ApiToken.user_id == Us
 _MEMBER_PROJECTS = select(Membership.project_id).where(
     Membership.user_id == bindparam("user_id"))
 
+
 async def get_user(session: AsyncSession, user_id: str) -> User:
     """Return the user or raise NotFound."""
     user = await session.get(User, user_id)
