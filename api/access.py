@@ -59,9 +59,11 @@ async def check_project_references(
 ) -> None:
     """Raise Invalid for each id in a request body that is not a project the caller sees."""
     wanted = list(project_ids)
-    known = await existing_project_ids(session, wanted)
+    if not wanted:
+        return
     mine = await caller_project_ids(session, caller)
-    visible = known if mine is None else known & mine
+    # A member's projects exist (memberships reference them): one look-up tells either.
+    visible = await existing_project_ids(session, wanted) if mine is None else mine
     errors = [FieldError(f"{field}[{i}]", f"Project {pid} does not exist.")
               for i, pid in enumerate(wanted) if pid not in visible]
     if errors:

@@ -45,8 +45,10 @@ async def _capturing_user(request: web.Request, who: Caller, capture: CaptureReq
         raise Invalid.field("user_id", "is required with the admin token")
     if user_id != who.user_id and not who.is_admin:
         raise Forbidden("Only an admin may capture a message for another user.")
+    if user_id == who.user_id and not capture.project_ids:
+        return user_id  # the token's owner, just read by authentication
     async with reading(request) as session:
-        if not await existing_user_ids(session, [user_id]):
+        if user_id != who.user_id and not await existing_user_ids(session, [user_id]):
             raise Invalid.field("user_id", f"User {user_id} does not exist.")
         await check_project_references(session, who, "project_ids", capture.project_ids)
     return user_id
