@@ -200,12 +200,13 @@ async def _judge_spooled(sessionmaker: async_sessionmaker[AsyncSession],
 
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
                            ctx: ProcessingContext, received: ReceivedMessage | None = None,
-                           attempt: int | None = None) -> dict[str, Any]:
+                           attempt: int | None = None, stored: bool = True) -> dict[str, Any]:
     """Process one claimed message to its end state and return the stored decision body.
 
     `received` is the claimed row as the claimer loaded it (detached); without it the row
     is read first. With `attempt` (the worker's claim), nothing is recorded if the lease ran
-    out and another worker claimed the message meanwhile.
+    out and another worker claimed the message meanwhile. `stored=False`: `received` is a
+    synchronous capture not stored yet; the recording transaction inserts it.
     """
     if received is None:
         async with read_only_session(sessionmaker) as session:
@@ -217,16 +218,18 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
     storing_bodies = frozenset(p.id for p in judged.snapshot.projects if p.store_bodies)
     with ctx.metrics.time_stage("record"):
         body = await _record(sessionmaker, received, judged.prepared, judged.decision,
-                             storing_bodies, ctx, attempt)
+                             storing_bodies, ctx, attempt, stored)
     ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
     return body
 
 
 async def _record(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
                   prepared: Prepared, decision: Decision, storing_bodies: frozenset[str],
-                  ctx: ProcessingContext, attempt: int | None) -> dict[str, Any]:
+                  ctx: ProcessingContext, attempt: int | None, stored: bool) -> dict[str, Any]:
     """Record the decision and settle the received message, in one write transaction."""
     async with sessionmaker.begin() as session:
+        if not stored:
+            await spool.insert_claimed(session, received)
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results

@@ -1,7 +1,8 @@
 """ProcessingService: the processing port the API calls (Log button, sync, explain, assign, release).
 
-Each call spools the raw message first (never lost), then processes it synchronously with the
-same functions the workers use, and returns the stored decision.
+Each call processes the raw message synchronously with the same functions the workers use
+and returns the stored decision; a new capture's received row is inserted by the transaction
+that records it, and spooled for the workers if processing fails (never lost).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from processing.worker import settle_failure
 from rules import Channel, OutcomeStatus, Reason
 from store import spool
 from store.database import read_only_session
-from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread
+from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread, new_id
 from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
 
 log = logging.getLogger("blindcopy.capture")
@@ -95,6 +96,17 @@ def compose_message(fields: dict[str, Any]) -> bytes:
         raise Invalid.field("message", "cannot be composed into an email") from None
 
 
+def _api_capture(**fields: Any) -> ReceivedMessage:
+    """Return a received message that came through the API: no SMTP envelope."""
+    return ReceivedMessage(**fields, rcpt_to=[], mail_from="", client_ip="", helo="", tls=False,
+                           released=False)
+
+
+# What a capture's received row holds before processing (kept if processing fails).
+CAPTURED_COLUMNS = ("id", "channel", "raw", "user_id", "mailbox_id", "project_ids",
+                    "received_at")
+
+
 def _awaits_assignment(outcome: dict[str, Any]) -> bool:
     """Tell whether an outcome depends on the thread's assignment (pending or elsewhere)."""
     return bool(outcome["status"] == OutcomeStatus.PENDING
@@ -115,26 +127,32 @@ class ProcessingService:
         return self.gate.admit()
 
     async def _capture(self, received: ReceivedMessage) -> DecisionJSON:
-        """Spool the message as claimed by this request, then process it right away."""
+        """Process a new capture now, claimed by this request, and return its decision.
+
+        Its received row is inserted by the transaction that records the decision (one write
+        transaction, not a spool commit and then another): until the answer, the caller
+        holds the message. If processing fails, it is spooled for the workers before the
+        caller is told to retry, so nothing is lost either way.
+        """
+        received.id = new_id()
+        received.received_at = self.ctx.now()
         received.status = spool.PROCESSING
         received.attempts = 1
         received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
-        async with self.sessionmaker.begin() as session:
-            session.add(received)
         self.ctx.metrics.count_received(received.channel)
-        return await self._process(received.id, received)
+        return await self._process(received.id, received, stored=False)
 
-    async def _process(self, received_id: str,
-                       received: ReceivedMessage | None = None) -> DecisionJSON:
+    async def _process(self, received_id: str, received: ReceivedMessage | None = None,
+                       stored: bool = True) -> DecisionJSON:
+        """Process a message (`stored`: its received row exists) and return its decision."""
         try:
             body = await pipeline.process_received(self.sessionmaker, received_id, self.ctx,
-                                                   received)
+                                                   received, stored=stored)
         except Exception as exc:
-            try:
-                await settle_failure(self.sessionmaker, received_id, self.ctx, exc)
-            except Exception:
-                log.warning("could not reschedule message; its lease will expire",
-                            extra={"received_id": received_id}, exc_info=True)
+            if not stored:
+                assert received is not None
+                await self._keep_for_workers(received, exc)
+            await self._settle_failure(received_id, exc)
             raise Unavailable(f"Message {received_id} is kept and will be processed again "
                               f"by a worker: {type(exc).__name__}.", retry_after=1) from exc
         log.info("message processed", extra={"received_id": received_id,
@@ -142,13 +160,34 @@ class ProcessingService:
                                              "status": body["status"]})
         return body
 
+    async def _keep_for_workers(self, received: ReceivedMessage, error: BaseException) -> None:
+        """Spool a capture whose processing failed (its own transaction rolled back)."""
+        kept = ReceivedMessage(**{name: getattr(received, name) for name in CAPTURED_COLUMNS},
+                               status=spool.PROCESSING, attempts=1,
+                               lease_until=received.lease_until)
+        try:
+            async with self.sessionmaker.begin() as session:
+                session.add(kept)
+        except Exception as exc:
+            log.warning("could not spool a capture whose processing failed",
+                        extra={"received_id": received.id, "error": repr(error)}, exc_info=True)
+            raise Unavailable("The message could not be stored; send it again.",
+                              retry_after=1) from exc
+
+    async def _settle_failure(self, received_id: str, error: BaseException) -> None:
+        try:
+            await settle_failure(self.sessionmaker, received_id, self.ctx, error)
+        except Exception:
+            log.warning("could not reschedule message; its lease will expire",
+                        extra={"received_id": received_id}, exc_info=True)
+
     async def log_message(self, raw: bytes, *, user_id: str | None,
                           project_ids: list[str]) -> DecisionJSON:
         """Log a raw message on channel log (idempotent) and return its decision."""
         if user_id is None:
             raise Invalid.field("user_id", "The Log button needs a user: use a user's token "
                                 "or pass user_id.")
-        return await self._capture(ReceivedMessage(
+        return await self._capture(_api_capture(
             channel=Channel.LOG, raw=raw, user_id=user_id, project_ids=list(project_ids)))
 
     async def log_structured(self, message: dict[str, Any], *, user_id: str | None,
@@ -163,16 +202,15 @@ class ProcessingService:
             mailbox = await session.get(Mailbox, mailbox_id)
         if mailbox is None:
             raise NotFound(f"Mailbox {mailbox_id} does not exist.")
-        return await self._capture(ReceivedMessage(
+        return await self._capture(_api_capture(
             channel=Channel.SYNC, raw=raw, user_id=mailbox.user_id, mailbox_id=mailbox_id,
             project_ids=mailbox.project_ids))
 
     async def explain(self, raw: bytes, *, channel: str, user_id: str | None,
                       project_ids: list[str]) -> DecisionJSON:
         """Return the decision for a raw message without recording anything."""
-        received = ReceivedMessage(channel=Channel(channel), raw=raw, user_id=user_id,
-                                   project_ids=list(project_ids), rcpt_to=[], mail_from="",
-                                   client_ip="", helo="", released=False)
+        received = _api_capture(channel=Channel(channel), raw=raw, user_id=user_id,
+                                project_ids=list(project_ids))
         async with read_only_session(self.sessionmaker) as session:
             if received.channel == Channel.SYNC:
                 mailbox = await self._participating_mailbox(session, raw, user_id)

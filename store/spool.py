@@ -54,6 +54,17 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     return message
 
 
+async def insert_claimed(session: AsyncSession, message: ReceivedMessage) -> None:
+    """Insert a message its receiver processes at once (claimed, status processing).
+
+    The caller settles it in the same transaction with a Core UPDATE, so the object is
+    detached here: changes made to it while recording are not flushed a second time.
+    """
+    session.add(message)
+    await session.flush()
+    session.expunge(message)
+
+
 def _claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     return or_(
         and_(ReceivedMessage.status == QUEUED, ReceivedMessage.next_attempt_at <= now),

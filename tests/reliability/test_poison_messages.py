@@ -9,6 +9,7 @@ record a message whose subject carries a marker, as a corrupt row or a broken co
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -132,6 +133,52 @@ async def test_poison_message_is_retried_kept_failed_and_replayed(
             assert subjects == ["Healthy", f"{MARKER} pill"]
     finally:
         await service.stop()
+
+
+async def test_log_whose_recording_fails_is_503_kept_and_logged_by_a_worker_once_cured(
+        settings: Settings, engine: AsyncEngine) -> None:
+    # The Log button stores its message in the transaction that records it; when that
+    # transaction fails, the message must still be spooled before the 503 tells the caller.
+    service = await start_service(load_settings(
+        {}, database_url=settings.database_url, smtp_port=0, http_port=0,
+        admin_token=ADMIN_TOKEN, secret="test-secret", mail_domain="in.blindcopy.test",
+        max_attempts=MAX_ATTEMPTS, retry_base_seconds=RETRY_BASE, lease_seconds=5))
+    try:
+        async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
+            project = await a_project(api, "Acme Homes")
+            alice = await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
+            bob = (await contacts(api, project["id"],
+                                  ("bob", "Bob", ["bob@client.test"])))["bob"]
+            await _poison_recording(engine)
+            raw = email("alice@acme.test", "bob@client.test", f"{MARKER} offer",
+                        message_id="<poison-log@acme.test>")
+            body = {"raw": base64.b64encode(raw).decode(), "user_id": alice["id"],
+                    "project_ids": [project["id"]]}
+
+            status, problem = await api.request("POST", "/v1/log", json=body)
+            assert (status, problem["type"].rsplit("/", 1)[-1]) == (503, "unavailable")
+            assert "is kept and will be processed again" in problem["detail"], problem
+            [row] = await received_rows(engine)
+            assert (row["status"], row["attempts"]) == ("queued", 1), row
+            assert TRIGGER_ERROR in str(row["last_error"])
+
+            await _cure(engine)
+            [done] = await eventually(lambda: _done(engine))
+            assert done["id"] == row["id"]
+            [interaction] = await timeline(api, project["id"], bob)
+            assert (interaction["message"]["subject"], interaction["channels"]) == (
+                f"{MARKER} offer", ["log"])
+            # Clicking Log again answers the stored outcome, still one interaction.
+            [outcome] = (await api.post("/v1/log", body))["outcomes"]
+            assert (outcome["status"], outcome["interaction_id"]) == ("logged", interaction["id"])
+            assert len(await timeline(api, project["id"], bob)) == 1
+    finally:
+        await service.stop()
+
+
+async def _done(engine: AsyncEngine) -> list[dict[str, Any]] | None:
+    rows = await received_rows(engine)
+    return rows if rows and all(r["status"] == "done" for r in rows) else None
 
 
 LONG_MESSAGE_ID = "<" + "i" * 1100 + "@acme.test>"
