@@ -8,7 +8,7 @@ tokens) answer 403 to a non-admin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,8 @@ async def caller_project_ids(session: AsyncSession, caller: Caller) -> set[str] 
     """Return the ids of the caller's projects, or None for an admin (every project)."""
     if caller.is_admin:
         return None
+    if caller.project_ids is not None:  # read with the token, in this request
+        return set(caller.project_ids)
     assert caller.user_id is not None
     return await member_project_ids(session, caller.user_id)
 
@@ -63,7 +65,26 @@ async def check_project_references(
         return
     mine = await caller_project_ids(session, caller)
     # A member's projects exist (memberships reference them): one look-up tells either.
-    visible = await existing_project_ids(session, wanted) if mine is None else mine
+    _raise_unless_visible(field, wanted,
+                          await existing_project_ids(session, wanted) if mine is None else mine)
+
+
+def checked_without_store(caller: Caller, field: str, project_ids: Iterable[str]) -> bool:
+    """Check project references against the projects read with the caller's token.
+
+    Return False, having checked nothing, when that needs the store: an admin sees every
+    existing project, and a caller's projects may not have been read.
+    """
+    wanted = list(project_ids)
+    if not wanted:
+        return True
+    if caller.is_admin or caller.project_ids is None:
+        return False
+    _raise_unless_visible(field, wanted, caller.project_ids)
+    return True
+
+
+def _raise_unless_visible(field: str, wanted: list[str], visible: Collection[str]) -> None:
     errors = [FieldError(f"{field}[{i}]", f"Project {pid} does not exist.")
               for i, pid in enumerate(wanted) if pid not in visible]
     if errors:

@@ -53,7 +53,8 @@ async def authenticate(request: web.Request) -> Caller:
         owner = await token_owner(session, hash_token(token))
     if owner is None:
         raise Unauthorized("The bearer token is not valid.")
-    return Caller(user_id=owner.id, is_admin=owner.role == ADMIN_ROLE)
+    return Caller(user_id=owner.id, is_admin=owner.role == ADMIN_ROLE,
+                  project_ids=owner.project_ids)
 
 
 @web.middleware

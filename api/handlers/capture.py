@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.access import check_project_references
+from api.access import check_project_references, checked_without_store
 from api.caller import Caller
 from api.capture_schemas import CaptureRequest, read_explain, read_log
 from api.request_context import caller, json_response, processing, read_json, reading
@@ -45,8 +45,8 @@ async def _capturing_user(request: web.Request, who: Caller, capture: CaptureReq
         raise Invalid.field("user_id", "is required with the admin token")
     if user_id != who.user_id and not who.is_admin:
         raise Forbidden("Only an admin may capture a message for another user.")
-    if user_id == who.user_id and not capture.project_ids:
-        return user_id  # the token's owner, just read by authentication
+    if user_id == who.user_id and checked_without_store(who, "project_ids", capture.project_ids):
+        return user_id  # the token's owner and their projects, read by authentication
     async with reading(request) as session:
         if user_id != who.user_id and not await existing_user_ids(session, [user_id]):
             raise Invalid.field("user_id", f"User {user_id} does not exist.")

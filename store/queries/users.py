@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ApiToken, Mailbox, Membership, User, UserAlias
@@ -12,7 +13,10 @@ from store.queries.errors import NotFound
 
 # Statements of the API's hot path (every request authenticates), built once.
 _EXISTING_USERS = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
-_TOKEN_OWNER = (select(User.id, User.role).join(ApiToken, ApiToken.user_id == User.id)
+# One row per membership of the token's owner (one with no project when they have none).
+_TOKEN_OWNER = (select(User.id, User.role, Membership.project_id)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .outerjoin(Membership, Membership.user_id == User.id)
                 .where(ApiToken.token_hash == bindparam("token_hash")))
 _MEMBER_PROJECTS = select(Membership.project_id).where(
     Membership.user_id == bindparam("user_id"))
@@ -58,9 +62,22 @@ async def addresses_in_use(
     return found
 
 
-async def token_owner(session: AsyncSession, token_hash: str) -> Row[str, str] | None:
-    """Return (id, role) of the user owning the token with this SHA-256 hash, if any."""
-    return (await session.execute(_TOKEN_OWNER, {"token_hash": token_hash})).one_or_none()
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """The user owning an API token, with the projects they are a member of."""
+
+    id: str
+    role: str
+    project_ids: frozenset[str]
+
+
+async def token_owner(session: AsyncSession, token_hash: str) -> TokenOwner | None:
+    """Return the user owning the token with this SHA-256 hash, if any (one statement)."""
+    rows = (await session.execute(_TOKEN_OWNER, {"token_hash": token_hash})).all()
+    if not rows:
+        return None
+    return TokenOwner(rows[0].id, rows[0].role,
+                      frozenset(row.project_id for row in rows if row.project_id))
 
 
 async def member_project_ids(session: AsyncSession, user_id: str) -> set[str]:

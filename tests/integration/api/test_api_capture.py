@@ -175,6 +175,34 @@ async def test_log_of_a_stranger_is_stored_but_not_logged(
     assert "interaction_id" not in outcome
 
 
+async def test_log_sees_membership_changes_at_the_next_request(
+        client: Client, directory: Directory) -> None:
+    # Authentication reads the caller's projects with the token, for that request only.
+    project = await directory.project()
+    other = await directory.project("Other")
+    alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    log_in = {"data": RAW, "headers": {**token, **RFC822}}
+    await problem_of(await client.post("/v1/log", params={"project_id": other["id"]},
+                                       **log_in), 422)
+    await directory.member(other["id"], alice)
+    response = await client.post("/v1/log", params={"project_id": other["id"]}, **log_in)
+    assert response.status == 200, await response.text()
+    removed = await client.delete(f"/v1/projects/{project['id']}/members/{alice}",
+                                  headers=ADMIN)
+    assert removed.status == 204, await removed.text()
+    gone = await problem_of(await client.post("/v1/log", params={"project_id": project["id"]},
+                                              **log_in), 422)
+    assert gone["errors"][0]["message"] == f"Project {project['id']} does not exist."
+    await directory.member(project["id"], alice)
+    await client.delete(f"/v1/projects/{other['id']}/members/{alice}", headers=ADMIN)
+    await client.delete(f"/v1/projects/{project['id']}/members/{alice}", headers=ADMIN)
+    # A member of no project still authenticates; naming a project is then refused.
+    response = await client.post("/v1/log", **log_in)
+    assert response.status == 200, await response.text()
+    await problem_of(await client.post("/v1/log", params={"project_id": project["id"]},
+                                       **log_in), 422)
+
+
 async def test_log_validation(client: Client, directory: Directory) -> None:
     project = await directory.project()
     other = await directory.project("Other")
