@@ -20,7 +20,9 @@ _FIRST_SCAN_CHARS = 1_500
 
 _LANGUAGES: list[str] = [str(code) for code in MAIL_LANGUAGES]
 _QUOTED_LINE = re.compile(r"^\s*>")
-_WROTE_WORDS = r"(wrote|schrieb|a écrit|escribió|scrisse|schreef|написал|napisał|skrev|escreveu)"
+_WROTE = ("wrote", "schrieb", "a écrit", "escribió", "scrisse", "schreef", "написал", "napisał",
+          "skrev", "escreveu")
+_WROTE_WORDS = "(" + "|".join(_WROTE) + ")"
 _WROTE_LINE = re.compile(rf"(?i)^.{{0,200}}\b{_WROTE_WORDS}\s*:\s*$")
 # A reply header wrapped over two lines ("… пользователь "bob" <\nbob@x> написал:").
 _WRAPPED_HEADER = re.compile(rf"(?im)^[^\n]{{0,200}}\n[^\n]{{0,200}}\b{_WROTE_WORDS}\s*:\s*$")
@@ -36,11 +38,14 @@ def _newest_reply(text: str) -> tuple[str, bool]:
 
 
 def _unquoted(text: str) -> str:
-    header = _WRAPPED_HEADER.search(text)
+    # Both regexes need a "wrote" word (in any case): looking for the words is much cheaper.
+    folded = text.casefold()
+    wrote = any(word in folded for word in _WROTE)
+    header = _WRAPPED_HEADER.search(text) if wrote else None
     if header is not None and header.start() > 0:
         text = text[: header.start()]
     lines = [line for line in text.splitlines() if not _QUOTED_LINE.match(line)]
-    return "\n".join(line for line in lines if not _WROTE_LINE.match(line))
+    return "\n".join(line for line in lines if not (wrote and _WROTE_LINE.match(line)))
 
 
 def _preview(text: str, limit: int) -> tuple[str, bool]:

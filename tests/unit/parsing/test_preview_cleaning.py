@@ -8,7 +8,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
+
 from parsing import clean_preview, parse_message
+from parsing import preview as preview_module
 from parsing.html_text import html_to_text
 
 
@@ -99,3 +102,26 @@ def test_multilingual_replies_lose_their_quotes(corpora: Path) -> None:
         assert clean_preview((folder / name).read_text(encoding="utf-8")) == preview, name
     for path in folder.glob("*.txt"):
         assert clean_preview(path.read_text(encoding="utf-8", errors="replace")), path.name
+
+
+def _unquoted_by_regexes_alone(text: str) -> str:
+    """`preview_module._unquoted` as it was before it looked for the "wrote" words first."""
+    header = preview_module._WRAPPED_HEADER.search(text)
+    if header is not None and header.start() > 0:
+        text = text[: header.start()]
+    lines = [line for line in text.splitlines() if not preview_module._QUOTED_LINE.match(line)]
+    return "\n".join(line for line in lines if not preview_module._WROTE_LINE.match(line))
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks!\nOn Mon, Bob WROTE:\n> old",
+    "Danke\nAm Montag SCHRIEB Bob:\n> alt",
+    "Спасибо\nВ понедельник Боб НАПИСАЛ:\n> старое",
+    "Merci\nLe lundi, Bob <bob@x>\na écrit :\n> ancien",
+    "Obrigado\nEm seg, Bob ESCREVEU:",
+    "No reply header here,\n> only a quoted line\nand text.",
+    "Say what you wrote: it stays in the middle of a line.\nNext line",
+    "Plain text without any of the words\nover two lines",
+])
+def test_unquoting_looks_for_the_words_first_with_the_same_result(text: str) -> None:
+    assert preview_module._unquoted(text) == _unquoted_by_regexes_alone(text)
