@@ -34,6 +34,7 @@ from rules import (
 )
 from store import spool
 from store.database import read_only_session
+from store.recording import store_decision
 from store.models import ReceivedMessage
 from store.snapshot import SnapshotRequest, build_snapshot
 
@@ -206,7 +207,7 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
     `received` is the claimed row as the claimer loaded it (detached); without it the row
     is read first. With `attempt` (the worker's claim), nothing is recorded if the lease ran
     out and another worker claimed the message meanwhile. `stored=False`: `received` is a
-    synchronous capture not stored yet; the recording transaction inserts it.
+    synchronous capture not stored yet; the recording transaction inserts it, settled.
     """
     if received is None:
         async with read_only_session(sessionmaker) as session:
@@ -228,15 +229,17 @@ async def _record(sessionmaker: async_sessionmaker[AsyncSession], received: Rece
                   ctx: ProcessingContext, attempt: int | None, stored: bool) -> dict[str, Any]:
     """Record the decision and settle the received message, in one write transaction."""
     async with sessionmaker.begin() as session:
-        if not stored:
-            await spool.insert_claimed(session, received)
         # A released message is not verified again: keep the verdict it was quarantined with.
         if prepared.authentication_results:
             received.authentication_results = prepared.authentication_results
         body = await record_decision(session, received, prepared.parsed, decision, ctx.now(),
                                      storing_bodies)
         received.lease_until = None
-        await _settle_received(session, received, attempt)
+        if stored:
+            await _settle_received(session, received, attempt)
+        else:
+            await spool.insert_settled(session, received)
+        await store_decision(session, received.id, decision.rules_version, body)
     return body
 
 

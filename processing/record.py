@@ -20,7 +20,6 @@ from store.recording import (
     StoredMessage,
     create_contact,
     mark_thread_pending,
-    store_decision,
     upsert_interaction,
     upsert_message,
 )
@@ -46,7 +45,9 @@ async def _record_outcome(session: AsyncSession, outcome: Outcome, message: Stor
 async def record_decision(session: AsyncSession, received: ReceivedMessage,
                           parsed: ParsedMessage, decision: Decision, now: datetime,
                           storing_bodies: frozenset[str]) -> dict[str, Any]:
-    """Store the decision's effects and the decision; set the received message's status.
+    """Store the decision's effects, set the received message's status, return the body.
+
+    The caller stores the body (`store_decision`) once the received message is settled.
 
     `storing_bodies`: the ids of the candidate projects that keep full bodies (the message's
     text is kept if it is logged in any of them).
@@ -74,5 +75,4 @@ async def record_decision(session: AsyncSession, received: ReceivedMessage,
     received.message_id = decision.message_id
     received.processed_at = now
     body["status"] = received.status
-    await store_decision(session, received.id, decision.rules_version, body)
     return body

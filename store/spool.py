@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    insert,
     or_,
     select,
     update,
@@ -54,15 +55,14 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     return message
 
 
-async def insert_claimed(session: AsyncSession, message: ReceivedMessage) -> None:
-    """Insert a message its receiver processes at once (claimed, status processing).
+async def insert_settled(session: AsyncSession, message: ReceivedMessage) -> None:
+    """Insert a message its receiver processed at once, in its end state (one Core INSERT).
 
-    The caller settles it in the same transaction with a Core UPDATE, so the object is
-    detached here: changes made to it while recording are not flushed a second time.
+    Columns the message leaves unset take their defaults.
     """
-    session.add(message)
-    await session.flush()
-    session.expunge(message)
+    values = {name: value for name in RECEIVED.columns.keys()
+              if (value := getattr(message, name)) is not None}
+    await session.execute(insert(RECEIVED), values)
 
 
 def _claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
