@@ -60,8 +60,8 @@ async def insert_settled(session: AsyncSession, message: ReceivedMessage) -> Non
 
     Columns the message leaves unset take their defaults.
     """
-    values = {name: value for name in RECEIVED.columns.keys()
-              if (value := getattr(message, name)) is not None}
+    values = {column.key: value for column in RECEIVED.columns
+              if (value := getattr(message, column.key)) is not None}
     await session.execute(insert(RECEIVED), values)
 
 
