@@ -9,11 +9,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from blindcopy.child_processes import (
+    start_sibling_processes,
+    start_worker_processes,
+    stop_children,
+)
 from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
-from blindcopy.worker_processes import start_worker_processes, stop_worker_processes
 from processing.worker import drain
 from store import spool
 from store.database import create_engine, create_sessionmaker, read_only_session
@@ -58,6 +62,9 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
     service = await start_service(settings, smtp=smtp, http=http)
     children = await start_worker_processes(worker_processes, config_path,
                                             settings.metrics_port)
+    if smtp and http:
+        children += await start_sibling_processes(settings, config_path, service.smtp_port,
+                                                  service.http_port)
     if demo:
         seed = await seed_demo(service.sessionmaker, settings)
         print(f"blindcopy demo ready\n  SMTP      {settings.smtp_host}:{service.smtp_port}\n"
@@ -68,7 +75,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
     try:
         await _wait_for_signal()
     finally:
-        await stop_worker_processes(children)
+        await stop_children(children)
         await service.stop()
 
 

@@ -47,6 +47,7 @@ class Service:
     context: ProcessingContext
     smtp_server: asyncio.Server | None = None
     http_runner: web.AppRunner | None = None
+    metrics_runner: web.AppRunner | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -76,18 +77,20 @@ class Service:
         for task in self.workers:
             task.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
-        if self.http_runner is not None:
-            await self.http_runner.cleanup()
+        for runner in (self.http_runner, self.metrics_runner):
+            if runner is not None:
+                await runner.cleanup()
         if self.smtp_server is not None:
             self.smtp_server.close()
             await asyncio.wait_for(self.smtp_server.wait_closed(), 5)
         await self.engine.dispose()
 
 
-async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
+async def _listen(app: web.Application, host: str, port: int, reuse_port: bool = False
+                  ) -> web.AppRunner:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     return runner
 
 
@@ -102,19 +105,23 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     await migrate(engine)
     sessionmaker = create_sessionmaker(engine)
     service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
+    reuse_port = settings.reuse_port or settings.serve_processes > 1
     if http:
         port = ProcessingService(sessionmaker, service.context,
                                  max_concurrent_captures=settings.max_concurrent_captures)
         app = create_app(settings, sessionmaker, port, service.context.metrics, clock)
-        service.http_runner = await _listen(app, settings.http_host, settings.http_port)
-    elif settings.metrics_port:
-        # A process without the API still shows its own counters (worker processes).
+        service.http_runner = await _listen(app, settings.http_host, settings.http_port,
+                                            reuse_port)
+    if settings.metrics_port and (not http or reuse_port):
+        # A process without the API, or one of several answering on its port, shows its
+        # own counters on a port of its own.
         app = create_app(settings, sessionmaker, None, service.context.metrics,
                          paths=HEALTH_PATHS)
-        service.http_runner = await _listen(app, settings.http_host, settings.metrics_port)
+        service.metrics_runner = await _listen(app, settings.http_host, settings.metrics_port)
     if smtp:
         service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
-                                                       service.context.metrics, clock=clock)
+                                                       service.context.metrics, clock=clock,
+                                                       reuse_port=reuse_port)
     service.start_workers(settings.workers if workers is None else workers)
     log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
                                          "http_port": service.http_port if http else None})

@@ -49,6 +49,8 @@ class Settings:
     data_timeout: float = 300.0
     workers: int = 2
     worker_processes: int = 0
+    serve_processes: int = 1
+    reuse_port: bool = False
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
@@ -66,9 +68,10 @@ DOCS: dict[str, str] = {
     "smtp_port": "Port of the SMTP gateway (0 picks a free one).",
     "http_host": "Address the HTTP API listens on.",
     "http_port": "Port of the HTTP API (0 picks a free one).",
-    "metrics_port": "Port where a process without the API (`blindcopy worker`) serves GET "
-                    "/healthz, /readyz and /metrics on http_host (0: none); the worker "
-                    "processes `serve` starts use metrics_port + 1, + 2, ….",
+    "metrics_port": "Port where a process without the API (`blindcopy worker`), or one of "
+                    "several sharing the API's port, serves GET /healthz, /readyz and "
+                    "/metrics on http_host (0: none); the processes `serve` starts use "
+                    "metrics_port + 1, + 2, … (worker processes first).",
     "mail_domain": "Domain of the project addresses (the MX that points at blindcopy).",
     "secret": "Server secret from which unguessable project address tokens are derived.",
     "admin_token": "Bootstrap bearer token with the admin role (empty: none).",
@@ -91,6 +94,10 @@ DOCS: dict[str, str] = {
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
     "worker_processes": "Extra `blindcopy worker` processes `serve` starts and stops with itself "
                         "(0: in-process workers only).",
+    "serve_processes": "Processes `serve` runs its SMTP gateway and API in (Linux): the first "
+                       "also runs the workers; the others share its ports (reuse_port).",
+    "reuse_port": "Bind the SMTP and API ports with SO_REUSEPORT, so that several processes "
+                  "share them and the kernel spreads connections (set by serve_processes).",
     "max_attempts": "Processing attempts before a message is kept as failed.",
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
@@ -136,8 +143,9 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
-    if settings.claim_batch < 1:
-        errors.append("claim_batch: must be at least 1")
+    for name in ("claim_batch", "serve_processes"):
+        if getattr(settings, name) < 1:
+            errors.append(f"{name}: must be at least 1")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):
         try:
             ipaddress.ip_network(cidr, strict=False)

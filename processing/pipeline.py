@@ -34,8 +34,8 @@ from rules import (
 )
 from store import spool
 from store.database import read_only_session
-from store.recording import store_decision
 from store.models import ReceivedMessage
+from store.recording import store_decision
 from store.snapshot import SnapshotRequest, build_snapshot
 
 SMTP_CHANNELS = (Channel.BCC, Channel.FORWARD)

@@ -24,7 +24,7 @@ from processing import pipeline
 from processing.admission import CaptureGate
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
-from processing.worker import settle_failure
+from processing.worker import settle_failure, worker_id
 from rules import Channel, OutcomeStatus, Reason
 from store import spool
 from store.database import read_only_session
@@ -104,7 +104,7 @@ def _api_capture(**fields: Any) -> ReceivedMessage:
 
 # What a capture's received row holds before processing (kept if processing fails).
 CAPTURED_COLUMNS = ("id", "channel", "raw", "user_id", "mailbox_id", "project_ids",
-                    "received_at")
+                    "received_at", "claimed_by")
 
 
 def _awaits_assignment(outcome: dict[str, Any]) -> bool:
@@ -139,6 +139,7 @@ class ProcessingService:
         received.status = spool.PROCESSING
         received.attempts = 1
         received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
+        received.claimed_by = worker_id("api")
         self.ctx.metrics.count_received(received.channel)
         return await self._process(received.id, received, stored=False)
 

@@ -30,8 +30,11 @@ log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
 
 
-def worker_id(index: int = 0) -> str:
-    """Return the id this process's worker `index` records on the messages it claims."""
+def worker_id(index: int | str = 0) -> str:
+    """Return the id this process's worker `index` records on the messages it claims.
+
+    The API records `worker_id("api")` on the captures it processes itself.
+    """
     return f"{socket.gethostname()}:{os.getpid()}/{index}"
 
 

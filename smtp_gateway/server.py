@@ -148,9 +148,10 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
 
 async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
                              on_spooled: Any = None, metrics: Metrics | None = None,
-                             clock: Callable[[], datetime] = utcnow) -> asyncio.Server:
-    """Start listening for SMTP on the configured host and port."""
+                             clock: Callable[[], datetime] = utcnow,
+                             reuse_port: bool = False) -> asyncio.Server:
+    """Start listening for SMTP on the configured host and port (shared with `reuse_port`)."""
     loop = asyncio.get_running_loop()
     factory = protocol_factory(settings, sessionmaker, on_spooled, metrics, clock)
-    return await loop.create_server(factory,
-                                    host=settings.smtp_host, port=settings.smtp_port)
+    return await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port,
+                                    reuse_port=reuse_port or None)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from blindcopy.settings import Settings
-from blindcopy.worker_processes import start_worker_processes, stop_worker_processes
+from blindcopy.child_processes import start_worker_processes, stop_children
 from store import spool
 from store.models import ReceivedMessage
 
@@ -41,7 +41,7 @@ async def test_child_worker_process_processes_a_spooled_message_and_stops(
             claimed_by = (await session.execute(select(ReceivedMessage.claimed_by).where(
                 ReceivedMessage.id == received.id))).scalar_one()
     finally:
-        await stop_worker_processes(children)
+        await stop_children(children)
     assert status == spool.DONE
     assert claimed_by is not None and f":{os.getpid()}/" not in claimed_by
     assert all(child.returncode is not None for child in children)
