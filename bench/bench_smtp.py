@@ -180,9 +180,11 @@ async def wait_http(base_url: str, process: subprocess.Popen[bytes], timeout: fl
 
 
 def start_blindcopy(database_url: str, smtp_port: int, http_port: int, workers: int,
-                    log_path: Path, command: str = "serve") -> subprocess.Popen[bytes]:
+                    log_path: Path, command: str = "serve", serve_processes: int = 1
+                    ) -> subprocess.Popen[bytes]:
     """Start `blindcopy serve` (or `worker`) on this checkout, limits opened for one-IP load."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": database_url,
+           "BLINDCOPY_SERVE_PROCESSES": str(serve_processes),
            "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
            "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_WORKERS": str(workers),
            "BLINDCOPY_MAIL_DOMAIN": "bcc.bench.test",
