@@ -11,9 +11,13 @@ A hop still costs ≈ 0.13 ms of CPU (queue, thread wake-up, the loop's self-pip
 the event loop's thread instead, with no hop (`_inline`):
 - the deferred BEGIN of a read-only session (it takes no lock), and the reads after it (in
   WAL mode a reader never waits for a writer);
-- BEGIN IMMEDIATE when the write lock is free: it is tried with no busy wait, and only if
-  another connection holds the lock does it wait, in the thread (the busy handler sleeps
-  until the lock is free, and in one process the holder may be a coroutine on this loop);
+- BEGIN IMMEDIATE: it is tried with no busy wait; while another connection holds the write
+  lock the coroutine sleeps on the loop and tries again every `BUSY_POLL_SECONDS` (in one
+  process the holder may be a coroutine on this loop), and only a wait longer than
+  `BUSY_POLL_LIMIT_SECONDS` goes on in the thread, in SQLite's busy handler. That handler
+  sleeps 1, 2, 5, 10 … up to 100 ms between tries, so a writer it put to sleep could start
+  tens of milliseconds after the lock was free: with two processes writing, the tail
+  latency of the Log button (decision 0004);
 - every statement of a write transaction, once its BEGIN IMMEDIATE holds the write lock;
 - a ROLLBACK, and the COMMIT of a read-only transaction (they release, never wait).
 What keeps its hop: the COMMIT of a write transaction (it may checkpoint the WAL and fsync
@@ -31,6 +35,7 @@ says which is in use). The sqlite3 connection is opened with `check_same_thread=
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import weakref
 from collections.abc import Callable
@@ -49,6 +54,10 @@ SUPPORTED = callable(getattr(aiosqlite.Connection, "_execute", None)) and isinst
 _Outcome = tuple[Any, int, Any, list[Any]]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A BEGIN IMMEDIATE that meets another connection's write lock is tried again this often
+# from the loop, for at most this long; then it waits in aiosqlite's thread.
+BUSY_POLL_SECONDS = 0.001
+BUSY_POLL_LIMIT_SECONDS = 1.0
 # Execution option: run this statement in aiosqlite's thread even where it could run inline.
 IN_THREAD = "blindcopy_sqlite_in_thread"
 # Parameters larger than this (a message body) are copied into the database in the thread.
@@ -137,6 +146,20 @@ def _began_without_waiting(connection: sqlite3.Connection) -> bool:
     return True
 
 
+async def _began_polling(connection: sqlite3.Connection) -> bool:
+    """Try BEGIN IMMEDIATE every BUSY_POLL_SECONDS, sleeping on the loop in between.
+
+    Return False if the lock stayed taken for BUSY_POLL_LIMIT_SECONDS.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + BUSY_POLL_LIMIT_SECONDS
+    while not _began_without_waiting(connection):
+        if loop.time() >= give_up:
+            return False
+        await asyncio.sleep(BUSY_POLL_SECONDS)
+    return True
+
+
 def _small(parameters: Any, many: bool) -> bool:
     """Tell whether the parameters hold no value of more than INLINE_PARAMETER_BYTES."""
     if many:
@@ -186,7 +209,7 @@ class OneHopCursor:
         if sql == "BEGIN":
             state.writing = False  # a deferred transaction never holds the write lock
         if sql == _BEGIN_WRITE:
-            if not (may_inline and _began_without_waiting(connection._conn)):
+            if not (may_inline and await _began_polling(connection._conn)):
                 await _hop(connection, state, _run, connection._conn, sql, parameters, many)
             state.writing = True
             outcome = (None, -1, None, [])

@@ -19,6 +19,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from store import sqlite_one_hop
 from store.database import create_engine, create_sessionmaker, read_only_session
 from store.sqlite_one_hop import (
     IN_THREAD,
@@ -185,14 +186,41 @@ async def test_waiting_for_the_write_lock_leaves_the_event_loop_free(tmp_path: P
     await engine.dispose()
 
 
+@pytest.mark.parametrize("held_seconds, hops_expected", [
+    (0.1, ["commit"]),  # polled from the loop: BEGIN IMMEDIATE takes no hop
+    (0.4, ["_run BEGIN IMMEDIATE", "commit"]),  # past the poll limit: it waits in the thread
+])
+async def test_a_write_lock_held_elsewhere_is_polled_for_then_waited_for_in_the_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held_seconds: float,
+        hops_expected: list[str]) -> None:
+    path = tmp_path / "polled.db"
+    engine, sessions = await _store_with(path, ITEMS)
+    monkeypatch.setattr(sqlite_one_hop, "BUSY_POLL_LIMIT_SECONDS", 0.2)
+    hops = _count_hops(monkeypatch)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO item (name) VALUES ('first')")
+    asyncio.get_running_loop().call_later(held_seconds, holder.commit)
+    async with sessions.begin() as session:
+        await session.execute(text("INSERT INTO item (name) VALUES ('second')"))
+    holder.close()
+    assert hops == hops_expected
+    async with read_only_session(sessions) as session:
+        names = (await session.scalars(text("SELECT name FROM item ORDER BY id"))).all()
+    assert names == ["first", "second"]
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("poll_limit", [1.0, 0.05], ids=["while polling", "in the thread"])
 async def test_a_cancelled_wait_for_the_write_lock_leaves_the_event_loop_free(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, poll_limit: float) -> None:
     # Another connection holds the write lock; a write session's BEGIN IMMEDIATE waits for
-    # it in aiosqlite's thread (not in the loop's, which would stall until the lock is
-    # free) and is cancelled. Its clean-up queues behind the waiting BEGIN, and the store
-    # works on once the lock is free.
+    # it (polling from the loop, then in aiosqlite's thread; never blocking the loop, which
+    # would stall until the lock is free) and is cancelled. The store works on once the
+    # lock is free.
     path = tmp_path / "cancel.db"
     engine, sessions = await _store_with(path, ITEMS)
+    monkeypatch.setattr(sqlite_one_hop, "BUSY_POLL_LIMIT_SECONDS", poll_limit)
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     loop = asyncio.get_running_loop()
