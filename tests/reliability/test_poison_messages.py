@@ -76,12 +76,17 @@ def _replay(database_url: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
-async def test_poison_message_is_retried_kept_failed_and_replayed(
-        settings: Settings, engine: AsyncEngine) -> None:
-    service = await start_service(load_settings(
+async def _service_that_retries(settings: Settings) -> Service:
+    """Start a service whose workers retry soon and keep a message failed after 3 attempts."""
+    return await start_service(load_settings(
         {}, database_url=settings.database_url, smtp_port=0, http_port=0,
         admin_token=ADMIN_TOKEN, secret="test-secret", mail_domain="in.blindcopy.test",
         max_attempts=MAX_ATTEMPTS, retry_base_seconds=RETRY_BASE, lease_seconds=5))
+
+
+async def test_poison_message_is_retried_kept_failed_and_replayed(
+        settings: Settings, engine: AsyncEngine) -> None:
+    service = await _service_that_retries(settings)
     try:
         async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
             project = await a_project(api, "Acme Homes")
@@ -139,10 +144,7 @@ async def test_log_whose_recording_fails_is_503_kept_and_logged_by_a_worker_once
         settings: Settings, engine: AsyncEngine) -> None:
     # The Log button stores its message in the transaction that records it; when that
     # transaction fails, the message must still be spooled before the 503 tells the caller.
-    service = await start_service(load_settings(
-        {}, database_url=settings.database_url, smtp_port=0, http_port=0,
-        admin_token=ADMIN_TOKEN, secret="test-secret", mail_domain="in.blindcopy.test",
-        max_attempts=MAX_ATTEMPTS, retry_base_seconds=RETRY_BASE, lease_seconds=5))
+    service = await _service_that_retries(settings)
     try:
         async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
             project = await a_project(api, "Acme Homes")
