@@ -16,7 +16,9 @@ from parsing.reply_headers import reply_fragments
 PREVIEW_CHARS = 500
 # Reply detection is regex work over the whole body; previews need only its beginning.
 _MAX_SCAN_CHARS = 100_000
-_FIRST_SCAN_CHARS = 1_500
+# Without a reply header the first scan decides only if its reply fills the preview twice
+# over, so it need read little more than that (a tenth more: whitespace and quotes).
+_FIRST_SCAN_CHARS = 2 * PREVIEW_CHARS * 11 // 10
 
 _LANGUAGES: list[str] = [str(code) for code in MAIL_LANGUAGES]
 _QUOTED_LINE = re.compile(r"^\s*>")

@@ -125,3 +125,18 @@ def _unquoted_by_regexes_alone(text: str) -> str:
 ])
 def test_unquoting_looks_for_the_words_first_with_the_same_result(text: str) -> None:
     assert preview_module._unquoted(text) == _unquoted_by_regexes_alone(text)
+
+
+LONG_REPLY = "We can move the viewing to Thursday if that suits you better. " * 30
+
+
+@pytest.mark.parametrize("text", [
+    LONG_REPLY,
+    LONG_REPLY + "\nOn Mon, 23 Nov 2026, Bob <bob@client.test> wrote:\n> Can we meet?\n",
+    "Thursday works.\n\nOn Mon, Bob wrote:\n" + "> " + LONG_REPLY,
+    "Thursday works.\n" + "> quoted line\n" * 120 + "More of my reply after the quote.",
+    LONG_REPLY[:1090] + "\nOn Mon, 23 Nov 2026, Bob <bob@client.test> wrote:\n> Can we meet?",
+])
+def test_a_preview_read_from_the_beginning_is_the_preview_of_the_whole_text(text: str) -> None:
+    assert len(text) > preview_module._FIRST_SCAN_CHARS
+    assert clean_preview(text) == preview_module._preview(text[:100_000], 500)[0]
