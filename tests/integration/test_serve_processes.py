@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,17 +59,36 @@ def _listening_ports(pid: int) -> set[int]:
     return ports
 
 
-async def _start(settings: Settings, smtp_port: int, http_port: int, metrics_port: int
-                 ) -> asyncio.subprocess.Process:
+def _free_ports() -> tuple[int, int, int]:
+    """Return free SMTP, API and metrics ports; the metrics port + 1 (the sibling's) too."""
+    while True:
+        smtp_port, http_port, metrics_port = free_port(), free_port(), free_port()
+        ports = {smtp_port, http_port, metrics_port, metrics_port + 1}
+        if len(ports) == 4 and _bindable(metrics_port + 1):
+            return smtp_port, http_port, metrics_port
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+async def _start(settings: Settings, smtp_port: int, http_port: int, metrics_port: int,
+                 log: Path) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": settings.database_url,
            "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
            "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_SECRET": "test-secret",
            "BLINDCOPY_MAIL_DOMAIN": "in.blindcopy.test", "BLINDCOPY_WORKERS": "1",
            "BLINDCOPY_SERVE_PROCESSES": "2", "BLINDCOPY_METRICS_PORT": str(metrics_port),
            "BLINDCOPY_METRICS_PUBLIC": "true"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "blindcopy.cli", "serve", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    with log.open("ab") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "blindcopy.cli", "serve", cwd=ROOT, env=env,
+            stdout=output, stderr=output)
 
 
 async def _log_over_new_connections(base: str, token: str, project_id: str) -> None:
@@ -99,12 +119,17 @@ async def _rows(engine: AsyncEngine) -> tuple[list[Any], int]:
 
 
 async def test_two_serving_processes_share_the_ports_and_log_every_message_once(
-        settings: Settings, engine: AsyncEngine) -> None:
-    smtp_port, http_port, metrics_port = free_port(), free_port(), free_port()
+        settings: Settings, engine: AsyncEngine, tmp_path: Path) -> None:
+    smtp_port, http_port, metrics_port = _free_ports()
     base = f"http://127.0.0.1:{http_port}"
-    parent = await _start(settings, smtp_port, http_port, metrics_port)
+    log = tmp_path / "serve.log"
+    parent = await _start(settings, smtp_port, http_port, metrics_port, log)
     try:
-        pids = await eventually(lambda: _serving(parent.pid, {smtp_port, http_port}), timeout=30)
+        try:
+            pids = await eventually(lambda: _serving(parent.pid, {smtp_port, http_port}),
+                                    timeout=30)
+        except AssertionError as missing:
+            raise AssertionError(log.read_text()[-3000:]) from missing
         async with ApiClient(base, ADMIN_TOKEN) as api:
             project = await a_project(api, "Acme Homes")
             alice = await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
