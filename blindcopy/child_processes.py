@@ -6,6 +6,7 @@ worker` processes that claim from the shared spool, so no message is ever handle
 workers that bind the same SMTP and API ports (SO_REUSEPORT), so accepting mail and
 answering the API use more than one core too. Each child gets this process's settings (the
 environment and the --config file are passed on); a child never starts children of its own.
+A child that exits before `serve` stops is started again (with a growing delay).
 """
 
 from __future__ import annotations
@@ -15,67 +16,115 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import dataclass
 
 from blindcopy.settings import Settings
 
 log = logging.getLogger("blindcopy")
 STOP_TIMEOUT_SECONDS = 30.0
-Children = list[asyncio.subprocess.Process]
-
-
-async def _start(command: str, envs: list[dict[str, str]], config_path: str | None) -> Children:
-    """Start one `blindcopy <command>` per environment override in `envs`."""
-    argv = [sys.executable, "-m", "blindcopy.cli"]
-    if config_path:
-        argv += ["--config", config_path]
-    children = [await asyncio.create_subprocess_exec(*argv, command, env={**os.environ, **env})
-                for env in envs]
-    if children:
-        log.info(f"{command} processes started", extra={"pids": [c.pid for c in children]})
-    return children
+# A child that exits before `stop()` is started again after this delay, doubled for each
+# exit in a row up to RESTART_MAX_SECONDS (a child that cannot start does not spin).
+RESTART_FIRST_SECONDS = 1.0
+RESTART_MAX_SECONDS = 30.0
+RUNNING_SECONDS = 60.0  # a child up this long before it exits starts the delays over
 
 
 def _metrics_port(metrics_port: int, number: int) -> str:
     return str(metrics_port + number if metrics_port else 0)
 
 
-async def start_worker_processes(count: int, config_path: str | None, metrics_port: int = 0
-                                 ) -> Children:
-    """Start `count` `blindcopy worker` processes with this process's settings.
-
-    With a `metrics_port`, child N (from 1) serves its metrics on metrics_port + N.
-    """
-    return await _start("worker", [
-        {"BLINDCOPY_WORKER_PROCESSES": "0", "BLINDCOPY_SERVE_PROCESSES": "1",
-         "BLINDCOPY_METRICS_PORT": _metrics_port(metrics_port, number)}
-        for number in range(1, count + 1)], config_path)
+@dataclass
+class _Child:
+    command: str
+    env: dict[str, str]
+    process: asyncio.subprocess.Process
 
 
-async def start_sibling_processes(settings: Settings, config_path: str | None, smtp_port: int,
-                                  http_port: int) -> Children:
-    """Start `serve_processes - 1` `blindcopy serve` processes sharing these ports, no workers.
+class Children:
+    """The children of one `blindcopy serve`; one that dies is started again until `stop()`."""
 
-    The ports are the ones this process bound (a configured 0 picked them). With a
-    `metrics_port`, sibling N serves its own metrics after the worker processes' ports.
-    """
-    return await _start("serve", [
-        {"BLINDCOPY_SERVE_PROCESSES": "1", "BLINDCOPY_REUSE_PORT": "true",
-         "BLINDCOPY_WORKERS": "0", "BLINDCOPY_WORKER_PROCESSES": "0",
-         "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
-         "BLINDCOPY_METRICS_PORT": _metrics_port(settings.metrics_port,
-                                                 settings.worker_processes + number)}
-        for number in range(1, settings.serve_processes)], config_path)
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._children: list[_Child] = []
+        self._keepers: list[asyncio.Task[None]] = []
+        self._stopping = False
 
+    @property
+    def pids(self) -> list[int]:
+        """Return the process ids of the children running now."""
+        return [child.process.pid for child in self._children]
 
-async def stop_children(children: Children) -> None:
-    """Ask every child to stop (SIGTERM: it finishes nothing half-way), then wait for it."""
-    for child in children:
-        if child.returncode is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            await asyncio.wait_for(child.wait(), STOP_TIMEOUT_SECONDS)
-        except TimeoutError:
-            # A message it held is reclaimed by another worker when its lease expires.
-            child.kill()
-            await child.wait()
+    async def _spawn(self, command: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+        argv = [sys.executable, "-m", "blindcopy.cli"]
+        if self.config_path:
+            argv += ["--config", self.config_path]
+        return await asyncio.create_subprocess_exec(*argv, command, env={**os.environ, **env})
+
+    async def _start(self, command: str, envs: list[dict[str, str]]) -> None:
+        """Start one `blindcopy <command>` per environment override in `envs`."""
+        for env in envs:
+            child = _Child(command, env, await self._spawn(command, env))
+            self._children.append(child)
+            self._keepers.append(asyncio.create_task(self._keep(child)))
+        if envs:
+            log.info(f"{command} processes started", extra={"pids": self.pids})
+
+    async def _keep(self, child: _Child) -> None:
+        """Start the child again whenever it exits before `stop()`."""
+        delay = RESTART_FIRST_SECONDS
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            code = await child.process.wait()
+            if self._stopping:
+                return
+            if loop.time() - started >= RUNNING_SECONDS:
+                delay = RESTART_FIRST_SECONDS
+            log.error(f"{child.command} process exited; starting it again",
+                      extra={"pid": child.process.pid, "returncode": code, "delay": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_MAX_SECONDS)
+            child.process = await self._spawn(child.command, child.env)
+
+    async def start_workers(self, count: int, metrics_port: int = 0) -> None:
+        """Start `count` `blindcopy worker` processes with this process's settings.
+
+        With a `metrics_port`, child N (from 1) serves its metrics on metrics_port + N.
+        """
+        await self._start("worker", [
+            {"BLINDCOPY_WORKER_PROCESSES": "0", "BLINDCOPY_SERVE_PROCESSES": "1",
+             "BLINDCOPY_METRICS_PORT": _metrics_port(metrics_port, number)}
+            for number in range(1, count + 1)])
+
+    async def start_siblings(self, settings: Settings, smtp_port: int, http_port: int) -> None:
+        """Start `serve_processes - 1` `blindcopy serve` processes sharing these ports.
+
+        They run no workers. The ports are the ones this process bound (a configured 0
+        picked them). With a `metrics_port`, sibling N serves its own metrics after the
+        worker processes' ports.
+        """
+        await self._start("serve", [
+            {"BLINDCOPY_SERVE_PROCESSES": "1", "BLINDCOPY_REUSE_PORT": "true",
+             "BLINDCOPY_WORKERS": "0", "BLINDCOPY_WORKER_PROCESSES": "0",
+             "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
+             "BLINDCOPY_METRICS_PORT": _metrics_port(settings.metrics_port,
+                                                     settings.worker_processes + number)}
+            for number in range(1, settings.serve_processes)])
+
+    async def stop(self) -> None:
+        """Ask every child to stop (SIGTERM: it finishes nothing half-way), then wait for it."""
+        self._stopping = True
+        for keeper in self._keepers:
+            keeper.cancel()
+        await asyncio.gather(*self._keepers, return_exceptions=True)
+        processes = [child.process for child in self._children]
+        for process in processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                # A message it held is reclaimed by another worker when its lease expires.
+                process.kill()
+                await process.wait()

@@ -9,11 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from blindcopy.child_processes import (
-    start_sibling_processes,
-    start_worker_processes,
-    stop_children,
-)
+from blindcopy.child_processes import Children
 from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
 from blindcopy.runtime import build_context, start_service
@@ -60,11 +56,10 @@ async def _wait_for_signal() -> None:
 async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True,
                  config_path: str | None = None, worker_processes: int = 0) -> None:
     service = await start_service(settings, smtp=smtp, http=http)
-    children = await start_worker_processes(worker_processes, config_path,
-                                            settings.metrics_port)
+    children = Children(config_path)
+    await children.start_workers(worker_processes, settings.metrics_port)
     if smtp and http:
-        children += await start_sibling_processes(settings, config_path, service.smtp_port,
-                                                  service.http_port)
+        await children.start_siblings(settings, service.smtp_port, service.http_port)
     if demo:
         seed = await seed_demo(service.sessionmaker, settings)
         print(f"blindcopy demo ready\n  SMTP      {settings.smtp_host}:{service.smtp_port}\n"
@@ -75,7 +70,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
     try:
         await _wait_for_signal()
     finally:
-        await stop_children(children)
+        await children.stop()
         await service.stop()
 
 

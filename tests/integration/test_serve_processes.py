@@ -172,6 +172,31 @@ async def _serving(parent: int, ports: set[int]) -> list[int] | None:
     return pids if len(children) == 1 and listening else None
 
 
+async def test_a_sibling_that_dies_is_started_again_and_serves_the_ports(
+        settings: Settings, tmp_path: Path) -> None:
+    smtp_port, http_port, metrics_port = _free_ports()
+    log = tmp_path / "serve.log"
+    parent = await _start(settings, smtp_port, http_port, metrics_port, log)
+    ports = {smtp_port, http_port}
+    try:
+        [_parent, sibling] = await eventually(lambda: _serving(parent.pid, ports), timeout=30)
+        os.kill(sibling, signal.SIGKILL)
+
+        async def replaced() -> list[int] | None:
+            pids = await _serving(parent.pid, ports)
+            return pids if pids is not None and sibling not in pids else None
+
+        [_parent, again] = await eventually(replaced, timeout=30)
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{metrics_port + 1}/healthz") as response:
+            assert response.status == 200  # the new sibling serves its own metrics port
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(parent.wait(), 60) == 0
+    assert "serve process exited; starting it again" in log.read_text()
+    assert not Path(f"/proc/{again}").exists()
+
+
 async def _received_count(port: int) -> float:
     async with aiohttp.ClientSession() as http, http.get(
             f"http://127.0.0.1:{port}/metrics") as response:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from blindcopy.child_processes import Children
 from blindcopy.settings import Settings
-from blindcopy.child_processes import start_worker_processes, stop_children
 from store import spool
 from store.models import ReceivedMessage
 
@@ -27,7 +28,9 @@ async def test_child_worker_process_processes_a_spooled_message_and_stops(
     async with sessionmaker.begin() as session:
         received = spool.enqueue(session, ReceivedMessage(
             channel="log", raw=RAW, user_id=None, project_ids=[]))
-    children = await start_worker_processes(1, None)
+    children = Children(None)
+    await children.start_workers(1)
+    [pid] = children.pids
     try:
         status = ""
         for _ in range(150):
@@ -41,7 +44,7 @@ async def test_child_worker_process_processes_a_spooled_message_and_stops(
             claimed_by = (await session.execute(select(ReceivedMessage.claimed_by).where(
                 ReceivedMessage.id == received.id))).scalar_one()
     finally:
-        await stop_children(children)
+        await children.stop()
     assert status == spool.DONE
     assert claimed_by is not None and f":{os.getpid()}/" not in claimed_by
-    assert all(child.returncode is not None for child in children)
+    assert not Path(f"/proc/{pid}").exists()
