@@ -47,7 +47,7 @@ class Children:
         self.config_path = config_path
         self._children: list[_Child] = []
         self._keepers: list[asyncio.Task[None]] = []
-        self._stopping = False
+        self._stopping = asyncio.Event()
 
     @property
     def pids(self) -> list[int]:
@@ -70,21 +70,31 @@ class Children:
             log.info(f"{command} processes started", extra={"pids": self.pids})
 
     async def _keep(self, child: _Child) -> None:
-        """Start the child again whenever it exits before `stop()`."""
+        """Start the child again whenever it exits before `stop()`.
+
+        Never cancelled: a restart under way completes, and `stop()` stops what it started.
+        """
         delay = RESTART_FIRST_SECONDS
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
             code = await child.process.wait()
-            if self._stopping:
+            if self._stopping.is_set():
                 return
             if loop.time() - started >= RUNNING_SECONDS:
                 delay = RESTART_FIRST_SECONDS
             log.error(f"{child.command} process exited; starting it again",
                       extra={"pid": child.process.pid, "returncode": code, "delay": delay})
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), delay)
+                return  # stopping: no restart
+            except TimeoutError:
+                pass
             delay = min(delay * 2, RESTART_MAX_SECONDS)
             child.process = await self._spawn(child.command, child.env)
+            if self._stopping.is_set():
+                await _terminate(child.process)
+                return
 
     async def start_workers(self, count: int, metrics_port: int = 0) -> None:
         """Start `count` `blindcopy worker` processes with this process's settings.
@@ -113,18 +123,18 @@ class Children:
 
     async def stop(self) -> None:
         """Ask every child to stop (SIGTERM: it finishes nothing half-way), then wait for it."""
-        self._stopping = True
-        for keeper in self._keepers:
-            keeper.cancel()
-        await asyncio.gather(*self._keepers, return_exceptions=True)
-        processes = [child.process for child in self._children]
-        for process in processes:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
-            except TimeoutError:
-                # A message it held is reclaimed by another worker when its lease expires.
-                process.kill()
-                await process.wait()
+        self._stopping.set()
+        await asyncio.gather(*(_terminate(child.process) for child in self._children))
+        await asyncio.gather(*self._keepers)
+
+
+async def _terminate(process: asyncio.subprocess.Process) -> None:
+    """Send SIGTERM and wait; kill a process that is not gone after STOP_TIMEOUT_SECONDS."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
+    except TimeoutError:
+        # A message it held is reclaimed by another worker when its lease expires.
+        process.kill()
+        await process.wait()

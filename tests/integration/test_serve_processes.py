@@ -197,6 +197,22 @@ async def test_a_sibling_that_dies_is_started_again_and_serves_the_ports(
     assert not Path(f"/proc/{again}").exists()
 
 
+async def test_serve_stopping_while_a_sibling_waits_to_restart_leaves_no_process(
+        settings: Settings, tmp_path: Path) -> None:
+    smtp_port, http_port, metrics_port = _free_ports()
+    parent = await _start(settings, smtp_port, http_port, metrics_port, tmp_path / "serve.log")
+    try:
+        [_parent, sibling] = await eventually(
+            lambda: _serving(parent.pid, {smtp_port, http_port}), timeout=30)
+        os.kill(sibling, signal.SIGKILL)
+        await asyncio.sleep(0.2)  # inside the restart delay (1 s)
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(parent.wait(), 60) == 0
+    await asyncio.sleep(1.5)  # past the delay: a restart that still happened would listen
+    assert all(_bindable(port) for port in (smtp_port, http_port, metrics_port + 1))
+
+
 async def _received_count(port: int) -> float:
     async with aiohttp.ClientSession() as http, http.get(
             f"http://127.0.0.1:{port}/metrics") as response:
