@@ -132,32 +132,37 @@ async def _hop(connection: aiosqlite.Connection, state: _ConnectionState,
     return await run_in_thread(_ended_hop, state, call, *args)
 
 
-def _began_without_waiting(connection: sqlite3.Connection) -> bool:
-    """Try BEGIN IMMEDIATE with no busy wait; False if another connection holds the lock."""
-    connection.execute("PRAGMA busy_timeout = 0")
+def _began_now(connection: sqlite3.Connection) -> bool:
+    """Try BEGIN IMMEDIATE once; False if another connection holds the lock.
+
+    Tried with the connection's busy timeout at 0, so it answers at once.
+    """
     try:
         connection.execute(_BEGIN_WRITE)
     except sqlite3.OperationalError as error:
         if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
             raise
         return False
-    finally:
-        connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     return True
 
 
 async def _began_polling(connection: sqlite3.Connection) -> bool:
     """Try BEGIN IMMEDIATE every BUSY_POLL_SECONDS, sleeping on the loop in between.
 
-    Return False if the lock stayed taken for BUSY_POLL_LIMIT_SECONDS.
+    Return False if the lock stayed taken for BUSY_POLL_LIMIT_SECONDS. The busy timeout is
+    0 while polling (no wait in the loop's thread) and restored after, however it ends.
     """
     loop = asyncio.get_running_loop()
     give_up = loop.time() + BUSY_POLL_LIMIT_SECONDS
-    while not _began_without_waiting(connection):
-        if loop.time() >= give_up:
-            return False
-        await asyncio.sleep(BUSY_POLL_SECONDS)
-    return True
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while not _began_now(connection):
+            if loop.time() >= give_up:
+                return False
+            await asyncio.sleep(BUSY_POLL_SECONDS)
+        return True
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _small(parameters: Any, many: bool) -> bool:
