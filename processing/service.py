@@ -134,11 +134,12 @@ class ProcessingService:
         holds the message. If processing fails, it is spooled for the workers before the
         caller is told to retry, so nothing is lost either way.
         """
+        now = self.ctx.now()
         received.id = new_id()
-        received.received_at = self.ctx.now()
+        received.received_at = now
         received.status = spool.PROCESSING
         received.attempts = 1
-        received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
+        received.lease_until = now + timedelta(seconds=self.ctx.lease_seconds)
         received.claimed_by = worker_id("api")
         self.ctx.metrics.count_received(received.channel)
         return await self._process(received.id, received, stored=False)
