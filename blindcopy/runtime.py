@@ -90,7 +90,7 @@ async def _listen(app: web.Application, host: str, port: int, reuse_port: bool =
                   ) -> web.AppRunner:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
     return runner
 
 

@@ -154,4 +154,4 @@ async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmake
     loop = asyncio.get_running_loop()
     factory = protocol_factory(settings, sessionmaker, on_spooled, metrics, clock)
     return await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port,
-                                    reuse_port=reuse_port or None)
+                                    reuse_port=reuse_port)
