@@ -101,7 +101,8 @@ DOCS: dict[str, str] = {
     "max_attempts": "Processing attempts before a message is kept as failed.",
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
-    "claim_batch": "Messages a worker claims at once, each with its own lease (1: one at a time).",
+    "claim_batch": ("Messages a worker claims at once, each with its own lease, and records in "
+                    "one transaction (1: one at a time)."),
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "

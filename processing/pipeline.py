@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,12 +34,13 @@ from rules import (
     decide,
 )
 from store import spool
-from store.database import read_only_session
+from store.database import is_store_outage, read_only_session
 from store.models import ReceivedMessage
 from store.recording import store_decision
 from store.snapshot import SnapshotRequest, build_snapshot
 
 SMTP_CHANNELS = (Channel.BCC, Channel.FORWARD)
+log = logging.getLogger("blindcopy.worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,20 @@ async def _judge_spooled(sessionmaker: async_sessionmaker[AsyncSession],
     return await judge(received, parsed, read, ctx)
 
 
+@dataclass(frozen=True, slots=True)
+class Recordable:
+    """A claimed message judged and ready to record, with the claim it was judged under."""
+
+    received: ReceivedMessage
+    judged: Judged
+    attempt: int | None
+
+    @property
+    def storing_bodies(self) -> frozenset[str]:
+        """The candidate projects that keep full bodies (the text is kept if logged in one)."""
+        return frozenset(p.id for p in self.judged.snapshot.projects if p.store_bodies)
+
+
 async def process_received(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
                            ctx: ProcessingContext, received: ReceivedMessage | None = None,
                            attempt: int | None = None, stored: bool = True) -> dict[str, Any]:
@@ -214,32 +230,70 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
             received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
-    judged = await _judge_spooled(sessionmaker, received, ctx)
-    # The candidate projects that keep full bodies (the text is kept if logged in one).
-    storing_bodies = frozenset(p.id for p in judged.snapshot.projects if p.store_bodies)
+    item = Recordable(received, await _judge_spooled(sessionmaker, received, ctx), attempt)
     with ctx.metrics.time_stage("record"):
-        body = await _record(sessionmaker, received, judged.prepared, judged.decision,
-                             storing_bodies, ctx, attempt, stored)
-    ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
+        async with sessionmaker.begin() as session:
+            body = await _record(session, item, ctx, stored)
+    _count_processed(ctx, received, body)
     return body
 
 
-async def _record(sessionmaker: async_sessionmaker[AsyncSession], received: ReceivedMessage,
-                  prepared: Prepared, decision: Decision, storing_bodies: frozenset[str],
-                  ctx: ProcessingContext, attempt: int | None, stored: bool) -> dict[str, Any]:
-    """Record the decision and settle the received message, in one write transaction."""
-    async with sessionmaker.begin() as session:
-        # A released message is not verified again: keep the verdict it was quarantined with.
-        if prepared.authentication_results:
-            received.authentication_results = prepared.authentication_results
-        body = await record_decision(session, received, prepared.parsed, decision, ctx.now(),
-                                     storing_bodies)
-        received.lease_until = None
-        if stored:
-            await _settle_received(session, received, attempt)
-        else:
-            await spool.insert_settled(session, received)
-        await store_decision(session, received.id, decision.rules_version, body)
+async def judge_claimed(sessionmaker: async_sessionmaker[AsyncSession],
+                        claimed: ReceivedMessage, ctx: ProcessingContext) -> Recordable:
+    """Parse, verify and decide a claimed message (detached, as the claim loaded it)."""
+    return Recordable(claimed, await _judge_spooled(sessionmaker, claimed, ctx),
+                      claimed.attempts)
+
+
+async def record_all(sessionmaker: async_sessionmaker[AsyncSession],
+                     items: list[Recordable], ctx: ProcessingContext
+                     ) -> list[dict[str, Any] | Exception]:
+    """Record judged messages in one write transaction; return each body or its failure.
+
+    One transaction takes the store's write lock once for the whole claim (on SQLite every
+    write waits for that one lock). If the store refuses it for one message's data (or one
+    was claimed again meanwhile, ClaimLost), it is rolled back and each message is recorded
+    in a transaction of its own, so only the message at fault fails; a store outage fails
+    them all. Never raises but for cancellation: a failure is returned in its message's place.
+    """
+    started = time.perf_counter()
+    try:
+        async with sessionmaker.begin() as session:
+            bodies = [await _record(session, item, ctx, stored=True) for item in items]
+    except Exception as error:  # noqa: BLE001 - returned, or retried message by message
+        if len(items) == 1 or is_store_outage(error):
+            return [error] * len(items)
+        log.warning("recording batch refused; recording its messages one by one",
+                    extra={"messages": len(items)})
+        return [(await record_all(sessionmaker, [item], ctx))[0] for item in items]
+    per_message = (time.perf_counter() - started) / len(items)
+    for item, body in zip(items, bodies, strict=True):
+        ctx.metrics.observe_stage("record", per_message)
+        _count_processed(ctx, item.received, body)
+    return list(bodies)
+
+
+def _count_processed(ctx: ProcessingContext, received: ReceivedMessage,
+                     body: dict[str, Any]) -> None:
+    ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
+
+
+async def _record(session: AsyncSession, item: Recordable, ctx: ProcessingContext,
+                  stored: bool) -> dict[str, Any]:
+    """Record the decision and settle the received message, in the session's transaction."""
+    received, prepared = item.received, item.judged.prepared
+    decision = item.judged.decision
+    # A released message is not verified again: keep the verdict it was quarantined with.
+    if prepared.authentication_results:
+        received.authentication_results = prepared.authentication_results
+    body = await record_decision(session, received, prepared.parsed, decision, ctx.now(),
+                                 item.storing_bodies)
+    received.lease_until = None
+    if stored:
+        await _settle_received(session, received, item.attempt)
+    else:
+        await spool.insert_settled(session, received)
+    await store_decision(session, received.id, decision.rules_version, body)
     return body
 
 
@@ -250,4 +304,5 @@ async def explain(session: AsyncSession, received: ReceivedMessage,
     return (await judge(received, parse_message(received.raw), read, ctx, timed=False)).decision
 
 
-__all__ = ["explain", "judge", "process_received", "spool"]
+__all__ = ["Recordable", "explain", "judge", "judge_claimed", "process_received",
+           "record_all", "spool"]

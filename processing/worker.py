@@ -15,13 +15,14 @@ import socket
 import time
 import traceback
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
 from processing.errors import ClaimLost, PermanentFailure, TemporaryFailure
-from processing.pipeline import check_claim, process_received
+from processing.pipeline import Recordable, check_claim, judge_claimed, record_all
 from store import spool
 from store.database import is_store_outage
 from store.models import ReceivedMessage
@@ -104,19 +105,44 @@ async def claim_batch(sessionmaker: async_sessionmaker[AsyncSession], ctx: Proce
 async def process_claimed(sessionmaker: async_sessionmaker[AsyncSession],
                           ctx: ProcessingContext, claimed: ReceivedMessage) -> None:
     """Process one claimed message; a failure is kept on it (retry or failed), never raised."""
-    received_id, attempt = claimed.id, claimed.attempts
-    try:
-        body = await process_received(sessionmaker, received_id, ctx, claimed, attempt)
-        log.info("message processed", extra={"received_id": received_id,
-                                             "message_id": body.get("message_id"),
-                                             "status": body["status"]})
-    except asyncio.CancelledError:
-        raise
-    except ClaimLost as lost:
+    await process_batch(sessionmaker, ctx, [claimed])
+
+
+async def process_batch(sessionmaker: async_sessionmaker[AsyncSession],
+                        ctx: ProcessingContext, batch: list[ReceivedMessage]) -> None:
+    """Judge each claimed message, then record them all in one write transaction.
+
+    A message that fails (its judging, or its own recording) has the failure kept on it
+    (retry or failed), never raised; the others are recorded. If the store fails, every
+    message of the batch has that failure kept.
+    """
+    judged: list[Recordable] = []
+    for claimed in batch:
+        try:
+            judged.append(await judge_claimed(sessionmaker, claimed, ctx))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
+            await settle_failure(sessionmaker, claimed.id, ctx, exc, claimed.attempts)
+    if not judged:
+        return
+    for item, outcome in zip(judged, await record_all(sessionmaker, judged, ctx), strict=True):
+        await _settle_outcome(sessionmaker, ctx, item.received, outcome)
+
+
+async def _settle_outcome(sessionmaker: async_sessionmaker[AsyncSession],
+                          ctx: ProcessingContext, claimed: ReceivedMessage,
+                          outcome: dict[str, Any] | Exception) -> None:
+    """Log a recorded message, or keep its failure on it (a lost claim is only logged)."""
+    if isinstance(outcome, ClaimLost):
         log.warning("claim lost; another worker has the message", extra={
-            "received_id": received_id, "claim": str(lost)})
-    except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
-        await settle_failure(sessionmaker, received_id, ctx, exc, attempt)
+            "received_id": claimed.id, "claim": str(outcome)})
+    elif isinstance(outcome, Exception):
+        await settle_failure(sessionmaker, claimed.id, ctx, outcome, claimed.attempts)
+    else:
+        log.info("message processed", extra={"received_id": claimed.id,
+                                             "message_id": outcome.get("message_id"),
+                                             "status": outcome["status"]})
 
 
 async def release(sessionmaker: async_sessionmaker[AsyncSession],
@@ -136,12 +162,14 @@ async def run_batch(sessionmaker: async_sessionmaker[AsyncSession], ctx: Process
     wait for no lease; if the store cannot take them back either, their leases expire.
     """
     batch = await claim_batch(sessionmaker, ctx, claimer, limit or ctx.claim_batch)
-    for index, claimed in enumerate(batch):
-        try:
-            await process_claimed(sessionmaker, ctx, claimed)
-        except BaseException:
-            await asyncio.shield(_release_quietly(sessionmaker, batch[index:]))
-            raise
+    if not batch:
+        return 0
+    try:
+        await process_batch(sessionmaker, ctx, batch)
+    except BaseException:
+        # Only claims still held are given back (the release is guarded by the claim).
+        await asyncio.shield(_release_quietly(sessionmaker, batch))
+        raise
     return len(batch)
 
 

@@ -21,11 +21,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from blindcopy.runtime import Service, start_service
+from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_user, contacts, email, timeline
+from processing.worker import run_batch
 from tests.reliability.conftest import ROOT, execute, received_rows
 
 MAX_ATTEMPTS = 3
@@ -174,6 +175,44 @@ async def test_log_whose_recording_fails_is_503_kept_and_logged_by_a_worker_once
             [outcome] = (await api.post("/v1/log", body))["outcomes"]
             assert (outcome["status"], outcome["interaction_id"]) == ("logged", interaction["id"])
             assert len(await timeline(api, project["id"], bob)) == 1
+    finally:
+        await service.stop()
+
+
+async def test_message_refused_in_a_shared_recording_fails_alone(
+        settings: Settings, engine: AsyncEngine) -> None:
+    # A worker records the messages of one claim in one transaction; the store refusing one
+    # of them must neither lose nor hold up the others, nor record anything twice.
+    service = await start_service(load_settings(
+        {}, database_url=settings.database_url, smtp_port=0, http_port=0,
+        admin_token=ADMIN_TOKEN, secret="test-secret", mail_domain="in.blindcopy.test",
+        max_attempts=MAX_ATTEMPTS, claim_batch=4), workers=0)
+    try:
+        async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
+            project = await a_project(api, "Acme Homes")
+            await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
+            bob = (await contacts(api, project["id"],
+                                  ("bob", "Bob", ["bob@client.test"])))["bob"]
+            await _poison_recording(engine)
+            ids = []
+            for number, subject in enumerate(["First", f"{MARKER} second", "Third", "Fourth"]):
+                _, reply = await send_smtp(
+                    service.smtp_port, "alice@acme.test", [project["addresses"]["bcc"]],
+                    email("alice@acme.test", "bob@client.test", subject,
+                          message_id=f"<shared-{number}@acme.test>"))
+                ids.append(reply.rsplit(" ", 1)[-1])
+
+            assert await run_batch(service.sessionmaker, build_context(service.settings)) == 4
+
+            rows = {r["id"]: r for r in await received_rows(engine)}
+            assert [rows[i]["status"] for i in ids] == ["done", "queued", "done", "done"]
+            refused = rows[ids[1]]
+            assert (refused["attempts"], refused["message_id"]) == (1, None)
+            assert TRIGGER_ERROR in str(refused["last_error"])
+            logged = [i["message"]["subject"] for i in await timeline(api, project["id"], bob)]
+            assert sorted(logged) == ["First", "Fourth", "Third"]
+            # No decision was stored for it (the rolled-back one is gone with its rows).
+            assert "rules_version" not in await api.get(f"/v1/messages/{ids[1]}/decision")
     finally:
         await service.stop()
 
