@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
+from processing.worker import run_batch
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_user, contacts, email, timeline
-from processing.worker import run_batch
 from tests.reliability.conftest import ROOT, execute, received_rows
 
 MAX_ATTEMPTS = 3
