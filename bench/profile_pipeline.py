@@ -1,6 +1,7 @@
 """CPU per message on the worker path, in one process, for profiling (py-spy, pyinstrument).
 
-    python bench/profile_pipeline.py [--messages 300] [--contacts 100000] [--profile out.html]
+    python bench/profile_pipeline.py [--messages 300] [--contacts 100000] [--claim-batch N]
+                                     [--profile out.html]
 
 Spools `--messages` SMTP-like messages (10 KB body, the member to the BCC address with a
 contact in Cc, as bench_smtp.py sends them) straight into a fresh SQLite store, then drains
@@ -46,7 +47,8 @@ def smtp_message(number: int, bcc: str, size: int) -> bytes:
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="blindcopy-profile-"))
     settings = load_settings({}, database_url=f"sqlite:///{workdir / 'p.db'}", http_port=0,
-                             admin_token=ADMIN_TOKEN, mail_domain="bcc.bench.test")
+                             admin_token=ADMIN_TOKEN, mail_domain="bcc.bench.test",
+                             claim_batch=args.claim_batch)
     service = await start_service(settings, smtp=False, workers=0)
     try:
         directory = await seed_members(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN)
@@ -92,6 +94,8 @@ if __name__ == "__main__":
     parser.add_argument("--warm-up", type=int, default=20)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--size", type=int, default=10_240)
+    parser.add_argument("--claim-batch", type=int, default=None,
+                        help="messages a worker claims (and records) at once; default: the setting's")
     parser.add_argument("--profile", help="write pyinstrument's HTML report here")
     parser.add_argument("--text", type=int, default=12_000, help="characters of text report")
     asyncio.run(main(parser.parse_args()))

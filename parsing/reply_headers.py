@@ -12,7 +12,12 @@ Every piece can only start a match at a line start, at a newline or, for one, at
 start set, read from the parsed regex: e.g. "(?:^|\n|\n(?:> ?)*)From:"); the regex engine
 still tries it at every character. Each piece is tried only at those places (`pattern.match`
 there), which finds the same leftmost match at about a third of the cost, unless there are
-so many places (short lines) that trying every character is cheaper. Pure: no I/O.
+so many places (short lines) that trying every character is cheaper.
+
+Most pieces also need words no text without them can match ("wrote:", "schrieb", one of
+"From"/"Sent"/"To"/… before a ":"), read from the parsed regex too (`required_words`); a
+piece whose words are not in the text (compared case-insensitively, as the regex does) is
+not tried at all. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -93,6 +98,79 @@ def start_set(pattern: Pattern[str]) -> frozenset[str] | None:
     return None if may_be_empty else first
 
 
+# Characters that match an ASCII letter under IGNORECASE but that `str.lower` does not turn
+# into it: the dotted and the dotless i, the long s (the Kelvin sign lowers to "k" itself).
+_FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+# One requirement: at least one of these words (lower case) is in every text a piece matches.
+Requirement = frozenset[str]
+
+
+def fold(text: str) -> str:
+    """Return `text` lower-cased so that an ASCII word a case-insensitive regex matches in
+    `text` is in it as the word's lower case (one character for one character)."""
+    return text.translate(_FOLD_TO_ASCII).lower()
+
+
+def _leading_word(items: Any) -> str:
+    """Return the ASCII literal characters a parsed sequence starts with ('' if none)."""
+    word = ""
+    for opcode, argument in items:
+        if opcode is not re_constants.LITERAL or argument > 0x7F:
+            break
+        word += chr(argument)
+    return word.lower()
+
+
+def _sequence_words(items: Any) -> list[Requirement]:
+    """Return the words every match of a parsed sequence contains, in order found."""
+    found: list[Requirement] = []
+    word = ""
+    for opcode, argument in items:
+        if opcode is re_constants.LITERAL and argument <= 0x7F:
+            word += chr(argument)
+            continue
+        if word:
+            found.append(frozenset({word.lower()}))
+            word = ""
+        found += _item_words(opcode, argument)
+    if word:
+        found.append(frozenset({word.lower()}))
+    return found
+
+
+def _item_words(opcode: Any, argument: Any) -> list[Requirement]:
+    if opcode is re_constants.SUBPATTERN:
+        _group, added, removed, inner = argument
+        return [] if added or removed else _sequence_words(inner)
+    if opcode in _REPEATS and argument[0] >= 1:
+        return _sequence_words(argument[2])
+    if opcode is re_constants.BRANCH:
+        leading = {_leading_word(branch) for branch in argument[1]}
+        return [] if "" in leading else [frozenset(leading)]
+    # A character class, an anchor, a look-around (not part of the match), …: no word.
+    return []
+
+
+def required_words(pattern: Pattern[str]) -> tuple[Requirement, ...]:
+    """Return the words (ASCII, lower case) a text must contain for `pattern` to match in it.
+
+    Each requirement is a set of words of which at least one is in the text: a run of
+    literal characters, or the literal starts of an alternation's branches (e.g. "(?:From|
+    Sent):" needs "from" or "sent", and ":"). Only characters matched in every match
+    count: inside groups and repetitions of at least one, never in optional parts, classes
+    or look-arounds. Nothing known (an unreadable pattern) is no requirement.
+    """
+    try:
+        return tuple(_sequence_words(re_parser.parse(pattern.pattern, pattern.flags)))
+    except Exception:  # noqa: BLE001 - a private parser may change: then require nothing
+        return ()
+
+
+def may_match(requirements: Sequence[Requirement], folded: str) -> bool:
+    """Tell whether a text (`fold`ed) has a word of every requirement."""
+    return all(any(word in folded for word in words) for words in requirements)
+
+
 def _places(text: str, starts: frozenset[str]) -> list[int]:
     """Return, in order, every position of `text` where a match with these starts may begin."""
     places: set[int] = set()
@@ -113,6 +191,7 @@ class _PieceWiseSearch:
     def __init__(self, pieces: Sequence[Pattern[str]]) -> None:
         self.pieces = tuple(pieces)
         self.starts = tuple(start_set(p) for p in self.pieces)
+        self.requirements = tuple(required_words(p) for p in self.pieces)
 
     def _search(self, index: int, text: str, position: int,
                 places: list[int] | None) -> Match[str] | None:
@@ -147,9 +226,12 @@ class _PieceWiseSearch:
         """
         found: list[tuple[str, ...]] = []
         places = self._places_of_each_piece(text)
+        folded = fold(text)
         # Leftmost match of each piece at or after `position` (None: no more matches).
         # A piece's match stays valid while it starts at or after `position`.
-        next_match = [self._search(i, text, 0, places[i]) for i in range(len(self.pieces))]
+        next_match = [self._search(i, text, 0, places[i])
+                      if may_match(self.requirements[i], folded) else None
+                      for i in range(len(self.pieces))]
         position = 0
         while True:
             best: Match[str] | None = None

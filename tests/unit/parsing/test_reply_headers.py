@@ -13,7 +13,10 @@ from parsing.reply_headers import (
     LINE_START,
     _PieceWiseMessage,
     _places,
+    fold,
+    may_match,
     reply_fragments,
+    required_words,
     start_set,
 )
 
@@ -58,6 +61,40 @@ def test_start_sets_of_small_patterns(pattern: str, expected: set[str] | None) -
     assert start_set(re.compile(pattern)) == (None if expected is None else frozenset(expected))
 
 
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"(?i)^(?!On\s.+wrote:)((?:> ?)*On\s.+?wrote:)$", [{"on"}, {"wrote:"}]),
+    (r"(?:From|Sent|To):[ *]*", [{"from", "sent", "to"}, {":"}]),
+    (r"(?:x-)?Mail{2,}", [{"mai"}, {"l"}]),  # optional parts and classes need nothing
+    (r"(?:Den|[Mm]an) skrev", [{" skrev"}]),  # a branch starting with a class: nothing
+    (r"a écrit", [{"a "}, {"crit"}]),  # only ASCII characters make words
+    (r"[a-z]+|x", []),
+])
+def test_required_words_of_small_patterns(pattern: str, expected: list[set[str]]) -> None:
+    assert required_words(re.compile(pattern)) == tuple(frozenset(w) for w in expected)
+
+
+def test_fold_turns_every_character_an_ascii_letter_matches_into_that_letter() -> None:
+    # Case-insensitive regexes match "K" (Kelvin), "ı", "İ" and "ſ" as ASCII letters.
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    for code in range(0x110000):
+        char = chr(code)
+        assert len(fold(char)) == 1, hex(code)
+        if letter.fullmatch(char):
+            assert fold(char) in "abcdefghijklmnopqrstuvwxyz", hex(code)
+            assert re.fullmatch(fold(char), char, re.IGNORECASE), hex(code)
+    assert fold("WROTE: İſK") == "wrote: isk"
+
+
+def test_pieces_whose_words_are_missing_are_not_tried() -> None:
+    search = _PieceWiseMessage(text="", languages=list(_LANGUAGES) + ["en"]).HEADER_REGEX
+    no_header = fold("La De Da De Da 1. La De Da De Da 2.\n" * 20)
+    # Only a piece without ASCII words (the Chinese "写道") is tried on a text without ":".
+    assert [words for words in search.requirements if may_match(words, no_header)] == [()]
+    english = fold("Ok\n\nOn Tue, Bob WROTE:\n> Hi\n")
+    assert [p.pattern for p, words in zip(search.pieces, search.requirements, strict=True)
+            if "wrote" in p.pattern and may_match(words, english)]
+
+
 def test_replies_equal_the_librarys_on_the_corpora(corpus_texts: list[str]) -> None:
     texts = [text[:20_000] for text in corpus_texts if text.strip()]
     assert len(texts) > 300
@@ -77,6 +114,10 @@ def test_replies_equal_the_librarys_on_the_corpora(corpus_texts: list[str]) -> N
     _PARAGRAPH + "> On Tue, 24 Nov 2026 at 10:00, Bob <bob@client.test> wrote:\n> Hi\n",
     _PARAGRAPH + "Fra: Bob\nSendt: tirsdag\n-----Oprindelig meddelelse-----\nFra: Bob\nTil: Ann\n",
     _PARAGRAPH.replace("\n", " ") + "-----Oprindelig meddelelse-----\nFra: Bob\nTil: Ann\n",
+    # Words matched case-insensitively through characters that lower to others.
+    "Ok\n\nON Tue, Bob <bob@client.test> WROTE:\n> Hi\n",
+    "Ok\n\nOn Tue, Bob <bob@client.test> wrote:\n> Hi\n".replace("s", "\u017f"),
+    "Ok\n\nFROM: Bob\nSENT: Tuesday\nSUBJECT: Offer\n\nOld\n".replace("I", "\u0130"),
 ])
 def test_replies_equal_the_librarys_on_reply_headers(text: str) -> None:
     library = EmailReplyParser(languages=list(_LANGUAGES)).read(text).replies
