@@ -77,12 +77,24 @@ def _replay(database_url: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
-async def _service_that_retries(settings: Settings) -> Service:
+async def _service_that_retries(settings: Settings, workers: int | None = None,
+                                **extra: Any) -> Service:
     """Start a service whose workers retry soon and keep a message failed after 3 attempts."""
     return await start_service(load_settings(
         {}, database_url=settings.database_url, smtp_port=0, http_port=0,
         admin_token=ADMIN_TOKEN, secret="test-secret", mail_domain="in.blindcopy.test",
-        max_attempts=MAX_ATTEMPTS, retry_base_seconds=RETRY_BASE, lease_seconds=5))
+        max_attempts=MAX_ATTEMPTS, retry_base_seconds=RETRY_BASE, lease_seconds=5, **extra),
+        workers=workers)
+
+
+async def _acme_poisoned(api: ApiClient, engine: AsyncEngine
+                         ) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Return Acme Homes, its member Alice and contact Bob's id; poison the store."""
+    project = await a_project(api, "Acme Homes")
+    alice = await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
+    bob = (await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"])))["bob"]
+    await _poison_recording(engine)
+    return project, alice, bob
 
 
 async def test_poison_message_is_retried_kept_failed_and_replayed(
@@ -90,11 +102,7 @@ async def test_poison_message_is_retried_kept_failed_and_replayed(
     service = await _service_that_retries(settings)
     try:
         async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
-            project = await a_project(api, "Acme Homes")
-            await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
-            bob = (await contacts(api, project["id"],
-                                  ("bob", "Bob", ["bob@client.test"])))["bob"]
-            await _poison_recording(engine)
+            project, _alice, bob = await _acme_poisoned(api, engine)
             bcc = [project["addresses"]["bcc"]]
 
             _, reply = await send_smtp(service.smtp_port, "alice@acme.test", bcc, email(
@@ -148,11 +156,7 @@ async def test_log_whose_recording_fails_is_503_kept_and_logged_by_a_worker_once
     service = await _service_that_retries(settings)
     try:
         async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
-            project = await a_project(api, "Acme Homes")
-            alice = await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
-            bob = (await contacts(api, project["id"],
-                                  ("bob", "Bob", ["bob@client.test"])))["bob"]
-            await _poison_recording(engine)
+            project, alice, bob = await _acme_poisoned(api, engine)
             raw = email("alice@acme.test", "bob@client.test", f"{MARKER} offer",
                         message_id="<poison-log@acme.test>")
             body = {"raw": base64.b64encode(raw).decode(), "user_id": alice["id"],
@@ -183,17 +187,10 @@ async def test_message_refused_in_a_shared_recording_fails_alone(
         settings: Settings, engine: AsyncEngine) -> None:
     # A worker records the messages of one claim in one transaction; the store refusing one
     # of them must neither lose nor hold up the others, nor record anything twice.
-    service = await start_service(load_settings(
-        {}, database_url=settings.database_url, smtp_port=0, http_port=0,
-        admin_token=ADMIN_TOKEN, secret="test-secret", mail_domain="in.blindcopy.test",
-        max_attempts=MAX_ATTEMPTS, claim_batch=4), workers=0)
+    service = await _service_that_retries(settings, workers=0, claim_batch=4)
     try:
         async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
-            project = await a_project(api, "Acme Homes")
-            await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
-            bob = (await contacts(api, project["id"],
-                                  ("bob", "Bob", ["bob@client.test"])))["bob"]
-            await _poison_recording(engine)
+            project, _alice, bob = await _acme_poisoned(api, engine)
             ids = []
             for number, subject in enumerate(["First", f"{MARKER} second", "Third", "Fourth"]):
                 _, reply = await send_smtp(
