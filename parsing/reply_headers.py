@@ -208,15 +208,17 @@ class _PieceWiseSearch:
                 return match
         return None
 
-    def _places_of_each_piece(self, text: str) -> list[list[int] | None]:
-        """Return where each piece may start, or None where searching is cheaper."""
+    def _places_of_each_piece(self, text: str, tried: Sequence[bool]
+                              ) -> list[list[int] | None]:
+        """Return where each tried piece may start, or None where searching is cheaper."""
         by_starts: dict[frozenset[str], list[int] | None] = {}
-        for starts in set(self.starts) - {None}:
+        for starts in {s for s, wanted in zip(self.starts, tried, strict=True) if wanted} - {None}:
             assert starts is not None
             places = _places(text, starts)
             # Many places (short lines): searching every character is cheaper.
             by_starts[starts] = places if len(places) * _CHARACTERS_PER_TRY <= len(text) else None
-        return [None if starts is None else by_starts[starts] for starts in self.starts]
+        return [by_starts[starts] if wanted and starts is not None else None
+                for starts, wanted in zip(self.starts, tried, strict=True)]
 
     def findall(self, text: str) -> list[tuple[str, ...]]:
         """Return, per match of the alternation, the groups of the piece that matched.
@@ -225,12 +227,12 @@ class _PieceWiseSearch:
         there; the library keeps only non-empty groups, so both give it the same headers.
         """
         found: list[tuple[str, ...]] = []
-        places = self._places_of_each_piece(text)
         folded = fold(text)
+        tried = [may_match(words, folded) for words in self.requirements]
+        places = self._places_of_each_piece(text, tried)
         # Leftmost match of each piece at or after `position` (None: no more matches).
         # A piece's match stays valid while it starts at or after `position`.
-        next_match = [self._search(i, text, 0, places[i])
-                      if may_match(self.requirements[i], folded) else None
+        next_match = [self._search(i, text, 0, places[i]) if tried[i] else None
                       for i in range(len(self.pieces))]
         position = 0
         while True:
