@@ -11,7 +11,7 @@ import re
 
 from mailparser_reply.constants import MAIL_LANGUAGES
 
-from parsing.reply_headers import reply_fragments
+from parsing.reply_headers import fold, reply_fragments
 
 PREVIEW_CHARS = 500
 # Reply detection is regex work over the whole body; previews need only its beginning.
@@ -41,7 +41,8 @@ def _newest_reply(text: str) -> tuple[str, bool]:
 
 def _unquoted(text: str) -> str:
     # Both regexes need a "wrote" word (in any case): looking for the words is much cheaper.
-    folded = text.casefold()
+    # Folded as the regexes compare ("İ" is "i" to them; `casefold` would make it two).
+    folded = fold(text)
     wrote = any(word in folded for word in _WROTE)
     header = _WRAPPED_HEADER.search(text) if wrote else None
     if header is not None and header.start() > 0:

@@ -122,6 +122,9 @@ def _unquoted_by_regexes_alone(text: str) -> str:
     "No reply header here,\n> only a quoted line\nand text.",
     "Say what you wrote: it stays in the middle of a line.\nNext line",
     "Plain text without any of the words\nover two lines",
+    # Letters the regexes take for ASCII ones ("İ" for "i", "ſ" for "s").
+    "Danke\nAm Montag, Bob SCHR\u0130EB:\n> alt",
+    "Danke\nAm Montag, Bob \u017fchrieb:\n> alt",
 ])
 def test_unquoting_looks_for_the_words_first_with_the_same_result(text: str) -> None:
     assert preview_module._unquoted(text) == _unquoted_by_regexes_alone(text)
