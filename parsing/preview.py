@@ -11,7 +11,8 @@ import re
 
 from mailparser_reply.constants import MAIL_LANGUAGES
 
-from parsing.reply_headers import fold, reply_fragments
+from parsing.regex_shapes import fold
+from parsing.reply_headers import reply_fragments
 
 PREVIEW_CHARS = 500
 # Reply detection is regex work over the whole body; previews need only its beginning.

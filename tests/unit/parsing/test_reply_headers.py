@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pytest
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.parser import EmailReply
 
 from parsing.preview import _LANGUAGES
-from parsing.reply_headers import (
-    LINE_START,
-    _PieceWiseMessage,
-    _places,
-    fold,
-    may_match,
-    reply_fragments,
-    required_words,
-    start_set,
-)
+from parsing.regex_shapes import LINE_START, SPACE_TO_LINE, fold, may_match, present_words
+from parsing.reply_headers import library_regexes, reply_fragments
 
 _PARAGRAPH = ("We looked at the figures again and the offer for the house stands as discussed "
               "on Monday; the notary has the papers.\n") * 6
@@ -29,15 +21,17 @@ def _shape(replies: list[EmailReply]) -> list[tuple[str, str, str, list[str]]]:
             for r in replies]
 
 
+def _regexes() -> dict[str, Any]:
+    return library_regexes(tuple(EmailReplyParser(languages=list(_LANGUAGES)).languages))
+
+
 def test_the_library_pieces_are_searched_one_by_one() -> None:
-    message = _PieceWiseMessage(text="Hello", languages=list(_LANGUAGES) + ["en"])
     # Not the library's compiled pattern: the pieces joined back into it were accepted.
-    assert not hasattr(message.HEADER_REGEX, "pattern")
+    assert not hasattr(_regexes()["_header_regex"], "pattern")
 
 
 def test_each_piece_is_tried_only_where_it_can_start() -> None:
-    message = _PieceWiseMessage(text="", languages=list(_LANGUAGES) + ["en"])
-    search = message.HEADER_REGEX
+    search = _regexes()["_header_regex"]
     starts = dict(zip((p.pattern for p in search.pieces), search.starts, strict=True))
     line, newline = {LINE_START}, {LINE_START, "\n"}
     # "(?:^|\n|\n(?:> ?)*)From:" starts at a line or a newline, "^(?!…)On … wrote:" at a
@@ -45,52 +39,22 @@ def test_each_piece_is_tried_only_where_it_can_start() -> None:
     assert {starts[p] for p in starts if "From|Sent" in p} == {frozenset(newline)}
     assert {starts[p] for p in starts if "wrote" in p} == {frozenset(line)}
     assert {starts[p] for p in starts if "Oprindelig" in p} == {frozenset(newline | {"-"})}
-    assert _places("a\nb\n\nc-", frozenset(newline)) == [0, 1, 2, 3, 4, 5]
-    assert _places("a\nb-", frozenset(line | {"-"})) == [0, 2, 3]
 
 
-@pytest.mark.parametrize(("pattern", "expected"), [
-    (r"(?m)^a", {LINE_START}),
-    (r"(?i)\n?-x", {"\n", "-"}),
-    (r"(?i)abc", None),  # a letter may match its other case
-    (r"x?", None),  # may match nothing, anywhere
-    (r"(?:-|\w)y", None),
-    (r"(?:\n{2,}|:)z", {"\n", ":"}),
-])
-def test_start_sets_of_small_patterns(pattern: str, expected: set[str] | None) -> None:
-    assert start_set(re.compile(pattern)) == (None if expected is None else frozenset(expected))
-
-
-@pytest.mark.parametrize(("pattern", "expected"), [
-    (r"(?i)^(?!On\s.+wrote:)((?:> ?)*On\s.+?wrote:)$", [{"on"}, {"wrote:"}]),
-    (r"(?:From|Sent|To):[ *]*", [{"from", "sent", "to"}, {":"}]),
-    (r"(?:x-)?Mail{2,}", [{"mai"}, {"l"}]),  # optional parts and classes need nothing
-    (r"(?:Den|[Mm]an) skrev", [{" skrev"}]),  # a branch starting with a class: nothing
-    (r"a écrit", [{"a "}, {"crit"}]),  # only ASCII characters make words
-    (r"[a-z]+|x", []),
-])
-def test_required_words_of_small_patterns(pattern: str, expected: list[set[str]]) -> None:
-    assert required_words(re.compile(pattern)) == tuple(frozenset(w) for w in expected)
-
-
-def test_fold_turns_every_character_an_ascii_letter_matches_into_that_letter() -> None:
-    # Case-insensitive regexes match "K" (Kelvin), "ı", "İ" and "ſ" as ASCII letters.
-    letter = re.compile("[a-z]", re.IGNORECASE)
-    for code in range(0x110000):
-        char = chr(code)
-        assert len(fold(char)) == 1, hex(code)
-        if letter.fullmatch(char):
-            assert fold(char) in "abcdefghijklmnopqrstuvwxyz", hex(code)
-            assert re.fullmatch(fold(char), char, re.IGNORECASE), hex(code)
-    assert fold("WROTE: İſK") == "wrote: isk"
+def test_the_signature_is_tried_at_line_starts_and_the_disclaimers_only_with_their_words(
+) -> None:
+    signature, disclaimers = _regexes()["_signature_regex"], _regexes()["_disclaimers_regex"]
+    assert signature.starts == {SPACE_TO_LINE, LINE_START, "\n"}
+    assert disclaimers.findall("Hello Bob, here is the offer.\n" * 20) == []
+    warned = "Hi\n\nCAUTION: external mail"
+    assert disclaimers.findall(warned) == disclaimers.pattern.findall(warned) != []
 
 
 def test_pieces_whose_words_are_missing_are_not_tried() -> None:
-    search = _PieceWiseMessage(text="", languages=list(_LANGUAGES) + ["en"]).HEADER_REGEX
-    no_header = fold("La De Da De Da 1. La De Da De Da 2.\n" * 20)
-    # Only a piece without ASCII words (the Chinese "写道") is tried on a text without ":".
-    assert [words for words in search.requirements if may_match(words, no_header)] == [()]
-    english = fold("Ok\n\nOn Tue, Bob WROTE:\n> Hi\n")
+    search = _regexes()["_header_regex"]
+    no_header = present_words(search.words, fold("La De Da De Da 1. La De Da De Da 2.\n" * 20))
+    assert [words for words in search.requirements if may_match(words, no_header)] == []
+    english = present_words(search.words, fold("Ok\n\nOn Tue, Bob WROTE:\n> Hi\n"))
     assert [p.pattern for p, words in zip(search.pieces, search.requirements, strict=True)
             if "wrote" in p.pattern and may_match(words, english)]
 
@@ -118,6 +82,20 @@ def test_replies_equal_the_librarys_on_the_corpora(corpus_texts: list[str]) -> N
     "Ok\n\nON Tue, Bob <bob@client.test> WROTE:\n> Hi\n",
     "Ok\n\nOn Tue, Bob <bob@client.test> wrote:\n> Hi\n".replace("s", "\u017f"),
     "Ok\n\nFROM: Bob\nSENT: Tuesday\nSUBJECT: Offer\n\nOld\n".replace("I", "\u0130"),
+    # Signatures and disclaimers: found where the library finds them, short lines or long.
+    "Thanks,\nBob\n",
+    "Hi Bob\n\nThanks,\nAlice\n",
+    "Hi\n \n\t-- \nAlice\nAcme\n",
+    "Hi\n\n- Alice\n",
+    "Hi\n\nSent from my iPhone\n",
+    "Hi\n\n" + "_" * 32 + "\nFrom: Bob\nSent: Tue\n",
+    "Hi\n\n此致，\n敬礼\n",
+    "Hi\nMit freundlichen Gr\u00fc\u00dfen\nBob\n",
+    "Hi\r\n\r\nBest regards\r\nBob\r\n",
+    "Hi\n\nCAUTION: This email came from outside. Do not click links in this mail.\n",
+    _PARAGRAPH + "\nBest regards,\nBob\n\nDisclaimer: this mail is confidential.\n",
+    _PARAGRAPH + "\n-- \nBob\n" + _PARAGRAPH,
+    _PARAGRAPH.replace("\n", " ") + "\n\n\n" + "-" * 40 + "\nBob\n",
 ])
 def test_replies_equal_the_librarys_on_reply_headers(text: str) -> None:
     library = EmailReplyParser(languages=list(_LANGUAGES)).read(text).replies
