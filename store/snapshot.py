@@ -31,7 +31,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from rules.facts import (
     ContactView,
@@ -131,11 +133,11 @@ def _user_rows_query(by_user: bool, by_mailbox: bool) -> Executable:
         or_(*conditions))
 
 
-async def _user_rows(session: AsyncSession, request: SnapshotRequest) -> UserRows:
+def _user_rows(connection: Connection, request: SnapshotRequest) -> UserRows:
     query = _user_rows_query(bool(request.user_id), bool(request.mailbox_id))
-    return (await session.execute(query, {
+    return connection.execute(query, {
         "addresses": list(request.addresses), "user_id": request.user_id,
-        "mailbox_id": request.mailbox_id})).all()
+        "mailbox_id": request.mailbox_id}).all()
 
 
 @functools.cache
@@ -157,15 +159,15 @@ def _details_query(by_mailbox: bool) -> CompoundSelect[Any]:
     )
 
 
-async def _people(session: AsyncSession, users: UserRows,
+def _people(connection: Connection, users: UserRows,
                   mailbox_id: str | None = None) -> _People:
     people = _People()
     if not users and not mailbox_id:
         return people
     aliases: dict[str, list[str]] = defaultdict(list)
     boxes: dict[str, tuple[str, str, list[str]]] = {}
-    rows = (await session.execute(_details_query(bool(mailbox_id)), {
-        "user_ids": [u[0] for u in users], "mailbox_id": mailbox_id})).all()
+    rows = connection.execute(_details_query(bool(mailbox_id)), {
+        "user_ids": [u[0] for u in users], "mailbox_id": mailbox_id}).all()
     for kind, user_id, value, box_id, project_id in rows:
         if kind == ALIAS:
             aliases[user_id].append(value)
@@ -212,14 +214,14 @@ def _lists_query() -> CompoundSelect[Any]:
     )
 
 
-async def _lists(session: AsyncSession, project_ids: set[str], addresses: Iterable[str]
+def _lists(connection: Connection, project_ids: set[str], addresses: Iterable[str]
                  ) -> tuple[dict[str | None, list[str]], dict[str, set[str]], set[str]]:
     """Return ignored patterns and never-log addresses per project, and project addresses."""
     ignored: dict[str | None, list[str]] = defaultdict(list)
     never: dict[str, set[str]] = defaultdict(set)
     project_addresses: set[str] = set()
-    rows = (await session.execute(_lists_query(), {
-        "project_ids": list(project_ids), "addresses": list(addresses)})).all()
+    rows = connection.execute(_lists_query(), {
+        "project_ids": list(project_ids), "addresses": list(addresses)}).all()
     for kind, project_id, value in rows:
         if kind == IGNORED:
             ignored[project_id].append(value)
@@ -241,13 +243,13 @@ def _contacts_query() -> Executable:
             .where(_CONTACTS.c.id.in_(matching)).order_by(_CONTACTS.c.id))
 
 
-async def _contacts(session: AsyncSession, project_ids: set[str],
+def _contacts(connection: Connection, project_ids: set[str],
                     addresses: frozenset[str]) -> tuple[ContactView, ...]:
     if not project_ids:
         return ()
     contacts: dict[str, tuple[str, str, str | None, list[str]]] = {}
-    rows = (await session.execute(_contacts_query(), {
-        "project_ids": list(project_ids), "addresses": list(addresses)})).all()
+    rows = connection.execute(_contacts_query(), {
+        "project_ids": list(project_ids), "addresses": list(addresses)}).all()
     for contact_id, project_id, name, owner_id, address in rows:
         contacts.setdefault(contact_id, (project_id, name, owner_id, []))[3].append(address)
     return tuple(ContactView(id=contact_id, project_id=project_id, name=name,
@@ -255,16 +257,16 @@ async def _contacts(session: AsyncSession, project_ids: set[str],
                  for contact_id, (project_id, name, owner_id, addresses) in contacts.items())
 
 
-async def _contact_owners(session: AsyncSession, contacts: tuple[ContactView, ...],
+def _contact_owners(connection: Connection, contacts: tuple[ContactView, ...],
                           known: set[str]) -> tuple[UserView, ...]:
     """Return the owners of the matched contacts who are not in the snapshot yet."""
     owner_ids = sorted({c.owner_id for c in contacts if c.owner_id} - known)
     if not owner_ids:
         return ()
-    owners = (await session.execute(
+    owners = connection.execute(
         select(_USERS.c.id, _USERS.c.name, _USERS.c.email, _USERS.c.personal_email_access)
-        .where(_USERS.c.id.in_(owner_ids)))).all()
-    return (await _people(session, owners)).views
+        .where(_USERS.c.id.in_(owner_ids))).all()
+    return _people(connection, owners).views
 
 
 @functools.cache
@@ -275,9 +277,9 @@ def _thread_query() -> Executable:
             .order_by(_THREADS.c.created_at).limit(1))
 
 
-async def _thread(session: AsyncSession, request: SnapshotRequest) -> ThreadView | None:
+def _thread(connection: Connection, request: SnapshotRequest) -> ThreadView | None:
     ids = [request.message_id, *request.thread_ids]
-    row = (await session.execute(_thread_query(), {"ids": ids})).first()
+    row = connection.execute(_thread_query(), {"ids": ids}).first()
     return ThreadView(row[0], row[1], tuple(row[2])) if row else None
 
 
@@ -294,7 +296,7 @@ def _thread_history_query(by_ids: bool, by_thread: bool) -> Executable:
             .order_by(_INTERACTIONS.c.logged_at))
 
 
-async def _thread_history(session: AsyncSession, request: SnapshotRequest,
+def _thread_history(connection: Connection, request: SnapshotRequest,
                           thread: ThreadView | None, project_ids: set[str]
                           ) -> tuple[dict[str, set[str]], dict[str, str]]:
     """Return logged referenced ids per project and the credited user per project."""
@@ -304,9 +306,9 @@ async def _thread_history(session: AsyncSession, request: SnapshotRequest,
     if not project_ids or (thread is None and not request.thread_ids):
         return logged, credited
     query = _thread_history_query(bool(request.thread_ids), thread is not None)
-    rows = (await session.execute(query, {
+    rows = connection.execute(query, {
         "thread_ids": list(request.thread_ids), "thread_id": thread.id if thread else None,
-        "project_ids": list(project_ids)})).all()
+        "project_ids": list(project_ids)}).all()
     for project_id, user_id, message_id in rows:
         if message_id in request.thread_ids:
             logged[project_id].add(message_id)
@@ -323,14 +325,13 @@ def _project_views_query() -> Executable:
             .where(projects.id.in_(_list_param("project_ids"))).order_by(projects.id))
 
 
-async def _project_views(session: AsyncSession, project_ids: set[str],
+def _project_views(connection: Connection, project_ids: set[str],
                          members: dict[str, set[str]], ignored: dict[str | None, list[str]],
                          never: dict[str, set[str]], logged: dict[str, set[str]],
                          credited: dict[str, str]) -> tuple[ProjectView, ...]:
     if not project_ids:
         return ()
-    rows = (await session.execute(_project_views_query(),
-                                  {"project_ids": list(project_ids)})).all()
+    rows = connection.execute(_project_views_query(), {"project_ids": list(project_ids)}).all()
     return tuple(
         ProjectView(
             id=pid, name=name, interaction_type=interaction_type,
@@ -346,22 +347,32 @@ async def _project_views(session: AsyncSession, project_ids: set[str],
 
 
 async def build_snapshot(session: AsyncSession, request: SnapshotRequest) -> DirectorySnapshot:
-    """Return the directory snapshot for one message."""
-    people = await _people(session, await _user_rows(session, request), request.mailbox_id)
+    """Return the directory snapshot for one message, read in the session's transaction."""
+    return await session.run_sync(_snapshot_of_session, request)
+
+
+def _snapshot_of_session(session: Session, request: SnapshotRequest) -> DirectorySnapshot:
+    # One greenlet for all the reads, on the session's connection (Core, not the ORM):
+    # each `AsyncSession.execute` costs a greenlet and the ORM's per-statement set-up.
+    return _snapshot(session.connection(), request)
+
+
+def _snapshot(connection: Connection, request: SnapshotRequest) -> DirectorySnapshot:
+    people = _people(connection, _user_rows(connection, request), request.mailbox_id)
     project_ids = _candidate_ids(request, people.views, people.mailboxes.values())
-    ignored, never, project_addresses = await _lists(session, project_ids, request.addresses)
-    thread = await _thread(session, request)
-    logged, credited = await _thread_history(session, request, thread, project_ids)
+    ignored, never, project_addresses = _lists(connection, project_ids, request.addresses)
+    thread = _thread(connection, request)
+    logged, credited = _thread_history(connection, request, thread, project_ids)
     members: dict[str, set[str]] = defaultdict(set)
     for user_id, pids in people.memberships.items():
         for pid in pids:
             members[pid].add(user_id)
-    contacts = await _contacts(session, project_ids, request.addresses)
-    users = people.views + await _contact_owners(session, contacts, {u.id for u in people.views})
+    contacts = _contacts(connection, project_ids, request.addresses)
+    users = people.views + _contact_owners(connection, contacts, {u.id for u in people.views})
     return DirectorySnapshot(
         users=users,
-        projects=await _project_views(session, project_ids, members, ignored, never, logged,
-                                      credited),
+        projects=_project_views(connection, project_ids, members, ignored, never, logged,
+                                credited),
         contacts=contacts,
         mailboxes=tuple(people.mailboxes.values()),
         project_addresses=frozenset(project_addresses),
