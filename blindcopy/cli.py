@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -53,6 +54,19 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
+def freeze_start_up_objects() -> None:
+    """Leave the objects alive after start-up out of every later garbage collection.
+
+    Modules, regex tables, the ORM's mappings and flanker's grammar are most of the heap and
+    live as long as the process, yet every full collection walked them all: pauses of the
+    event loop of 83–132 ms under the Log button's load (each request arriving meanwhile
+    waits that long), 20–28 ms once frozen (BENCHMARKS.md). Garbage is collected first, so
+    only live objects are frozen; they are still freed when their last reference goes.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True,
                  config_path: str | None = None, worker_processes: int = 0) -> None:
     service = await start_service(settings, smtp=smtp, http=http)
@@ -67,6 +81,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
               f"  user      {seed.user_email}\n  BCC       {seed.bcc}\n"
               f"  forward   {seed.forward}\n  token     {seed.token}\n"
               f"  contacts  bob@client.test, carol@client.test", flush=True)
+    freeze_start_up_objects()
     try:
         await _wait_for_signal()
     finally:
