@@ -48,3 +48,15 @@ def test_long_values_are_not_kept() -> None:
     value = "x" * (MEMO_MAX_CHARS + 1)
     assert MIME_POLICY.header_fetch_parse("Subject", value) is not (
         MIME_POLICY.header_fetch_parse("Subject", value))
+
+
+def test_each_kind_of_header_class_is_built_once() -> None:
+    # The standard library builds a class per header parsed; these are built once per kind.
+    built = {name: {type(MIME_POLICY.header_fetch_parse(name, f"<{n}.{'x' * 300}@a.test>"))
+                    for n in range(50)}
+             for name in ("Message-ID", "Subject", "To")}
+    assert all(len(classes) == 1 for classes in built.values())
+    for name, (made,) in built.items():
+        stdlib = type(policy.default.header_fetch_parse(name, "<1@a.test>"))
+        assert made is not stdlib
+        assert (made.__name__, made.__bases__) == (stdlib.__name__, stdlib.__bases__)
