@@ -241,14 +241,36 @@ class OneHopCursor:
 
     async def close(self) -> None:
         """Forget the rows; the sqlite3 cursor was closed in the thread."""
+        self.forget_rows()
+
+    def forget_rows(self) -> None:
+        """Drop the rows the last statement read and nobody fetched."""
         self._rows = []
 
 
 class _OneHopAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's adapter cursor over a OneHopCursor, without awaiting what awaits nothing.
+
+    The stock adapter awaits every cursor call through the event loop's greenlet: making
+    the cursor, executing, closing, three switches there and back per statement. Making a
+    OneHopCursor and closing it are bookkeeping in this thread, so they are done directly.
+    (Executing stays awaited even when it runs inline: `AsyncConnection.execute` requires
+    its greenlet to have awaited something.)
+    """
+
     __slots__ = ()
 
     def _make_new_cursor(self, connection: Any) -> Any:
         return OneHopCursor(connection)
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor  # OneHopCursor's __aenter__ returns it, and does nothing else
+
+    def close(self) -> None:
+        """Forget the rows, as OneHopCursor.close does, without awaiting it."""
+        self._rows.clear()
+        if self._cursor is not None:
+            cast(OneHopCursor, self._cursor).forget_rows()
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
+import sqlalchemy.connectors.asyncio as sqlalchemy_asyncio
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -133,6 +134,37 @@ async def test_reads_and_statements_under_the_write_lock_take_no_hop(
     assert names == ["a", "c"]
     assert hops == []
     await engine.dispose()
+
+
+async def test_an_inline_statement_switches_to_the_event_loop_once(
+        sqlite_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLAlchemy's adapter awaits each cursor call by switching to the loop's greenlet:
+    # making the cursor, executing and closing it. One-hop cursors await the execution only.
+    awaits: list[str] = []
+    stock_await = sqlalchemy_asyncio.await_
+
+    def counted(awaitable: Any) -> Any:
+        awaits.append(getattr(awaitable, "__qualname__", type(awaitable).__name__))
+        return stock_await(awaitable)
+
+    one_hop = type(await _raw_connection(sqlite_engine)) is OneHopConnection
+    monkeypatch.setattr(sqlalchemy_asyncio, "await_", counted)
+    sessions = create_sessionmaker(sqlite_engine)
+    async with read_only_session(sessions) as session:
+        def read(sync_session: Any) -> list[Any]:
+            connection = sync_session.connection()
+            awaits.clear()
+            return [connection.execute(text("SELECT count(*) FROM item")).scalar()
+                    for _ in range(5)]
+        assert await session.run_sync(read) == [0] * 5
+    executions = [name for name in awaits if name.endswith("._execute_async")]
+    assert len(executions) == 5
+    assert len(awaits) == 5 if one_hop else len(awaits) >= 15, awaits
+
+
+async def _raw_connection(engine: AsyncEngine) -> Any:
+    async with engine.connect() as connection:
+        return (await connection.get_raw_connection()).dbapi_connection
 
 
 async def test_large_values_and_statements_marked_in_thread_take_their_hop(
