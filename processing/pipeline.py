@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, CursorResult, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from parsing import ParsedMessage, parse_message
 from processing.context import ProcessingContext
@@ -167,15 +168,15 @@ def _settle_statement(guarded: bool) -> Any:
             .values({name: bindparam(f"new_{name}") for name in SETTLED_COLUMNS}))
 
 
-async def _settle_received(session: AsyncSession, received: ReceivedMessage,
-                           attempt: int | None) -> None:
+def _settle_received(session: Session, received: ReceivedMessage,
+                     attempt: int | None) -> None:
     """Write the message's end state, or raise ClaimLost (rolling back) if it was re-claimed.
 
     With `attempt` the UPDATE matches only while the message is still in the claim that
     made that attempt, so a worker whose lease ran out and was taken over records nothing.
     """
     values = {f"new_{name}": getattr(received, name) for name in SETTLED_COLUMNS}
-    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         _settle_statement(attempt is not None),
         {**values, "received_id": received.id, "attempt": attempt})
     if result.rowcount != 1:
@@ -233,7 +234,7 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
     item = Recordable(received, await _judge_spooled(sessionmaker, received, ctx), attempt)
     with ctx.metrics.time_stage("record"):
         async with sessionmaker.begin() as session:
-            body = await _record(session, item, ctx, stored)
+            body = await session.run_sync(_record, item, ctx, stored)
     _count_processed(ctx, received, body)
     return body
 
@@ -259,7 +260,7 @@ async def record_all(sessionmaker: async_sessionmaker[AsyncSession],
     started = time.perf_counter()
     try:
         async with sessionmaker.begin() as session:
-            bodies = [await _record(session, item, ctx, stored=True) for item in items]
+            bodies = await session.run_sync(_record_each, items, ctx)
     except Exception as error:  # noqa: BLE001 - returned, or retried message by message
         if len(items) == 1 or is_store_outage(error):
             return [error] * len(items)
@@ -278,22 +279,32 @@ def _count_processed(ctx: ProcessingContext, received: ReceivedMessage,
     ctx.metrics.count_processed(body["status"], received.received_at, received.processed_at)
 
 
-async def _record(session: AsyncSession, item: Recordable, ctx: ProcessingContext,
-                  stored: bool) -> dict[str, Any]:
-    """Record the decision and settle the received message, in the session's transaction."""
+def _record_each(session: Session, items: list[Recordable], ctx: ProcessingContext
+                 ) -> list[dict[str, Any]]:
+    """Record spooled messages one after another, in the session's transaction."""
+    return [_record(session, item, ctx, stored=True) for item in items]
+
+
+def _record(session: Session, item: Recordable, ctx: ProcessingContext,
+            stored: bool) -> dict[str, Any]:
+    """Record the decision and settle the received message, in the session's transaction.
+
+    Synchronous, run in one greenlet (`AsyncSession.run_sync`): its statements are not
+    awaited one by one.
+    """
     received, prepared = item.received, item.judged.prepared
     decision = item.judged.decision
     # A released message is not verified again: keep the verdict it was quarantined with.
     if prepared.authentication_results:
         received.authentication_results = prepared.authentication_results
-    body = await record_decision(session, received, prepared.parsed, decision, ctx.now(),
-                                 item.storing_bodies)
+    body = record_decision(session, received, prepared.parsed, decision, ctx.now(),
+                           item.storing_bodies)
     received.lease_until = None
     if stored:
-        await _settle_received(session, received, item.attempt)
+        _settle_received(session, received, item.attempt)
     else:
-        await spool.insert_settled(session, received)
-    await store_decision(session, received.id, decision.rules_version, body)
+        spool.insert_settled(session, received)
+    store_decision(session, received.id, decision.rules_version, body)
     return body
 
 

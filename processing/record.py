@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from parsing import ParsedMessage
 from processing.message_facts import to_message_record
@@ -25,26 +25,26 @@ from store.recording import (
 )
 
 
-async def _record_outcome(session: AsyncSession, outcome: Outcome, message: StoredMessage,
-                          channel: str, now: datetime) -> dict[str, Any]:
+def _record_outcome(session: Session, outcome: Outcome, message: StoredMessage,
+                    channel: str, now: datetime) -> dict[str, Any]:
     body = outcome.to_json()
     if outcome.status is not OutcomeStatus.LOGGED or outcome.project_id is None:
         return body
     contact_id = outcome.contact_id
     if contact_id is None:
-        contact = await create_contact(session, outcome.project_id, outcome.address,
-                                       outcome.user_id)
+        contact = create_contact(session, outcome.project_id, outcome.address,
+                                 outcome.user_id)
         contact_id = contact.id
-    interaction_id = await upsert_interaction(
+    interaction_id = upsert_interaction(
         session, project_id=outcome.project_id, contact_id=contact_id, message=message,
         user_id=outcome.user_id, type_=outcome.interaction_type, channel=channel, now=now)
     body.update(contact_id=contact_id, interaction_id=interaction_id)
     return body
 
 
-async def record_decision(session: AsyncSession, received: ReceivedMessage,
-                          parsed: ParsedMessage, decision: Decision, now: datetime,
-                          storing_bodies: frozenset[str]) -> dict[str, Any]:
+def record_decision(session: Session, received: ReceivedMessage,
+                    parsed: ParsedMessage, decision: Decision, now: datetime,
+                    storing_bodies: frozenset[str]) -> dict[str, Any]:
     """Store the decision's effects, set the received message's status, return the body.
 
     The caller stores the body (`store_decision`) once the received message is settled.
@@ -62,15 +62,15 @@ async def record_decision(session: AsyncSession, received: ReceivedMessage,
         logged_in = {o.project_id for o in decision.outcomes
                      if o.status is OutcomeStatus.LOGGED and o.project_id}
         store_body = bool(logged_in & storing_bodies)
-        message = await upsert_message(session, to_message_record(logged, store_body))
+        message = upsert_message(session, to_message_record(logged, store_body))
         received.message_ref = message.id
-        body["outcomes"] = [await _record_outcome(session, o, message, decision.channel, now)
+        body["outcomes"] = [_record_outcome(session, o, message, decision.channel, now)
                             for o in decision.outcomes]
         body["thread_id"] = message.thread_id
         pending = sorted({o.project_id for o in decision.outcomes
                           if o.status is OutcomeStatus.PENDING and o.project_id})
         if pending:
-            await mark_thread_pending(session, message, pending)
+            mark_thread_pending(session, message, pending)
         received.status = spool.DONE
     received.message_id = decision.message_id
     received.processed_at = now

@@ -2,6 +2,8 @@
 
 Interactions are upserted on (project, contact, message): a second capture adds its channel
 and never duplicates. Query functions here never commit; the caller owns the transaction.
+They take a synchronous Session: the caller runs a message's whole recording in one greenlet
+(`AsyncSession.run_sync`), not one per statement.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from store.models import (
     Contact,
@@ -77,40 +79,40 @@ _KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
     text=bindparam("new_text"))
 
 
-async def _find_thread(session: AsyncSession, record: MessageRecord) -> str | None:
+def _find_thread(session: Session, record: MessageRecord) -> str | None:
     """Return the thread of a message this one refers to, else the one with its root id."""
     if record.thread_ids:
-        thread_id = await session.scalar(_THREAD_OF_REFERENCED,
-                                         {"thread_ids": list(record.thread_ids)})
+        thread_id = session.scalar(_THREAD_OF_REFERENCED,
+                                   {"thread_ids": list(record.thread_ids)})
         if thread_id is not None:
             return str(thread_id)
-    found = await session.scalar(_THREAD_OF_ROOT,
-                                 {"roots": sorted({record.root_id, record.message_id})})
+    found = session.scalar(_THREAD_OF_ROOT,
+                           {"roots": sorted({record.root_id, record.message_id})})
     return None if found is None else str(found)
 
 
-async def _insert_thread(session: AsyncSession, record: MessageRecord) -> str:
+def _insert_thread(session: Session, record: MessageRecord) -> str:
     thread_id = new_id()
-    await session.execute(_INSERT_THREAD, {
+    session.execute(_INSERT_THREAD, {
         "id": thread_id, "subject": record.subject, "root_id": record.root_id,
         "participants": sorted({record.from_address, *record.to, *record.cc})})
     return thread_id
 
 
-async def upsert_message(session: AsyncSession, record: MessageRecord) -> StoredMessage:
+def upsert_message(session: Session, record: MessageRecord) -> StoredMessage:
     """Return the stored message for this email, creating it (and its thread) if new.
 
     Plain statements, built once: no ORM objects to flush for the two rows.
     """
-    existing = (await session.execute(_MESSAGE, {"message_id": record.message_id})).first()
+    existing = session.execute(_MESSAGE, {"message_id": record.message_id}).first()
     if existing is not None:
         # A later capture into a project that keeps bodies keeps this one's body too.
         if existing.text is None and record.text is not None:
-            await session.execute(_KEEP_TEXT, {"ref": existing.id, "new_text": record.text})
+            session.execute(_KEEP_TEXT, {"ref": existing.id, "new_text": record.text})
         return StoredMessage(existing.id, existing.thread_id)
-    thread_id = await _find_thread(session, record) or await _insert_thread(session, record)
+    thread_id = _find_thread(session, record) or _insert_thread(session, record)
     message_ref = new_id()
-    await session.execute(_INSERT_MESSAGE, {
+    session.execute(_INSERT_MESSAGE, {
         "id": message_ref, "message_id": record.message_id, "thread_id": thread_id,
         "subject": record.subject, "from_address": record.from_address,
         "from_name": record.from_name, "to": record.to, "cc": record.cc, "date": record.date,
@@ -133,14 +135,14 @@ def _created_contact_external_id(address: str) -> str:
     return "blindcopy:sha256:" + hashlib.sha256(address.encode()).hexdigest()
 
 
-async def create_contact(session: AsyncSession, project_id: str, address: str,
-                         owner_id: str | None) -> Contact:
+def create_contact(session: Session, project_id: str, address: str,
+                   owner_id: str | None) -> Contact:
     """Create a contact for an unmatched address (create_contacts = recipients)."""
     contact = Contact(project_id=project_id, external_id=_created_contact_external_id(address),
                       name=address[:_contact_column_length("name")], owner_id=owner_id)
     contact.addresses.append(ContactAddress(project_id=project_id, address=address))
     session.add(contact)
-    await session.flush()
+    session.flush()
     return contact
 
 
@@ -159,9 +161,9 @@ def _interaction_insert(dialect: str) -> Any:
             .returning(table.c.id))
 
 
-async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_id: str,
-                             message: StoredMessage, user_id: str | None, type_: str, channel: str,
-                             now: datetime) -> str:
+def upsert_interaction(session: Session, *, project_id: str, contact_id: str,
+                       message: StoredMessage, user_id: str | None, type_: str, channel: str,
+                       now: datetime) -> str:
     """Log the message on the contact, or add the channel to the existing interaction.
 
     Return the interaction's id. One INSERT … ON CONFLICT DO NOTHING in the usual case (a
@@ -170,24 +172,24 @@ async def upsert_interaction(session: AsyncSession, *, project_id: str, contact_
     values = {"id": new_id(), "project_id": project_id, "contact_id": contact_id,
               "message_ref": message.id, "thread_id": message.thread_id, "user_id": user_id,
               "type": type_, "channels": [channel], "logged_at": now}
-    inserted = await session.execute(
+    inserted = session.execute(
         _interaction_insert(session.get_bind().dialect.name),
         {f"new_{name}": value for name, value in values.items()})
     new = inserted.scalar_one_or_none()
     if new is not None:
         return str(new)
-    interaction = (await session.execute(select(Interaction).where(
+    interaction = session.execute(select(Interaction).where(
         Interaction.project_id == project_id, Interaction.contact_id == contact_id,
-        Interaction.message_ref == message.id))).scalar_one()
+        Interaction.message_ref == message.id)).scalar_one()
     if channel not in interaction.channels:
         interaction.channels = [*interaction.channels, channel]
     return interaction.id
 
 
-async def mark_thread_pending(session: AsyncSession, message: StoredMessage,
-                              candidate_project_ids: list[str]) -> None:
+def mark_thread_pending(session: Session, message: StoredMessage,
+                        candidate_project_ids: list[str]) -> None:
     """Make the message's thread pending until a user assigns it to project(s)."""
-    thread = await session.get(Thread, message.thread_id)
+    thread = session.get(Thread, message.thread_id)
     if thread is not None and thread.status != "assigned":
         thread.status = "pending"
         thread.candidate_project_ids = sorted(set(thread.candidate_project_ids)
@@ -195,9 +197,9 @@ async def mark_thread_pending(session: AsyncSession, message: StoredMessage,
         thread.pending_message_ref = message.id
 
 
-async def store_decision(session: AsyncSession, received_id: str, rules_version: str,
-                         body: dict[str, Any]) -> None:
+def store_decision(session: Session, received_id: str, rules_version: str,
+                   body: dict[str, Any]) -> None:
     """Store the decision taken for a received message."""
-    await session.execute(_INSERT_DECISION, {
+    session.execute(_INSERT_DECISION, {
         "id": new_id(), "received_message_id": received_id, "rules_version": rules_version,
         "body": body})

@@ -24,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from store.models import ReceivedMessage, table_of
 
@@ -55,14 +56,15 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     return message
 
 
-async def insert_settled(session: AsyncSession, message: ReceivedMessage) -> None:
+def insert_settled(session: Session, message: ReceivedMessage) -> None:
     """Insert a message its receiver processed at once, in its end state (one Core INSERT).
 
-    Columns the message leaves unset take their defaults.
+    Columns the message leaves unset take their defaults. A synchronous Session: it is part
+    of the recording transaction, run in one greenlet.
     """
     values = {column.key: value for column in RECEIVED.columns
               if (value := getattr(message, column.key)) is not None}
-    await session.execute(insert(RECEIVED), values)
+    session.execute(insert(RECEIVED), values)
 
 
 def _claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
