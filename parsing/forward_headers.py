@@ -10,40 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
-import re._constants as re_constants  # the parse tree's op codes (see required_literal)
-import re._parser as re_parser
 from collections.abc import Sequence
 from re import Match, Pattern
 
 from parsing import forward_patterns as fp
 from parsing.message import Address
+from parsing.regex_shapes import required_literal
 
 _GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
 _BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
-
-
-@functools.cache
-def required_literal(pattern: Pattern[str]) -> str:
-    """Return the longest run of plain characters every match of `pattern` contains, or ''.
-
-    Read from the pattern's parse tree: only characters matched one by one at the top level
-    of the pattern (never inside a group, a class, a repetition or an alternative) count,
-    so a text without that run cannot match. Case-insensitive patterns (and any pattern the
-    parser does not read as expected) give '': no run is known.
-    """
-    try:
-        parsed = re_parser.parse(pattern.pattern, pattern.flags)
-        if parsed.state.flags & re.IGNORECASE:
-            return ""
-        best, run = "", ""
-        for op, argument in parsed.data:
-            if op is re_constants.LITERAL:
-                run += chr(argument)
-                continue
-            best, run = max(best, run, key=len), ""
-        return max(best, run, key=len)
-    except Exception:  # noqa: BLE001 - a private parser may change: then know nothing
-        return ""
 
 
 @functools.lru_cache(maxsize=512)

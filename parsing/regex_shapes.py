@@ -10,6 +10,8 @@ never a wrong answer, only a slower one. Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
+import re
 import re._constants as re_constants  # the parse tree's op codes
 import re._parser as re_parser
 from collections.abc import Iterable, Sequence
@@ -182,7 +184,7 @@ def required_words(pattern: Pattern[str]) -> tuple[Requirement, ...]:
     """Return the words (`fold`ed) a text must contain for `pattern` to match in it.
 
     Each requirement is a set of words of which at least one is in the text: a run of
-    literal characters, a class of uncased characters ("[-_]"), or one requirement of each
+    literal characters, a class of such characters ("[-_]", "[Mm]"), or one requirement of each
     branch of an alternation (e.g. "(?:From|Sent):" needs "from" or "sent", and ":"). Only
     characters matched in every match count: inside groups and repetitions of at least one,
     never in optional parts or look-arounds. Nothing known (an unreadable pattern) is no
@@ -192,6 +194,30 @@ def required_words(pattern: Pattern[str]) -> tuple[Requirement, ...]:
         return tuple(_sequence_words(re_parser.parse(pattern.pattern, pattern.flags)))
     except Exception:  # noqa: BLE001 - a private parser may change: then require nothing
         return ()
+
+
+@functools.cache
+def required_literal(pattern: Pattern[str]) -> str:
+    """Return the longest run of plain characters every match of `pattern` contains, or ''.
+
+    Read from the pattern's parse tree: only characters matched one by one at the top level
+    of the pattern (never inside a group, a class, a repetition or an alternative) count,
+    so a text without that run cannot match. Case-insensitive patterns (and any pattern the
+    parser does not read as expected) give '': no run is known.
+    """
+    try:
+        parsed = re_parser.parse(pattern.pattern, pattern.flags)
+        if parsed.state.flags & re.IGNORECASE:
+            return ""
+        best, run = "", ""
+        for op, argument in parsed.data:
+            if op is re_constants.LITERAL:
+                run += chr(argument)
+                continue
+            best, run = max(best, run, key=len), ""
+        return max(best, run, key=len)
+    except Exception:  # noqa: BLE001 - a private parser may change: then know nothing
+        return ""
 
 
 def words_of(requirements: Iterable[Requirement]) -> frozenset[str]:

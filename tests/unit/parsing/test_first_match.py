@@ -9,8 +9,9 @@ from re import Match, Pattern
 import pytest
 
 from parsing import forward_patterns as fp
-from parsing.forward_headers import first_match, required_literal
+from parsing.forward_headers import first_match
 from parsing.inline_forward import normalize_text
+from parsing.regex_shapes import required_literal
 
 CORPORA = Path(__file__).parents[3] / ".." / "shared" / "corpora"
 TABLES = {name: table for name, table in vars(fp).items()
