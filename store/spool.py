@@ -21,6 +21,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,18 +87,37 @@ def held_by_claim(message_id: str | BindParameter[Any],
                 columns.attempts == attempt)
 
 
+def _oldest(condition: ColumnElement[bool], limit: int) -> Any:
+    """The `limit` oldest rows meeting `condition`, read in the claim index's order."""
+    columns = RECEIVED.c
+    return (select(columns.id, columns.next_attempt_at).where(condition)
+            .order_by(columns.next_attempt_at).limit(limit)
+            .with_for_update(skip_locked=True).subquery())
+
+
 @functools.cache
 def _claim_statement(limit: int) -> Any:
-    """Return the claiming UPDATE … RETURNING for up to `limit` rows, built once per limit."""
+    """Return the claiming UPDATE … RETURNING for up to `limit` rows, built once per limit.
+
+    The oldest queued rows and the oldest rows whose lease expired are chosen by two
+    sub-selects, each an ordered range of the claim index (status, next_attempt_at) that
+    stops after `limit` rows, and the oldest `limit` of the two are claimed. One sub-select
+    with `queued … OR processing …` cannot be read in the index's order: SQLite then
+    sorts every claimable row for each claim (and, once `ANALYZE` has run, scans the whole
+    table, done messages included, reading each row's raw message to reach the columns
+    after it), so a claim's cost grew with the queue and the history.
+    """
     now: BindParameter[datetime] = bindparam("now")
+    columns = RECEIVED.c
+    queued = _oldest(and_(columns.status == QUEUED, columns.next_attempt_at <= now), limit)
+    expired = _oldest(and_(columns.status == PROCESSING, columns.lease_until < now), limit)
     # A CTE, materialized on PostgreSQL: as a plain `IN (sub-select … LIMIT n)` the planner
     # may run the sub-select again while updating and so claim more than `limit` rows.
     oldest = (
-        select(ReceivedMessage.id)
-        .where(_claimable(now))
-        .order_by(ReceivedMessage.next_attempt_at)
+        union_all(select(queued.c.id, queued.c.next_attempt_at),
+                  select(expired.c.id, expired.c.next_attempt_at))
+        .order_by("next_attempt_at")
         .limit(limit)
-        .with_for_update(skip_locked=True)
         .cte("claimable")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )

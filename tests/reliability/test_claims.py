@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from blindcopy.runtime import build_context
 from blindcopy.settings import Settings
@@ -112,3 +112,64 @@ async def test_released_claim_is_queued_again_without_counting_the_attempt(
         assert (received.status, received.attempts, received.lease_until,
                 received.claimed_by) == (spool.QUEUED, 0, None, None)
     assert await run_once(sessionmaker, ctx) == received_id
+
+
+async def test_claim_takes_the_oldest_of_queued_and_expired_messages_together(
+        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    ctx = build_context(settings)
+    now = ctx.now()
+    expired = {"status": spool.PROCESSING, "attempts": 1, "lease_until": now - LEASE}
+    oldest_first = [
+        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=9), **expired),
+        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=8)),
+        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=7), **expired),
+        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=6)),
+    ]
+    held = await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=10),
+                        status=spool.PROCESSING, attempts=1, lease_until=now + LEASE)
+    not_due = await _spool(sessionmaker, next_attempt_at=now + timedelta(minutes=1))
+
+    async with sessionmaker.begin() as session:
+        first = await spool.claim_messages(session, now, LEASE, "worker-a", limit=3)
+    async with sessionmaker.begin() as session:
+        rest = await spool.claim_messages(session, now, LEASE, "worker-b", limit=3)
+
+    assert [m.id for m in first] == oldest_first[:3]
+    assert [m.id for m in rest] == oldest_first[3:]
+    async with sessionmaker() as session:
+        untouched = (await session.execute(
+            select(ReceivedMessage.id, ReceivedMessage.claimed_by, ReceivedMessage.attempts)
+            .where(ReceivedMessage.id.in_((held, not_due))))).all()
+    assert sorted(untouched) == sorted([(held, None, 1), (not_due, None, 0)])
+
+
+async def test_claim_reads_only_the_head_of_the_claim_index(
+        engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Its cost does not grow with the queue or the history: no scan, no sort of the table.
+
+    Checked on the plan SQLite chooses with statistics of a store holding done messages
+    (`ANALYZE`), where a single `queued … OR processing …` sub-select scanned the table.
+    """
+    if engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    raw = email("bob@client.test", "alice@acme.test")
+    async with sessionmaker.begin() as session:
+        session.add_all(ReceivedMessage(channel="log", raw=raw, status=status)
+                        for status in [spool.DONE] * 300 + [spool.QUEUED] * 30)
+    compiled = spool._claim_statement(4).compile(dialect=engine.dialect)
+    params = compiled.construct_params({"now": "2026-01-01", "lease_until": "2026-01-01",
+                                        "claimed_by": "w"})
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("ANALYZE")
+        plan = {node: (parent, detail) for node, parent, _, detail in await connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(params[k] for k in compiled.positiontup or ()))}
+
+    details = [detail for _, detail in plan.values()]
+    assert not [d for d in details if d.startswith("SCAN received_messages")], details
+    ranges = [parent for parent, detail in plan.values()
+              if detail.startswith("SEARCH received_messages USING INDEX ix_received_messages_claim")]
+    assert len(ranges) == 2, details
+    for reader in ranges:
+        # Each range is its own sub-select, read in the index's order: nothing sorts it.
+        assert plan[reader][1].startswith("CO-ROUTINE"), details
+        assert not [d for parent, d in plan.values() if parent == reader and "TEMP B-TREE" in d]
