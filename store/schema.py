@@ -26,12 +26,44 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    # On the driver's connection, outside any transaction: SQLite ignores `foreign_keys`
+    # inside one.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def _upgrade_sqlite(connection: Connection) -> None:
+    """Upgrade with foreign keys off, and check them before the upgrade commits.
+
+    A migration that changes a table on SQLite copies it to a new one and drops the old
+    (Alembic's batch mode); with foreign keys on, that DROP fails for a table other rows
+    refer to, or deletes the rows that cascade from it. SQLite's documented procedure for
+    such changes turns them off, then checks `foreign_key_check` before committing.
+    """
+    _sqlite_pragma(connection, "foreign_keys=OFF")
+    try:
+        with connection.begin():
+            _upgrade(connection)
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
+    finally:
+        _sqlite_pragma(connection, "foreign_keys=ON")
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Apply every pending migration (idempotent)."""
+    if engine.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE serialises processes starting together.
+        async with engine.connect() as connection:
+            await connection.run_sync(_upgrade_sqlite)
+        return
     async with engine.begin() as connection:
-        # SQLite serialises through BEGIN IMMEDIATE; PostgreSQL needs a lock, or two
-        # processes starting at once would both try to create the same tables.
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                     {"key": MIGRATION_LOCK_KEY})
+        # Processes starting at once would both try to create the same tables.
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(_upgrade)
