@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from store.models import ReceivedMessage, table_of
+from store.models import ReceivedMessage, ReceivedRaw, table_of
 
 
 class MessageStatus(StrEnum):
@@ -48,6 +48,7 @@ FAILED = MessageStatus.FAILED
 
 
 RECEIVED = table_of(ReceivedMessage)
+RAWS = table_of(ReceivedRaw)
 
 
 def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
@@ -60,18 +61,20 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
 def insert_settled(session: Session, message: ReceivedMessage) -> None:
     """Insert a message its receiver processed at once, in its end state (one Core INSERT).
 
-    Columns the message leaves unset take their defaults. A synchronous Session: it is part
+    Columns the message leaves unset take their defaults; its id must be set. A synchronous Session: it is part
     of the recording transaction, run in one greenlet.
     """
     values = {column.key: value for column in RECEIVED.columns
               if (value := getattr(message, column.key)) is not None}
     session.execute(insert(RECEIVED), values)
+    session.execute(insert(RAWS), {"received_message_id": message.id, "raw": message.raw})
 
 
 def _claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+    columns = RECEIVED.c
     return or_(
-        and_(ReceivedMessage.status == QUEUED, ReceivedMessage.next_attempt_at <= now),
-        and_(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now),
+        and_(columns.status == QUEUED, columns.next_attempt_at <= now),
+        and_(columns.status == PROCESSING, columns.lease_until < now),
     )
 
 
@@ -122,13 +125,17 @@ def _claim_statement(limit: int) -> Any:
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     return (
-        update(ReceivedMessage)
-        .where(ReceivedMessage.id.in_(select(oldest.c.id)), _claimable(now))
+        update(RECEIVED)
+        .where(columns.id.in_(select(oldest.c.id)), _claimable(now))
         .values(status=PROCESSING, lease_until=bindparam("lease_until"),
-                claimed_by=bindparam("claimed_by"), attempts=ReceivedMessage.attempts + 1)
-        .returning(ReceivedMessage)
-        .execution_options(populate_existing=True)
+                claimed_by=bindparam("claimed_by"), attempts=columns.attempts + 1)
+        .returning(columns.id)
     )
+
+
+# The claimed rows with their raw bytes (`ReceivedMessage.stored_raw` is joined).
+_CLAIMED = (select(ReceivedMessage).where(ReceivedMessage.id.in_(bindparam("ids", expanding=True)))
+            .execution_options(populate_existing=True))
 
 
 async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
@@ -139,10 +146,14 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
     rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
     taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed rows, oldest
     first. The outer WHERE checks again that each row is claimable. Each claim is a lease of
-    its own and records `worker_id` on the message (`claimed_by`).
+    its own and records `worker_id` on the message (`claimed_by`). The claimed rows are then
+    read with their raw bytes, which live in a table of their own (`ReceivedRaw`).
     """
-    claimed = (await session.scalars(_claim_statement(limit), {
+    ids = (await session.scalars(_claim_statement(limit), {
         "now": now, "lease_until": now + lease, "claimed_by": worker_id})).all()
+    if not ids:
+        return []
+    claimed = (await session.scalars(_CLAIMED, {"ids": list(ids)})).unique().all()
     return sorted(claimed, key=lambda message: (message.next_attempt_at, message.received_at))
 
 

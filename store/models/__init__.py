@@ -6,12 +6,12 @@ from store.models.contact import Contact, ContactAddress
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
 from store.models.project import Project, ProjectAddress
-from store.models.received import Decision, ReceivedMessage
+from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
     "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
     "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Project",
-    "ProjectAddress", "ReceivedMessage", "Thread", "User", "UserAlias", "new_id", "table_of",
+    "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
     "utcnow",
 ]

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from store.models import Decision, Mailbox, ProjectAddress, ReceivedMessage
 from store.queries.errors import NotFound
@@ -58,9 +59,13 @@ def _visible_to(viewer: Viewer) -> ColumnElement[bool]:
                decided_in_project, sent_to_project)
 
 
+# The API shows a received message's envelope and status, never its bytes: not read.
+_NO_RAW = raiseload(ReceivedMessage.stored_raw)
+
+
 async def get_received(session: AsyncSession, received_id: str, viewer: Viewer) -> ReceivedMessage:
     """Return the received message if the viewer may see it, else raise NotFound."""
-    query = select(ReceivedMessage).where(ReceivedMessage.id == received_id)
+    query = select(ReceivedMessage).where(ReceivedMessage.id == received_id).options(_NO_RAW)
     if not viewer.sees_everything:
         query = query.where(_visible_to(viewer))
     received = (await session.scalars(query)).one_or_none()
@@ -74,8 +79,8 @@ async def list_received(
     before: tuple[datetime, str] | None, limit: int,
 ) -> Page[ReceivedMessage]:
     """Return a page of received messages the viewer may see, newest first."""
-    query = select(ReceivedMessage).order_by(ReceivedMessage.received_at.desc(),
-                                             ReceivedMessage.id.desc())
+    query = select(ReceivedMessage).options(_NO_RAW).order_by(
+        ReceivedMessage.received_at.desc(), ReceivedMessage.id.desc())
     if not viewer.sees_everything:
         query = query.where(_visible_to(viewer)).execution_options(**_MAY_SCAN)
     if message_id is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -173,3 +176,31 @@ async def test_claim_reads_only_the_head_of_the_claim_index(
         # Each range is its own sub-select, read in the index's order: nothing sorts it.
         assert plan[reader][1].startswith("CO-ROUTINE"), details
         assert not [d for parent, d in plan.values() if parent == reader and "TEMP B-TREE" in d]
+
+
+async def test_claiming_and_settling_a_large_message_does_not_write_its_bytes_again(
+        engine: AsyncEngine, settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The bytes live apart from the status row, so a claim changes only the small row.
+
+    Measured in SQLite's write-ahead log: with the bytes in the status row, each change of
+    status appended the whole message to it again (and held the write lock meanwhile).
+    """
+    if engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's write-ahead log")
+    wal = Path(str(engine.url.database) + "-wal")
+    ctx = build_context(settings)
+    attachment = b"A" * (4 << 20)
+    raw = email("bob@client.test", "alice@acme.test") + attachment
+    async with sessionmaker.begin() as session:
+        spool.enqueue(session, ReceivedMessage(channel="log", raw=raw))
+    with closing(sqlite3.connect(engine.url.database)) as store:
+        store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert wal.stat().st_size == 0
+
+    async with sessionmaker.begin() as session:
+        [claimed] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-a")
+        assert claimed.raw == raw
+        spool.mark_failed(claimed, "kept for the test")
+
+    assert 0 < wal.stat().st_size < 64 << 10
