@@ -28,8 +28,9 @@ from processing.worker import settle_failure, worker_id
 from rules import Channel, OutcomeStatus, Reason
 from store import spool
 from store.database import read_only_session
-from store.models import Decision, Mailbox, Message, ReceivedMessage, Thread, new_id
+from store.models import Mailbox, ReceivedMessage, Thread, new_id
 from store.queries.errors import Conflict, Invalid, NotFound, Unavailable
+from store.queries.received import thread_decisions
 
 log = logging.getLogger("blindcopy.capture")
 DecisionJSON = dict[str, Any]
@@ -256,12 +257,8 @@ class ProcessingService:
     @staticmethod
     async def _thread_received_ids(session: AsyncSession, thread_id: str) -> list[str]:
         """Return the thread's received messages whose newest decision waits on an assignment."""
-        query = (select(ReceivedMessage.id, Decision.body)
-                 .join(Message, Message.id == ReceivedMessage.message_ref)
-                 .join(Decision, Decision.received_message_id == ReceivedMessage.id)
-                 .where(Message.thread_id == thread_id)
-                 .order_by(ReceivedMessage.received_at, Decision.created_at))
-        newest = {received_id: body for received_id, body in (await session.execute(query)).all()}
+        newest = {received_id: body
+                  for received_id, body in await thread_decisions(session, thread_id)}
         return [received_id for received_id, body in newest.items()
                 if any(_awaits_assignment(o) for o in body["outcomes"])]
 

@@ -40,7 +40,11 @@ class ReceivedMessage(Base):
     """One received message (one SMTP transaction or one API call)."""
 
     __tablename__ = "received_messages"
-    __table_args__ = (Index("ix_received_messages_claim", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_received_messages_claim", "status", "next_attempt_at"),
+        # Listings page newest first (GET /v1/messages, the quarantine).
+        Index("ix_received_messages_received_at", "received_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel: Mapped[str] = mapped_column(String(16))
@@ -68,8 +72,10 @@ class ReceivedMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True, default=None)
+    # Indexed: a thread's received messages are found through their messages (assigning a
+    # thread), and deleting a message sets this to NULL where it is referred to.
     message_ref: Mapped[str | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="SET NULL"), default=None
+        ForeignKey("messages.id", ondelete="SET NULL"), index=True, default=None
     )
     authentication_results: Mapped[str | None] = mapped_column(Text, default=None)
     quarantine_reason: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
-from store.models import Decision, Mailbox, ProjectAddress, ReceivedMessage
+from store.models import Decision, Mailbox, Message, ProjectAddress, ReceivedMessage
 from store.queries.errors import NotFound
 from store.queries.json_lists import mentions_any
 from store.queries.pages import Page
@@ -120,3 +121,18 @@ async def list_quarantined(
     """Return a page of quarantined messages, newest first."""
     return await list_received(session, Viewer(None, None), message_id=None,
                                status=QUARANTINED, before=before, limit=limit)
+
+
+async def thread_decisions(session: AsyncSession, thread_id: str) -> list[tuple[str, Any]]:
+    """Return (received message id, decision body) for every decision of the thread's
+    received messages, oldest received first and each one's decisions oldest first.
+
+    Read by index from the thread: its messages, their received messages (message_ref),
+    their decisions.
+    """
+    query = (select(ReceivedMessage.id, Decision.body)
+             .join(Message, Message.id == ReceivedMessage.message_ref)
+             .join(Decision, Decision.received_message_id == ReceivedMessage.id)
+             .where(Message.thread_id == thread_id)
+             .order_by(ReceivedMessage.received_at, Decision.created_at))
+    return [(received_id, body) for received_id, body in (await session.execute(query)).all()]

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Boolean, Connection, Integer, LargeBinary, MetaData, select
 from sqlalchemy.sql.sqltypes import DateTime
 
 from store.database import create_engine, create_sessionmaker
-from store.models import Decision, Message, ReceivedMessage, Thread
+from store.models import Base, Decision, Message, ReceivedMessage, Thread
 from store.schema import alembic_config, migrate
 
 RAW = b"From: bob@client.test\r\nSubject: kept\r\n\r\nThe upgrade keeps this.\r\n"
@@ -24,6 +26,8 @@ ROWS: dict[str, dict[str, object]] = {
     "received_messages": {"id": "received-1", "message_ref": "message-1", "raw": RAW,
                           "status": "done"},
     "decisions": {"id": "decision-1", "received_message_id": "received-1"},
+    # From revision 0004 on, the raw bytes have a table of their own.
+    "received_raws": {"received_message_id": "received-1", "raw": RAW},
 }
 
 
@@ -51,6 +55,8 @@ def _write_rows(connection: Connection) -> None:
     tables = MetaData()
     tables.reflect(connection)
     for name, given in ROWS.items():
+        if name not in tables.tables:
+            continue
         table = tables.tables[name]
         row = {column.name: given.get(column.name, _value(column))
                for column in table.columns if not column.nullable or column.name in given}
@@ -77,4 +83,18 @@ async def test_store_of_an_earlier_revision_upgrades_with_its_rows(
         assert await session.get(Thread, "thread-1") is not None
         assert (await session.scalars(select(Decision.received_message_id))).all() == [
             "received-1"]
+    await engine.dispose()
+
+
+async def test_the_migrations_build_the_schema_the_models_describe(database_url: str) -> None:
+    """A change to the models without its migration would reach no existing store."""
+    engine = create_engine(database_url)
+    await migrate(engine)
+
+    def differences(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
     await engine.dispose()
