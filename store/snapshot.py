@@ -22,9 +22,9 @@ from sqlalchemy import (
     CompoundSelect,
     Executable,
     Row,
+    Select,
     String,
     bindparam,
-    false,
     literal,
     null,
     or_,
@@ -283,17 +283,32 @@ def _thread(connection: Connection, request: SnapshotRequest) -> ThreadView | No
     return ThreadView(row[0], row[1], tuple(row[2])) if row else None
 
 
+def _history_branch(condition: ColumnElement[bool]) -> Select[Any]:
+    interactions = _INTERACTIONS.c
+    return (select(interactions.project_id, interactions.user_id, _MESSAGES.c.message_id,
+                   interactions.logged_at)
+            .join(_MESSAGES, _MESSAGES.c.id == interactions.message_ref)
+            .where(interactions.project_id.in_(_list_param("project_ids")),
+                   interactions.unlogged_at.is_(None), condition))
+
+
 @functools.cache
 def _thread_history_query(by_ids: bool, by_thread: bool) -> Executable:
-    conditions: list[ColumnElement[bool]] = [
-        _MESSAGES.c.message_id.in_(_list_param("thread_ids")) if by_ids else false()]
+    """The candidate projects' interactions with the referenced messages or in the thread.
+
+    One branch per way in, each read by its own index (the referenced messages by
+    Message-ID, then their interactions by project and message; the thread's interactions
+    by thread): one `message_id IN … OR thread_id = …` condition could only be read by
+    project, every interaction the project ever logged.
+    """
+    branches = []
+    if by_ids:
+        branches.append(_history_branch(_MESSAGES.c.message_id.in_(_list_param("thread_ids"))))
     if by_thread:
-        conditions.append(_INTERACTIONS.c.thread_id == bindparam("thread_id"))
-    return (select(_INTERACTIONS.c.project_id, _INTERACTIONS.c.user_id, _MESSAGES.c.message_id)
-            .join(_MESSAGES, _MESSAGES.c.id == _INTERACTIONS.c.message_ref)
-            .where(_INTERACTIONS.c.project_id.in_(_list_param("project_ids")),
-                   _INTERACTIONS.c.unlogged_at.is_(None), or_(*conditions))
-            .order_by(_INTERACTIONS.c.logged_at))
+        branches.append(_history_branch(_INTERACTIONS.c.thread_id == bindparam("thread_id")))
+    if len(branches) == 1:
+        return branches[0].order_by(_INTERACTIONS.c.logged_at)
+    return union_all(*branches).order_by("logged_at")
 
 
 def _thread_history(connection: Connection, request: SnapshotRequest,
@@ -309,7 +324,7 @@ def _thread_history(connection: Connection, request: SnapshotRequest,
     rows = connection.execute(query, {
         "thread_ids": list(request.thread_ids), "thread_id": thread.id if thread else None,
         "project_ids": list(project_ids)}).all()
-    for project_id, user_id, message_id in rows:
+    for project_id, user_id, message_id, _logged_at in rows:
         if message_id in request.thread_ids:
             logged[project_id].add(message_id)
         if user_id and project_id not in credited:

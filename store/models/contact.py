@@ -14,7 +14,11 @@ class Contact(Base):
     """A contact profile in one project."""
 
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("project_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        # A project's contacts are paged in id order (GET /v1/projects/{id}/contacts).
+        Index("ix_contacts_project_id", "project_id", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

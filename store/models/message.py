@@ -15,13 +15,15 @@ class Thread(Base):
     """A conversation; `status` is open, pending (awaiting assignment) or assigned."""
 
     __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_status_id", "status", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     # The Message-ID the conversation started with; unique, so concurrent recordings of one
     # conversation cannot open two threads (the loser retries and joins the winner's).
     root_id: Mapped[str | None] = mapped_column(String(998), unique=True, default=None)
     subject: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # Indexed with the id (ix_threads_status_id): threads of a status are paged in id order.
+    status: Mapped[str] = mapped_column(String(16), default="open")
     participants: Mapped[list[str]] = mapped_column(default=list)
     candidate_project_ids: Mapped[list[str]] = mapped_column(default=list)
     assigned_project_ids: Mapped[list[str]] = mapped_column(default=list)
