@@ -3,7 +3,9 @@
 Contacts go straight into the store with SQLAlchemy core `executemany` (tens of thousands of
 rows per second), because creating 100,000 or 1,000,000 contacts through the HTTP API would
 measure the API, not the pipeline. Contact 0 is bob@client.test; contact i is
-contact{i}@client{i % 1000}.test.
+contact{i}@client{i % 1000}.test. History (logged emails: thread, message, interaction)
+goes in the same way: email i was logged on contact i % contacts, Message-ID
+<history-{i}@acme.test>.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import aiohttp
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.models import Contact, ContactAddress
+from store.models import Contact, ContactAddress, Interaction, Message, Thread
 
 CHUNK = 10_000
 MEMBER = "alice@acme.test"
@@ -64,16 +66,28 @@ async def seed_members(base_url: str, admin_token: str) -> Directory:
     return Directory(project["id"], project["addresses"]["bcc"], user["id"], token["token"])
 
 
+def history_message_id(index: int) -> str:
+    """Return the Message-ID of seeded logged email `index`."""
+    return f"<history-{index}@acme.test>"
+
+
+def _contact_id(run: str, index: int) -> str:
+    return f"{run}{index:024d}"
+
+
 async def seed_contacts(engine: AsyncEngine, project_id: str, count: int,
-                        owner_id: str | None = None) -> float:
-    """Insert `count` contacts with one address each; return the seconds it took."""
+                        owner_id: str | None = None, run: str | None = None) -> float:
+    """Insert `count` contacts with one address each; return the seconds it took.
+
+    `run` prefixes their ids (random unless given; `seed_history` needs the same one).
+    """
     started = time.perf_counter()
     now = datetime.now(UTC)
-    run = os.urandom(4).hex()
+    run = run or os.urandom(4).hex()
     for first in range(0, count, CHUNK):
         contacts, addresses = [], []
         for index in range(first, min(first + CHUNK, count)):
-            contact_id = f"{run}{index:024d}"
+            contact_id = _contact_id(run, index)
             contacts.append({"id": contact_id, "project_id": project_id,
                              "external_id": f"bench-{index}", "name": f"Contact {index}",
                              "owner_id": owner_id, "created_at": now, "updated_at": now})
@@ -82,4 +96,31 @@ async def seed_contacts(engine: AsyncEngine, project_id: str, count: int,
         async with engine.begin() as connection:
             await connection.execute(insert(Contact), contacts)
             await connection.execute(insert(ContactAddress), addresses)
+    return time.perf_counter() - started
+
+
+async def seed_history(engine: AsyncEngine, project_id: str, count: int, contacts: int,
+                       run: str) -> float:
+    """Insert `count` logged emails, each its own thread, on the contacts seeded with `run`.
+
+    Return the seconds it took.
+    """
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    for first in range(0, count, CHUNK):
+        threads, messages, interactions = [], [], []
+        for index in range(first, min(first + CHUNK, count)):
+            row_id = f"h{run}{index:023d}"
+            threads.append({"id": row_id, "subject": "Offer", "created_at": now})
+            messages.append({"id": row_id, "message_id": history_message_id(index),
+                             "thread_id": row_id, "subject": "Offer", "from_address": MEMBER,
+                             "from_name": "Alice", "created_at": now})
+            interactions.append({"id": row_id, "project_id": project_id,
+                                 "contact_id": _contact_id(run, index % contacts),
+                                 "message_ref": row_id, "thread_id": row_id,
+                                 "channels": ["bcc"], "logged_at": now})
+        async with engine.begin() as connection:
+            await connection.execute(insert(Thread), threads)
+            await connection.execute(insert(Message), messages)
+            await connection.execute(insert(Interaction), interactions)
     return time.perf_counter() - started
