@@ -7,6 +7,7 @@ two workers ever hold the same message; a claim is a lease that expires if a wor
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from store.models import ReceivedMessage, ReceivedRaw, table_of
+from store.models import ReceivedMessage, ReceivedRaw, new_id, table_of
 
 
 class MessageStatus(StrEnum):
@@ -58,15 +59,39 @@ def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
     return message
 
 
+def _values(message: ReceivedMessage) -> dict[str, Any]:
+    """The message's row as Core parameters; columns left unset take their defaults."""
+    return {column.key: value for column in RECEIVED.columns
+            if (value := getattr(message, column.key)) is not None}
+
+
+def insert_queued(session: Session, messages: Sequence[ReceivedMessage]) -> None:
+    """Insert new messages as queued, with their raw bytes (the caller commits).
+
+    Core INSERTs, one `executemany` per table (rows that leave the same columns unset go
+    together), not the ORM's unit of work: the spool writer commits a batch of concurrent
+    SMTP sessions' messages at once. A synchronous Session, run in one greenlet. Each
+    message gets its id here, so the caller can name it in its reply.
+    """
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for message in messages:
+        message.status = QUEUED
+        message.id = message.id or new_id()
+        values = _values(message)
+        by_columns.setdefault(tuple(values), []).append(values)
+    for rows in by_columns.values():
+        session.execute(insert(RECEIVED), rows)
+    session.execute(insert(RAWS), [{"received_message_id": message.id, "raw": message.raw}
+                                   for message in messages])
+
+
 def insert_settled(session: Session, message: ReceivedMessage) -> None:
     """Insert a message its receiver processed at once, in its end state (one Core INSERT).
 
-    Columns the message leaves unset take their defaults; its id must be set. A synchronous Session: it is part
-    of the recording transaction, run in one greenlet.
+    Columns the message leaves unset take their defaults; its id must be set. A synchronous
+    Session: it is part of the recording transaction, run in one greenlet.
     """
-    values = {column.key: value for column in RECEIVED.columns
-              if (value := getattr(message, column.key)) is not None}
-    session.execute(insert(RECEIVED), values)
+    session.execute(insert(RECEIVED), _values(message))
     session.execute(insert(RAWS), {"received_message_id": message.id, "raw": message.raw})
 
 

@@ -75,8 +75,7 @@ class SpoolWriter:
 
     async def _insert(self, rows: list[ReceivedMessage]) -> None:
         async with self.sessionmaker.begin() as session:
-            for row in rows:
-                spool.enqueue(session, row)
+            await session.run_sync(spool.insert_queued, rows)
 
 
 def _settle(batch: Sequence[_Entry], error: BaseException | None) -> None:
