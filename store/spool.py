@@ -20,7 +20,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    or_,
     select,
     union_all,
     update,
@@ -95,14 +94,6 @@ def insert_settled(session: Session, message: ReceivedMessage) -> None:
     session.execute(insert(RAWS), {"received_message_id": message.id, "raw": message.raw})
 
 
-def _claimable(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
-    columns = RECEIVED.c
-    return or_(
-        and_(columns.status == QUEUED, columns.next_attempt_at <= now),
-        and_(columns.status == PROCESSING, columns.lease_until < now),
-    )
-
-
 def held_by_claim(message_id: str | BindParameter[Any],
                   attempt: int | BindParameter[Any]) -> ColumnElement[bool]:
     """Match the message only while it is still in the claim that made `attempt`.
@@ -134,6 +125,13 @@ def _claim_statement(limit: int) -> Any:
     sorts every claimable row for each claim (and, once `ANALYZE` has run, scans the whole
     table, done messages included, reading each row's raw message to reach the columns
     after it), so a claim's cost grew with the queue and the history.
+
+    The UPDATE then finds the chosen rows by id alone. It used to check again that each
+    was claimable, but SQLite (without statistics) read that `queued … OR processing …`
+    condition through the claim index, visiting the whole queue per claim. The check adds
+    nothing: on PostgreSQL the chosen rows are locked, and `FOR UPDATE` re-evaluates the
+    sub-selects' conditions on a row's newest version before locking it; on SQLite the
+    statement runs under the one write lock.
     """
     now: BindParameter[datetime] = bindparam("now")
     columns = RECEIVED.c
@@ -151,7 +149,7 @@ def _claim_statement(limit: int) -> Any:
     )
     return (
         update(RECEIVED)
-        .where(columns.id.in_(select(oldest.c.id)), _claimable(now))
+        .where(columns.id.in_(select(oldest.c.id)))
         .values(status=PROCESSING, lease_until=bindparam("lease_until"),
                 claimed_by=bindparam("claimed_by"), attempts=columns.attempts + 1)
         .returning(columns.id)
@@ -170,9 +168,9 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
     One statement: an UPDATE of the oldest claimable rows, chosen by a sub-select that skips
     rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
     taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed rows, oldest
-    first. The outer WHERE checks again that each row is claimable. Each claim is a lease of
-    its own and records `worker_id` on the message (`claimed_by`). The claimed rows are then
-    read with their raw bytes, which live in a table of their own (`ReceivedRaw`).
+    first. Each claim is a lease of its own and records `worker_id` on the message
+    (`claimed_by`). The claimed rows are then read with their raw bytes, which live in a
+    table of their own (`ReceivedRaw`).
     """
     ids = (await session.scalars(_claim_statement(limit), {
         "now": now, "lease_until": now + lease, "claimed_by": worker_id})).all()
