@@ -54,7 +54,7 @@ class Settings:
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
-    claim_batch: int = 4
+    claim_batch: int = 8
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024
     max_concurrent_captures: int = 4
@@ -102,7 +102,8 @@ DOCS: dict[str, str] = {
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
     "claim_batch": ("Messages a worker claims at once, each with its own lease, and records in "
-                    "one transaction (1: one at a time)."),
+                    "one transaction (1: one at a time); a worker holds up to this many "
+                    "messages in memory."),
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
