@@ -165,12 +165,12 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
                          worker_id: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
     """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
 
-    One statement: an UPDATE of the oldest claimable rows, chosen by a sub-select that skips
-    rows other workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock,
-    taken at BEGIN IMMEDIATE, serializes claims), that returns the claimed rows, oldest
-    first. Each claim is a lease of its own and records `worker_id` on the message
-    (`claimed_by`). The claimed rows are then read with their raw bytes, which live in a
-    table of their own (`ReceivedRaw`).
+    An UPDATE of the oldest claimable rows, chosen by sub-selects that skip rows other
+    workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock, taken at
+    BEGIN IMMEDIATE, serializes claims), returns their ids; then one SELECT reads the
+    claimed rows with their raw bytes, which live in a table of their own (`ReceivedRaw`).
+    They are returned oldest first. Each claim is a lease of its own and records
+    `worker_id` on the message (`claimed_by`).
     """
     ids = (await session.scalars(_claim_statement(limit), {
         "now": now, "lease_until": now + lease, "claimed_by": worker_id})).all()
