@@ -17,12 +17,12 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
 from processing.worker import run_batch
-from store.models import Project, ReceivedMessage
+from store.models import Project, ReceivedMessage, ReceivedRaw
 from store.project_addresses import BCC, derive_address
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
@@ -349,6 +349,10 @@ async def test_delete_removes_a_quarantined_message(service: Service, api: ApiCl
     await api.get(f"/v1/messages/{message['id']}/decision", expect=NOT_FOUND)
     await api.delete(f"/v1/quarantine/{message['id']}", expect=NOT_FOUND)
     assert await timeline(api, d["project"]["id"], d["bob"]) == []
+    # Its bytes go with it (they live in a table of their own).
+    async with service.sessionmaker() as session:
+        kept = await session.scalar(select(func.count()).select_from(ReceivedRaw))
+    assert kept == 0
 
 
 async def test_rotated_address_works_during_grace_then_gets_550(database_url: str,
