@@ -34,7 +34,7 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         trusted_relays=parse_trusted_relays(settings.trusted_relays),
         authserv_id=settings.authserv_id, max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
-        claim_batch=settings.claim_batch, clock=clock)
+        claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes, clock=clock)
 
 
 @dataclass

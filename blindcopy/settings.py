@@ -55,6 +55,7 @@ class Settings:
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
     claim_batch: int = 8
+    claim_bytes: int = 16 * 1024 * 1024
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024
     max_concurrent_captures: int = 4
@@ -102,8 +103,9 @@ DOCS: dict[str, str] = {
     "retry_base_seconds": "First retry delay; doubles on each attempt.",
     "lease_seconds": "How long a claimed message stays claimed before another worker may retry it.",
     "claim_batch": ("Messages a worker claims at once, each with its own lease, and records in "
-                    "one transaction (1: one at a time); a worker holds up to this many "
-                    "messages in memory."),
+                    "one transaction (1: one at a time)."),
+    "claim_bytes": ("Raw bytes a worker claims at once at most (the oldest due message is "
+                    "claimed whatever its size): what a worker holds in memory."),
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
@@ -145,7 +147,7 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
-    for name in ("claim_batch", "serve_processes"):
+    for name in ("claim_batch", "claim_bytes", "serve_processes"):
         if getattr(settings, name) < 1:
             errors.append(f"{name}: must be at least 1")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):

@@ -29,8 +29,10 @@ class ProcessingContext:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     lease_seconds: float = 300.0
-    # Messages a worker claims at once (one claim transaction for all of them).
-    claim_batch: int = 4
+    # Messages a worker claims at once (one claim transaction for all of them), and the
+    # raw bytes they may add up to (the oldest is claimed whatever its size).
+    claim_batch: int = 8
+    claim_bytes: int = 16 * 1024 * 1024
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)

@@ -94,7 +94,7 @@ async def claim_batch(sessionmaker: async_sessionmaker[AsyncSession], ctx: Proce
     async with sessionmaker.begin() as session:
         claimed = await spool.claim_messages(
             session, ctx.now(), timedelta(seconds=ctx.lease_seconds), claimer or worker_id(),
-            limit)
+            limit, ctx.claim_bytes)
     # Only claims that found messages (idle polls would hide what a claim costs), shared.
     per_message = (time.perf_counter() - started) / max(len(claimed), 1)
     for _message in claimed:

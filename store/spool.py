@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     CursorResult,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     union_all,
     update,
@@ -109,7 +111,7 @@ def held_by_claim(message_id: str | BindParameter[Any],
 def _oldest(condition: ColumnElement[bool], limit: int) -> Any:
     """The `limit` oldest rows meeting `condition`, read in the claim index's order."""
     columns = RECEIVED.c
-    return (select(columns.id, columns.next_attempt_at).where(condition)
+    return (select(columns.id, columns.next_attempt_at, columns.size).where(condition)
             .order_by(columns.next_attempt_at).limit(limit)
             .with_for_update(skip_locked=True).subquery())
 
@@ -132,6 +134,10 @@ def _claim_statement(limit: int) -> Any:
     nothing: on PostgreSQL the chosen rows are locked, and `FOR UPDATE` re-evaluates the
     sub-selects' conditions on a row's newest version before locking it; on SQLite the
     statement runs under the one write lock.
+
+    Of those, the claim keeps the oldest whose sizes add up to at most `max_bytes` (a
+    parameter), and always the oldest one: what a worker holds in memory is bounded by
+    bytes, not only by a count of messages of up to 25 MB each.
     """
     now: BindParameter[datetime] = bindparam("now")
     columns = RECEIVED.c
@@ -139,11 +145,25 @@ def _claim_statement(limit: int) -> Any:
     expired = _oldest(and_(columns.status == PROCESSING, columns.lease_until < now), limit)
     # A CTE, materialized on PostgreSQL: as a plain `IN (sub-select … LIMIT n)` the planner
     # may run the sub-select again while updating and so claim more than `limit` rows.
-    oldest = (
-        union_all(select(queued.c.id, queued.c.next_attempt_at),
-                  select(expired.c.id, expired.c.next_attempt_at))
+    candidates = (
+        union_all(select(queued.c.id, queued.c.next_attempt_at, queued.c.size),
+                  select(expired.c.id, expired.c.next_attempt_at, expired.c.size))
         .order_by("next_attempt_at")
         .limit(limit)
+        .subquery()
+    )
+    in_order = (candidates.c.next_attempt_at, candidates.c.id)
+    running = (
+        select(candidates.c.id,
+               func.row_number().over(order_by=in_order).label("place"),
+               func.sum(candidates.c.size).over(order_by=in_order, rows=(None, 0))
+               .label("bytes"))
+        .subquery()
+    )
+    max_bytes = bindparam("max_bytes", type_=BigInteger)
+    oldest = (
+        select(running.c.id)
+        .where(or_(running.c.place == 1, running.c.bytes <= max_bytes))
         .cte("claimable")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
@@ -162,18 +182,21 @@ _CLAIMED = (select(ReceivedMessage).where(ReceivedMessage.id.in_(bindparam("ids"
 
 
 async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
-                         worker_id: str | None = None, limit: int = 1) -> list[ReceivedMessage]:
+                         worker_id: str | None = None, limit: int = 1,
+                         max_bytes: int = 16 << 20) -> list[ReceivedMessage]:
     """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
 
     An UPDATE of the oldest claimable rows, chosen by sub-selects that skip rows other
     workers hold (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's write lock, taken at
     BEGIN IMMEDIATE, serializes claims), returns their ids; then one SELECT reads the
     claimed rows with their raw bytes, which live in a table of their own (`ReceivedRaw`).
-    They are returned oldest first. Each claim is a lease of its own and records
-    `worker_id` on the message (`claimed_by`).
+    They are returned oldest first; their sizes add up to at most `max_bytes`, unless the
+    oldest alone is larger (it is claimed on its own). Each claim is a lease of its own and
+    records `worker_id` on the message (`claimed_by`).
     """
     ids = (await session.scalars(_claim_statement(limit), {
-        "now": now, "lease_until": now + lease, "claimed_by": worker_id})).all()
+        "now": now, "lease_until": now + lease, "claimed_by": worker_id,
+        "max_bytes": max_bytes})).all()
     if not ids:
         return []
     claimed = (await session.scalars(_CLAIMED, {"ids": list(ids)})).unique().all()

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, new_id, utcnow
@@ -32,10 +31,6 @@ class ReceivedRaw(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-def _raw_row(raw: bytes) -> ReceivedRaw:
-    return ReceivedRaw(raw=raw)
-
-
 class ReceivedMessage(Base):
     """One received message (one SMTP transaction or one API call)."""
 
@@ -49,10 +44,11 @@ class ReceivedMessage(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="queued")
-    # Loaded with the row by an inner join; `raw` reads and sets the bytes.
+    # Loaded with the row by an inner join; `raw` reads and sets the bytes (and `size`).
     stored_raw: Mapped[ReceivedRaw] = relationship(
         lazy="joined", innerjoin=True, cascade="all, delete-orphan", passive_deletes=True)
-    raw: AssociationProxy[bytes] = association_proxy("stored_raw", "raw", creator=_raw_row)
+    # Bytes of the raw message: a claim adds them up (claim_bytes).
+    size: Mapped[int] = mapped_column(default=0, server_default="0")
     mail_from: Mapped[str] = mapped_column(String(320), default="")
     rcpt_to: Mapped[list[str]] = mapped_column(default=list)
     client_ip: Mapped[str] = mapped_column(String(64), default="")
@@ -80,6 +76,16 @@ class ReceivedMessage(Base):
     authentication_results: Mapped[str | None] = mapped_column(Text, default=None)
     quarantine_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     released: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def raw(self) -> bytes:
+        """The raw message, as received."""
+        return self.stored_raw.raw
+
+    @raw.setter
+    def raw(self, value: bytes) -> None:
+        self.stored_raw = ReceivedRaw(raw=value)
+        self.size = len(value)
 
 
 class Decision(Base):

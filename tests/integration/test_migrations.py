@@ -77,6 +77,7 @@ async def test_store_of_an_earlier_revision_upgrades_with_its_rows(
     async with create_sessionmaker(engine)() as session:
         received = await session.get(ReceivedMessage, "received-1")
         assert received is not None and received.raw == RAW
+        assert received.size == len(RAW)
         assert received.message_ref == "message-1"
         message = await session.get(Message, "message-1")
         assert message is not None and message.thread_id == "thread-1"

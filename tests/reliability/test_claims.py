@@ -163,7 +163,7 @@ async def test_claim_reads_only_the_head_of_the_claim_index(
                         for status in [spool.DONE] * 300 + [spool.QUEUED] * 30)
     compiled = spool._claim_statement(4).compile(dialect=engine.dialect)
     params = compiled.construct_params({"now": "2026-01-01", "lease_until": "2026-01-01",
-                                        "claimed_by": "w"})
+                                        "claimed_by": "w", "max_bytes": 1 << 24})
     positional = tuple(params[k] for k in compiled.positiontup or ())
     for statistics in (False, True):
         async with engine.begin() as connection:
@@ -214,3 +214,34 @@ async def test_claiming_and_settling_a_large_message_does_not_write_its_bytes_ag
         spool.mark_failed(claimed, "kept for the test")
 
     assert 0 < wal.stat().st_size < 64 << 10
+
+
+async def test_claim_stops_at_its_byte_budget_but_always_takes_the_oldest(
+        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """What a worker holds in memory is bounded by bytes (claim_bytes), not only by count."""
+    ctx = build_context(settings)
+    body = email("bob@client.test", "alice@acme.test")
+    sizes = [3000, 3000, 3000, 200]
+    ids = []
+    for n, size in enumerate(sizes):
+        async with sessionmaker.begin() as session:
+            row = ReceivedMessage(channel="log", raw=body + b"x" * (size - len(body)),
+                                  next_attempt_at=ctx.now() - timedelta(minutes=10 - n))
+            spool.enqueue(session, row)
+            await session.flush()
+            ids.append(row.id)
+
+    async with sessionmaker.begin() as session:
+        first = await spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4,
+                                           max_bytes=6500)
+    async with sessionmaker.begin() as session:
+        # The oldest left is claimed although it alone is over the budget.
+        second = await spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4,
+                                            max_bytes=1000)
+    async with sessionmaker.begin() as session:
+        third = await spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4,
+                                           max_bytes=1000)
+
+    assert [[m.id for m in claim] for claim in (first, second, third)] == [
+        ids[:2], ids[2:3], ids[3:]]
+    assert [m.size for m in first + second + third] == sizes
