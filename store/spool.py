@@ -122,29 +122,25 @@ def _claim_statement(limit: int) -> Any:
 
     The oldest queued rows and the oldest rows whose lease expired are chosen by two
     sub-selects, each an ordered range of the claim index (status, next_attempt_at) that
-    stops after `limit` rows, and the oldest `limit` of the two are claimed. One sub-select
-    with `queued … OR processing …` cannot be read in the index's order: SQLite then
-    sorts every claimable row for each claim (and, once `ANALYZE` has run, scans the whole
-    table, done messages included, reading each row's raw message to reach the columns
-    after it), so a claim's cost grew with the queue and the history.
+    stops after `limit` rows. Of the oldest `limit` of the two, the claim keeps those whose
+    sizes add up to at most `max_bytes` (a parameter), and always the oldest one: what a
+    worker holds in memory is bounded by bytes, not only by a count of messages of up to
+    25 MB each.
 
-    The UPDATE then finds the chosen rows by id alone. It used to check again that each
-    was claimable, but SQLite (without statistics) read that `queued … OR processing …`
-    condition through the claim index, visiting the whole queue per claim. The check adds
-    nothing: on PostgreSQL the chosen rows are locked, and `FOR UPDATE` re-evaluates the
-    sub-selects' conditions on a row's newest version before locking it; on SQLite the
-    statement runs under the one write lock.
-
-    Of those, the claim keeps the oldest whose sizes add up to at most `max_bytes` (a
-    parameter), and always the oldest one: what a worker holds in memory is bounded by
-    bytes, not only by a count of messages of up to 25 MB each.
+    One sub-select with `queued … OR processing …` cannot be read in the index's order:
+    SQLite sorted every claimable row for each claim (and, once `ANALYZE` had run, scanned
+    the whole table, done messages included), so a claim's cost grew with the queue and
+    the history. The UPDATE finds the chosen rows by id alone. It used to check again that
+    each was claimable, but SQLite (without statistics) read that condition through the
+    claim index, visiting the whole queue per claim. The check adds nothing: on PostgreSQL
+    the chosen rows are locked, and `FOR UPDATE` re-evaluates the sub-selects' conditions
+    on a row's newest version before locking it; on SQLite the statement runs under the
+    one write lock.
     """
     now: BindParameter[datetime] = bindparam("now")
     columns = RECEIVED.c
     queued = _oldest(and_(columns.status == QUEUED, columns.next_attempt_at <= now), limit)
     expired = _oldest(and_(columns.status == PROCESSING, columns.lease_until < now), limit)
-    # A CTE, materialized on PostgreSQL: as a plain `IN (sub-select … LIMIT n)` the planner
-    # may run the sub-select again while updating and so claim more than `limit` rows.
     candidates = (
         union_all(select(queued.c.id, queued.c.next_attempt_at, queued.c.size),
                   select(expired.c.id, expired.c.next_attempt_at, expired.c.size))
@@ -161,6 +157,8 @@ def _claim_statement(limit: int) -> Any:
         .subquery()
     )
     max_bytes = bindparam("max_bytes", type_=BigInteger)
+    # A CTE, materialized on PostgreSQL: as a plain `IN (sub-select … LIMIT n)` the planner
+    # may run the sub-select again while updating and so claim more than `limit` rows.
     oldest = (
         select(running.c.id)
         .where(or_(running.c.place == 1, running.c.bytes <= max_bytes))
