@@ -220,6 +220,14 @@ def required_literal(pattern: Pattern[str]) -> str:
         return ""
 
 
+def never_empty(pattern: Pattern[str]) -> bool:
+    """Tell whether every match of `pattern` takes at least one character (False: unknown)."""
+    try:
+        return bool(re_parser.parse(pattern.pattern, pattern.flags).getwidth()[0] > 0)
+    except Exception:  # noqa: BLE001 - a private parser may change: then know nothing
+        return False
+
+
 def words_of(requirements: Iterable[Requirement]) -> frozenset[str]:
     """Return every word the requirements name."""
     return frozenset(word for words in requirements for word in words)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import re._parser as re_parser  # widths of the pieces (see _never_empty)
 from collections.abc import Sequence
 from re import Match, Pattern
 from typing import Any
@@ -39,6 +38,7 @@ from parsing.regex_shapes import (
     fold,
     match_places,
     may_match,
+    never_empty,
     present_words,
     required_words,
     start_set,
@@ -150,13 +150,6 @@ class _GatedPattern:
         return self.pattern.findall(text) if self._may_match(text) else []
 
 
-def _never_empty(pattern: Pattern[str]) -> bool:
-    try:
-        return bool(re_parser.parse(pattern.pattern, pattern.flags).getwidth()[0] > 0)
-    except Exception:  # noqa: BLE001 - a private parser may change: then do not split
-        return False
-
-
 def _pieces(probe: EmailMessage, library: Pattern[str]) -> _PieceWiseSearch | None:
     """Return the piece-wise search of the library's header regex, or None if unsafe."""
     sources = [probe._get_language_regex(language=lang, regex_key=key)
@@ -166,7 +159,7 @@ def _pieces(probe: EmailMessage, library: Pattern[str]) -> _PieceWiseSearch | No
     if "|".join(sources) != library.pattern:
         return None
     pieces = [re.compile(source, library.flags) for source in sources]
-    return _PieceWiseSearch(pieces) if all(_never_empty(p) for p in pieces) else None
+    return _PieceWiseSearch(pieces) if all(never_empty(p) for p in pieces) else None
 
 
 @functools.lru_cache(maxsize=4)
