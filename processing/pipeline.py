@@ -114,35 +114,112 @@ class Judged:
     snapshot: DirectorySnapshot
 
 
+SnapshotsReader = Callable[[list[SnapshotRequest]],
+                           Awaitable[list[DirectorySnapshot | Exception]]]
+
+
+@dataclass(slots=True)
+class _Judging:
+    """One message on its way through `judge_all`."""
+
+    received: ReceivedMessage
+    parsed: ParsedMessage
+    facts: MessageFacts
+    unverified: Capture
+    outcome: Judged | Exception | None = None
+    deciding: float = 0.0  # seconds spent reading and deciding for this message
+
+    @classmethod
+    def start(cls, received: ReceivedMessage, parsed: ParsedMessage) -> _Judging:
+        return cls(received, parsed, to_message_facts(parsed), _capture(received, None))
+
+    def own_thread_request(self) -> SnapshotRequest | None:
+        """The rules log the message itself, not its forwarded original: read its thread."""
+        judged = self.outcome
+        if (isinstance(judged, Judged) and self.facts.original is not None
+                and not judged.decision.logged_original):
+            return _snapshot_request(self.facts, self.unverified, logged=self.facts)
+        return None
+
+
 async def judge(received: ReceivedMessage, parsed: ParsedMessage, read: SnapshotReader,
                 ctx: ProcessingContext, *, timed: bool = True) -> Judged:
     """Read the snapshot, verify the sender if a candidate project needs it, and decide.
 
-    DNS is never awaited inside a transaction `read` opens: the snapshot is read first
-    (nothing in it depends on the sender's verification). It is read with the forwarded
-    original's thread when there is one (what a promoted forward logs); when the rules log
-    the message itself instead (sync, Log, a BCC with other recipients), its own thread
-    decides: it is read and the rules run again. `timed`: observe the verify and decide
-    stages in the context's metrics.
+    `judge_all` for one message, reading with `read`; raise what judging it raised.
     """
-    stages = ctx.metrics if timed else None
+    async def read_each(requests: list[SnapshotRequest]) -> list[DirectorySnapshot | Exception]:
+        return [await read(request) for request in requests]
+
+    (outcome,) = await judge_all([(received, parsed)], read_each, ctx, timed=timed)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+async def judge_all(messages: list[tuple[ReceivedMessage, ParsedMessage]],
+                    read: SnapshotsReader, ctx: ProcessingContext, *, timed: bool = True
+                    ) -> list[Judged | Exception]:
+    """Judge parsed messages: each one's outcome, or what failed it, in their order.
+
+    DNS is never awaited inside a transaction `read` opens: every snapshot is read first
+    (nothing in it depends on the sender's verification), all in one call. A snapshot is
+    read with the forwarded original's thread when there is one (what a promoted forward
+    logs); when the rules log the message itself instead (sync, Log, a BCC with other
+    recipients), its own thread decides: those are read in a second call and the rules run
+    again. `timed`: observe the verify and decide stages in the context's metrics.
+    """
+    judging = [_Judging.start(received, parsed) for received, parsed in messages]
+    await _read_and(judging, read, [_snapshot_request(j.facts, j.unverified) for j in judging],
+                    lambda j, snapshot: _verify_and_decide(j, snapshot, ctx, timed))
+    again = [(j, request) for j in judging if (request := j.own_thread_request()) is not None]
+    if again:
+        await _read_and([j for j, _ in again], read, [request for _, request in again],
+                        lambda j, snapshot: _decide_again(j, snapshot, ctx))
+    if timed:
+        for j in judging:
+            ctx.metrics.observe_stage("decide", j.deciding)
+    return [j.outcome if j.outcome is not None else RuntimeError("not judged")
+            for j in judging]
+
+
+async def _read_and(judging: list[_Judging], read: SnapshotsReader,
+                    requests: list[SnapshotRequest],
+                    then: Callable[[_Judging, DirectorySnapshot], Awaitable[None]]) -> None:
+    """Read the snapshots of `requests` in one call, then go on with each message."""
     started = time.perf_counter()
-    facts = to_message_facts(parsed)
-    unverified = _capture(received, None)
-    snapshot = await read(_snapshot_request(facts, unverified))
-    reading = time.perf_counter() - started
-    with stages.time_stage("verify") if stages else contextlib.nullcontext():
-        auth, results = await _verify(received, parsed, ctx,
-                                      _requires_sender_auth(received, snapshot))
+    snapshots = await read(requests)
+    share = (time.perf_counter() - started) / len(requests)
+    for j, snapshot in zip(judging, snapshots, strict=True):
+        j.deciding += share
+        if isinstance(snapshot, Exception):
+            j.outcome = snapshot
+            continue
+        try:
+            await then(j, snapshot)
+        except Exception as error:  # noqa: BLE001 - that message's outcome, not the batch's
+            j.outcome = error
+
+
+async def _verify_and_decide(j: _Judging, snapshot: DirectorySnapshot, ctx: ProcessingContext,
+                             timed: bool) -> None:
+    with ctx.metrics.time_stage("verify") if timed else contextlib.nullcontext():
+        auth, results = await _verify(j.received, j.parsed, ctx,
+                                      _requires_sender_auth(j.received, snapshot))
     started = time.perf_counter()
-    prepared = Prepared(parsed, facts, _capture(received, auth), results)
-    decision = decide(facts, prepared.capture, snapshot, ctx.now())
-    if facts.original is not None and not decision.logged_original:
-        own_thread = await read(_snapshot_request(facts, unverified, logged=facts))
-        decision = decide(facts, prepared.capture, own_thread, ctx.now())
-    if stages:
-        stages.observe_stage("decide", reading + time.perf_counter() - started)
-    return Judged(prepared, decision, snapshot)
+    prepared = Prepared(j.parsed, j.facts, _capture(j.received, auth), results)
+    j.outcome = Judged(prepared, decide(j.facts, prepared.capture, snapshot, ctx.now()), snapshot)
+    j.deciding += time.perf_counter() - started
+
+
+async def _decide_again(j: _Judging, own_thread: DirectorySnapshot,
+                        ctx: ProcessingContext) -> None:
+    assert isinstance(j.outcome, Judged)
+    started = time.perf_counter()
+    prepared = j.outcome.prepared
+    decision = decide(j.facts, prepared.capture, own_thread, ctx.now())
+    j.outcome = Judged(prepared, decision, j.outcome.snapshot)
+    j.deciding += time.perf_counter() - started
 
 
 def check_claim(received_id: str, status: str, attempts: int,
@@ -184,22 +261,51 @@ def _settle_received(session: Session, received: ReceivedMessage,
                         if attempt is not None else f"message {received.id} is gone")
 
 
-async def _judge_spooled(sessionmaker: async_sessionmaker[AsyncSession],
-                         received: ReceivedMessage, ctx: ProcessingContext) -> Judged:
-    """Parse and judge a spooled message, each snapshot read in its own read-only session.
+def _snapshots_reader(sessionmaker: async_sessionmaker[AsyncSession]) -> SnapshotsReader:
+    """Read snapshots in one read-only session; one by one if the store refuses that.
 
     Read without the write lock (SQLite has one for the whole store; the spool's 250 waits
     for it). Recording is idempotent, so a decision on a snapshot a moment old is as good as
-    PostgreSQL's READ COMMITTED would give.
+    PostgreSQL's READ COMMITTED would give. One session for a claim's messages: opening
+    one costs more than a look-up. A failure for one message's data fails only that one.
     """
-    with ctx.metrics.time_stage("parse"):
-        parsed = parse_message(received.raw)
+    async def read(requests: list[SnapshotRequest]) -> list[DirectorySnapshot | Exception]:
+        try:
+            async with read_only_session(sessionmaker) as session:
+                return [await build_snapshot(session, request) for request in requests]
+        except Exception as error:  # noqa: BLE001 - read again one by one, or all fail
+            if len(requests) == 1 or is_store_outage(error):
+                return [error] * len(requests)
+        return [(await read([request]))[0] for request in requests]
 
-    async def read(request: SnapshotRequest) -> DirectorySnapshot:
-        async with read_only_session(sessionmaker) as session:
-            return await build_snapshot(session, request)
+    return read
 
-    return await judge(received, parsed, read, ctx)
+
+def _parsed(received: ReceivedMessage, ctx: ProcessingContext) -> ParsedMessage | Exception:
+    try:
+        with ctx.metrics.time_stage("parse"):
+            return parse_message(received.raw)
+    except Exception as error:  # noqa: BLE001 - that message's outcome
+        return error
+
+
+async def judge_spooled(sessionmaker: async_sessionmaker[AsyncSession],
+                        claimed: list[ReceivedMessage], ctx: ProcessingContext
+                        ) -> list[Recordable | Exception]:
+    """Parse and judge spooled messages (detached, as the claim loaded them), in order.
+
+    Each becomes a Recordable with the claim it was judged under, or what failed it.
+    """
+    parsed = [_parsed(received, ctx) for received in claimed]
+    ready = [(received, p) for received, p in zip(claimed, parsed, strict=True)
+             if not isinstance(p, Exception)]
+    judged = iter(await judge_all(ready, _snapshots_reader(sessionmaker), ctx) if ready else [])
+    outcomes: list[Recordable | Exception] = []
+    for received, p in zip(claimed, parsed, strict=True):
+        outcome = p if isinstance(p, Exception) else next(judged)
+        outcomes.append(outcome if isinstance(outcome, Exception)
+                        else Recordable(received, outcome, received.attempts))
+    return outcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,19 +337,15 @@ async def process_received(sessionmaker: async_sessionmaker[AsyncSession], recei
             received = await session.get(ReceivedMessage, received_id)
         if received is None:
             raise LookupError(f"received message {received_id} does not exist")
-    item = Recordable(received, await _judge_spooled(sessionmaker, received, ctx), attempt)
+    (judged,) = await judge_spooled(sessionmaker, [received], ctx)
+    if isinstance(judged, Exception):
+        raise judged
+    item = Recordable(received, judged.judged, attempt)
     with ctx.metrics.time_stage("record"):
         async with sessionmaker.begin() as session:
             body = await session.run_sync(_record, item, ctx, stored)
     _count_processed(ctx, received, body)
     return body
-
-
-async def judge_claimed(sessionmaker: async_sessionmaker[AsyncSession],
-                        claimed: ReceivedMessage, ctx: ProcessingContext) -> Recordable:
-    """Parse, verify and decide a claimed message (detached, as the claim loaded it)."""
-    return Recordable(claimed, await _judge_spooled(sessionmaker, claimed, ctx),
-                      claimed.attempts)
 
 
 async def record_all(sessionmaker: async_sessionmaker[AsyncSession],
@@ -315,5 +417,5 @@ async def explain(session: AsyncSession, received: ReceivedMessage,
     return (await judge(received, parse_message(received.raw), read, ctx, timed=False)).decision
 
 
-__all__ = ["Recordable", "explain", "judge", "judge_claimed", "process_received",
+__all__ = ["Recordable", "explain", "judge", "judge_all", "judge_spooled", "process_received",
            "record_all", "spool"]

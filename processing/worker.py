@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
 from processing.errors import ClaimLost, PermanentFailure, TemporaryFailure
-from processing.pipeline import Recordable, check_claim, judge_claimed, record_all
+from processing.pipeline import Recordable, check_claim, judge_spooled, record_all
 from store import spool
 from store.database import is_store_outage
 from store.models import ReceivedMessage
@@ -117,13 +117,12 @@ async def process_batch(sessionmaker: async_sessionmaker[AsyncSession],
     message of the batch has that failure kept.
     """
     judged: list[Recordable] = []
-    for claimed in batch:
-        try:
-            judged.append(await judge_claimed(sessionmaker, claimed, ctx))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure is kept, never lost
-            await settle_failure(sessionmaker, claimed.id, ctx, exc, claimed.attempts)
+    for claimed, judging in zip(batch, await judge_spooled(sessionmaker, batch, ctx),
+                                strict=True):
+        if isinstance(judging, Exception):  # every failure is kept, never lost
+            await settle_failure(sessionmaker, claimed.id, ctx, judging, claimed.attempts)
+        else:
+            judged.append(judging)
     if not judged:
         return
     for item, outcome in zip(judged, await record_all(sessionmaker, judged, ctx), strict=True):

@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blindcopy.runtime import Service, build_context, start_service
@@ -210,6 +210,50 @@ async def test_message_refused_in_a_shared_recording_fails_alone(
             assert sorted(logged) == ["First", "Fourth", "Third"]
             # No decision was stored for it (the rolled-back one is gone with its rows).
             assert "rules_version" not in await api.get(f"/v1/messages/{ids[1]}/decision")
+    finally:
+        await service.stop()
+
+
+async def test_claim_is_read_in_one_session_and_a_snapshot_refused_fails_alone(
+        settings: Settings, engine: AsyncEngine) -> None:
+    # A worker reads the snapshots of a claim's messages in one read-only session; a read
+    # that fails for one message's data (here a thread row whose project list is JSON null,
+    # as a corrupt row would have) must fail that message alone, the others recorded.
+    service = await _service_that_retries(settings, workers=0, claim_batch=4)
+    try:
+        async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
+            project = await a_project(api, "Acme Homes")
+            await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
+            bob = (await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"])))["bob"]
+            bcc = [project["addresses"]["bcc"]]
+            checkouts: list[object] = []
+            event.listen(service.engine.sync_engine, "checkout",
+                         lambda *_args: checkouts.append(1))
+
+            async def send(subject: str, number: int, headers: str = "") -> str:
+                _, reply = await send_smtp(service.smtp_port, "alice@acme.test", bcc, email(
+                    "alice@acme.test", "bob@client.test", subject, headers=headers,
+                    message_id=f"<read-{number}@acme.test>"))
+                return reply.rsplit(" ", 1)[-1]
+
+            for number, subject in enumerate(["First", "Second", "Third", "Fourth"]):
+                await send(subject, number)
+            del checkouts[:]
+            assert await run_batch(service.sessionmaker, build_context(service.settings)) == 4
+            # The claim, the four snapshots, the recording: one connection each.
+            assert len(checkouts) == 3
+            await execute(engine, "UPDATE threads SET assigned_project_ids = 'null'" + (
+                "" if engine.dialect.name == "sqlite" else "::json"))
+            ids = [await send("Fifth", 5), await send(
+                "Re: First", 6, headers="In-Reply-To: <read-0@acme.test>"), await send("Sixth", 7)]
+            assert await run_batch(service.sessionmaker, build_context(service.settings)) == 3
+
+            rows = {r["id"]: r for r in await received_rows(engine)}
+            assert [rows[i]["status"] for i in ids] == ["done", "queued", "done"]
+            assert (rows[ids[1]]["attempts"], rows[ids[1]]["message_id"]) == (1, None)
+            assert "TypeError" in str(rows[ids[1]]["last_error"])
+            logged = [i["message"]["subject"] for i in await timeline(api, project["id"], bob)]
+            assert sorted(logged) == ["Fifth", "First", "Fourth", "Second", "Sixth", "Third"]
     finally:
         await service.stop()
 
