@@ -54,7 +54,7 @@ class Settings:
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     lease_seconds: float = 300.0
-    claim_batch: int = 8
+    claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
     address_grace_days: float = 30.0
     http_max_body: int = 30 * 1024 * 1024

@@ -31,7 +31,7 @@ class ProcessingContext:
     lease_seconds: float = 300.0
     # Messages a worker claims at once (one claim transaction for all of them), and the
     # raw bytes they may add up to (the oldest is claimed whatever its size).
-    claim_batch: int = 8
+    claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).

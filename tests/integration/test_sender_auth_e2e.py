@@ -273,6 +273,32 @@ async def test_stopping_worker_gives_back_the_claims_it_has_not_finished(
         assert sorted(rows) == [("queued", 0, None, None)] * 3
 
 
+async def test_a_claims_senders_are_verified_together(
+        database_url: str, dns: LocalDnsServer) -> None:
+    # Each message of a claim is signed with its own selector; the DNS server never
+    # answers. Verified one after another, only the first key would be asked for until
+    # its look-up timed out; verified together, every key is asked for at once.
+    settings = dns_settings(database_url, dns, dns_timeout=30.0)
+    async with running(settings, workers=0) as (service, api):
+        d = await acme(api)
+        selectors = ("one", "two", "three")
+        for number, selector in enumerate(selectors, start=1):
+            await send_smtp(service.smtp_port, "alice@acme.test", [d["bcc"]],
+                            sign(quote(number), rsa_key("acme"), "acme.test", selector))
+        dns.mode = "drop"
+        worker = asyncio.create_task(run_batch(service.sessionmaker, build_context(settings),
+                                               "together", limit=3))
+        keys = {f"{selector}._domainkey.acme.test" for selector in selectors}
+
+        async def all_asked() -> bool | None:
+            return True if keys <= {name for name, _type in dns.queries} else None
+
+        await eventually(all_asked, timeout=10.0)
+        worker.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+
+
 async def _true_if(condition: bool) -> bool | None:
     return True if condition else None
 

@@ -31,6 +31,7 @@ from tests.reliability.conftest import (
 BATCH = 40
 CONTACTS = 30
 LEASE_SECONDS = 2.0
+CLAIM_BATCH = 4
 DRAIN_TIMEOUT = 90.0
 QUEUED_AS = re.compile(r"queued as (\S+)")
 
@@ -167,8 +168,10 @@ async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
     assert None not in accepted.values()
     assert await status_counts(observer) == {"queued": BATCH}
 
+    # Small claims, so that some messages are still queued when the worker is killed.
     worker = BlindcopyProcess("worker", database_url, tmp_path / "worker-1.log", workers=2,
-                              lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1).start()
+                              lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1,
+                              claim_batch=CLAIM_BATCH).start()
     processes.append(worker)
     leased = await _freeze_with_a_leased_message(worker, observer)
     worker.kill()
@@ -176,7 +179,8 @@ async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
     assert counts.get("queued", 0) > 0 and counts.get("done", 0) < BATCH, counts
 
     restarted = BlindcopyProcess("worker", database_url, tmp_path / "worker-2.log", workers=2,
-                                 lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1).start()
+                                 lease_seconds=LEASE_SECONDS, retry_base_seconds=0.1,
+                                 claim_batch=CLAIM_BATCH).start()
     processes.append(restarted)
     assert set(await _wait_drained(observer, restarted)) == {"done"}
     restarted.stop()
