@@ -64,7 +64,7 @@ from bench.seed import (
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import load_settings
 from parsing import parse_message
-from processing.pipeline import judge
+from processing.judging import judge
 from store.database import async_url, create_engine
 from store.models import Interaction, ReceivedMessage
 from store.schema import migrate

@@ -47,7 +47,7 @@ def record_decision(session: Session, received: ReceivedMessage,
                     storing_bodies: frozenset[str]) -> dict[str, Any]:
     """Store the decision's effects, set the received message's status, return the body.
 
-    The caller stores the body (`store_decision`) once the received message is settled.
+    The caller stores the body (`store_decisions`) once the received message is settled.
 
     `storing_bodies`: the ids of the candidate projects that keep full bodies (the message's
     text is kept if it is logged in any of them).

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from processing.context import ProcessingContext
 from processing.errors import ClaimLost, PermanentFailure, TemporaryFailure
-from processing.pipeline import Recordable, check_claim, judge_spooled, record_all
+from processing.judging import Recordable, judge_spooled
+from processing.pipeline import check_claim, record_all
 from store import spool
 from store.database import is_store_outage
 from store.models import ReceivedMessage

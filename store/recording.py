@@ -197,9 +197,11 @@ def mark_thread_pending(session: Session, message: StoredMessage,
         thread.pending_message_ref = message.id
 
 
-def store_decision(session: Session, received_id: str, rules_version: str,
-                   body: dict[str, Any]) -> None:
-    """Store the decision taken for a received message."""
-    session.execute(_INSERT_DECISION, {
-        "id": new_id(), "received_message_id": received_id, "rules_version": rules_version,
-        "body": body})
+def store_decisions(session: Session, decisions: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Store the decisions taken for received messages: (received id, rules version, body).
+
+    One `executemany` for all of them.
+    """
+    session.execute(_INSERT_DECISION, [
+        {"id": new_id(), "received_message_id": received_id, "rules_version": rules_version,
+         "body": body} for received_id, rules_version, body in decisions])

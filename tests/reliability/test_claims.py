@@ -15,7 +15,7 @@ from blindcopy.runtime import build_context
 from blindcopy.settings import Settings
 from processing.errors import ClaimLost
 from processing.pipeline import process_received
-from processing.worker import fail_abandoned, run_once, settle_failure
+from processing.worker import fail_abandoned, process_batch, run_once, settle_failure
 from store import spool
 from store.models import Decision, ReceivedMessage
 from tests.directory import email
@@ -57,6 +57,30 @@ async def test_worker_whose_claim_was_taken_over_records_nothing(
         decisions = await session.scalar(select(func.count()).select_from(Decision))
         assert decisions == 0
     body = await process_received(sessionmaker, received_id, ctx, attempt=2)
+    assert body["status"] == spool.DONE
+
+
+async def test_claim_taken_over_in_a_batch_is_left_to_its_new_worker(
+        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    # A batch's messages are settled together; one whose lease ran out and which another
+    # worker took over is recorded by that worker alone, the rest of the batch by the first.
+    ctx = build_context(settings)
+    ids = [await _spool(sessionmaker) for _ in range(3)]
+    async with sessionmaker.begin() as session:
+        batch = await spool.claim_messages(session, ctx.now(), -LEASE, "worker-a", limit=3)
+    async with sessionmaker.begin() as session:
+        [taken] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-b")
+    assert [m.id for m in batch] == ids and taken.id == ids[0]
+
+    await process_batch(sessionmaker, ctx, batch)
+
+    async with sessionmaker() as session:
+        rows = {r.id: r for r in (await session.scalars(select(ReceivedMessage))).all()}
+        decided = set((await session.scalars(select(Decision.received_message_id))).all())
+    assert [(rows[i].status, rows[i].claimed_by) for i in ids] == [
+        (spool.PROCESSING, "worker-b"), (spool.DONE, "worker-a"), (spool.DONE, "worker-a")]
+    assert (decided, rows[ids[0]].last_error) == (set(ids[1:]), None)
+    body = await process_received(sessionmaker, ids[0], ctx, attempt=taken.attempts)
     assert body["status"] == spool.DONE
 
 
