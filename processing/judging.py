@@ -31,7 +31,7 @@ from rules import (
 )
 from store.database import is_store_outage, read_only_session
 from store.models import ReceivedMessage
-from store.snapshot import SnapshotRequest, build_snapshot
+from store.snapshot import SnapshotRequest, build_snapshots
 
 SMTP_CHANNELS = (Channel.BCC, Channel.FORWARD)
 
@@ -232,7 +232,7 @@ def _snapshots_reader(sessionmaker: async_sessionmaker[AsyncSession]) -> Snapsho
     async def read(requests: list[SnapshotRequest]) -> list[DirectorySnapshot | Exception]:
         try:
             async with read_only_session(sessionmaker) as session:
-                return [await build_snapshot(session, request) for request in requests]
+                return list(await build_snapshots(session, requests))
         except Exception as error:  # noqa: BLE001 - read again one by one, or all fail
             if len(requests) == 1 or is_store_outage(error):
                 return [error] * len(requests)
