@@ -15,7 +15,7 @@ from re import Match, Pattern
 
 from parsing import forward_patterns as fp
 from parsing.message import Address
-from parsing.regex_shapes import required_literal
+from parsing.regex_shapes import LiteralFinder, literal_finder, required_literal
 
 _GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
 _BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
@@ -41,13 +41,21 @@ def _any_of(patterns: tuple[Pattern[str], ...]) -> Pattern[str] | None:
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def _literals_of(patterns: tuple[Pattern[str], ...]) -> LiteralFinder:
+    """The finder of the patterns' required literals (a pattern without one is always tried)."""
+    return literal_finder(frozenset(required_literal(p) for p in patterns))
+
+
 def first_match(patterns: Sequence[Pattern[str]], text: str) -> Match[str] | None:
     """Return the match that starts earliest in `text` (first pattern wins a tie).
 
     Patterns whose required literal is not in `text` cannot match and are not tried: most
     mail is no forward, and the separator table's 78 patterns would otherwise all be run.
     """
-    patterns = tuple(p for p in patterns if required_literal(p) in text)
+    present = _literals_of(tuple(patterns)).present(text)
+    patterns = tuple(p for p in patterns
+                     if not (literal := required_literal(p)) or literal in present)
     if not patterns:
         return None
     combined = _any_of(patterns) if len(patterns) > 1 else None

@@ -10,6 +10,7 @@ import pytest
 from parsing.regex_shapes import (
     LINE_START,
     SPACE_TO_LINE,
+    LiteralFinder,
     fold,
     match_places,
     may_match,
@@ -92,3 +93,18 @@ def test_word_characters_beyond_ascii_match_only_themselves_and_fold_to_themselv
         if word_character(code):
             assert not _sre.unicode_iscased(code), hex(code)
             assert fold(chr(code)) == chr(code), hex(code)
+
+
+@pytest.mark.parametrize(("literals", "text", "present"), [
+    # Literals inside, overlapping and ending one another are all found.
+    (("ab", "b", "abc", "zz"), "xabcx", {"ab", "b", "abc"}),
+    (("wrote:", "schrieb:", "a écrit :"), "Le lundi, Jean a écrit :\n> bonjour", {"a écrit :"}),
+    (("写道：", "注意："), "张三 写道：你好", {"写道："}),
+    (("---- Forwarded", "Forwarded message"), "no forward here", set()),
+    ((), "anything", set()),
+    (("", "x"), "x", {"x"}),
+])
+def test_literal_finder_finds_what_in_finds(literals: tuple[str, ...], text: str,
+                                            present: set[str]) -> None:
+    assert LiteralFinder(literals).present(text) == present
+    assert present == {literal for literal in literals if literal and literal in text}
