@@ -20,12 +20,12 @@ from parsing import parse_message
 from processing.context import ProcessingContext
 from processing.errors import ClaimLost
 from processing.judging import Recordable, judge, judge_spooled
-from processing.record import record_decision
+from processing.record import message_record, record_decision
 from rules import Decision
 from store import spool
 from store.database import is_store_outage, read_only_session
 from store.models import ReceivedMessage
-from store.recording import store_decisions
+from store.recording import MessageRecord, RecordingLookups, store_decisions
 from store.snapshot import build_snapshot
 
 log = logging.getLogger("blindcopy.worker")
@@ -146,11 +146,16 @@ def _record_each(session: Session, items: list[Recordable], ctx: ProcessingConte
     """Record the decisions and settle the received messages, in the session's transaction.
 
     Synchronous, run in one greenlet (`AsyncSession.run_sync`): its statements are not
-    awaited one by one. The messages' settling UPDATEs and their decisions are written
-    together, after every message's effects. `stored=False`: the messages are synchronous
-    captures not stored yet, inserted here, settled.
+    awaited one by one. What is stored already is read once for all the messages; their
+    settling UPDATEs and their decisions are written together, after every message's
+    effects. `stored=False`: the messages are synchronous captures not stored yet,
+    inserted here, settled.
     """
-    bodies = [_record_effects(session, item, ctx) for item in items]
+    records = [message_record(item.judged.prepared.parsed, item.judged.decision,
+                              item.storing_bodies) for item in items]
+    lookups = RecordingLookups.read(session, [r for r in records if r is not None])
+    bodies = [_record_effects(session, item, record, lookups, ctx)
+              for item, record in zip(items, records, strict=True)]
     if stored:
         _settle_received(session, items)
     else:
@@ -161,15 +166,15 @@ def _record_each(session: Session, items: list[Recordable], ctx: ProcessingConte
     return bodies
 
 
-def _record_effects(session: Session, item: Recordable, ctx: ProcessingContext
-                    ) -> dict[str, Any]:
+def _record_effects(session: Session, item: Recordable, record: MessageRecord | None,
+                    lookups: RecordingLookups, ctx: ProcessingContext) -> dict[str, Any]:
     """Record one message's decision and set its end state; return the decision's body."""
     received, prepared = item.received, item.judged.prepared
     # A released message is not verified again: keep the verdict it was quarantined with.
     if prepared.authentication_results:
         received.authentication_results = prepared.authentication_results
-    body = record_decision(session, received, prepared.parsed, item.judged.decision,
-                           ctx.now(), item.storing_bodies)
+    body = record_decision(session, received, record, item.judged.decision, ctx.now(),
+                           lookups)
     received.lease_until = None
     return body
 

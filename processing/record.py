@@ -17,6 +17,8 @@ from rules import Decision, Outcome, OutcomeStatus
 from store import spool
 from store.models import ReceivedMessage
 from store.recording import (
+    MessageRecord,
+    RecordingLookups,
     StoredMessage,
     create_contact,
     mark_thread_pending,
@@ -42,27 +44,37 @@ def _record_outcome(session: Session, outcome: Outcome, message: StoredMessage,
     return body
 
 
-def record_decision(session: Session, received: ReceivedMessage,
-                    parsed: ParsedMessage, decision: Decision, now: datetime,
-                    storing_bodies: frozenset[str]) -> dict[str, Any]:
-    """Store the decision's effects, set the received message's status, return the body.
-
-    The caller stores the body (`store_decisions`) once the received message is settled.
+def message_record(parsed: ParsedMessage, decision: Decision,
+                   storing_bodies: frozenset[str]) -> MessageRecord | None:
+    """What is stored of the email the decision logs (None: quarantined, nothing stored).
 
     `storing_bodies`: the ids of the candidate projects that keep full bodies (the message's
     text is kept if it is logged in any of them).
     """
+    if decision.is_quarantined:
+        return None
+    logged = parsed.forwarded if decision.logged_original and parsed.forwarded else parsed
+    logged_in = {o.project_id for o in decision.outcomes
+                 if o.status is OutcomeStatus.LOGGED and o.project_id}
+    return to_message_record(logged, bool(logged_in & storing_bodies))
+
+
+def record_decision(session: Session, received: ReceivedMessage, record: MessageRecord | None,
+                    decision: Decision, now: datetime,
+                    lookups: RecordingLookups) -> dict[str, Any]:
+    """Store the decision's effects, set the received message's status, return the body.
+
+    `record`: the logged email (`message_record`). `lookups`: what is stored already, read
+    once for the messages recorded together (kept current here). The caller stores the
+    body (`store_decisions`) once the received message is settled.
+    """
     body = decision.to_json()
     body["received_id"] = received.id
-    if decision.is_quarantined:
+    if record is None:
         received.status = spool.QUARANTINED
         received.quarantine_reason = str(decision.quarantine_reason)
     else:
-        logged = parsed.forwarded if decision.logged_original and parsed.forwarded else parsed
-        logged_in = {o.project_id for o in decision.outcomes
-                     if o.status is OutcomeStatus.LOGGED and o.project_id}
-        store_body = bool(logged_in & storing_bodies)
-        message = upsert_message(session, to_message_record(logged, store_body))
+        message = upsert_message(session, record, lookups, now)
         received.message_ref = message.id
         body["outcomes"] = [_record_outcome(session, o, message, decision.channel, now)
                             for o in decision.outcomes]

@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    String,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -63,15 +74,6 @@ class StoredMessage:
 # Python-side defaults for what is not given.
 _THREADS = table_of(Thread)
 _MESSAGES = table_of(Message)
-_MESSAGE = select(_MESSAGES.c.id, _MESSAGES.c.thread_id, _MESSAGES.c.text).where(
-    _MESSAGES.c.message_id == bindparam("message_id"))
-_THREAD_OF_REFERENCED = (
-    select(_THREADS.c.id).join(_MESSAGES, _MESSAGES.c.thread_id == _THREADS.c.id)
-    .where(_MESSAGES.c.message_id.in_(bindparam("thread_ids", expanding=True)))
-    .order_by(_THREADS.c.created_at).limit(1))
-_THREAD_OF_ROOT = (
-    select(_THREADS.c.id).where(_THREADS.c.root_id.in_(bindparam("roots", expanding=True)))
-    .order_by(_THREADS.c.created_at).limit(1))
 _INSERT_THREAD = insert(_THREADS)
 _INSERT_MESSAGE = insert(_MESSAGES)
 _INSERT_DECISION = insert(table_of(Decision))
@@ -79,44 +81,114 @@ _KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
     text=bindparam("new_text"))
 
 
-def _find_thread(session: Session, record: MessageRecord) -> str | None:
-    """Return the thread of a message this one refers to, else the one with its root id."""
-    if record.thread_ids:
-        thread_id = session.scalar(_THREAD_OF_REFERENCED,
-                                   {"thread_ids": list(record.thread_ids)})
-        if thread_id is not None:
-            return str(thread_id)
-    found = session.scalar(_THREAD_OF_ROOT,
-                           {"roots": sorted({record.root_id, record.message_id})})
-    return None if found is None else str(found)
+@functools.cache
+def _lookups_query() -> Any:
+    """The threads of referenced messages and of root ids, and the stored messages, at once.
+
+    A thread branch first: the union's columns take its types (a created_at is read back
+    as a datetime).
+    """
+    messages, threads = _MESSAGES.c, _THREADS.c
+    # Typed NULLs: PostgreSQL resolves a union's column from its first branch.
+    no_text, no_time = cast(null(), Boolean), cast(null(), threads.created_at.type)
+    return union_all(
+        select(literal(_REFERENCED, String), messages.message_id, null(), threads.id, no_text,
+               threads.created_at)
+        .join(_THREADS, threads.id == messages.thread_id)
+        .where(messages.message_id.in_(bindparam("referenced", expanding=True))),
+        select(literal(_ROOT, String), threads.root_id, null(), threads.id, no_text,
+               threads.created_at)
+        .where(threads.root_id.in_(bindparam("roots", expanding=True))),
+        select(literal(_STORED, String), messages.message_id, messages.id, messages.thread_id,
+               messages.text.is_(None), no_time)
+        .where(messages.message_id.in_(bindparam("message_ids", expanding=True))))
 
 
-def _insert_thread(session: Session, record: MessageRecord) -> str:
+_REFERENCED, _ROOT, _STORED = "referenced", "root", "stored"
+
+
+@dataclass(slots=True)
+class RecordingLookups:
+    """What recording a claim's messages reads, read once for all of them and kept current.
+
+    Stored messages by Message-ID (id, thread, whether its text is missing); the thread of
+    each referenced message and of each root id; when each of those threads was created.
+    Messages and threads the claim's own recording inserts are added as it goes, so a
+    message sees those recorded before it in the same transaction, as reading again would.
+    """
+
+    messages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    by_message: dict[str, str] = field(default_factory=dict)
+    by_root: dict[str, str] = field(default_factory=dict)
+    created: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, records: list[MessageRecord]) -> RecordingLookups:
+        """Read what recording `records` needs, in one statement."""
+        lookups = cls()
+        if not records:
+            return lookups
+        rows = session.connection().execute(_lookups_query(), {
+            "message_ids": sorted({r.message_id for r in records}),
+            "referenced": sorted({i for r in records for i in r.thread_ids}),
+            "roots": sorted({i for r in records for i in (r.root_id, r.message_id)})})
+        for kind, key, ref, thread_id, no_text, created_at in rows:
+            if kind == _STORED:
+                lookups.messages[key] = (ref, thread_id, bool(no_text))
+                continue
+            (lookups.by_message if kind == _REFERENCED else lookups.by_root)[key] = thread_id
+            lookups.created[thread_id] = created_at
+        return lookups
+
+    def thread_of(self, record: MessageRecord) -> str | None:
+        """The thread of a message `record` refers to, else the one with its root id.
+
+        The earliest created of them (then the least id), as `ORDER BY created_at` picks.
+        """
+        for ids, found in ((record.thread_ids, self.by_message),
+                           ((record.root_id, record.message_id), self.by_root)):
+            threads = {found[i] for i in ids if i in found}
+            if threads:
+                return min(threads, key=lambda thread: (self.created[thread], thread))
+        return None
+
+
+def _insert_thread(session: Session, record: MessageRecord, lookups: RecordingLookups,
+                   now: datetime) -> str:
     thread_id = new_id()
     session.execute(_INSERT_THREAD, {
         "id": thread_id, "subject": record.subject, "root_id": record.root_id,
-        "participants": sorted({record.from_address, *record.to, *record.cc})})
+        "participants": sorted({record.from_address, *record.to, *record.cc}),
+        "created_at": now})
+    lookups.by_root[record.root_id] = thread_id
+    lookups.created[thread_id] = now
     return thread_id
 
 
-def upsert_message(session: Session, record: MessageRecord) -> StoredMessage:
+def upsert_message(session: Session, record: MessageRecord, lookups: RecordingLookups,
+                   now: datetime) -> StoredMessage:
     """Return the stored message for this email, creating it (and its thread) if new.
 
-    Plain statements, built once: no ORM objects to flush for the two rows.
+    Plain statements, built once: no ORM objects to flush for the two rows. What is
+    stored already comes from `lookups` (read once for the claim), kept current here.
     """
-    existing = session.execute(_MESSAGE, {"message_id": record.message_id}).first()
+    existing = lookups.messages.get(record.message_id)
     if existing is not None:
+        ref, thread_id, no_text = existing
         # A later capture into a project that keeps bodies keeps this one's body too.
-        if existing.text is None and record.text is not None:
-            session.execute(_KEEP_TEXT, {"ref": existing.id, "new_text": record.text})
-        return StoredMessage(existing.id, existing.thread_id)
-    thread_id = _find_thread(session, record) or _insert_thread(session, record)
+        if no_text and record.text is not None:
+            session.execute(_KEEP_TEXT, {"ref": ref, "new_text": record.text})
+            lookups.messages[record.message_id] = (ref, thread_id, False)
+        return StoredMessage(ref, thread_id)
+    thread_id = lookups.thread_of(record) or _insert_thread(session, record, lookups, now)
     message_ref = new_id()
     session.execute(_INSERT_MESSAGE, {
         "id": message_ref, "message_id": record.message_id, "thread_id": thread_id,
         "subject": record.subject, "from_address": record.from_address,
         "from_name": record.from_name, "to": record.to, "cc": record.cc, "date": record.date,
         "preview": record.preview, "text": record.text, "attachments": record.attachments})
+    lookups.messages[record.message_id] = (message_ref, thread_id, record.text is None)
+    lookups.by_message[record.message_id] = thread_id
     return StoredMessage(message_ref, thread_id)
 
 
