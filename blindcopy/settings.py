@@ -57,6 +57,7 @@ class Settings:
     claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
     address_grace_days: float = 30.0
+    recipient_cache_seconds: float = 10.0
     http_max_body: int = 30 * 1024 * 1024
     max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
@@ -107,6 +108,8 @@ DOCS: dict[str, str] = {
     "claim_bytes": ("Raw bytes a worker claims at once at most (the oldest due message is "
                     "claimed whatever its size): what a worker holds in memory."),
     "address_grace_days": "Days a rotated-out project address keeps working.",
+    "recipient_cache_seconds": ("Seconds the SMTP gateway keeps a project address it found at "
+                                "RCPT, at most the grace period (0: look up every RCPT)."),
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
                                "more are refused with 503 and Retry-After.",

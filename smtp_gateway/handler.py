@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
+from smtp_gateway.recipients import Recipient, RecipientCache
 from store.database import read_only_session
 from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
@@ -55,8 +56,11 @@ class SpoolingHandler:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], limits: GatewayLimits,
                  client_limits: ClientLimits, on_spooled: Any = None,
                  metrics: Metrics | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 recipients: RecipientCache | None = None) -> None:
         self.sessionmaker = sessionmaker
+        # Project addresses found at RCPT, kept a few seconds (none kept by default).
+        self.recipients = recipients or RecipientCache(timedelta(0))
         # Messages of concurrent sessions are committed together (each 250 after its commit).
         self.spool_writer = SpoolWriter(sessionmaker)
         # The clock decides whether a rotated-out address is still in its grace period.
@@ -85,8 +89,7 @@ class SpoolingHandler:
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         try:
-            async with read_only_session(self.sessionmaker) as db:
-                target = await find_receiving_address(db, address, self.clock())
+            target = await self._recipient(address.lower())
         except Exception:
             log.exception("recipient lookup failed")
             return replies.RECIPIENT_CHECK_UNAVAILABLE
@@ -97,6 +100,20 @@ class SpoolingHandler:
         envelope.project_targets[address.lower()] = (  # type: ignore[attr-defined]
             target.project_id, target.kind)
         return replies.RECIPIENT_OK
+
+    async def _recipient(self, address: str) -> Recipient | None:
+        """The project address that accepts mail at `address` now (kept, or looked up)."""
+        now = self.clock()
+        kept = self.recipients.get(address, now)
+        if kept is not None:
+            return kept
+        async with read_only_session(self.sessionmaker) as db:
+            row = await find_receiving_address(db, address, now)
+        if row is None:
+            return None
+        found = Recipient(row.project_id, row.kind, row.active, row.grace_until)
+        self.recipients.put(address, found, now)
+        return found
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Spool the message (one row per channel) and answer 250 only after the commit."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP
@@ -20,6 +20,7 @@ from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.handler import GatewayLimits, SpoolingHandler
 from smtp_gateway.limits import ClientLimits
+from smtp_gateway.recipients import RecipientCache
 from store.models import utcnow
 
 if TYPE_CHECKING:
@@ -129,7 +130,11 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
     client_limits = ClientLimits(settings.max_connections_per_ip,
                                  settings.max_messages_per_minute)
     metrics = metrics or Metrics()
-    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics, clock)
+    # Kept at most the grace period: a kept address then accepts exactly when the store would.
+    keep = min(timedelta(seconds=settings.recipient_cache_seconds),
+               timedelta(days=settings.address_grace_days))
+    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics, clock,
+                              RecipientCache(keep))
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
         "data_timeout": settings.data_timeout, "metrics": metrics})

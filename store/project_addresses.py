@@ -57,15 +57,17 @@ def active_addresses(project: Project) -> dict[str, str]:
 
 _ADDRESSES = table_of(ProjectAddress)
 # Every RCPT TO runs it: built once, on the table's columns (a plain Core statement).
-_RECEIVING = select(_ADDRESSES.c.project_id, _ADDRESSES.c.kind).where(
+_RECEIVING = select(_ADDRESSES.c.project_id, _ADDRESSES.c.kind, _ADDRESSES.c.active,
+                    _ADDRESSES.c.grace_until).where(
     _ADDRESSES.c.address == bindparam("address"),
     or_(_ADDRESSES.c.active.is_(True), _ADDRESSES.c.grace_until > bindparam("now")))
 
 
 async def find_receiving_address(
     session: AsyncSession, address: str, now: datetime
-) -> Row[str, str] | None:
-    """Return (project_id, kind) of the project address that accepts mail at `address` now.
+) -> Row[str, str, bool, datetime | None] | None:
+    """Return (project_id, kind, active, grace_until) of the project address that accepts
+    mail at `address` now.
 
     Active addresses accept mail, and retired ones until their grace period ends.
     """

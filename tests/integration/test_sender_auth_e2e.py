@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
@@ -429,6 +429,50 @@ async def test_grace_period_starts_at_the_services_clock(database_url: str,
         clock.offset = timedelta(days=41)
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
             await send_smtp(service.smtp_port, "alice@acme.test", [old["bcc"]], quote(20))
+
+
+async def test_a_found_address_is_kept_and_refused_once_its_grace_ends(
+        database_url: str, dns: LocalDnsServer) -> None:
+    # Kept for days here, longer than the test: being kept never makes an address accept
+    # mail after its grace ends.
+    clock = MovableClock()
+    settings = dns_settings(database_url, dns, address_grace_days=30,
+                            recipient_cache_seconds=10 * 86400)
+    async with running(settings, clock=clock, workers=0) as (service, api):
+        d = await acme(api, sender_auth="none")
+        old = d["project"]["addresses"]["bcc"]
+        look_ups: list[str] = []
+        event.listen(service.engine.sync_engine, "before_cursor_execute",
+                     lambda *args: look_ups.append(args[2]) if "project_addresses" in args[2]
+                     else None)
+        for number in (21, 22, 23):
+            await send_smtp(service.smtp_port, "alice@acme.test", [old], quote(number))
+        assert len(look_ups) == 1
+
+        await api.post(f"/v1/projects/{d['project']['id']}/addresses/rotate")
+        clock.offset = timedelta(days=29)
+        await send_smtp(service.smtp_port, "alice@acme.test", [old], quote(24))
+        clock.offset = timedelta(days=30, seconds=1)
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
+            await send_smtp(service.smtp_port, "alice@acme.test", [old], quote(25))
+        assert [e.code for e in refused.value.recipients] == [UNKNOWN_RECIPIENT]
+
+
+async def test_an_address_is_kept_no_longer_than_the_grace(
+        database_url: str, dns: LocalDnsServer) -> None:
+    # A grace of a few seconds, shorter than the time an address is kept: rotated right
+    # after the gateway found it, it is refused once those seconds have passed.
+    clock = MovableClock()
+    settings = dns_settings(database_url, dns, address_grace_days=5 / 86400,
+                            recipient_cache_seconds=3600)
+    async with running(settings, clock=clock, workers=0) as (service, api):
+        d = await acme(api, sender_auth="none")
+        old = d["project"]["addresses"]["bcc"]
+        await send_smtp(service.smtp_port, "alice@acme.test", [old], quote(26))
+        await api.post(f"/v1/projects/{d['project']['id']}/addresses/rotate")
+        clock.offset = timedelta(seconds=6)
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+            await send_smtp(service.smtp_port, "alice@acme.test", [old], quote(27))
 
 
 def _token(address: str, slug: str) -> str:
