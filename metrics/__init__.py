@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -39,6 +40,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[int, str], Any] = {}
         self.received = Counter(
             "blindcopy_messages_received", "Messages received (spooled), by channel.",
             ["channel"], registry=self.registry)
@@ -66,14 +68,26 @@ class Metrics:
             "Messages waiting for or in processing, read from the store at scrape time.",
             ["status"], registry=self.registry)
 
+    def _child(self, metric: Any, value: str) -> Any:
+        """Return the metric's child for its one label's `value`, made once.
+
+        `labels()` checks and locks at every call: ≈ 1.5 % of the gateway's CPU when every
+        SMTP reply called it.
+        """
+        key = (id(metric), value)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(value)
+        return child
+
     def count_received(self, channel: str, count: int = 1) -> None:
         """Count messages spooled on `channel`."""
-        self.received.labels(channel=channel).inc(count)
+        self._child(self.received, channel).inc(count)
 
     def count_processed(self, status: str, received_at: datetime | None = None,
                         processed_at: datetime | None = None) -> None:
         """Count a message reaching `status`; observe its latency when both times are known."""
-        self.processed.labels(status=status).inc()
+        self._child(self.processed, status).inc()
         if received_at is not None and processed_at is not None:
             self.latency.observe(max((processed_at - received_at).total_seconds(), 0.0))
 
@@ -92,7 +106,7 @@ class Metrics:
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         """Observe that one processing step took `seconds`."""
-        self.stage_seconds.labels(stage=stage).observe(seconds)
+        self._child(self.stage_seconds, stage).observe(seconds)
 
     def stage_means(self) -> dict[str, tuple[int, float]]:
         """Return, per stage observed so far, (count, mean seconds)."""
@@ -109,7 +123,7 @@ class Metrics:
     def count_smtp_reply(self, reply: str) -> None:
         """Count an SMTP reply by its three-digit code."""
         code = reply[:3]
-        self.smtp_replies.labels(code=code if code.isdigit() else "other").inc()
+        self._child(self.smtp_replies, code if code.isdigit() else "other").inc()
 
     def render(self, queue_depth: Mapping[str, int]) -> bytes:
         """Return every metric in the Prometheus text format, with the given queue depth."""
