@@ -11,11 +11,21 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from re import Match, Pattern
 
 from parsing import forward_patterns as fp
 from parsing.message import Address
-from parsing.regex_shapes import LiteralFinder, literal_finder, required_literal
+from parsing.regex_shapes import (
+    LiteralFinder,
+    Requirement,
+    fold,
+    literal_finder,
+    may_match,
+    required_literal,
+    required_words,
+    words_of,
+)
 
 _GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
 _BACKREFERENCE = re.compile(r"\\\d|\(\?P=")
@@ -41,21 +51,47 @@ def _any_of(patterns: tuple[Pattern[str], ...]) -> Pattern[str] | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Gate:
+    """What a text must hold for each of some patterns to match in it.
+
+    A pattern's required literal (a run of characters matched as they are), or, for a
+    pattern without one, its required words (one of each requirement). All are looked
+    for in one pass over the `fold`ed text; a literal found there is then looked for as it
+    is (a folded text holds the fold of every run the text holds).
+    """
+
+    finder: LiteralFinder
+    # Per pattern: its literal, the literal folded, and (without a literal) its words.
+    requirements: tuple[tuple[str, str, tuple[Requirement, ...]], ...]
+
+    def passing(self, patterns: tuple[Pattern[str], ...], text: str) -> tuple[Pattern[str], ...]:
+        """The patterns that may match in `text`."""
+        present = self.finder.present(fold(text))
+        return tuple(pattern for pattern, (literal, folded, requirements)
+                     in zip(patterns, self.requirements, strict=True)
+                     if (folded in present and literal in text if literal
+                         else may_match(requirements, present)))
+
+
 @functools.lru_cache(maxsize=64)
-def _literals_of(patterns: tuple[Pattern[str], ...]) -> LiteralFinder:
-    """The finder of the patterns' required literals (a pattern without one is always tried)."""
-    return literal_finder(frozenset(required_literal(p) for p in patterns))
+def _gate_of(patterns: tuple[Pattern[str], ...]) -> _Gate:
+    requirements = tuple(
+        (literal, fold(literal), () if literal else required_words(p))
+        for p in patterns for literal in (required_literal(p),))
+    literals = {folded for literal, folded, _ in requirements if literal}
+    words = words_of(r for _, _, each in requirements for r in each)
+    return _Gate(literal_finder(frozenset(literals | words)), requirements)
 
 
 def first_match(patterns: Sequence[Pattern[str]], text: str) -> Match[str] | None:
     """Return the match that starts earliest in `text` (first pattern wins a tie).
 
-    Patterns whose required literal is not in `text` cannot match and are not tried: most
-    mail is no forward, and the separator table's 78 patterns would otherwise all be run.
+    Patterns whose required literal, or for one without, whose required words are not in
+    `text` cannot match and are not tried: most mail is no forward, and the separator
+    table's 78 patterns would otherwise all be run.
     """
-    present = _literals_of(tuple(patterns)).present(text)
-    patterns = tuple(p for p in patterns
-                     if not (literal := required_literal(p)) or literal in present)
+    patterns = _gate_of(tuple(patterns)).passing(tuple(patterns), text)
     if not patterns:
         return None
     combined = _any_of(patterns) if len(patterns) > 1 else None
