@@ -25,7 +25,7 @@ from rules import Decision
 from store import spool
 from store.database import is_store_outage, read_only_session
 from store.models import ReceivedMessage
-from store.recording import MessageRecord, RecordingLookups, store_decisions
+from store.recording import MessageRecord, RecordingBatch, store_decisions
 from store.snapshot import build_snapshot
 
 log = logging.getLogger("blindcopy.worker")
@@ -146,16 +146,17 @@ def _record_each(session: Session, items: list[Recordable], ctx: ProcessingConte
     """Record the decisions and settle the received messages, in the session's transaction.
 
     Synchronous, run in one greenlet (`AsyncSession.run_sync`): its statements are not
-    awaited one by one. What is stored already is read once for all the messages; their
-    settling UPDATEs and their decisions are written together, after every message's
-    effects. `stored=False`: the messages are synchronous captures not stored yet,
+    awaited one by one. What is stored already is read once for all the messages; the
+    threads, messages and interactions they add are inserted together, then their settling
+    UPDATEs and their decisions, after every message's effects. `stored=False`: the messages are synchronous captures not stored yet,
     inserted here, settled.
     """
     records = [message_record(item.judged.prepared.parsed, item.judged.decision,
                               item.storing_bodies) for item in items]
-    lookups = RecordingLookups.read(session, [r for r in records if r is not None])
-    bodies = [_record_effects(session, item, record, lookups, ctx)
+    batch = RecordingBatch.read(session, [r for r in records if r is not None])
+    bodies = [_record_effects(session, item, record, batch, ctx)
               for item, record in zip(items, records, strict=True)]
+    batch.insert_new(session)
     if stored:
         _settle_received(session, items)
     else:
@@ -167,14 +168,14 @@ def _record_each(session: Session, items: list[Recordable], ctx: ProcessingConte
 
 
 def _record_effects(session: Session, item: Recordable, record: MessageRecord | None,
-                    lookups: RecordingLookups, ctx: ProcessingContext) -> dict[str, Any]:
+                    batch: RecordingBatch, ctx: ProcessingContext) -> dict[str, Any]:
     """Record one message's decision and set its end state; return the decision's body."""
     received, prepared = item.received, item.judged.prepared
     # A released message is not verified again: keep the verdict it was quarantined with.
     if prepared.authentication_results:
         received.authentication_results = prepared.authentication_results
     body = record_decision(session, received, record, item.judged.decision, ctx.now(),
-                           lookups)
+                           batch)
     received.lease_until = None
     return body
 

@@ -18,7 +18,7 @@ from store import spool
 from store.models import ReceivedMessage
 from store.recording import (
     MessageRecord,
-    RecordingLookups,
+    RecordingBatch,
     StoredMessage,
     create_contact,
     mark_thread_pending,
@@ -27,8 +27,8 @@ from store.recording import (
 )
 
 
-def _record_outcome(session: Session, outcome: Outcome, message: StoredMessage,
-                    channel: str, now: datetime) -> dict[str, Any]:
+def _record_outcome(session: Session, batch: RecordingBatch, outcome: Outcome,
+                    message: StoredMessage, channel: str, now: datetime) -> dict[str, Any]:
     body = outcome.to_json()
     if outcome.status is not OutcomeStatus.LOGGED or outcome.project_id is None:
         return body
@@ -38,7 +38,7 @@ def _record_outcome(session: Session, outcome: Outcome, message: StoredMessage,
                                  outcome.user_id)
         contact_id = contact.id
     interaction_id = upsert_interaction(
-        session, project_id=outcome.project_id, contact_id=contact_id, message=message,
+        session, batch, project_id=outcome.project_id, contact_id=contact_id, message=message,
         user_id=outcome.user_id, type_=outcome.interaction_type, channel=channel, now=now)
     body.update(contact_id=contact_id, interaction_id=interaction_id)
     return body
@@ -61,11 +61,12 @@ def message_record(parsed: ParsedMessage, decision: Decision,
 
 def record_decision(session: Session, received: ReceivedMessage, record: MessageRecord | None,
                     decision: Decision, now: datetime,
-                    lookups: RecordingLookups) -> dict[str, Any]:
+                    batch: RecordingBatch) -> dict[str, Any]:
     """Store the decision's effects, set the received message's status, return the body.
 
-    `record`: the logged email (`message_record`). `lookups`: what is stored already, read
-    once for the messages recorded together (kept current here). The caller stores the
+    `record`: the logged email (`message_record`). `batch`: what is stored already, read
+    once for the messages recorded together, and the rows they add (inserted by the caller,
+    `RecordingBatch.insert_new`). The caller stores the
     body (`store_decisions`) once the received message is settled.
     """
     body = decision.to_json()
@@ -74,15 +75,15 @@ def record_decision(session: Session, received: ReceivedMessage, record: Message
         received.status = spool.QUARANTINED
         received.quarantine_reason = str(decision.quarantine_reason)
     else:
-        message = upsert_message(session, record, lookups, now)
+        message = upsert_message(session, record, batch, now)
         received.message_ref = message.id
-        body["outcomes"] = [_record_outcome(session, o, message, decision.channel, now)
+        body["outcomes"] = [_record_outcome(session, batch, o, message, decision.channel, now)
                             for o in decision.outcomes]
         body["thread_id"] = message.thread_id
         pending = sorted({o.project_id for o in decision.outcomes
                           if o.status is OutcomeStatus.PENDING and o.project_id})
         if pending:
-            mark_thread_pending(session, message, pending)
+            mark_thread_pending(session, batch, message, pending)
         received.status = spool.DONE
     received.message_id = decision.message_id
     received.processed_at = now

@@ -77,6 +77,7 @@ _MESSAGES = table_of(Message)
 _INSERT_THREAD = insert(_THREADS)
 _INSERT_MESSAGE = insert(_MESSAGES)
 _INSERT_DECISION = insert(table_of(Decision))
+_INSERT_INTERACTION = insert(table_of(Interaction))
 _KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
     text=bindparam("new_text"))
 
@@ -108,22 +109,26 @@ _REFERENCED, _ROOT, _STORED = "referenced", "root", "stored"
 
 
 @dataclass(slots=True)
-class RecordingLookups:
-    """What recording a claim's messages reads, read once for all of them and kept current.
+class RecordingBatch:
+    """A claim's recording: what it reads, once for all its messages, and the rows it adds.
 
-    Stored messages by Message-ID (id, thread, whether its text is missing); the thread of
-    each referenced message and of each root id; when each of those threads was created.
-    Messages and threads the claim's own recording inserts are added as it goes, so a
-    message sees those recorded before it in the same transaction, as reading again would.
+    Read: stored messages by Message-ID (id, thread, whether its text is missing); the
+    thread of each referenced message and of each root id; when each of those threads was
+    created. The threads, messages and interactions the claim adds are kept here, so a
+    message sees those recorded before it in the same transaction as reading again would,
+    and are inserted together by `insert_new` (one `executemany` per table).
     """
 
     messages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
     by_message: dict[str, str] = field(default_factory=dict)
     by_root: dict[str, str] = field(default_factory=dict)
     created: dict[str, Any] = field(default_factory=dict)
+    new_threads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_interactions: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, session: Session, records: list[MessageRecord]) -> RecordingLookups:
+    def read(cls, session: Session, records: list[MessageRecord]) -> RecordingBatch:
         """Read what recording `records` needs, in one statement."""
         lookups = cls()
         if not records:
@@ -152,43 +157,57 @@ class RecordingLookups:
                 return min(threads, key=lambda thread: (self.created[thread], thread))
         return None
 
+    def insert_new(self, session: Session) -> None:
+        """Insert the threads, messages and interactions added so far (parents first)."""
+        connection = session.connection()
+        for statement, rows in ((_INSERT_THREAD, self.new_threads),
+                                (_INSERT_MESSAGE, self.new_messages),
+                                (_INSERT_INTERACTION, self.new_interactions)):
+            if rows:
+                connection.execute(statement, list(rows.values()))
+            rows.clear()
 
-def _insert_thread(session: Session, record: MessageRecord, lookups: RecordingLookups,
-                   now: datetime) -> str:
+
+def _new_thread(batch: RecordingBatch, record: MessageRecord, now: datetime) -> str:
     thread_id = new_id()
-    session.execute(_INSERT_THREAD, {
+    batch.new_threads[thread_id] = {
         "id": thread_id, "subject": record.subject, "root_id": record.root_id,
         "participants": sorted({record.from_address, *record.to, *record.cc}),
-        "created_at": now})
-    lookups.by_root[record.root_id] = thread_id
-    lookups.created[thread_id] = now
+        "status": "open", "candidate_project_ids": [], "pending_message_ref": None,
+        "created_at": now}
+    batch.by_root[record.root_id] = thread_id
+    batch.created[thread_id] = now
     return thread_id
 
 
-def upsert_message(session: Session, record: MessageRecord, lookups: RecordingLookups,
+def upsert_message(session: Session, record: MessageRecord, batch: RecordingBatch,
                    now: datetime) -> StoredMessage:
-    """Return the stored message for this email, creating it (and its thread) if new.
+    """Return the stored message for this email, adding it (and its thread) if new.
 
-    Plain statements, built once: no ORM objects to flush for the two rows. What is
-    stored already comes from `lookups` (read once for the claim), kept current here.
+    What is stored already comes from `batch` (read once for the claim); a new message and
+    thread are added to it, inserted with the claim's other new rows.
     """
-    existing = lookups.messages.get(record.message_id)
+    existing = batch.messages.get(record.message_id)
     if existing is not None:
         ref, thread_id, no_text = existing
         # A later capture into a project that keeps bodies keeps this one's body too.
         if no_text and record.text is not None:
-            session.execute(_KEEP_TEXT, {"ref": ref, "new_text": record.text})
-            lookups.messages[record.message_id] = (ref, thread_id, False)
+            if ref in batch.new_messages:
+                batch.new_messages[ref]["text"] = record.text
+            else:
+                session.execute(_KEEP_TEXT, {"ref": ref, "new_text": record.text})
+            batch.messages[record.message_id] = (ref, thread_id, False)
         return StoredMessage(ref, thread_id)
-    thread_id = lookups.thread_of(record) or _insert_thread(session, record, lookups, now)
+    thread_id = batch.thread_of(record) or _new_thread(batch, record, now)
     message_ref = new_id()
-    session.execute(_INSERT_MESSAGE, {
+    batch.new_messages[message_ref] = {
         "id": message_ref, "message_id": record.message_id, "thread_id": thread_id,
         "subject": record.subject, "from_address": record.from_address,
         "from_name": record.from_name, "to": record.to, "cc": record.cc, "date": record.date,
-        "preview": record.preview, "text": record.text, "attachments": record.attachments})
-    lookups.messages[record.message_id] = (message_ref, thread_id, record.text is None)
-    lookups.by_message[record.message_id] = thread_id
+        "preview": record.preview, "text": record.text, "attachments": record.attachments,
+        "created_at": now}
+    batch.messages[record.message_id] = (message_ref, thread_id, record.text is None)
+    batch.by_message[record.message_id] = thread_id
     return StoredMessage(message_ref, thread_id)
 
 
@@ -223,7 +242,7 @@ _INTERACTION_VALUES = ("id", "project_id", "contact_id", "message_ref", "thread_
 
 
 @functools.cache
-def _interaction_insert(dialect: str) -> Any:
+def _interaction_upsert(dialect: str) -> Any:
     """Return the INSERT … ON CONFLICT DO NOTHING of an interaction, built once per dialect."""
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = table_of(Interaction)
@@ -233,19 +252,25 @@ def _interaction_insert(dialect: str) -> Any:
             .returning(table.c.id))
 
 
-def upsert_interaction(session: Session, *, project_id: str, contact_id: str,
-                       message: StoredMessage, user_id: str | None, type_: str, channel: str,
-                       now: datetime) -> str:
+def upsert_interaction(session: Session, batch: RecordingBatch, *, project_id: str,
+                       contact_id: str, message: StoredMessage, user_id: str | None,
+                       type_: str, channel: str, now: datetime) -> str:
     """Log the message on the contact, or add the channel to the existing interaction.
 
-    Return the interaction's id. One INSERT … ON CONFLICT DO NOTHING in the usual case (a
-    new interaction); the existing row is read only when there is one.
+    Return the interaction's id. On a message the claim adds, the interaction is added to
+    `batch` (no stored one can exist); on a stored message, one INSERT … ON CONFLICT DO
+    NOTHING, and the existing row is read only when there is one.
     """
     values = {"id": new_id(), "project_id": project_id, "contact_id": contact_id,
               "message_ref": message.id, "thread_id": message.thread_id, "user_id": user_id,
               "type": type_, "channels": [channel], "logged_at": now}
+    if message.id in batch.new_messages:
+        added = batch.new_interactions.setdefault((project_id, contact_id, message.id), values)
+        if channel not in added["channels"]:
+            added["channels"] = [*added["channels"], channel]
+        return str(added["id"])
     inserted = session.execute(
-        _interaction_insert(session.get_bind().dialect.name),
+        _interaction_upsert(session.get_bind().dialect.name),
         {f"new_{name}": value for name, value in values.items()})
     new = inserted.scalar_one_or_none()
     if new is not None:
@@ -258,9 +283,15 @@ def upsert_interaction(session: Session, *, project_id: str, contact_id: str,
     return interaction.id
 
 
-def mark_thread_pending(session: Session, message: StoredMessage,
+def mark_thread_pending(session: Session, batch: RecordingBatch, message: StoredMessage,
                         candidate_project_ids: list[str]) -> None:
     """Make the message's thread pending until a user assigns it to project(s)."""
+    added = batch.new_threads.get(message.thread_id)
+    if added is not None:  # a thread the claim adds is open
+        added.update(status="pending", pending_message_ref=message.id,
+                     candidate_project_ids=sorted(set(added["candidate_project_ids"])
+                                                  | set(candidate_project_ids)))
+        return
     thread = session.get(Thread, message.thread_id)
     if thread is not None and thread.status != "assigned":
         thread.status = "pending"

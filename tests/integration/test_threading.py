@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import load_settings
@@ -56,9 +56,11 @@ CONVERSATION = [
 ]
 
 
-async def _recorded(database_url: str, claim_batch: int) -> tuple[list[list[str]], int, int]:
-    """Send CONVERSATION by BCC, record it `claim_batch` at a time; return the threads'
-    Message-IDs (grouped), the stored messages and the interactions."""
+async def _recorded(database_url: str, claim_batch: int
+                    ) -> tuple[list[list[str]], int, list[tuple[str, tuple[str, ...]]]]:
+    """Send CONVERSATION by BCC and a forward of its first message, record them
+    `claim_batch` at a time; return the threads' Message-IDs (grouped), the stored
+    messages, and each interaction's Message-ID and channels."""
     service = await start_service(load_settings(
         {}, database_url=database_url, smtp_port=0, http_port=0, admin_token=ADMIN_TOKEN,
         secret="test-secret", mail_domain="in.blindcopy.test", claim_batch=claim_batch),
@@ -73,17 +75,34 @@ async def _recorded(database_url: str, claim_batch: int) -> tuple[list[list[str]
                                 [project["addresses"]["bcc"]],
                                 email("alice@acme.test", "bob@client.test", subject,
                                       message_id=message_id, headers=headers))
+            # Alice forwards the first message too: its interaction gains the channel.
+            await send_smtp(service.smtp_port, "alice@acme.test",
+                            [project["addresses"]["forward"]], _forward_of_the_first())
         assert await drain(service.sessionmaker, build_context(service.settings)) == len(
-            CONVERSATION)
+            CONVERSATION) + 1
         async with service.sessionmaker() as session:
             rows = (await session.execute(select(Message.thread_id, Message.message_id))).all()
-            interactions = await session.scalar(select(func.count()).select_from(Interaction))
+            channels = (await session.execute(
+                select(Message.message_id, Interaction.channels)
+                .join(Interaction, Interaction.message_ref == Message.id))).all()
         threads: dict[str, list[str]] = {}
         for thread_id, message_id in rows:
             threads.setdefault(thread_id, []).append(message_id)
-        return sorted(sorted(ids) for ids in threads.values()), len(rows), int(interactions or 0)
+        return (sorted(sorted(ids) for ids in threads.values()), len(rows),
+                sorted((message_id, tuple(sorted(c))) for message_id, c in channels))
+
     finally:
         await service.stop()
+
+
+def _forward_of_the_first() -> bytes:
+    message_id, subject, _headers = CONVERSATION[0]
+    original = email("alice@acme.test", "bob@client.test", subject, message_id=message_id)
+    return (b"From: Alice <alice@acme.test>\r\nTo: fwd@acme.test\r\nSubject: Fwd: Offer\r\n"
+            b"Message-ID: <fwd-a@acme.test>\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+            b"--B\r\nContent-Type: text/plain\r\n\r\nFYI\r\n--B\r\n"
+            b"Content-Type: message/rfc822\r\n\r\n" + original + b"\r\n--B--\r\n")
 
 
 async def test_a_conversation_recorded_in_one_claim_is_threaded_as_one_by_one(
@@ -91,13 +110,17 @@ async def test_a_conversation_recorded_in_one_claim_is_threaded_as_one_by_one(
     for name in ("together", "alone"):
         (tmp_path / name).mkdir()
     async with fresh_database_url(tmp_path / "together") as together_url:
-        together = await _recorded(together_url, claim_batch=len(CONVERSATION))
+        together = await _recorded(together_url, claim_batch=len(CONVERSATION) + 1)
     async with fresh_database_url(tmp_path / "alone") as alone_url:
         alone = await _recorded(alone_url, claim_batch=1)
 
     assert together == alone == ([
         ["<a@acme.test>", "<b@client.test>", "<c@client.test>"],
         ["<d@acme.test>", "<e@client.test>", "<f@client.test>"],
-        ["<g@acme.test>"]], 7, 7)
+        ["<g@acme.test>"]], 7, [
+        ("<a@acme.test>", ("bcc", "forward")), *[
+            (f"<{name}@{domain}.test>", ("bcc",))
+            for name, domain in zip("bcdefg", ("client", "client", "acme", "client",
+                                               "client", "acme"), strict=True)]])
     # The claim was recorded in one transaction, not refused and recorded one by one.
     assert "recording batch refused" not in caplog.text
