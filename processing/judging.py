@@ -118,12 +118,14 @@ class _Judging:
     parsed: ParsedMessage
     facts: MessageFacts
     unverified: Capture
+    request: SnapshotRequest
     outcome: Judged | Exception | None = None
     deciding: float = 0.0  # seconds spent reading and deciding for this message
 
     @classmethod
     def start(cls, received: ReceivedMessage, parsed: ParsedMessage) -> _Judging:
-        return cls(received, parsed, to_message_facts(parsed), _capture(received, None))
+        facts, unverified = to_message_facts(parsed), _capture(received, None)
+        return cls(received, parsed, facts, unverified, _snapshot_request(facts, unverified))
 
     def own_thread_request(self) -> SnapshotRequest | None:
         """The rules log the message itself, not its forwarded original: read its thread."""
@@ -161,9 +163,11 @@ async def judge_all(messages: list[tuple[ReceivedMessage, ParsedMessage]],
     recipients), its own thread decides: those are read in a second call and the rules run
     again. `timed`: observe the verify and decide stages in the context's metrics.
     """
-    judging = [_Judging.start(received, parsed) for received, parsed in messages]
-    await _read_and(judging, read, [_snapshot_request(j.facts, j.unverified) for j in judging],
-                    lambda j, snapshot: _verify_and_decide(j, snapshot, ctx, timed))
+    begun = [_begun(received, parsed) for received, parsed in messages]
+    judging = [j for j in begun if isinstance(j, _Judging)]
+    if judging:
+        await _read_and(judging, read, [j.request for j in judging],
+                        lambda j, snapshot: _verify_and_decide(j, snapshot, ctx, timed))
     again = [(j, request) for j in judging if (request := j.own_thread_request()) is not None]
     if again:
         await _read_and([j for j, _ in again], read, [request for _, request in again],
@@ -171,8 +175,17 @@ async def judge_all(messages: list[tuple[ReceivedMessage, ParsedMessage]],
     if timed:
         for j in judging:
             ctx.metrics.observe_stage("decide", j.deciding)
-    return [j.outcome if j.outcome is not None else RuntimeError("not judged")
-            for j in judging]
+    return [j if isinstance(j, Exception) else
+            j.outcome if j.outcome is not None else RuntimeError("not judged")
+            for j in begun]
+
+
+def _begun(received: ReceivedMessage, parsed: ParsedMessage) -> _Judging | Exception:
+    """The message's facts and snapshot request, or what failed it (that message's outcome)."""
+    try:
+        return _Judging.start(received, parsed)
+    except Exception as error:  # noqa: BLE001 - that message's outcome, not the batch's
+        return error
 
 
 async def _read_and(judging: list[_Judging], read: SnapshotsReader,
