@@ -151,10 +151,12 @@ async def judge(received: ReceivedMessage, parsed: ParsedMessage, read: Snapshot
     return outcome
 
 
-async def judge_all(messages: list[tuple[ReceivedMessage, ParsedMessage]],
+async def judge_all(messages: list[tuple[ReceivedMessage, ParsedMessage | Exception]],
                     read: SnapshotsReader, ctx: ProcessingContext, *, timed: bool = True
                     ) -> list[Judged | Exception]:
     """Judge parsed messages: each one's outcome, or what failed it, in their order.
+
+    A message given with the exception its parsing raised keeps that as its outcome.
 
     DNS is never awaited inside a transaction `read` opens: every snapshot is read first
     (nothing in it depends on the sender's verification), all in one call. A snapshot is
@@ -180,8 +182,11 @@ async def judge_all(messages: list[tuple[ReceivedMessage, ParsedMessage]],
             for j in begun]
 
 
-def _begun(received: ReceivedMessage, parsed: ParsedMessage) -> _Judging | Exception:
+def _begun(received: ReceivedMessage, parsed: ParsedMessage | Exception
+           ) -> _Judging | Exception:
     """The message's facts and snapshot request, or what failed it (that message's outcome)."""
+    if isinstance(parsed, Exception):
+        return parsed
     try:
         return _Judging.start(received, parsed)
     except Exception as error:  # noqa: BLE001 - that message's outcome, not the batch's
@@ -269,16 +274,11 @@ async def judge_spooled(sessionmaker: async_sessionmaker[AsyncSession],
 
     Each becomes a Recordable with the claim it was judged under, or what failed it.
     """
-    parsed = [_parsed(received, ctx) for received in claimed]
-    ready = [(received, p) for received, p in zip(claimed, parsed, strict=True)
-             if not isinstance(p, Exception)]
-    judged = iter(await judge_all(ready, _snapshots_reader(sessionmaker), ctx) if ready else [])
-    outcomes: list[Recordable | Exception] = []
-    for received, p in zip(claimed, parsed, strict=True):
-        outcome = p if isinstance(p, Exception) else next(judged)
-        outcomes.append(outcome if isinstance(outcome, Exception)
-                        else Recordable(received, outcome, received.attempts))
-    return outcomes
+    judged = await judge_all([(received, _parsed(received, ctx)) for received in claimed],
+                             _snapshots_reader(sessionmaker), ctx)
+    return [outcome if isinstance(outcome, Exception)
+            else Recordable(received, outcome, received.attempts)
+            for received, outcome in zip(claimed, judged, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

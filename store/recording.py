@@ -130,20 +130,20 @@ class RecordingBatch:
     @classmethod
     def read(cls, session: Session, records: list[MessageRecord]) -> RecordingBatch:
         """Read what recording `records` needs, in one statement."""
-        lookups = cls()
+        batch = cls()
         if not records:
-            return lookups
+            return batch
         rows = session.connection().execute(_lookups_query(), {
             "message_ids": sorted({r.message_id for r in records}),
             "referenced": sorted({i for r in records for i in r.thread_ids}),
             "roots": sorted({i for r in records for i in (r.root_id, r.message_id)})})
         for kind, key, ref, thread_id, no_text, created_at in rows:
             if kind == _STORED:
-                lookups.messages[key] = (ref, thread_id, bool(no_text))
+                batch.messages[key] = (ref, thread_id, bool(no_text))
                 continue
-            (lookups.by_message if kind == _REFERENCED else lookups.by_root)[key] = thread_id
-            lookups.created[thread_id] = created_at
-        return lookups
+            (batch.by_message if kind == _REFERENCED else batch.by_root)[key] = thread_id
+            batch.created[thread_id] = created_at
+        return batch
 
     def thread_of(self, record: MessageRecord) -> str | None:
         """The thread of a message `record` refers to, else the one with its root id.
@@ -170,6 +170,8 @@ class RecordingBatch:
 
 def _new_thread(batch: RecordingBatch, record: MessageRecord, now: datetime) -> str:
     thread_id = new_id()
+    # Every column a later capture may change is given, so the claim's threads share their
+    # keys (one `executemany`): a new thread is open until a capture makes it pending.
     batch.new_threads[thread_id] = {
         "id": thread_id, "subject": record.subject, "root_id": record.root_id,
         "participants": sorted({record.from_address, *record.to, *record.cc}),

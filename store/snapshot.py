@@ -60,7 +60,6 @@ class _People:
 
     views: dict[str, UserView] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)  # as stored (the view's is lowered)
-    memberships: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     mailboxes: dict[str, MailboxView] = field(default_factory=dict)
 
     def of(self, request: SnapshotRequest) -> tuple[UserView, ...]:
@@ -91,6 +90,7 @@ def _read_people(connection: Connection, users: UserRows,
     if not users and not mailbox_ids:
         return people
     aliases: dict[str, list[str]] = defaultdict(list)
+    memberships: dict[str, list[str]] = defaultdict(list)
     boxes: dict[str, tuple[str, str, list[str]]] = {}
     rows = connection.execute(sq.details_query(bool(mailbox_ids)), {
         "user_ids": [u[0] for u in users], "mailbox_ids": list(mailbox_ids)}).all()
@@ -98,7 +98,7 @@ def _read_people(connection: Connection, users: UserRows,
         if kind == sq.ALIAS:
             aliases[user_id].append(value)
         elif kind == sq.MEMBER:
-            people.memberships[user_id].append(value)
+            memberships[user_id].append(value)
         else:
             box = boxes.setdefault(box_id, (user_id, value, []))
             if project_id is not None:
@@ -110,7 +110,7 @@ def _read_people(connection: Connection, users: UserRows,
             id=user_id, name=name, email=email.lower(), aliases=tuple(sorted(aliases[user_id])),
             mailboxes=tuple(m.address for m in people.mailboxes.values()
                             if m.user_id == user_id),
-            project_ids=tuple(sorted(people.memberships.get(user_id, ()))),
+            project_ids=tuple(sorted(memberships[user_id])),
             personal_email_access=personal,
         )
         for user_id, name, email, personal in sorted(users)
@@ -337,18 +337,18 @@ def _snapshots(connection: Connection, requests: Sequence[SnapshotRequest]
     owners = _owners(connection, _union(
         [c.view.owner_id] if c.view.owner_id else () for c in contacts))
     project_rows = _project_rows(connection, all_projects)
-    return [_snapshot(f, thread, people, lists, history, contacts, owners, project_rows)
+    return [_snapshot(f, thread, lists, history, contacts, owners, project_rows)
             for f, thread in zip(found, threads, strict=True)]
 
 
-def _snapshot(found: _Found, thread: ThreadView | None, people: _People, lists: _Lists,
+def _snapshot(found: _Found, thread: ThreadView | None, lists: _Lists,
               history: list[HistoryRow], contacts: list[_ContactRows],
               owners: dict[str, UserView], project_rows: list[ProjectRow]) -> DirectorySnapshot:
     """One request's snapshot, taken from the rows read for all of them."""
     request, project_ids = found.request, found.project_ids
     members: dict[str, set[str]] = defaultdict(set)
     for user in found.users:
-        for pid in people.memberships.get(user.id, ()):
+        for pid in user.project_ids:
             members[pid].add(user.id)
     matched = tuple(c.view for c in contacts if c.found_by(project_ids, request.addresses))
     known = {user.id for user in found.users}
