@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from parsing.dates import parse_date
 from parsing.inline_forward import InlineForward, parse_inline_forward
-from parsing.message import Address, ParsedMessage
+from parsing.message import Address, ForwardKind, ParsedMessage
 from parsing.preview import clean_preview
 from parsing.synthetic_id import synthetic_message_id
 
@@ -46,6 +46,7 @@ def original_message(inline: InlineForward) -> ParsedMessage:
         date_text=inline.date,
         text=inline.body,
         preview=clean_preview(inline.body),
+        forwarded_as=ForwardKind.INLINE,
     )
 
 

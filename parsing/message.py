@@ -77,6 +77,12 @@ class ParsedMessage:
     forward_note: str = ""
     # The Date as written; for an inline original often localized ("6 avr. 2023 à 16:17").
     date_text: str = ""
+    # How this message travelled when it is the original of a forward (None otherwise).
+    forwarded_as: ForwardKind | None = None
+    # The exact bytes of an original taken from an attachment, over which its own DKIM
+    # signature can be checked; empty when they could not be told exactly, or for any other
+    # message (a top-level message's bytes are its caller's).
+    source: bytes = b""
 
     @property
     def author(self) -> Address | None:

@@ -12,16 +12,18 @@ import base64
 import hashlib
 import quopri
 import re
+from dataclasses import dataclass, replace
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from parsing.addresses import parse_address_list
 from parsing.dates import parse_header_date
+from parsing.enclosed_source import enclosed_source
 from parsing.forwarded import MAX_FORWARD_DEPTH, find_inline_original
 from parsing.header_policy import MIME_POLICY
 from parsing.html_text import html_to_text
 from parsing.message import Attachment, ForwardKind, ParsedMessage
-from parsing.parts import MAX_MIME_DEPTH, walk_parts
+from parsing.parts import MAX_MIME_DEPTH, PartWalk, walk_parts
 from parsing.preview import clean_preview
 from parsing.synthetic_id import synthetic_message_id
 
@@ -39,6 +41,18 @@ MAX_DECODED_HEADER_CHARS = 16_384
 # A fold: a line break followed by white space. Cutting there splits no encoded word.
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _Forward = tuple[ParsedMessage | None, ForwardKind | None, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Carrier:
+    """A message being read and its exact bytes, when known (those of what it attaches)."""
+
+    msg: Message
+    raw: bytes | None
+
+    def source_of(self, part: Message) -> bytes | None:
+        """Return the exact bytes of the message `part` encloses, when they can be told."""
+        return enclosed_source(self.raw, self.msg, part) if self.raw is not None else None
 
 
 def _without_nul(text: str, where: str, warnings: list[str]) -> str:
@@ -153,25 +167,33 @@ def _bodies(leaves: list[Message], warnings: list[str]) -> tuple[str, str, tuple
     return text, html, tuple(attachments)
 
 
-def _transfer_decoded(inner: Message, encoding: str) -> Message:
-    """Re-parse an enclosed message that was sent base64/QP-encoded (RFC 6532 allows it)."""
+def _transfer_decoded(inner: Message, encoding: str) -> bytes | None:
+    """Return an enclosed message that was sent base64/QP-encoded (RFC 6532 allows it), decoded."""
     try:
         encoded = inner.as_bytes()
-        data = base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded)
+        return base64.b64decode(encoded) if encoding == "base64" else quopri.decodestring(encoded)
     except Exception:  # noqa: BLE001 - keep the stdlib's reading of a broken encoding
-        return inner
-    return BytesParser(policy=MIME_POLICY).parsebytes(data)
+        return None
 
 
-def _enclosed_message(part: Message) -> Message | None:
+def _enclosed_message(part: Message, carrier: _Carrier) -> tuple[Message, bytes | None] | None:
+    """Return the message `part` carries and its exact bytes (None when they are unknown).
+
+    Decoded bytes are exact: they are what is parsed. A message sent as it is (7bit, 8bit)
+    is parsed with the one that carries it; its bytes are found in the carrier's (`carrier`).
+    """
     payload = part.get_payload()
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+        data = _transfer_decoded(payload[0], encoding) \
+            if encoding in ("base64", "quoted-printable") else None
+        if data is not None:
+            return BytesParser(policy=MIME_POLICY).parsebytes(data), data
         if encoding in ("base64", "quoted-printable"):
-            return _transfer_decoded(payload[0], encoding)
-        return payload[0]
+            return payload[0], None
+        return payload[0], carrier.source_of(part)
     data = _decoded_payload(part)
-    return BytesParser(policy=MIME_POLICY).parsebytes(data) if data else None
+    return (BytesParser(policy=MIME_POLICY).parsebytes(data), data) if data else None
 
 
 def _eml_files(leaves: list[Message]) -> list[Message]:
@@ -185,23 +207,25 @@ def _eml_files(leaves: list[Message]) -> list[Message]:
 
 
 def _attached_original(
-    parts: list[Message], depth: int, warnings: list[str]
+    parts: list[Message], carrier: _Carrier, depth: int, warnings: list[str]
 ) -> ParsedMessage | None:
     for part in parts:
         if depth >= MAX_FORWARD_DEPTH:
             warnings.append(f"forwarded messages nested deeper than {MAX_FORWARD_DEPTH}")
             return None
-        enclosed = _enclosed_message(part)
+        enclosed = _enclosed_message(part, carrier)
         if enclosed is not None:
-            original = _from_message(enclosed, depth + 1)
-            return original.forwarded or original
+            message, source = enclosed
+            original = _from_message(message, depth + 1, source)
+            if original.forwarded is not None:
+                return original.forwarded
+            return replace(original, forwarded_as=ForwardKind.ATTACHMENT, source=source or b"")
     return None
 
 
 def _forward(
-    msg: Message,
-    leaves: list[Message],
-    attached: list[Message],
+    carrier: _Carrier,
+    walk: PartWalk,
     body: str,
     subject: str,
     depth: int,
@@ -209,9 +233,10 @@ def _forward(
 ) -> _Forward:
     # A delivery report returns the bounced message and a digest bundles list mail;
     # neither is a forward.
-    if msg.get_content_type() in ("multipart/report", "multipart/digest"):
+    if carrier.msg.get_content_type() in ("multipart/report", "multipart/digest"):
         return None, None, ""
-    original = _attached_original(attached + _eml_files(leaves), depth, warnings)
+    attached = walk.attached_messages + _eml_files(walk.leaves)
+    original = _attached_original(attached, carrier, depth, warnings)
     if original is not None:
         return original, ForwardKind.ATTACHMENT, ""
     inline = find_inline_original(body, subject)
@@ -220,7 +245,8 @@ def _forward(
     return None, None, ""
 
 
-def _from_message(msg: Message, depth: int = 0) -> ParsedMessage:
+def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> ParsedMessage:
+    """Read `msg`; `raw`, when known, is its exact bytes (to find those of what it attaches)."""
     warnings: list[str] = [type(defect).__name__ for defect in getattr(msg, "defects", [])]
 
     values = _header_values(msg, warnings)
@@ -237,7 +263,7 @@ def _from_message(msg: Message, depth: int = 0) -> ParsedMessage:
     text, html, attachments = _bodies(walk.leaves, warnings)
     readable = text or html_to_text(html)
     forwarded, kind, note = _forward(
-        msg, walk.leaves, walk.attached_messages, readable, subject, depth, warnings
+        _Carrier(msg, raw), walk, readable, subject, depth, warnings
     )
     ids = _message_ids(get("message-id"))
     sender_key = from_[0].key if from_ else ""
@@ -296,6 +322,6 @@ def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw bytes into a ParsedMessage; never raise for malformed input."""
     try:
         msg = BytesParser(policy=MIME_POLICY).parsebytes(raw)
-        return _from_message(msg)
+        return _from_message(msg, raw=raw)
     except (Exception, RecursionError) as error:  # noqa: BLE001 - never lose the message
         return _headers_only(raw, error)
