@@ -8,8 +8,9 @@ it does not decide whether they are enough (alignment and policy live elsewhere)
 """
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import dkim
@@ -33,6 +34,10 @@ class DkimSignatureResult:
     algorithm: str
     result: DkimVerdict
     reason: str
+    # The header field names the signature lists (h=), lower-cased, in order.
+    signed_headers: tuple[str, ...] = ()
+    # The signature's timestamp (t=, seconds since the epoch), when it has one.
+    timestamp: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,9 @@ class DkimCheck:
 
     signatures: tuple[DkimSignatureResult, ...]
     arc_result: ArcVerdict
+    # The name of every header field of the message, lower-cased, top to bottom: what the
+    # signatures' h= lists are counted against (RFC 6376 §5.4.2).
+    header_names: tuple[str, ...] = ()
 
     @property
     def pass_domains(self) -> tuple[str, ...]:
@@ -54,24 +62,30 @@ async def check_dkim(raw: bytes, resolver: DnsResolver) -> DkimCheck:
 
     Raise DnsTemporaryFailure when a key cannot be fetched; never return a verdict then.
     """
-    headers = _signature_headers(raw)
+    header_names, headers = _signature_headers(raw)
     names = sorted({name for tags in headers.values() for name in map(_key_name, tags) if name})
     answers = await asyncio.gather(*(resolver.txt(name) for name in names))
     keys = dict(zip(names, answers, strict=True))
-    return await asyncio.to_thread(_verify_all, raw, keys, headers[b"dkim-signature"])
+    check = await asyncio.to_thread(_verify_all, raw, keys, headers[b"dkim-signature"])
+    return replace(check, header_names=header_names)
 
 
-def _signature_headers(raw: bytes) -> dict[bytes, list[dict[bytes, bytes]]]:
-    """Return the parsed tags of each signature header, by lower-case header name."""
+def _signature_headers(
+    raw: bytes,
+) -> tuple[tuple[str, ...], dict[bytes, list[dict[bytes, bytes]]]]:
+    """Return every header field name, and the parsed tags of each signature header.
+
+    Read as dkimpy reads the message when it verifies it; names lower-cased.
+    """
     found: dict[bytes, list[dict[bytes, bytes]]] = {name: [] for name in SIGNATURE_HEADERS}
     try:
         headers, _ = dkim.rfc822_parse(raw)
     except dkim.DKIMException:
-        return found
+        return (), found
     for name, value in headers:
         if name.lower() in found:
             found[name.lower()].append(_parse_tags(value))
-    return found
+    return tuple(_text(name).lower() for name, _ in headers), found
 
 
 def _parse_tags(value: bytes) -> dict[bytes, bytes]:
@@ -90,7 +104,22 @@ def _key_name(tags: Mapping[bytes, bytes]) -> str | None:
 
 
 def _normalize(name: bytes) -> str:
-    return name.decode("ascii", "replace").strip().rstrip(".").lower()
+    return _text(name).strip().rstrip(".").lower()
+
+
+def _text(value: bytes) -> str:
+    return value.decode("ascii", "replace")
+
+
+def _signed_headers(tags: Mapping[bytes, bytes]) -> tuple[str, ...]:
+    """Return the names an h= tag lists, lower-cased (split as dkimpy splits them)."""
+    listed = tags.get(b"h", b"").strip()
+    return tuple(_text(name).lower() for name in re.split(rb"\s*:\s*", listed)) if listed else ()
+
+
+def _timestamp(tags: Mapping[bytes, bytes]) -> int | None:
+    value = tags.get(b"t", b"").strip()
+    return int(value) if value.isdigit() else None
 
 
 def _verify_all(raw: bytes, keys: KeyAnswers, dkim_tags: list[dict[bytes, bytes]]) -> DkimCheck:
@@ -117,10 +146,12 @@ def _verify_signature(
     verdict, reason = _run_dkimpy(raw, index, dnsfunc)
     return DkimSignatureResult(
         domain=_normalize(tags.get(b"d", b"")),
-        selector=tags.get(b"s", b"").decode("ascii", "replace"),
-        algorithm=tags.get(b"a", b"").decode("ascii", "replace"),
+        selector=_text(tags.get(b"s", b"")),
+        algorithm=_text(tags.get(b"a", b"")),
         result=verdict,
         reason=reason,
+        signed_headers=_signed_headers(tags),
+        timestamp=_timestamp(tags),
     )
 
 

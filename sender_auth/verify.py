@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sender_auth.alignment import is_aligned, normalize_domain
 from sender_auth.dkim_check import check_dkim
+from sender_auth.dkim_coverage import AlignedSignature, aligned_signature
 from sender_auth.relays import Network, is_trusted_relay
 from sender_auth.resolver import DnsResolver
 from sender_auth.results_header import render_authentication_results
@@ -35,6 +36,8 @@ class SenderAuthResult:
     authentication_results: str   # RFC 8601 header value
     # (d= domain, why) of every DKIM signature that did not verify, in header order.
     dkim_failures: tuple[tuple[str, str], ...] = ()
+    # The aligned signature that verified and covers most (None when dkim_aligned is False).
+    dkim_signature: AlignedSignature | None = None
 
     @property
     def aligned(self) -> bool:
@@ -63,7 +66,8 @@ async def verify_sender(
         check_dkim(raw, resolver), check_spf(mail_from, client_ip, helo, resolver),
         return_exceptions=True)
     dkim, spf = _unwrap(dkim_outcome), _unwrap(spf_outcome)
-    dkim_aligned = any(is_aligned(d, from_domain) for d in dkim.pass_domains)
+    signature = aligned_signature(dkim, from_domain)
+    dkim_aligned = signature is not None
     spf_aligned = spf.result == "pass" and is_aligned(spf.domain, from_domain)
     header = render_authentication_results(
         authserv_id, dkim.signatures, (spf.result, spf.identity, spf.domain),
@@ -79,6 +83,7 @@ async def verify_sender(
         trusted_relay=is_trusted_relay(client_ip, trusted_relays),
         authentication_results=header,
         dkim_failures=tuple((s.domain, s.reason) for s in dkim.signatures if s.result != "pass"),
+        dkim_signature=signature,
     )
 
 

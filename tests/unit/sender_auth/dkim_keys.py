@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
+from types import SimpleNamespace
+from unittest import mock
 
 import dkim
 from cryptography.hazmat.primitives import serialization
@@ -61,10 +65,17 @@ def a_message(from_: str = "alice@acme.test", body: str = "Hello Bob,\r\nsee you
     ).encode()
 
 
-def sign(message: bytes, key: DkimKey, domain: str, selector: str = "sel") -> bytes:
-    """Return ``message`` with a DKIM-Signature by ``key`` for ``domain`` prepended."""
-    header = dkim.sign(message, selector.encode(), domain.encode(), key.private,
-                       include_headers=SIGNED_HEADERS, signature_algorithm=key.algorithm)
+def sign(message: bytes, key: DkimKey, domain: str, selector: str = "sel", *,
+         headers: Sequence[bytes] = SIGNED_HEADERS, signed_at: datetime | None = None) -> bytes:
+    """Return ``message`` with a DKIM-Signature by ``key`` for ``domain`` prepended.
+
+    ``headers``: the h= list; ``signed_at``: the time dkimpy writes in t= (its clock is
+    stopped there while it signs; now by default).
+    """
+    clock = SimpleNamespace(time=lambda: signed_at.timestamp()) if signed_at else dkim.time
+    with mock.patch.object(dkim, "time", clock):
+        header = dkim.sign(message, selector.encode(), domain.encode(), key.private,
+                           include_headers=list(headers), signature_algorithm=key.algorithm)
     return bytes(header) + message
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from sender_auth.dkim_check import check_dkim
@@ -116,3 +118,17 @@ async def test_arc_chain_over_changed_body_fails(
     raw = arc_seal(a_message(), rsa_key("list"), "lists.test", "mx.lists.test")
     raw = raw.replace(b"see you", b"pay now")
     assert (await check_dkim(raw, resolver)).arc_result == "fail"
+
+
+async def test_signed_fields_time_and_header_names_are_reported(
+    dns_server: LocalDnsServer, resolver: DnsResolver
+) -> None:
+    publish(dns_server, rsa_key(), "acme.test")
+    signed_at = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    raw = sign(a_message(), rsa_key(), "acme.test", headers=[b"From", b"to"], signed_at=signed_at)
+    result = await check_dkim(raw, resolver)
+    (signature,) = result.signatures
+    assert (signature.signed_headers, signature.timestamp) == (
+        ("from", "to"), int(signed_at.timestamp()))
+    assert result.header_names == (
+        "dkim-signature", "from", "to", "subject", "date", "message-id")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from sender_auth import (
+    AlignedSignature,
     DnsResolver,
     DnsTemporaryFailure,
     SenderAuthResult,
@@ -39,13 +42,16 @@ async def verify(raw: bytes, resolver: DnsResolver, *, from_domain: str = "acme.
 async def test_signed_message_from_allowed_ip_passes_and_aligns(
     acme: LocalDnsServer, resolver: DnsResolver
 ) -> None:
-    result = await verify(sign(a_message(), rsa_key(), "acme.test"), resolver)
+    signed_at = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+    raw = sign(a_message(), rsa_key(), "acme.test", signed_at=signed_at)
+    result = await verify(raw, resolver)
     assert result == SenderAuthResult(
         from_domain="acme.test", dkim_pass_domains=("acme.test",), dkim_aligned=True,
         spf_result="pass", spf_domain="acme.test", spf_aligned=True, arc_result="none",
         trusted_relay=False,
         authentication_results="blindcopy.test; dkim=pass header.d=acme.test header.s=sel; "
-        "spf=pass smtp.mailfrom=acme.test; dmarc=pass header.from=acme.test")
+        "spf=pass smtp.mailfrom=acme.test; dmarc=pass header.from=acme.test",
+        dkim_signature=AlignedSignature("acme.test", (), signed_at))
 
 
 async def test_dkim_alone_aligns_when_spf_fails(
@@ -87,6 +93,7 @@ async def test_forged_from_signed_by_another_domain_is_not_aligned(
     result = await verify(raw, resolver, mail_from="x@evil.test", client_ip=OTHER_IP)
     assert result.dkim_pass_domains == ("evil.test",)
     assert (result.dkim_aligned, result.spf_aligned, result.aligned) == (False, False, False)
+    assert result.dkim_signature is None
 
 
 async def test_missing_signature_with_spf_pass_aligns_by_spf(
