@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,7 +34,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         trusted_relays=parse_trusted_relays(settings.trusted_relays),
         authserv_id=settings.authserv_id, max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
-        claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes, clock=clock)
+        claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes,
+        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock)
 
 
 @dataclass

@@ -34,6 +34,7 @@ class Settings:
     dns_servers: str = ""
     dns_timeout: float = 3.0
     trusted_relays: str = ""
+    dkim_replay_window_hours: float = 48.0
     tls_cert: str = ""
     tls_key: str = ""
     proxy_protocol: bool = False
@@ -80,6 +81,9 @@ DOCS: dict[str, str] = {
     "dns_servers": "DNS servers for sender verification, host:port,… (empty: system).",
     "dns_timeout": "Seconds before a DNS query counts as a temporary failure.",
     "trusted_relays": "CIDRs whose mail counts as authenticated, comma-separated.",
+    "dkim_replay_window_hours": ("Hours a BCC or forward proved only by DKIM may take to arrive: "
+                                 "one whose signature time (t=) or Date is older when received "
+                                 "is quarantined (sender_dkim_replayed)."),
     "tls_cert": "PEM certificate for STARTTLS (with tls_key).",
     "tls_key": "PEM private key for STARTTLS.",
     "proxy_protocol": "Expect the PROXY protocol header from a load balancer.",
@@ -153,6 +157,8 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("claim_batch", "claim_bytes", "serve_processes"):
         if getattr(settings, name) < 1:
             errors.append(f"{name}: must be at least 1")
+    if settings.dkim_replay_window_hours <= 0:
+        errors.append("dkim_replay_window_hours: must be positive")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):
         try:
             ipaddress.ip_network(cidr, strict=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from metrics import Metrics
 from sender_auth import DnsResolver
@@ -33,6 +33,8 @@ class ProcessingContext:
     # raw bytes they may add up to (the oldest is claimed whatever its size).
     claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
+    # How old a signature (t=) or Date may be when a message proved only by DKIM arrives.
+    dkim_replay_window: timedelta = timedelta(hours=48)
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)
