@@ -80,7 +80,8 @@ async def _verify(received: ReceivedMessage, parsed: ParsedMessage, ctx: Process
     """Verify the sender of a bcc/forward capture: (facts, Authentication-Results)."""
     if Channel(received.channel) not in SMTP_CHANNELS:
         return None, ""
-    envelope = Envelope(received.mail_from, received.client_ip, received.helo)
+    envelope = Envelope(received.mail_from, received.client_ip, received.helo,
+                        received.received_at)
     return await verify_capture(received.raw, parsed, envelope, ctx,
                                 released=received.released, required=required)
 

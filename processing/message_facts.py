@@ -53,6 +53,7 @@ def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
         cc=_keys(parsed.cc),
         bcc=_keys(parsed.bcc),
         subject=parsed.subject,
+        date=parsed.date,
         in_reply_to=_ids(parsed.in_reply_to),
         references=_ids(parsed.references),
         headers=parsed.headers,

@@ -9,24 +9,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from parsing import ParsedMessage
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
-from rules import SenderAuthFacts
-from sender_auth import DnsTemporaryFailure, verify_sender
-from sender_auth.alignment import is_aligned
+from rules import DkimProof, SenderAuthFacts
+from sender_auth import AlignedSignature, DnsTemporaryFailure, verify_sender
 from sender_auth.dkim_check import check_dkim
+from sender_auth.dkim_coverage import aligned_signature
 from sender_auth.relays import is_trusted_relay
 
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """The SMTP envelope of a received message."""
+    """The SMTP envelope of a received message, with the time it was received."""
 
     mail_from: str
     client_ip: str
     helo: str
+    received_at: datetime
+
+
+def _dkim_proof(signature: AlignedSignature | None, envelope: Envelope,
+                ctx: ProcessingContext) -> DkimProof | None:
+    """The rules' view of the aligned signature, with what judging its age takes."""
+    if signature is None:
+        return None
+    return DkimProof(signature.domain, envelope.received_at, ctx.dkim_replay_window,
+                     signature.uncovered, signature.signed_at)
 
 
 @contextmanager
@@ -46,7 +57,7 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
         return SenderAuthFacts(released=True, summary="released by an admin"), ""
     if not envelope.client_ip:
         # A dry run has no SMTP envelope: only a DKIM signature can prove the sender.
-        return await _dkim_only(raw, parsed, ctx) if required else (
+        return await _dkim_only(raw, parsed, envelope, ctx) if required else (
             SenderAuthFacts(summary="not required"), "")
     if is_trusted_relay(envelope.client_ip, ctx.trusted_relays):
         summary = f"{ctx.authserv_id}; none (trusted relay {envelope.client_ip})"
@@ -60,7 +71,8 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
             client_ip=envelope.client_ip, helo=envelope.helo,
             resolver=ctx.resolver, trusted_relays=ctx.trusted_relays,
             authserv_id=ctx.authserv_id)
-    facts = SenderAuthFacts(dkim_aligned=result.dkim_aligned, spf_aligned=result.spf_aligned,
+    facts = SenderAuthFacts(dkim_proof=_dkim_proof(result.dkim_signature, envelope, ctx),
+                            spf_aligned=result.spf_aligned,
                             trusted_relay=result.trusted_relay,
                             summary=result.authentication_results,
                             from_domain=result.from_domain,
@@ -70,11 +82,11 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
     return facts, result.authentication_results
 
 
-async def _dkim_only(raw: bytes, parsed: ParsedMessage,
+async def _dkim_only(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
                      ctx: ProcessingContext) -> tuple[SenderAuthFacts, str]:
     author = parsed.author
     with _dns_trouble_is_temporary():
         dkim = await check_dkim(raw, ctx.resolver)
-    aligned = any(is_aligned(d, author.domain if author else "") for d in dkim.pass_domains)
-    summary = f"{ctx.authserv_id}; dkim={'pass' if aligned else 'fail'} (no SMTP envelope)"
-    return SenderAuthFacts(dkim_aligned=aligned, summary=summary), summary
+    proof = _dkim_proof(aligned_signature(dkim, author.domain if author else ""), envelope, ctx)
+    summary = f"{ctx.authserv_id}; dkim={'pass' if proof else 'fail'} (no SMTP envelope)"
+    return SenderAuthFacts(dkim_proof=proof, summary=summary), summary

@@ -11,6 +11,7 @@ from rules.facts import (
     ContactView,
     CreateContacts,
     DirectorySnapshot,
+    DkimProof,
     LoggingMode,
     MailboxView,
     MessageFacts,
@@ -24,7 +25,7 @@ from rules.reasons import Reason
 
 __all__ = [
     "RULES_VERSION", "Capture", "Channel", "ContactView", "CreateContacts", "Decision",
-    "DirectorySnapshot", "Effect", "Finding", "LoggingMode", "MailboxView", "MessageFacts",
-    "Outcome", "OutcomeStatus", "ProjectView", "Reason", "SenderAuthFacts", "SenderAuthMode",
-    "ThreadView", "UserView", "Verdict", "decide",
+    "DirectorySnapshot", "DkimProof", "Effect", "Finding", "LoggingMode", "MailboxView",
+    "MessageFacts", "Outcome", "OutcomeStatus", "ProjectView", "Reason", "SenderAuthFacts",
+    "SenderAuthMode", "ThreadView", "UserView", "Verdict", "decide",
 ]

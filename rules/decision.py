@@ -9,7 +9,7 @@ from typing import Any
 
 from rules.reasons import Reason
 
-RULES_VERSION = "2026.11.1"
+RULES_VERSION = "2026.12.1"
 
 
 class Verdict(StrEnum):

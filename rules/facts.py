@@ -7,6 +7,7 @@ the rules read nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -56,6 +57,8 @@ class MessageFacts:
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
     subject: str = ""
+    # The Date, timezone-aware (None when missing or unreadable).
+    date: datetime | None = None
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     # Header names lower-cased (Auto-Submitted, Precedence, List-Id, Content-Type, …).
@@ -90,10 +93,29 @@ class MessageFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class SenderAuthFacts:
-    """The sender verification verdict of a bcc or forward message (SPEC §2)."""
+class DkimProof:
+    """The aligned DKIM signature that verified, and what it takes to judge it (SPEC §9).
 
-    dkim_aligned: bool = False
+    A signature proves only the header fields it signs and says when it was made; the
+    message's arrival time and the server's replay window come with it, so the rules
+    judge its age without a clock or settings of their own.
+    """
+
+    domain: str
+    received_at: datetime
+    replay_window: timedelta
+    # Display names of the shown fields (From, To, Cc, …) with an instance it does not sign.
+    uncovered: tuple[str, ...] = ()
+    # Its signature time (t=), if it has one.
+    signed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SenderAuthFacts:
+    """The sender verification verdict of a bcc or forward message (SPEC §2, §9)."""
+
+    # The aligned DKIM signature that verified, if any.
+    dkim_proof: DkimProof | None = None
     spf_aligned: bool = False
     trusted_relay: bool = False
     released: bool = False
@@ -107,6 +129,20 @@ class SenderAuthFacts:
     # The SPF verdict ("" when SPF was not evaluated) and the domain it is for.
     spf_result: str = ""
     spf_domain: str = ""
+
+    @property
+    def dkim_aligned(self) -> bool:
+        """Tell whether an aligned DKIM signature verified."""
+        return self.dkim_proof is not None
+
+    @property
+    def proved_only_by_dkim(self) -> bool:
+        """Tell whether DKIM alone proves the sender: no trusted relay, no aligned SPF pass.
+
+        (Nor a release: an admin's word needs no signature.)
+        """
+        return self.dkim_aligned and not (self.released or self.trusted_relay
+                                          or self.spf_aligned)
 
 
 @dataclass(frozen=True, slots=True)

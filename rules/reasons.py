@@ -36,6 +36,10 @@ class Reason(StrEnum):
     SENDER_DKIM_NOT_ALIGNED = "sender_dkim_not_aligned"
     SENDER_SPF_NOT_ALIGNED = "sender_spf_not_aligned"
     SENDER_NO_SIGNATURE = "sender_no_signature"
+    # §9 what a DKIM-only proof must cover, and how old it may be
+    SENDER_DKIM_UNSIGNED_HEADER = "sender_dkim_unsigned_header"
+    SENDER_DKIM_REPLAYED = "sender_dkim_replayed"
+    SENDER_DKIM_UNDATED = "sender_dkim_undated"
     # §4.2.3 auto-generated mail
     NOT_AUTO_GENERATED = "not_auto_generated"
     AUTO_SUBMITTED = "auto_submitted"
@@ -132,6 +136,15 @@ TEMPLATES: dict[Reason, str] = {
     "passed for {spf_domain}, not for the From domain {from_domain}.",
     Reason.SENDER_NO_SIGNATURE: "The message from {address} is not DKIM-signed and SPF did "
     "not pass for {from_domain} (spf={spf}).",
+    Reason.SENDER_DKIM_UNSIGNED_HEADER: "The message from {address} is proved only by the "
+    "DKIM signature of {domain}, which does not sign every {headers} header field in it: an "
+    "unsigned field may have been added after signing.",
+    Reason.SENDER_DKIM_REPLAYED: "The message from {address} is proved only by DKIM, and its "
+    "{evidence} ({sent}) is more than {window} hours before it was received ({received}): it "
+    "may be an old signed email sent again.",
+    Reason.SENDER_DKIM_UNDATED: "The message from {address} is proved only by DKIM and has "
+    "neither a signature time (t=) nor a readable Date, so nothing shows it was sent within "
+    "{window} hours of being received ({received}): it may be an old signed email sent again.",
     Reason.NOT_AUTO_GENERATED: "Nothing marks the message as auto-generated.",
     Reason.AUTO_SUBMITTED: "The message is auto-generated (Auto-Submitted: {value}).",
     Reason.BOUNCE: "The message is a bounce or delivery report.",

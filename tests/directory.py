@@ -58,10 +58,10 @@ async def timeline(api: ApiClient, project_id: str, contact_id: str) -> list[dic
 
 
 def email(from_: str, to: str, subject: str = "Hello", *, message_id: str = "",
-          cc: str = "", headers: str = "", body: str = "Hi there.") -> bytes:
+          cc: str = "", headers: str = "", body: str = "Hi there.",
+          date: str = "Tue, 24 Nov 2026 10:00:00 +0000") -> bytes:
     """Return a small RFC 5322 message."""
-    lines = [f"From: {from_}", f"To: {to}", f"Subject: {subject}",
-             "Date: Tue, 24 Nov 2026 10:00:00 +0000"]
+    lines = [f"From: {from_}", f"To: {to}", f"Subject: {subject}", f"Date: {date}"]
     lines += [f"Cc: {cc}"] if cc else []
     lines += [f"Message-ID: {message_id}"] if message_id else []
     lines += [h for h in headers.split("\n") if h]

@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,13 @@ async def acme(api: ApiClient, sender_auth: str = "aligned") -> dict[str, Any]:
 
 def quote(number: int, from_: str = "Alice <alice@acme.test>",
           body: str = "Here is the quote.") -> bytes:
-    """Return Alice's message to Bob with Message-ID <quote-N@acme.test>."""
+    """Return Alice's message to Bob with Message-ID <quote-N@acme.test>, dated now.
+
+    Dated now: a BCC copy proved only by DKIM must arrive within the replay window.
+    """
     return email(from_, "Bob <bob@client.test>", f"Quote {number}",
-                 message_id=f"<quote-{number}@acme.test>", body=body)
+                 message_id=f"<quote-{number}@acme.test>", body=body,
+                 date=format_datetime(datetime.now(UTC)))
 
 
 async def settled(api: ApiClient, message_id: str) -> dict[str, Any]:

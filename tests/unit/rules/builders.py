@@ -8,7 +8,7 @@ an aligned DKIM signature. Each test overrides only what its situation is about.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rules import decide
 from rules.capture import CapturingUser, ChannelPromotion, candidate_projects, logged_message
@@ -20,6 +20,7 @@ from rules.facts import (
     ContactView,
     CreateContacts,
     DirectorySnapshot,
+    DkimProof,
     LoggingMode,
     MailboxView,
     MessageFacts,
@@ -36,7 +37,13 @@ ACME_BCC = "acme-homes.k3f9q2xw7d@bcc.example.com"
 ACME_FWD = "acme-homes.k3f9q2xw7d@fwd.example.com"
 BETA_BCC = "beta-build.p8v2m4n6c1@bcc.example.com"
 DECIDED_AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-DKIM_PASS = SenderAuthFacts(dkim_aligned=True, summary="dkim=pass header.d=acme.test")
+RECEIVED_AT = DECIDED_AT - timedelta(minutes=1)
+REPLAY_WINDOW = timedelta(hours=48)
+# acme.test's signature, made a minute before the message arrived, signing every field.
+DKIM_PASS = SenderAuthFacts(
+    dkim_proof=DkimProof("acme.test", RECEIVED_AT, REPLAY_WINDOW,
+                         signed_at=RECEIVED_AT - timedelta(minutes=1)),
+    summary="dkim=pass header.d=acme.test")
 
 
 def a_message(
@@ -46,12 +53,13 @@ def a_message(
     in_reply_to: Iterable[str] = (), references: Iterable[str] = (),
     headers: dict[str, str] | Iterable[tuple[str, str]] = (),
     content_type: str = "text/plain", original: MessageFacts | None = None,
+    date: datetime | None = None,
 ) -> MessageFacts:
     """Return the facts of one email (addresses as the parser normalises them)."""
     pairs = headers.items() if isinstance(headers, dict) else headers
     return MessageFacts(
         message_id=message_id, from_=(from_,) if isinstance(from_, str) else tuple(from_),
-        to=tuple(to), cc=tuple(cc), bcc=tuple(bcc), subject=subject,
+        to=tuple(to), cc=tuple(cc), bcc=tuple(bcc), subject=subject, date=date,
         in_reply_to=tuple(in_reply_to), references=tuple(references),
         headers=tuple((k.lower(), v) for k, v in pairs), content_type=content_type,
         original=original,

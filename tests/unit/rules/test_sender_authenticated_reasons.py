@@ -20,6 +20,7 @@ from rules import (
 )
 from rules.evaluation import Evaluation
 from rules.sender_authenticated import SenderAuthenticated
+from tests.unit.rules.builders import DKIM_PASS
 
 RULE = SenderAuthenticated()
 VERIFIED: dict[str, Any] = {"from_domain": "acme.test", "spf_result": "none", "spf_domain": "acme.test"}
@@ -73,6 +74,6 @@ def test_invalid_signature_detail_names_the_domain_and_why() -> None:
 
 
 def test_aligned_dkim_still_passes_when_another_signature_failed() -> None:
-    finding = check(SenderAuthFacts(**VERIFIED, dkim_aligned=True,
+    finding = check(SenderAuthFacts(**VERIFIED, dkim_proof=DKIM_PASS.dkim_proof,
                                     dkim_failures=("list.test: body hash mismatch",)))
     assert (finding.verdict, finding.reason) == (Verdict.PASS, Reason.SENDER_DKIM_ALIGNED)
