@@ -102,7 +102,11 @@ SCHEMAS: dict[str, Schema] = {
     "Decision": obj(["message_id", "status", "outcomes", "trace"], message_id=NULLABLE_STRING,
                     received_id=NULLABLE_STRING, status=STRING,
                     outcomes={"type": "array", "items": OUTCOME},
-                    trace={"type": "array", "items": FINDING}),
+                    trace={"type": "array", "items": FINDING},
+                    original_verified={
+                        "type": ["boolean", "null"],
+                        "description": "whether the logged forwarded original is proved by its "
+                                       "own DKIM signature (null: no original is logged)"}),
     "LogRequest": {"oneOf": [
         obj(["raw"], raw={"type": "string", "contentEncoding": "base64"}, project_ids=STRINGS,
             user_id=STRING),

@@ -1,21 +1,23 @@
 """Sender verification for bcc and forward captures, turned into the rules' SenderAuthFacts.
 
-DNS is skipped where it cannot change the decision: a trusted relay, a released message, or
-projects that all trust the From header. A DNS failure becomes TemporaryFailure (retry).
+DNS for the sender is skipped where it cannot change the decision: a trusted relay, a
+released message, or projects that all trust the From header. An attached forwarded
+original's own signature is checked in every case (SPEC §9 original_verified). A DNS
+failure becomes TemporaryFailure (retry).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from parsing import ParsedMessage
+from parsing import ForwardKind, ParsedMessage
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
-from rules import DkimProof, SenderAuthFacts
-from sender_auth import AlignedSignature, DnsTemporaryFailure, verify_sender
+from rules import DkimProof, OriginalAuthFacts, OriginalProof, SenderAuthFacts
+from sender_auth import AlignedSignature, DnsTemporaryFailure, check_original, verify_sender
 from sender_auth.dkim_check import check_dkim
 from sender_auth.dkim_coverage import aligned_signature
 from sender_auth.relays import is_trusted_relay
@@ -53,6 +55,33 @@ async def verify_capture(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
                          ctx: ProcessingContext, *, released: bool,
                          required: bool) -> tuple[SenderAuthFacts, str]:
     """Return the sender facts and the Authentication-Results value for a capture."""
+    facts, results = await _verify_sender(raw, parsed, envelope, ctx, released=released,
+                                          required=required)
+    if parsed.forwarded is None:
+        return facts, results
+    return replace(facts, original=await _original_facts(parsed.forwarded, ctx)), results
+
+
+async def _original_facts(original: ParsedMessage, ctx: ProcessingContext) -> OriginalAuthFacts:
+    """The rules' view of a forwarded original's own signatures (checked over its bytes)."""
+    from_domain = original.author.domain if original.author else ""
+    if original.forwarded_as is ForwardKind.INLINE:
+        return OriginalAuthFacts(OriginalProof.INLINE, from_domain)
+    if not original.source:
+        return OriginalAuthFacts(OriginalProof.NO_SOURCE, from_domain)
+    with _dns_trouble_is_temporary():
+        check = await check_original(original.source, from_domain, ctx.resolver)
+    signature = check.signature
+    return OriginalAuthFacts(
+        OriginalProof(check.verdict), check.from_domain,
+        domain=signature.domain if signature else "",
+        uncovered=signature.uncovered if signature else (), pass_domains=check.pass_domains,
+        failures=check.failures)
+
+
+async def _verify_sender(raw: bytes, parsed: ParsedMessage, envelope: Envelope,
+                         ctx: ProcessingContext, *, released: bool,
+                         required: bool) -> tuple[SenderAuthFacts, str]:
     if released:
         return SenderAuthFacts(released=True, summary="released by an admin"), ""
     if not envelope.client_ip:

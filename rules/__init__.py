@@ -15,6 +15,8 @@ from rules.facts import (
     LoggingMode,
     MailboxView,
     MessageFacts,
+    OriginalAuthFacts,
+    OriginalProof,
     ProjectView,
     SenderAuthFacts,
     SenderAuthMode,
@@ -26,6 +28,7 @@ from rules.reasons import Reason
 __all__ = [
     "RULES_VERSION", "Capture", "Channel", "ContactView", "CreateContacts", "Decision",
     "DirectorySnapshot", "DkimProof", "Effect", "Finding", "LoggingMode", "MailboxView",
-    "MessageFacts", "Outcome", "OutcomeStatus", "ProjectView", "Reason", "SenderAuthFacts",
+    "MessageFacts", "OriginalAuthFacts", "OriginalProof", "Outcome", "OutcomeStatus",
+    "ProjectView", "Reason", "SenderAuthFacts",
     "SenderAuthMode", "ThreadView", "UserView", "Verdict", "decide",
 ]

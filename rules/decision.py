@@ -114,6 +114,9 @@ class Decision:
     decided_at: datetime
     quarantine_reason: Reason | None = None
     logged_original: bool = False
+    # Whether the logged forwarded original is proved by its own DKIM signature (SPEC §9);
+    # None when the decision logs no original.
+    original_verified: bool | None = None
     rules_version: str = field(default=RULES_VERSION)
 
     @property
@@ -134,5 +137,6 @@ class Decision:
             "trace": [f.to_json() for f in self.trace],
             "quarantine_reason": str(self.quarantine_reason) if self.quarantine_reason else None,
             "logged_original": self.logged_original,
+            "original_verified": self.original_verified,
             "decided_at": self.decided_at.isoformat(), "rules_version": self.rules_version,
         }

@@ -99,6 +99,8 @@ def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
     """Run the policy table and return the full, explainable decision."""
     trace: list[Finding] = []
     ev = _evaluate_capture(message, capture, snapshot, trace)
+    original_verified, note = pipeline.ORIGINAL_VERIFIED.judge(ev)
+    trace.extend([note] if note else [])
     projects = tuple(p for p in map(snapshot.project, ev.candidate_project_ids) if p)
     no_project = Finding.make(pipeline.CAPTURING_USER.name, Verdict.FAIL,
                               Reason.NO_CANDIDATE_PROJECT, effect=Effect.NOT_LOGGED)
@@ -117,5 +119,5 @@ def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
         user_id=ev.user.id if ev.user else None,
         outcomes=tuple(sorted(outcomes, key=Outcome.sort_key)), trace=tuple(trace),
         decided_at=decided_at, quarantine_reason=quarantine,
-        logged_original=ev.logged is not ev.message,
+        logged_original=ev.logged is not ev.message, original_verified=original_verified,
     )

@@ -110,6 +110,47 @@ class DkimProof:
     signed_at: datetime | None = None
 
 
+class OriginalProof(StrEnum):
+    """How a forwarded original's author is known (SPEC §9 original_verified)."""
+
+    # Attached with its own DKIM signature, which verifies, aligns with its From and signs
+    # every shown field: the only case that is original_verified.
+    VERIFIED = "verified"
+    # That signature verifies and aligns, but leaves a shown field unsigned.
+    UNCOVERED = "uncovered"
+    # A signature of its own fails to verify (and no aligned one verifies).
+    INVALID = "invalid"
+    # Only signatures of other domains than its From's verify.
+    NOT_ALIGNED = "not_aligned"
+    # Attached without a signature.
+    UNSIGNED = "unsigned"
+    # Attached, but its bytes as sent could not be told exactly, so nothing could be checked.
+    NO_SOURCE = "no_source"
+    # Quoted in the forward's text: it has no signature of its own.
+    INLINE = "inline"
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalAuthFacts:
+    """What a forwarded original's own DKIM signatures prove (SPEC §9)."""
+
+    proof: OriginalProof
+    from_domain: str = ""
+    # d= of its aligned signature that verified (verified, uncovered).
+    domain: str = ""
+    # Display names of the shown fields that signature leaves unsigned (uncovered).
+    uncovered: tuple[str, ...] = ()
+    # d= domains of its signatures that verified (aligned or not).
+    pass_domains: tuple[str, ...] = ()
+    # "d=domain: why" of its signatures that did not verify.
+    failures: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        """Tell whether the original is proved by its own aligned signature."""
+        return self.proof is OriginalProof.VERIFIED
+
+
 @dataclass(frozen=True, slots=True)
 class SenderAuthFacts:
     """The sender verification verdict of a bcc or forward message (SPEC §2, §9)."""
@@ -129,6 +170,8 @@ class SenderAuthFacts:
     # The SPF verdict ("" when SPF was not evaluated) and the domain it is for.
     spf_result: str = ""
     spf_domain: str = ""
+    # The forwarded original's own signatures, when the message carries an original.
+    original: OriginalAuthFacts | None = None
 
     @property
     def dkim_aligned(self) -> bool:

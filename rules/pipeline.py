@@ -16,12 +16,16 @@ from rules.internal_only import InternalOnly
 from rules.logging_mode import LoggingModeRule
 from rules.member_of_project import MemberOfProject
 from rules.never_log import NeverLog
+from rules.original_verified import OriginalVerified
 from rules.project_choice import ProjectChoice
 from rules.sender_authenticated import SenderAuthenticated
 
 # SPEC §4.1: who captured it, by which channel, and the candidate projects.
 CHANNEL_PROMOTION = ChannelPromotion()
 CAPTURING_USER = CapturingUser()
+
+# SPEC §9: how sure a logged forwarded original is (changes no outcome).
+ORIGINAL_VERIFIED = OriginalVerified()
 
 # SPEC §4.2: message-level rules in SPEC order; the first fail stops the message
 # (in that project, for the per-project ones).
@@ -52,5 +56,5 @@ ATTRIBUTION = Attribution()
 
 def all_rules() -> tuple[Rule, ...]:
     """Return every rule of the table, in order (for docs and checks)."""
-    return (CHANNEL_PROMOTION, CAPTURING_USER, *GATES, CONTACT_SIDE, *ADDRESS_RULES,
-            PROJECT_CHOICE, ATTRIBUTION)
+    return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, *GATES, CONTACT_SIDE,
+            *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION)

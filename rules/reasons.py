@@ -40,6 +40,15 @@ class Reason(StrEnum):
     SENDER_DKIM_UNSIGNED_HEADER = "sender_dkim_unsigned_header"
     SENDER_DKIM_REPLAYED = "sender_dkim_replayed"
     SENDER_DKIM_UNDATED = "sender_dkim_undated"
+    # §9 how sure a forwarded original is
+    ORIGINAL_VERIFIED = "original_verified"
+    ORIGINAL_UNSIGNED_HEADER = "original_unsigned_header"
+    ORIGINAL_DKIM_INVALID = "original_dkim_invalid"
+    ORIGINAL_DKIM_NOT_ALIGNED = "original_dkim_not_aligned"
+    ORIGINAL_UNSIGNED = "original_unsigned"
+    ORIGINAL_NO_SOURCE = "original_no_source"
+    ORIGINAL_INLINE = "original_inline"
+    ORIGINAL_NOT_CHECKED = "original_not_checked"
     # §4.2.3 auto-generated mail
     NOT_AUTO_GENERATED = "not_auto_generated"
     AUTO_SUBMITTED = "auto_submitted"
@@ -99,6 +108,13 @@ class Reason(StrEnum):
         return self.template.format_map(_Blank(values))
 
 
+def spoken_list(names: tuple[str, ...]) -> str:
+    """Return names as a sentence lists them: "To", "To and Cc", "To, Cc and Bcc"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return f"<{key}>"
@@ -145,6 +161,25 @@ TEMPLATES: dict[Reason, str] = {
     Reason.SENDER_DKIM_UNDATED: "The message from {address} is proved only by DKIM and has "
     "neither a signature time (t=) nor a readable Date, so nothing shows it was sent within "
     "{window} hours of being received ({received}): it may be an old signed email sent again.",
+    Reason.ORIGINAL_VERIFIED: "The forwarded original from {address} is attached with its own "
+    "DKIM signature of {domain}, which verifies, aligns with its From and signs every field "
+    "shown.",
+    Reason.ORIGINAL_UNSIGNED_HEADER: "The forwarded original from {address} is signed by "
+    "{domain}, but not every {headers} header field in it is signed; it is logged as {user} "
+    "forwarded it.",
+    Reason.ORIGINAL_DKIM_INVALID: "A DKIM signature of the forwarded original from {address} "
+    "fails to verify ({failure}); it is logged as {user} forwarded it.",
+    Reason.ORIGINAL_DKIM_NOT_ALIGNED: "The forwarded original from {address} is signed by "
+    "{domains}, not by its From domain {from_domain}; it is logged as {user} forwarded it.",
+    Reason.ORIGINAL_UNSIGNED: "The forwarded original from {address} is attached without a "
+    "DKIM signature; it is logged as {user} forwarded it.",
+    Reason.ORIGINAL_NO_SOURCE: "The forwarded original from {address} is attached, but its "
+    "bytes as sent could not be told exactly, so its signature could not be checked; it is "
+    "logged as {user} forwarded it.",
+    Reason.ORIGINAL_INLINE: "The forwarded original from {address} is quoted in the text of "
+    "the forward, so it has no signature of its own; it is logged as {user} forwarded it.",
+    Reason.ORIGINAL_NOT_CHECKED: "The forwarded original from {address} was not checked for a "
+    "signature of its own; it is logged as {user} forwarded it.",
     Reason.NOT_AUTO_GENERATED: "Nothing marks the message as auto-generated.",
     Reason.AUTO_SUBMITTED: "The message is auto-generated (Auto-Submitted: {value}).",
     Reason.BOUNCE: "The message is a bounce or delivery report.",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Evaluation
 from rules.facts import Channel, DkimProof, ProjectView, SenderAuthFacts, SenderAuthMode
-from rules.reasons import Reason
+from rules.reasons import Reason, spoken_list
 
 Doubt = tuple[Reason, dict[str, str]]
 
@@ -103,7 +103,7 @@ def _dkim_doubt(auth: SenderAuthFacts, date: datetime | None) -> Doubt | None:
         return None
     if proof.uncovered:
         return Reason.SENDER_DKIM_UNSIGNED_HEADER, {
-            "domain": proof.domain, "headers": _listed(proof.uncovered)}
+            "domain": proof.domain, "headers": spoken_list(proof.uncovered)}
     return _age_doubt(proof, date)
 
 
@@ -120,11 +120,6 @@ def _age_doubt(proof: DkimProof, date: datetime | None) -> Doubt | None:
             return Reason.SENDER_DKIM_REPLAYED, {**values, "evidence": evidence,
                                                  "sent": _shown(at)}
     return None
-
-
-def _listed(names: tuple[str, ...]) -> str:
-    """Return "To", "To and Cc", "To, Cc and Bcc"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _shown(at: datetime) -> str:
