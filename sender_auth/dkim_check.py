@@ -66,7 +66,8 @@ async def check_dkim(raw: bytes, resolver: DnsResolver) -> DkimCheck:
     names = sorted({name for tags in headers.values() for name in map(_key_name, tags) if name})
     answers = await asyncio.gather(*(resolver.txt(name) for name in names))
     keys = dict(zip(names, answers, strict=True))
-    check = await asyncio.to_thread(_verify_all, raw, keys, headers[b"dkim-signature"])
+    has_arc = any(headers[name] for name in SIGNATURE_HEADERS[1:])
+    check = await asyncio.to_thread(_verify_all, raw, keys, headers[b"dkim-signature"], has_arc)
     return replace(check, header_names=header_names)
 
 
@@ -80,7 +81,8 @@ def _signature_headers(
     found: dict[bytes, list[dict[bytes, bytes]]] = {name: [] for name in SIGNATURE_HEADERS}
     try:
         headers, _ = dkim.rfc822_parse(raw)
-    except dkim.DKIMException:
+    except Exception:  # noqa: BLE001 - dkimpy raises IndexError too on a header it cannot read
+        # Nothing dkimpy cannot read can verify: no signature, no ARC set, no verdicts.
         return (), found
     for name, value in headers:
         if name.lower() in found:
@@ -122,14 +124,19 @@ def _timestamp(tags: Mapping[bytes, bytes]) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _verify_all(raw: bytes, keys: KeyAnswers, dkim_tags: list[dict[bytes, bytes]]) -> DkimCheck:
-    """Run dkimpy over every signature and the ARC chain (CPU-bound: runs in a thread)."""
+def _verify_all(raw: bytes, keys: KeyAnswers, dkim_tags: list[dict[bytes, bytes]],
+                has_arc: bool) -> DkimCheck:
+    """Run dkimpy over every signature and the ARC chain (CPU-bound: runs in a thread).
+
+    `has_arc`: whether the header has an ARC set to validate (without one it is "none").
+    """
     def dnsfunc(name: bytes, timeout: float = 5) -> bytes | None:
         return _pick_key_record(keys.get(_normalize(name), ()))
 
     signatures = tuple(
         _verify_signature(raw, index, tags, dnsfunc) for index, tags in enumerate(dkim_tags))
-    return DkimCheck(signatures=signatures, arc_result=_verify_arc(raw, dnsfunc))
+    arc_result = _verify_arc(raw, dnsfunc) if has_arc else "none"
+    return DkimCheck(signatures=signatures, arc_result=arc_result)
 
 
 def _pick_key_record(records: Sequence[bytes]) -> bytes | None:

@@ -136,3 +136,19 @@ async def test_aligned_spf_pass_is_not_held_to_coverage_or_age(
     assert (await sender_finding(api, message["id"]))["reason"] == "sender_dkim_aligned"
     assert len(await timeline(api, d["project"], d["victor"])) == 1
     assert len(await timeline(api, d["project"], d["bob"])) == 1
+
+
+async def test_a_header_dkimpy_cannot_read_is_judged_not_failed(
+        service: Service, api: ApiClient) -> None:
+    # A first header line starting with white space made dkimpy raise IndexError: the
+    # message was retried and kept as failed. It has no readable signature: quarantined.
+    d = await acme(api)
+    raw = b" stray continuation\r\n" + alices_mail("stray", VICTOR)
+
+    await send_smtp(service.smtp_port, "alice@acme.test", [d["bcc"]], raw)
+
+    message = await settled(api, "<stray@acme.test>")
+    assert message["status"] == "quarantined"
+    assert message["authentication_results"].startswith("blindcopy; dkim=none; ")
+    step = await sender_finding(api, message["id"])
+    assert (step["verdict"], step["reason"]) == ("fail", "sender_no_signature")

@@ -132,3 +132,14 @@ async def test_signed_fields_time_and_header_names_are_reported(
         ("from", "to"), int(signed_at.timestamp()))
     assert result.header_names == (
         "dkim-signature", "from", "to", "subject", "date", "message-id")
+
+
+async def test_a_header_dkimpy_cannot_read_gives_no_verdict_not_a_crash(
+    dns_server: LocalDnsServer, resolver: DnsResolver
+) -> None:
+    # A first header line that starts with white space makes dkimpy's parser raise
+    # IndexError: the message has no readable signature, it is not a reason to fail it.
+    publish(dns_server, rsa_key(), "acme.test")
+    raw = b" stray continuation\r\n" + sign(a_message(), rsa_key(), "acme.test")
+    result = await check_dkim(raw, resolver)
+    assert (result.signatures, result.arc_result, result.header_names) == ((), "none", ())
