@@ -8,6 +8,7 @@ with the messages of other sessions that arrive meanwhile, `store.spool_writer`)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,18 @@ log = logging.getLogger("blindcopy.smtp")
 # only informative, so an over-long one is cut to the spool's 255 rather than refused.
 MAX_REVERSE_PATH = 320
 MAX_HELO = 255
+# aiosmtpd decodes command arguments as UTF-8 with surrogateescape: each byte that is not
+# UTF-8 arrives as a lone surrogate, which no database encoding can store.
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")
+
+
+def is_storable(value: str) -> bool:
+    """Tell whether the store can keep an envelope value: no NUL, nothing that was not UTF-8.
+
+    PostgreSQL refuses both (SQLite refuses the second); refused at the command, the client
+    gets a permanent answer instead of 451 on every retry.
+    """
+    return "\x00" not in value and _NOT_UTF8.search(value) is None
 
 
 @dataclass(frozen=True)
@@ -70,11 +83,32 @@ class SpoolingHandler:
         self.on_spooled = on_spooled
         self.metrics = metrics or Metrics()
 
+    async def handle_HELO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str) -> str:
+        """Refuse a host name the store cannot keep; otherwise greet as aiosmtpd does."""
+        if not is_storable(hostname):
+            session.host_name = None
+            return replies.BAD_HELO_SYNTAX
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        """Refuse a host name the store cannot keep; otherwise answer aiosmtpd's EHLO lines."""
+        if not is_storable(hostname):
+            # A refused greeting names no client: MAIL needs a new HELO or EHLO.
+            session.host_name = None
+            return [replies.BAD_HELO_SYNTAX]
+        session.host_name = hostname
+        return responses
+
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
-        """Refuse an over-long reverse-path; apply the per-client message rate."""
+        """Refuse an over-long or unstorable reverse-path; apply the per-client rate."""
         if len(address) > MAX_REVERSE_PATH:
             return replies.SENDER_TOO_LONG
+        if not is_storable(address):
+            return replies.BAD_SENDER_SYNTAX
         if not self.client_limits.allow_message(_client_ip(session)):
             return replies.RATE_LIMITED
         envelope.mail_from = address
@@ -88,6 +122,8 @@ class SpoolingHandler:
         """Accept only active (or in-grace) project addresses; limit the recipients."""
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
+        if not is_storable(address):
+            return replies.BAD_RECIPIENT_SYNTAX
         try:
             target = await self._recipient(address.lower())
         except Exception:
