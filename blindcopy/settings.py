@@ -44,6 +44,7 @@ class Settings:
     max_header_bytes: int = 256 * 1024
     max_mime_depth: int = 30
     max_connections_per_ip: int = 20
+    max_failed_recipients: int = 20
     max_messages_per_minute: int = 600
     command_timeout: float = 300.0
     data_timeout: float = 300.0
@@ -91,6 +92,8 @@ DOCS: dict[str, str] = {
     "max_mime_depth": "Deepest MIME nesting accepted.",
     "max_connections_per_ip": "Concurrent SMTP connections per client IP (421 above it).",
     "max_messages_per_minute": "Messages per client IP per minute (450 above it).",
+    "max_failed_recipients": "Refused RCPTs one SMTP session may make; the next refused one "
+                             "is answered 421 and the connection closed.",
     "command_timeout": "Seconds an SMTP client may stay idle between commands.",
     "data_timeout": "Seconds an SMTP client may take to send DATA.",
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",

@@ -50,6 +50,7 @@ class GatewayLimits:
     """Limits the handler enforces itself (aiosmtpd enforces size and line length)."""
 
     max_recipients: int
+    max_failed_recipients: int
     max_header_count: int
     max_header_bytes: int
     max_mime_depth: int
@@ -123,19 +124,31 @@ class SpoolingHandler:
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         if not is_storable(address):
-            return replies.BAD_RECIPIENT_SYNTAX
+            return self._refused(session, replies.BAD_RECIPIENT_SYNTAX)
         try:
             target = await self._recipient(address.lower())
         except Exception:
             log.exception("recipient lookup failed")
             return replies.RECIPIENT_CHECK_UNAVAILABLE
         if target is None:
-            return replies.UNKNOWN_RECIPIENT
+            return self._refused(session, replies.UNKNOWN_RECIPIENT)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         envelope.project_targets[address.lower()] = (  # type: ignore[attr-defined]
             target.project_id, target.kind)
         return replies.RECIPIENT_OK
+
+    def _refused(self, session: Session, reply: str) -> str:
+        """Count a refused recipient of the session; past the allowance, close (421).
+
+        Each refusal may have cost a store look-up: a session guessing addresses gets
+        `max_failed_recipients` answers, then the gateway stops talking to it.
+        """
+        failed = getattr(session, "failed_recipients", 0) + 1
+        session.failed_recipients = failed  # type: ignore[attr-defined]
+        if failed > self.limits.max_failed_recipients:
+            return replies.TOO_MANY_FAILED_RECIPIENTS
+        return reply
 
     async def _recipient(self, address: str) -> Recipient | None:
         """The project address that accepts mail at `address` now (kept, or looked up)."""

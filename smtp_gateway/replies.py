@@ -17,6 +17,7 @@ HEADERS_TOO_BIG = "552 5.3.4 Header section too big"
 MIME_TOO_DEEP = "554 5.6.0 MIME nesting too deep"
 TIMED_OUT = "421 4.4.2 Timeout exceeded, closing connection"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address, try again later"
+TOO_MANY_FAILED_RECIPIENTS = "421 4.7.0 Too many refused recipients, closing connection"
 RATE_LIMITED = "450 4.7.1 Too many messages from your address, slow down"
 NO_VALID_RECIPIENTS = "554 5.5.1 No valid recipients"
 

@@ -46,6 +46,9 @@ class GatewaySMTP(SMTP):
             await super().push(replies.with_enhanced_status(status))
         else:
             await super().push(status)
+        if text.startswith("421 ") and self.transport is not None:
+            # RFC 5321 3.8: a 421 reply closes the transmission channel.
+            self.transport.close()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if getattr(self, "_limited_ip", None) is not None:
@@ -125,8 +128,9 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
                      on_spooled: Any = None, metrics: Metrics | None = None,
                      clock: Callable[[], datetime] = utcnow) -> Any:
     """Return the factory that builds one SMTP protocol per connection."""
-    limits = GatewayLimits(settings.max_recipients, settings.max_header_count,
-                           settings.max_header_bytes, settings.max_mime_depth)
+    limits = GatewayLimits(settings.max_recipients, settings.max_failed_recipients,
+                           settings.max_header_count, settings.max_header_bytes,
+                           settings.max_mime_depth)
     client_limits = ClientLimits(settings.max_connections_per_ip,
                                  settings.max_messages_per_minute)
     metrics = metrics or Metrics()
