@@ -18,6 +18,7 @@ MIME_TOO_DEEP = "554 5.6.0 MIME nesting too deep"
 TIMED_OUT = "421 4.4.2 Timeout exceeded, closing connection"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address, try again later"
 TOO_MANY_FAILED_RECIPIENTS = "421 4.7.0 Too many refused recipients, closing connection"
+TLS_ALREADY_ACTIVE = "503 5.5.1 TLS already active"
 RATE_LIMITED = "450 4.7.1 Too many messages from your address, slow down"
 NO_VALID_RECIPIENTS = "554 5.5.1 No valid recipients"
 

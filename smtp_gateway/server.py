@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, AnyStr
 
-from aiosmtpd.smtp import MISSING, SMTP
+from aiosmtpd.smtp import MISSING, SMTP, syntax
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from metrics import Metrics
@@ -49,6 +49,15 @@ class GatewaySMTP(SMTP):
         if text.startswith("421 ") and self.transport is not None:
             # RFC 5321 3.8: a 421 reply closes the transmission channel.
             self.transport.close()
+
+    @syntax("STARTTLS")
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """Start TLS once: a client must not start TLS twice (RFC 3207 §4); that is a
+        command out of sequence (503)."""
+        if self.session is not None and self.session.ssl is not None:
+            await self.push(replies.TLS_ALREADY_ACTIVE)
+            return
+        await super().smtp_STARTTLS(arg)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if getattr(self, "_limited_ip", None) is not None:
