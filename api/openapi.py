@@ -115,6 +115,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                        query=("message_id", "status", *PAGED), errors=(422,)),
     ("GET", "/v1/messages/{id}/decision"): Operation("The stored decision of a message.",
                                                      "Decision"),
+    ("GET", "/v1/messages/{id}/raw"): Operation(
+        "A received message as it arrived, e.g. mail to postmaster (admin).", text=RFC822,
+        errors=(403, 404)),
     ("GET", "/v1/threads"): Operation("List threads (pending by default).", "Threads",
                                       query=("status", *PAGED), errors=(422,)),
     ("POST", "/v1/threads/{id}/assign"): Operation("Assign a pending thread to projects.",

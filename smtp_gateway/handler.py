@@ -20,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
+from smtp_gateway.postmaster import (
+    POSTMASTER,
+    has_postmaster_copy,
+    is_postmaster,
+    write_with_postmaster_copy,
+)
 from smtp_gateway.recipients import Recipient, RecipientCache
 from store.database import read_only_session
 from store.models import ReceivedMessage, utcnow
@@ -71,8 +77,10 @@ class SpoolingHandler:
                  client_limits: ClientLimits, on_spooled: Any = None,
                  metrics: Metrics | None = None,
                  clock: Callable[[], datetime] = utcnow,
-                 recipients: RecipientCache | None = None) -> None:
+                 recipients: RecipientCache | None = None, mail_domain: str = "") -> None:
         self.sessionmaker = sessionmaker
+        # Its postmaster takes mail too (RFC 5321 4.5.1).
+        self.mail_domain = mail_domain
         # Project addresses found at RCPT, kept a few seconds (none kept by default).
         self.recipients = recipients or RecipientCache(timedelta(0))
         # Messages of concurrent sessions are committed together (each 250 after its commit).
@@ -125,6 +133,8 @@ class SpoolingHandler:
             return replies.TOO_MANY_RECIPIENTS
         if not is_storable(address):
             return self._refused(session, replies.BAD_RECIPIENT_SYNTAX)
+        if is_postmaster(address, self.mail_domain):
+            return self._accepted(envelope, address, rcpt_options, ("", POSTMASTER))
         try:
             target = await self._recipient(address.lower())
         except Exception:
@@ -132,10 +142,15 @@ class SpoolingHandler:
             return replies.RECIPIENT_CHECK_UNAVAILABLE
         if target is None:
             return self._refused(session, replies.UNKNOWN_RECIPIENT)
+        return self._accepted(envelope, address, rcpt_options, (target.project_id, target.kind))
+
+    @staticmethod
+    def _accepted(envelope: Envelope, address: str, rcpt_options: list[str],
+                  target: tuple[str, str]) -> str:
+        """Add a recipient with its (project id, address kind) to the transaction."""
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
-        envelope.project_targets[address.lower()] = (  # type: ignore[attr-defined]
-            target.project_id, target.kind)
+        envelope.project_targets[address.lower()] = target  # type: ignore[attr-defined]
         return replies.RECIPIENT_OK
 
     def _refused(self, session: Session, reply: str) -> str:
@@ -175,7 +190,10 @@ class SpoolingHandler:
         if not rows:
             return replies.NO_VALID_RECIPIENTS
         try:
-            await self.spool_writer.write(rows)
+            if has_postmaster_copy(rows):
+                await write_with_postmaster_copy(self.sessionmaker, rows)
+            else:
+                await self.spool_writer.write(rows)
         except Exception:
             log.exception("spooling failed")
             return replies.SPOOL_UNAVAILABLE
@@ -193,13 +211,14 @@ class SpoolingHandler:
         by_channel: dict[str, list[str]] = {}
         for address in envelope.rcpt_tos:
             _project_id, kind = targets[address.lower()]
-            by_channel.setdefault("forward" if kind == FORWARD else "bcc", []).append(address)
+            channel = kind if kind == POSTMASTER else "forward" if kind == FORWARD else "bcc"
+            by_channel.setdefault(channel, []).append(address)
         return [
             ReceivedMessage(
                 channel=channel, raw=data, mail_from=envelope.mail_from or "",
                 rcpt_to=addresses, client_ip=_client_ip(session),
                 helo=str(session.host_name or "")[:MAX_HELO], tls=session.ssl is not None,
-                project_ids=sorted({targets[a.lower()][0] for a in addresses}),
+                project_ids=sorted({targets[a.lower()][0] for a in addresses} - {""}),
             )
             for channel, addresses in sorted(by_channel.items())
         ]

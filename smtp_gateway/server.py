@@ -147,7 +147,7 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
     keep = min(timedelta(seconds=settings.recipient_cache_seconds),
                timedelta(days=settings.address_grace_days))
     handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics, clock,
-                              RecipientCache(keep))
+                              RecipientCache(keep), settings.mail_domain)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
         "data_timeout": settings.data_timeout, "metrics": metrics})
