@@ -39,7 +39,7 @@ PAGED = ("cursor", "limit")
 ADMIN = (403,)
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation("The process is up.", "Status", public=True, errors=()),
-    ("GET", "/readyz"): Operation("The store is reachable.", "Status", public=True,
+    ("GET", "/readyz"): Operation("The spool can commit a message.", "Status", public=True,
                                   errors=(503,)),
     ("GET", "/v1/openapi.json"): Operation("This document.", public=True, errors=()),
     ("GET", "/metrics"): Operation(
