@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from blindcopy.child_processes import Children
 from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
+from blindcopy.open_files import raise_open_file_limit
 from blindcopy.parent_watch import watch_parent
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
@@ -123,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"blindcopy: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     configure_logging()
+    raise_open_file_limit()
     if args.parent_fd is not None:
         watch_parent(args.parent_fd)
     if args.command == "serve":

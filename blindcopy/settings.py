@@ -43,6 +43,7 @@ class Settings:
     max_header_count: int = 1_000
     max_header_bytes: int = 256 * 1024
     max_mime_depth: int = 30
+    max_connections: int = 1_000
     max_connections_per_ip: int = 20
     max_failed_recipients: int = 20
     max_messages_per_minute: int = 600
@@ -90,6 +91,8 @@ DOCS: dict[str, str] = {
     "max_header_count": "Most header fields in one message.",
     "max_header_bytes": "Largest header section in bytes.",
     "max_mime_depth": "Deepest MIME nesting accepted.",
+    "max_connections": "Concurrent SMTP connections in this process, all clients together "
+                       "(421 above it); lowered at start to fit the open-file limit.",
     "max_connections_per_ip": "Concurrent SMTP connections per client IP (421 above it).",
     "max_messages_per_minute": "Messages per client IP per minute (450 above it).",
     "max_failed_recipients": "Refused RCPTs one SMTP session may make; the next refused one "

@@ -72,19 +72,21 @@ class GatewaySMTP(SMTP):
             # arrives in the PROXY header and is counted then (_call_handler_hook).
             super().connection_made(transport)
             return
-        if not self._admit(self._limited_ip):
-            self.metrics.count_smtp_reply(replies.TOO_MANY_CONNECTIONS)
-            transport.write((replies.TOO_MANY_CONNECTIONS + "\r\n").encode())  # type: ignore[attr-defined]
+        refusal = self._admit(self._limited_ip)
+        if refusal is not None:
+            self.metrics.count_smtp_reply(refusal)
+            transport.write((refusal + "\r\n").encode())  # type: ignore[attr-defined]
             transport.close()
             return
         super().connection_made(transport)
 
-    def _admit(self, ip: str) -> bool:
-        """Count this connection against `ip`; False when that client has too many."""
-        self._counted = self.client_limits.open_connection(ip)
+    def _admit(self, ip: str) -> str | None:
+        """Count this connection against `ip`; return the 421 when there are too many."""
+        refusal = self.client_limits.open_connection(ip)
+        self._counted = refusal is None
         if self._counted:
             self._limited_ip = ip
-        return self._counted
+        return refusal
 
     async def _call_handler_hook(self, command: str, *args: Any) -> Any:
         if command != "PROXY":
@@ -92,8 +94,9 @@ class GatewaySMTP(SMTP):
         # aiosmtpd drops every proxied connection unless the PROXY hook says yes; the
         # connection limit is applied here, to the client address the balancer reports.
         source = getattr(args[0], "src_addr", None)
-        if not self._admit(str(source) if source else self._limited_ip):
-            await self.push(replies.TOO_MANY_CONNECTIONS)
+        refusal = self._admit(str(source) if source else self._limited_ip)
+        if refusal is not None:
+            await self.push(refusal)
             return False
         status = await super()._call_handler_hook(command, *args)
         return True if status is MISSING else status
@@ -141,7 +144,7 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
                            settings.max_header_count, settings.max_header_bytes,
                            settings.max_mime_depth)
     client_limits = ClientLimits(settings.max_connections_per_ip,
-                                 settings.max_messages_per_minute)
+                                 settings.max_messages_per_minute, settings.max_connections)
     metrics = metrics or Metrics()
     # Kept at most the grace period: a kept address then accepts exactly when the store would.
     keep = min(timedelta(seconds=settings.recipient_cache_seconds),

@@ -1,0 +1,58 @@
+"""The process's open-file limit, and connection caps that stay below it.
+
+Every connection is a file descriptor. Past the limit, accept() fails inside the event
+loop, where no client can be told to come back later (421), and asyncio logs a traceback
+per failed accept. So at start the soft limit is raised to the hard one (what an
+unprivileged process may do), and the connection caps are lowered to fit what is left
+after the descriptors the process needs for itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+from dataclasses import replace
+
+from blindcopy.settings import Settings
+
+log = logging.getLogger("blindcopy")
+# Descriptors kept for the process itself: the store's pool (15 connections; a SQLite one
+# holds the database, its WAL and shared-memory file), listening sockets, the event loop,
+# DNS queries, logs and the pipes to child processes (an idle `serve` holds 17).
+RESERVED_FILES = 128
+
+
+def raise_open_file_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; return the soft limit in force.
+
+    Nothing is changed when they are equal (systemd's LimitNOFILE= sets both), so a
+    sandbox that forbids setrlimit (SystemCallFilter=~@resources) is never asked.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft == resource.RLIM_INFINITY or soft >= hard:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (OSError, ValueError) as error:
+        log.warning("could not raise the open-file limit", extra={
+            "soft": soft, "hard": hard, "error": str(error)})
+        return soft
+    log.info("open-file limit raised", extra={"from": soft, "to": hard})
+    return hard
+
+
+def open_file_limit() -> int:
+    """Return the soft open-file limit in force (a very large number when unlimited)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 2**31 - 1 if soft == resource.RLIM_INFINITY else soft
+
+
+def fit_connection_caps(settings: Settings, limit: int) -> Settings:
+    """Return settings whose connection cap leaves RESERVED_FILES descriptors free."""
+    room = max(limit - RESERVED_FILES, limit // 2, 1)
+    if settings.max_connections <= room:
+        return settings
+    log.warning("max_connections lowered to fit the open-file limit", extra={
+        "max_connections": room, "configured": settings.max_connections,
+        "open_file_limit": limit})
+    return replace(settings, max_connections=room)

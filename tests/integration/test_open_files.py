@@ -1,0 +1,115 @@
+"""`blindcopy serve` and its open-file limit: the soft limit is raised to the hard one at
+start; the SMTP connection cap stays below it, so a flood of connections gets 421 and never
+an accept failure (the issue saw 226,518 lines of tracebacks in 55 s).
+
+Each test runs a real process under its own limit (set between fork and exec).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from blindcopy.settings import Settings
+from tests.client import eventually, free_port
+from tests.conftest import ADMIN_TOKEN
+from tests.hostility.raw_smtp import RawSmtp
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_READY = 220
+SERVICE_NOT_AVAILABLE = 421
+FLOOD = 300
+SOURCES = 30  # client addresses: 10 connections each, below the per-client limit (20)
+
+
+def _limit(soft: int, hard: int) -> Callable[[], None]:
+    def set_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return set_limit
+
+
+async def _serve(settings: Settings, smtp_port: int, log: Path, soft: int, hard: int
+                 ) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": settings.database_url,
+           "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(free_port()),
+           "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_SECRET": "test-secret",
+           "BLINDCOPY_COMMAND_TIMEOUT": "30"}
+    with log.open("ab") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "blindcopy.cli", "serve", cwd=ROOT, env=env,
+            stdout=output, stderr=output, preexec_fn=_limit(soft, hard))
+
+
+async def _listening(port: int) -> bool:
+    try:
+        async with await RawSmtp.connect(port) as client:
+            return (await client.reply()).code == SERVICE_READY
+    except OSError:
+        return False
+
+
+def _open_file_limits(pid: int) -> tuple[int, int]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return int(soft), int(hard)
+    raise AssertionError("no open-file limit in /proc")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 60)
+
+
+async def test_serve_raises_its_soft_open_file_limit_to_the_hard_one(
+        settings: Settings, tmp_path: Path) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    port = free_port()
+    process = await _serve(settings, port, tmp_path / "serve.log", 256, hard)
+    try:
+        await eventually(lambda: _listening(port), timeout=60)
+        assert _open_file_limits(process.pid) == (hard, hard)
+    finally:
+        await _stop(process)
+
+
+async def _first_reply(port: int, source: str) -> tuple[RawSmtp | None, int | None]:
+    """Connect from `source`; return the client and the code of its first reply (or None)."""
+    try:
+        client = await RawSmtp.connect(port, source)
+    except OSError:
+        return None, None
+    try:
+        return client, (await client.reply(timeout=10)).code
+    except (TimeoutError, ConnectionError):
+        return client, None
+
+
+async def test_a_connection_flood_past_the_open_file_limit_gets_421_not_accept_failures(
+        settings: Settings, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    port = free_port()
+    process = await _serve(settings, port, log, 200, 200)
+    clients: list[RawSmtp] = []
+    try:
+        await eventually(lambda: _listening(port), timeout=60)
+        answers = []
+        for number in range(FLOOD):
+            client, code = await _first_reply(port, f"127.0.1.{number % SOURCES + 1}")
+            clients += [client] if client else []
+            answers.append(code)
+    finally:
+        for client in clients:
+            await client.close()
+        await _stop(process)
+    # Every connection was answered: greeted while there was room, then told 421.
+    assert set(answers) == {SERVICE_READY, SERVICE_NOT_AVAILABLE}, answers
+    text = log.read_text()
+    assert "socket.accept() out of system resource" not in text
+    assert "accepting a connection failed" not in text
+    assert "Traceback" not in text
