@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from api.routes import HEALTH_PATHS
+from blindcopy.accept_failures import summarise_accept_failures
 from blindcopy.open_files import fit_connection_caps, open_file_limit
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext, utc_now
@@ -103,6 +104,7 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     `clock` is the time of processing and of the SMTP gateway's address look-ups.
     """
     settings = fit_connection_caps(settings, open_file_limit())
+    summarise_accept_failures(asyncio.get_running_loop())
     engine = create_engine(settings.database_url)
     await migrate(engine)
     sessionmaker = create_sessionmaker(engine)

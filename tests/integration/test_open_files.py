@@ -1,6 +1,7 @@
 """`blindcopy serve` and its open-file limit: the soft limit is raised to the hard one at
 start; the SMTP connection cap stays below it, so a flood of connections gets 421 and never
-an accept failure (the issue saw 226,518 lines of tracebacks in 55 s).
+an accept failure; accept failures, when they happen anyway, are logged once a second with
+a count instead of a traceback each (the issue saw 226,518 lines in 55 s).
 
 Each test runs a real process under its own limit (set between fork and exec).
 """
@@ -113,3 +114,48 @@ async def test_a_connection_flood_past_the_open_file_limit_gets_421_not_accept_f
     assert "socket.accept() out of system resource" not in text
     assert "accepting a connection failed" not in text
     assert "Traceback" not in text
+
+
+ACCEPTING_SCRIPT = """
+import asyncio, resource, sys
+from blindcopy.accept_failures import summarise_accept_failures
+from blindcopy.logs import configure_logging
+
+async def main():
+    configure_logging()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    loop = asyncio.get_running_loop()
+    summarise_accept_failures(loop)
+    server = await loop.create_server(asyncio.Protocol, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(float(sys.argv[1]))
+
+asyncio.run(main())
+"""
+
+
+async def test_accept_failures_are_logged_once_a_second_with_a_count(tmp_path: Path) -> None:
+    seconds = 3.0
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ACCEPTING_SCRIPT, str(seconds), cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert process.stdout is not None
+    port = int(await asyncio.wait_for(process.stdout.readline(), 30))
+    held = []
+    for _ in range(FLOOD):
+        try:
+            held.append(await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2))
+        except (OSError, TimeoutError):
+            break
+    _out, err = await asyncio.wait_for(process.communicate(), 30)
+    for _reader, writer in held:
+        writer.close()
+    lines = err.decode().splitlines()
+    failures = [line for line in lines if "accepting" in line]
+    assert failures, lines[-20:]
+    assert "Traceback" not in err.decode()
+    assert len(lines) == len(failures)
+    # One line at the first failure, then at most one a second with the count since.
+    assert len(failures) <= 1 + seconds + 1, failures
+    assert '"failures": 1,' in failures[0]
