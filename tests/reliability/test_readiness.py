@@ -138,8 +138,22 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+@pytest.fixture
+async def idle_service(settings: Settings) -> AsyncIterator[Service]:
+    """Run the gateway and the API without workers (the test swaps the store's pool)."""
+    running = await start_service(settings, workers=0)
+    yield running
+    await running.stop()
+
+
 async def test_readyz_is_503_while_the_database_accepts_no_writes(
-        service: Service, api: ApiClient) -> None:
+        idle_service: Service) -> None:
+    service = idle_service
+    async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
+        await _check_read_only_store(service, api)
+
+
+async def _check_read_only_store(service: Service, api: ApiClient) -> None:
     bcc = (await a_project(api, "Acme Homes"))["addresses"]["bcc"]
     engine = service.engine.sync_engine
     event.listen(engine, "connect", _read_only)
