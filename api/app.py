@@ -14,6 +14,7 @@ from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
 from api.routes import add_routes
+from api.slow_requests import body_deadline_middleware
 from blindcopy.settings import Settings
 from metrics import Metrics
 from store.models import utcnow
@@ -35,7 +36,8 @@ def create_app(
     """
     app = web.Application(
         client_max_size=settings.http_max_body,
-        middlewares=[problem_middleware, admission_middleware, auth_middleware],
+        middlewares=[problem_middleware, admission_middleware, auth_middleware,
+                     body_deadline_middleware],
     )
     app[SETTINGS] = settings
     app[SESSIONMAKER] = sessionmaker

@@ -166,6 +166,9 @@ def _responses(operation: Operation) -> dict[str, Schema]:
     errors = (*errors, 400)
     if "limit" in operation.query:
         errors = (*errors, 422)
+    if operation.body or operation.raw_body:
+        # A body that does not arrive within http_body_timeout.
+        errors = (*errors, 408)
     for status in sorted(set(errors)):
         responses[str(status)] = {"$ref": "#/components/responses/Problem"}
     return responses

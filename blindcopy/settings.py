@@ -61,6 +61,7 @@ class Settings:
     address_grace_days: float = 30.0
     recipient_cache_seconds: float = 10.0
     http_max_body: int = 30 * 1024 * 1024
+    http_body_timeout: float = 120.0
     max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
@@ -117,6 +118,8 @@ DOCS: dict[str, str] = {
     "recipient_cache_seconds": ("Seconds the SMTP gateway keeps a project address it found at "
                                 "RCPT, at most the grace period (0: look up every RCPT)."),
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
+    "http_body_timeout": "Seconds an API client has to send a request's body once its "
+                         "headers are in (408 and closed after it).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
                                "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
@@ -153,6 +156,9 @@ def _validate(settings: Settings) -> list[str]:
         value = getattr(settings, field.name)
         if field.name.startswith("max_") and value <= 0:
             errors.append(f"{field.name}: must be positive")
+    for name in ("http_body_timeout",):
+        if getattr(settings, name) <= 0:
+            errors.append(f"{name}: must be positive")
     for name in ("workers", "worker_processes"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
