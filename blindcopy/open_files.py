@@ -1,4 +1,4 @@
-"""The process's open-file limit, and connection caps that stay below it.
+"""The process's open-file limit, and SMTP and API connection caps that stay below it.
 
 Every connection is a file descriptor. Past the limit, accept() fails inside the event
 loop, where no client can be told to come back later (421), and asyncio logs a traceback
@@ -48,11 +48,19 @@ def open_file_limit() -> int:
 
 
 def fit_connection_caps(settings: Settings, limit: int) -> Settings:
-    """Return settings whose connection cap leaves RESERVED_FILES descriptors free."""
-    room = max(limit - RESERVED_FILES, limit // 2, 1)
-    if settings.max_connections <= room:
+    """Return settings whose SMTP and API connection caps leave RESERVED_FILES free.
+
+    Caps that do not fit are lowered in proportion to each other, with a warning.
+    """
+    room = max(limit - RESERVED_FILES, limit // 2, 2)
+    wanted = settings.max_connections + settings.http_max_connections
+    if wanted <= room:
         return settings
-    log.warning("max_connections lowered to fit the open-file limit", extra={
-        "max_connections": room, "configured": settings.max_connections,
+    smtp = max(1, room * settings.max_connections // wanted)
+    fitted = replace(settings, max_connections=smtp, http_max_connections=max(1, room - smtp))
+    log.warning("connection caps lowered to fit the open-file limit", extra={
+        "max_connections": fitted.max_connections,
+        "http_max_connections": fitted.http_max_connections,
+        "configured": [settings.max_connections, settings.http_max_connections],
         "open_file_limit": limit})
-    return replace(settings, max_connections=room)
+    return fitted

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
+from api.listener import GuardedAppRunner
 from api.routes import HEALTH_PATHS
 from blindcopy.accept_failures import summarise_accept_failures
 from blindcopy.open_files import fit_connection_caps, open_file_limit
@@ -90,9 +91,9 @@ class Service:
 
 async def _listen(app: web.Application, host: str, port: int, reuse_port: bool = False
                   ) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None)
+    runner = GuardedAppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    await runner.listen(host, port, reuse_port)
     return runner
 
 

@@ -61,7 +61,10 @@ class Settings:
     address_grace_days: float = 30.0
     recipient_cache_seconds: float = 10.0
     http_max_body: int = 30 * 1024 * 1024
+    http_header_timeout: float = 20.0
     http_body_timeout: float = 120.0
+    http_max_connections: int = 1_000
+    http_max_connections_per_ip: int = 100
     max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
@@ -118,8 +121,16 @@ DOCS: dict[str, str] = {
     "recipient_cache_seconds": ("Seconds the SMTP gateway keeps a project address it found at "
                                 "RCPT, at most the grace period (0: look up every RCPT)."),
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
+    "http_header_timeout": "Seconds an API client has to send a request's line and headers, "
+                           "from the connection's start or its first byte after a response "
+                           "(408 and closed after it).",
     "http_body_timeout": "Seconds an API client has to send a request's body once its "
                          "headers are in (408 and closed after it).",
+    "http_max_connections": "Concurrent API connections in this process, all clients "
+                            "together (503 above it); lowered at start to fit the open-file "
+                            "limit.",
+    "http_max_connections_per_ip": "Concurrent API connections per client IP (503 above it; "
+                                   "0: no per-address cap, e.g. behind a reverse proxy).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
                                "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
@@ -156,13 +167,13 @@ def _validate(settings: Settings) -> list[str]:
         value = getattr(settings, field.name)
         if field.name.startswith("max_") and value <= 0:
             errors.append(f"{field.name}: must be positive")
-    for name in ("http_body_timeout",):
+    for name in ("http_header_timeout", "http_body_timeout"):
         if getattr(settings, name) <= 0:
             errors.append(f"{name}: must be positive")
-    for name in ("workers", "worker_processes"):
+    for name in ("workers", "worker_processes", "http_max_connections_per_ip"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
-    for name in ("claim_batch", "claim_bytes", "serve_processes"):
+    for name in ("claim_batch", "claim_bytes", "serve_processes", "http_max_connections"):
         if getattr(settings, name) < 1:
             errors.append(f"{name}: must be at least 1")
     for cidr in filter(None, (c.strip() for c in settings.trusted_relays.split(","))):

@@ -33,10 +33,11 @@ def _limit(soft: int, hard: int) -> Callable[[], None]:
     return set_limit
 
 
-async def _serve(settings: Settings, smtp_port: int, log: Path, soft: int, hard: int
-                 ) -> asyncio.subprocess.Process:
+async def _serve(settings: Settings, smtp_port: int, log: Path, soft: int, hard: int,
+                 http_port: int = 0) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BLINDCOPY_DATABASE_URL": settings.database_url,
-           "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(free_port()),
+           "BLINDCOPY_SMTP_PORT": str(smtp_port),
+           "BLINDCOPY_HTTP_PORT": str(http_port or free_port()),
            "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_SECRET": "test-secret",
            "BLINDCOPY_COMMAND_TIMEOUT": "30"}
     with log.open("ab") as output:
@@ -114,6 +115,45 @@ async def test_a_connection_flood_past_the_open_file_limit_gets_421_not_accept_f
     assert "socket.accept() out of system resource" not in text
     assert "accepting a connection failed" not in text
     assert "Traceback" not in text
+
+
+async def _http_status(port: int, source: str
+                       ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None,
+                                  int | None]:
+    """Connect from `source` and GET /healthz; return the connection and the status."""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port,
+                                                       local_addr=(source, 0))
+    except OSError:
+        return None, None
+    try:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: blindcopy\r\n\r\n")
+        line = await asyncio.wait_for(reader.readline(), 10)
+    except (TimeoutError, ConnectionError):
+        return (reader, writer), None
+    return (reader, writer), int(line.split()[1]) if line else None
+
+
+async def test_an_api_connection_flood_past_the_open_file_limit_gets_503(
+        settings: Settings, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    smtp_port, http_port = free_port(), free_port()
+    process = await _serve(settings, smtp_port, log, 200, 200, http_port)
+    held = []
+    try:
+        await eventually(lambda: _listening(smtp_port), timeout=60)
+        answers = []
+        for number in range(FLOOD):
+            connection, status = await _http_status(http_port, f"127.0.2.{number % SOURCES + 1}")
+            held += [connection] if connection else []
+            answers.append(status)
+    finally:
+        for _reader, writer in held:
+            writer.close()
+        await _stop(process)
+    # Kept-alive connections fill the API's share of the files; then every one is told 503.
+    assert set(answers) == {200, 503}, answers
+    assert "Traceback" not in log.read_text()
 
 
 ACCEPTING_SCRIPT = """
