@@ -10,10 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.admission import admission_middleware
 from api.auth import auth_middleware
+from api.connection_guard import (
+    CONNECTION_GUARD,
+    ConnectionGuard,
+    ConnectionLimits,
+    request_phase_middleware,
+)
 from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
 from api.routes import add_routes
+from api.slow_requests import body_deadline_middleware
 from blindcopy.settings import Settings
 from metrics import Metrics
 from store.models import utcnow
@@ -35,8 +42,12 @@ def create_app(
     """
     app = web.Application(
         client_max_size=settings.http_max_body,
-        middlewares=[problem_middleware, admission_middleware, auth_middleware],
+        middlewares=[request_phase_middleware, problem_middleware, admission_middleware,
+                     auth_middleware, body_deadline_middleware],
     )
+    app[CONNECTION_GUARD] = ConnectionGuard(ConnectionLimits(
+        settings.http_max_connections, settings.http_max_connections_per_ip,
+        settings.http_header_timeout))
     app[SETTINGS] = settings
     app[SESSIONMAKER] = sessionmaker
     app[PROCESSING] = processing

@@ -39,7 +39,7 @@ PAGED = ("cursor", "limit")
 ADMIN = (403,)
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation("The process is up.", "Status", public=True, errors=()),
-    ("GET", "/readyz"): Operation("The store is reachable.", "Status", public=True,
+    ("GET", "/readyz"): Operation("The spool can commit a message.", "Status", public=True,
                                   errors=(503,)),
     ("GET", "/v1/openapi.json"): Operation("This document.", public=True, errors=()),
     ("GET", "/metrics"): Operation(
@@ -115,6 +115,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                        query=("message_id", "status", *PAGED), errors=(422,)),
     ("GET", "/v1/messages/{id}/decision"): Operation("The stored decision of a message.",
                                                      "Decision"),
+    ("GET", "/v1/messages/{id}/raw"): Operation(
+        "A received message as it arrived, e.g. mail to postmaster (admin).", text=RFC822,
+        errors=(403, 404)),
     ("GET", "/v1/threads"): Operation("List threads (pending by default).", "Threads",
                                       query=("status", *PAGED), errors=(422,)),
     ("POST", "/v1/threads/{id}/assign"): Operation("Assign a pending thread to projects.",
@@ -163,6 +166,9 @@ def _responses(operation: Operation) -> dict[str, Schema]:
     errors = (*errors, 400)
     if "limit" in operation.query:
         errors = (*errors, 422)
+    if operation.body or operation.raw_body:
+        # A body that does not arrive within http_body_timeout.
+        errors = (*errors, 408)
     for status in sorted(set(errors)):
         responses[str(status)] = {"$ref": "#/components/responses/Problem"}
     return responses

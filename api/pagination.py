@@ -41,7 +41,8 @@ def _decode(request: web.Request, arity: int) -> list[str] | None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
+        # RecursionError: a cursor nested deeper than the JSON reader's recursion limit.
         key = None
     if not isinstance(key, list) or len(key) != arity or not all(isinstance(k, str) for k in key):
         raise Invalid.field("cursor", "is not a cursor this API returned")

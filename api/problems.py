@@ -41,7 +41,7 @@ _ERROR_TYPES: dict[type[BlindcopyError], tuple[int, str, str]] = {
 }
 _STATUS_TYPES: dict[int, str] = {
     400: "malformed-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
+    405: "method-not-allowed", 408: "request-timeout", 409: "conflict", 413: "payload-too-large",
     415: "unsupported-media-type", 422: "invalid-request", 503: "unavailable",
 }
 

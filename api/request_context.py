@@ -51,11 +51,13 @@ async def read_json(request: web.Request) -> Any:
     """Return the parsed JSON body; a malformed one is a 400 problem."""
     # Bytes, not request.text(): a body that is not UTF-8 (or names a charset Python does
     # not know) is a malformed request, not a server error. json.loads also catches
-    # UnicodeDecodeError here, a subclass of ValueError.
+    # UnicodeDecodeError here, a subclass of ValueError. The reader recurses once per
+    # nesting level: a body nested deeper than the interpreter's recursion limit raises
+    # RecursionError, which is malformed input too.
     body = await request.read()
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise web.HTTPBadRequest(text="The request body is not valid JSON.") from None
 
 

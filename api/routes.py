@@ -80,6 +80,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/explain", capture.explain),
     Route("GET", "/v1/messages", messages.list_messages),
     Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
+    Route("GET", "/v1/messages/{id}/raw", messages.get_raw),
     # Pending threads.
     Route("GET", "/v1/threads", threads.list_pending_threads),
     Route("POST", "/v1/threads/{id}/assign", threads.assign_thread),

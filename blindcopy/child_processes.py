@@ -6,7 +6,8 @@ worker` processes that claim from the shared spool, so no message is ever handle
 workers that bind the same SMTP and API ports (SO_REUSEPORT), so accepting mail and
 answering the API use more than one core too. Each child gets this process's settings (the
 environment and the --config file are passed on); a child never starts children of its own.
-A child that exits before `serve` stops is started again (with a growing delay).
+A child that exits before `serve` stops is started again (with a growing delay). A child
+stops by itself when `serve` is gone, even killed with SIGKILL (`blindcopy.parent_watch`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class Children:
         self._children: list[_Child] = []
         self._keepers: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        # Children get the read end; only this process holds the write end, which the
+        # kernel closes when this process ends in any way (see blindcopy.parent_watch).
+        self._parent_read, self._parent_write = os.pipe()
 
     @property
     def pids(self) -> list[int]:
@@ -55,10 +59,11 @@ class Children:
         return [child.process.pid for child in self._children]
 
     async def _spawn(self, command: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-        argv = [sys.executable, "-m", "blindcopy.cli"]
+        argv = [sys.executable, "-m", "blindcopy.cli", "--parent-fd", str(self._parent_read)]
         if self.config_path:
             argv += ["--config", self.config_path]
-        return await asyncio.create_subprocess_exec(*argv, command, env={**os.environ, **env})
+        return await asyncio.create_subprocess_exec(*argv, command, env={**os.environ, **env},
+                                                    pass_fds=(self._parent_read,))
 
     async def _start(self, command: str, envs: list[dict[str, str]]) -> None:
         """Start one `blindcopy <command>` per environment override in `envs`."""
@@ -126,6 +131,8 @@ class Children:
         self._stopping.set()
         await asyncio.gather(*(_terminate(child.process) for child in self._children))
         await asyncio.gather(*self._keepers)
+        os.close(self._parent_read)
+        os.close(self._parent_write)
 
 
 async def _terminate(process: asyncio.subprocess.Process) -> None:

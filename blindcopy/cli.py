@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from blindcopy.child_processes import Children
 from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
+from blindcopy.open_files import raise_open_file_limit
+from blindcopy.parent_watch import watch_parent
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
 from processing.worker import drain
@@ -34,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Receive BCC'd, forwarded and logged email and log it on CRM contacts.")
     parser.add_argument("--config", help="TOML file with settings (environment wins)")
+    parser.add_argument("--parent-fd", type=int, metavar="FD",
+                        help="stop (as on SIGTERM) when this pipe closes; `serve` passes it "
+                             "to the processes it starts, so they end with it")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run SMTP gateway, API and workers in one process")
     serve.add_argument("--demo", action="store_true",
@@ -119,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"blindcopy: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     configure_logging()
+    raise_open_file_limit()
+    if args.parent_fd is not None:
+        watch_parent(args.parent_fd)
     if args.command == "serve":
         asyncio.run(_serve(settings, args.demo, config_path=args.config,
                            worker_processes=settings.worker_processes))

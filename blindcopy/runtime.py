@@ -12,7 +12,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
+from api.listener import GuardedAppRunner
 from api.routes import HEALTH_PATHS
+from blindcopy.accept_failures import summarise_accept_failures
+from blindcopy.open_files import fit_connection_caps, open_file_limit
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
@@ -89,9 +92,9 @@ class Service:
 
 async def _listen(app: web.Application, host: str, port: int, reuse_port: bool = False
                   ) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None)
+    runner = GuardedAppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    await runner.listen(host, port, reuse_port)
     return runner
 
 
@@ -102,6 +105,8 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
 
     `clock` is the time of processing and of the SMTP gateway's address look-ups.
     """
+    settings = fit_connection_caps(settings, open_file_limit())
+    summarise_accept_failures(asyncio.get_running_loop())
     engine = create_engine(settings.database_url)
     await migrate(engine)
     sessionmaker = create_sessionmaker(engine)

@@ -44,7 +44,9 @@ class Settings:
     max_header_count: int = 1_000
     max_header_bytes: int = 256 * 1024
     max_mime_depth: int = 30
+    max_connections: int = 1_000
     max_connections_per_ip: int = 20
+    max_failed_recipients: int = 20
     max_messages_per_minute: int = 600
     command_timeout: float = 300.0
     data_timeout: float = 300.0
@@ -60,6 +62,10 @@ class Settings:
     address_grace_days: float = 30.0
     recipient_cache_seconds: float = 10.0
     http_max_body: int = 30 * 1024 * 1024
+    http_header_timeout: float = 20.0
+    http_body_timeout: float = 120.0
+    http_max_connections: int = 1_000
+    http_max_connections_per_ip: int = 100
     max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
@@ -93,8 +99,12 @@ DOCS: dict[str, str] = {
     "max_header_count": "Most header fields in one message.",
     "max_header_bytes": "Largest header section in bytes.",
     "max_mime_depth": "Deepest MIME nesting accepted.",
+    "max_connections": "Concurrent SMTP connections in this process, all clients together "
+                       "(421 above it); lowered at start to fit the open-file limit.",
     "max_connections_per_ip": "Concurrent SMTP connections per client IP (421 above it).",
     "max_messages_per_minute": "Messages per client IP per minute (450 above it).",
+    "max_failed_recipients": "Refused RCPTs one SMTP session may make; the next refused one "
+                             "is answered 421 and the connection closed.",
     "command_timeout": "Seconds an SMTP client may stay idle between commands.",
     "data_timeout": "Seconds an SMTP client may take to send DATA.",
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
@@ -115,6 +125,16 @@ DOCS: dict[str, str] = {
     "recipient_cache_seconds": ("Seconds the SMTP gateway keeps a project address it found at "
                                 "RCPT, at most the grace period (0: look up every RCPT)."),
     "http_max_body": "Largest HTTP request body in bytes (413 above it).",
+    "http_header_timeout": "Seconds an API client has to send a request's line and headers, "
+                           "from the connection's start or its first byte after a response "
+                           "(408 and closed after it).",
+    "http_body_timeout": "Seconds an API client has to send a request's body once its "
+                         "headers are in (408 and closed after it).",
+    "http_max_connections": "Concurrent API connections in this process, all clients "
+                            "together (503 above it); lowered at start to fit the open-file "
+                            "limit.",
+    "http_max_connections_per_ip": "Concurrent API connections per client IP (503 above it; "
+                                   "0: no per-address cap, e.g. behind a reverse proxy).",
     "max_concurrent_captures": "Log/sync captures processed at once; as many again wait, "
                                "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
@@ -151,10 +171,13 @@ def _validate(settings: Settings) -> list[str]:
         value = getattr(settings, field.name)
         if field.name.startswith("max_") and value <= 0:
             errors.append(f"{field.name}: must be positive")
-    for name in ("workers", "worker_processes"):
+    for name in ("http_header_timeout", "http_body_timeout"):
+        if getattr(settings, name) <= 0:
+            errors.append(f"{name}: must be positive")
+    for name in ("workers", "worker_processes", "http_max_connections_per_ip"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
-    for name in ("claim_batch", "claim_bytes", "serve_processes"):
+    for name in ("claim_batch", "claim_bytes", "serve_processes", "http_max_connections"):
         if getattr(settings, name) < 1:
             errors.append(f"{name}: must be at least 1")
     if settings.dkim_replay_window_hours <= 0:

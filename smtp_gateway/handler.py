@@ -8,6 +8,7 @@ with the messages of other sessions that arrive meanwhile, `store.spool_writer`)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from metrics import Metrics
 from smtp_gateway import replies
 from smtp_gateway.limits import ClientLimits, check_message_shape
+from smtp_gateway.postmaster import (
+    POSTMASTER,
+    has_postmaster_copy,
+    is_postmaster,
+    write_with_postmaster_copy,
+)
 from smtp_gateway.recipients import Recipient, RecipientCache
 from store.database import read_only_session
 from store.models import ReceivedMessage, utcnow
@@ -30,6 +37,18 @@ log = logging.getLogger("blindcopy.smtp")
 # only informative, so an over-long one is cut to the spool's 255 rather than refused.
 MAX_REVERSE_PATH = 320
 MAX_HELO = 255
+# aiosmtpd decodes command arguments as UTF-8 with surrogateescape: each byte that is not
+# UTF-8 arrives as a lone surrogate, which no database encoding can store.
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")
+
+
+def is_storable(value: str) -> bool:
+    """Tell whether the store can keep an envelope value: no NUL, nothing that was not UTF-8.
+
+    PostgreSQL refuses both (SQLite refuses the second); refused at the command, the client
+    gets a permanent answer instead of 451 on every retry.
+    """
+    return "\x00" not in value and _NOT_UTF8.search(value) is None
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,7 @@ class GatewayLimits:
     """Limits the handler enforces itself (aiosmtpd enforces size and line length)."""
 
     max_recipients: int
+    max_failed_recipients: int
     max_header_count: int
     max_header_bytes: int
     max_mime_depth: int
@@ -57,8 +77,10 @@ class SpoolingHandler:
                  client_limits: ClientLimits, on_spooled: Any = None,
                  metrics: Metrics | None = None,
                  clock: Callable[[], datetime] = utcnow,
-                 recipients: RecipientCache | None = None) -> None:
+                 recipients: RecipientCache | None = None, mail_domain: str = "") -> None:
         self.sessionmaker = sessionmaker
+        # Its postmaster takes mail too (RFC 5321 4.5.1).
+        self.mail_domain = mail_domain
         # Project addresses found at RCPT, kept a few seconds (none kept by default).
         self.recipients = recipients or RecipientCache(timedelta(0))
         # Messages of concurrent sessions are committed together (each 250 after its commit).
@@ -70,11 +92,32 @@ class SpoolingHandler:
         self.on_spooled = on_spooled
         self.metrics = metrics or Metrics()
 
+    async def handle_HELO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str) -> str:
+        """Refuse a host name the store cannot keep; otherwise greet as aiosmtpd does."""
+        if not is_storable(hostname):
+            session.host_name = None
+            return replies.BAD_HELO_SYNTAX
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        """Refuse a host name the store cannot keep; otherwise answer aiosmtpd's EHLO lines."""
+        if not is_storable(hostname):
+            # A refused greeting names no client: MAIL needs a new HELO or EHLO.
+            session.host_name = None
+            return [replies.BAD_HELO_SYNTAX]
+        session.host_name = hostname
+        return responses
+
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, mail_options: list[str]) -> str:
-        """Refuse an over-long reverse-path; apply the per-client message rate."""
+        """Refuse an over-long or unstorable reverse-path; apply the per-client rate."""
         if len(address) > MAX_REVERSE_PATH:
             return replies.SENDER_TOO_LONG
+        if not is_storable(address):
+            return replies.BAD_SENDER_SYNTAX
         if not self.client_limits.allow_message(_client_ip(session)):
             return replies.RATE_LIMITED
         envelope.mail_from = address
@@ -88,18 +131,39 @@ class SpoolingHandler:
         """Accept only active (or in-grace) project addresses; limit the recipients."""
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
+        if not is_storable(address):
+            return self._refused(session, replies.BAD_RECIPIENT_SYNTAX)
+        if is_postmaster(address, self.mail_domain):
+            return self._accepted(envelope, address, rcpt_options, ("", POSTMASTER))
         try:
             target = await self._recipient(address.lower())
         except Exception:
             log.exception("recipient lookup failed")
             return replies.RECIPIENT_CHECK_UNAVAILABLE
         if target is None:
-            return replies.UNKNOWN_RECIPIENT
+            return self._refused(session, replies.UNKNOWN_RECIPIENT)
+        return self._accepted(envelope, address, rcpt_options, (target.project_id, target.kind))
+
+    @staticmethod
+    def _accepted(envelope: Envelope, address: str, rcpt_options: list[str],
+                  target: tuple[str, str]) -> str:
+        """Add a recipient with its (project id, address kind) to the transaction."""
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
-        envelope.project_targets[address.lower()] = (  # type: ignore[attr-defined]
-            target.project_id, target.kind)
+        envelope.project_targets[address.lower()] = target  # type: ignore[attr-defined]
         return replies.RECIPIENT_OK
+
+    def _refused(self, session: Session, reply: str) -> str:
+        """Count a refused recipient of the session; past the allowance, close (421).
+
+        Each refusal may have cost a store look-up: a session guessing addresses gets
+        `max_failed_recipients` answers, then the gateway stops talking to it.
+        """
+        failed = getattr(session, "failed_recipients", 0) + 1
+        session.failed_recipients = failed  # type: ignore[attr-defined]
+        if failed > self.limits.max_failed_recipients:
+            return replies.TOO_MANY_FAILED_RECIPIENTS
+        return reply
 
     async def _recipient(self, address: str) -> Recipient | None:
         """The project address that accepts mail at `address` now (kept, or looked up)."""
@@ -126,7 +190,10 @@ class SpoolingHandler:
         if not rows:
             return replies.NO_VALID_RECIPIENTS
         try:
-            await self.spool_writer.write(rows)
+            if has_postmaster_copy(rows):
+                await write_with_postmaster_copy(self.sessionmaker, rows)
+            else:
+                await self.spool_writer.write(rows)
         except Exception:
             log.exception("spooling failed")
             return replies.SPOOL_UNAVAILABLE
@@ -144,13 +211,14 @@ class SpoolingHandler:
         by_channel: dict[str, list[str]] = {}
         for address in envelope.rcpt_tos:
             _project_id, kind = targets[address.lower()]
-            by_channel.setdefault("forward" if kind == FORWARD else "bcc", []).append(address)
+            channel = kind if kind == POSTMASTER else "forward" if kind == FORWARD else "bcc"
+            by_channel.setdefault(channel, []).append(address)
         return [
             ReceivedMessage(
                 channel=channel, raw=data, mail_from=envelope.mail_from or "",
                 rcpt_to=addresses, client_ip=_client_ip(session),
                 helo=str(session.host_name or "")[:MAX_HELO], tls=session.ssl is not None,
-                project_ids=sorted({targets[a.lower()][0] for a in addresses}),
+                project_ids=sorted({targets[a.lower()][0] for a in addresses} - {""}),
             )
             for channel, addresses in sorted(by_channel.items())
         ]

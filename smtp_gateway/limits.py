@@ -1,4 +1,5 @@
-"""Per-client limits: concurrent connections and messages per minute, and message shape checks.
+"""Client limits: concurrent connections (per client IP and in all), messages per minute per
+client IP, and message shape checks.
 
 All state is in memory of this process (a gateway behind a load balancer counts per node).
 """
@@ -19,24 +20,34 @@ _RATE_WINDOW = 60.0
 
 @dataclass
 class ClientLimits:
-    """Counts connections and recent messages per client IP."""
+    """Counts connections (per client IP and in all) and recent messages per client IP.
+
+    `max_total_connections` (0: none) keeps the process below its open-file limit: past
+    that limit accepting fails inside the event loop, where no client can be told 421.
+    """
 
     max_connections: int
     max_messages_per_minute: int
+    max_total_connections: int = 0
     clock: Callable[[], float] = time.monotonic
     _connections: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _messages: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _next_sweep: float = 0.0
+    _total: int = 0
 
-    def open_connection(self, ip: str) -> bool:
-        """Count a new connection; False when the client has too many already."""
+    def open_connection(self, ip: str) -> str | None:
+        """Count a new connection; return the 421 refusing it when there are too many."""
+        if self.max_total_connections and self._total >= self.max_total_connections:
+            return replies.SERVER_BUSY
         if self._connections[ip] >= self.max_connections:
-            return False
+            return replies.TOO_MANY_CONNECTIONS
         self._connections[ip] += 1
-        return True
+        self._total += 1
+        return None
 
     def close_connection(self, ip: str) -> None:
         """Forget a closed connection."""
+        self._total -= 1
         self._connections[ip] -= 1
         if self._connections[ip] <= 0:
             del self._connections[ip]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, AnyStr
 
-from aiosmtpd.smtp import MISSING, SMTP
+from aiosmtpd.smtp import MISSING, SMTP, syntax
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from metrics import Metrics
@@ -46,6 +46,18 @@ class GatewaySMTP(SMTP):
             await super().push(replies.with_enhanced_status(status))
         else:
             await super().push(status)
+        if text.startswith("421 ") and self.transport is not None:
+            # RFC 5321 3.8: a 421 reply closes the transmission channel.
+            self.transport.close()
+
+    @syntax("STARTTLS")
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """Start TLS once: a client must not start TLS twice (RFC 3207 §4); that is a
+        command out of sequence (503)."""
+        if self.session is not None and self.session.ssl is not None:
+            await self.push(replies.TLS_ALREADY_ACTIVE)
+            return
+        await super().smtp_STARTTLS(arg)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if getattr(self, "_limited_ip", None) is not None:
@@ -60,19 +72,21 @@ class GatewaySMTP(SMTP):
             # arrives in the PROXY header and is counted then (_call_handler_hook).
             super().connection_made(transport)
             return
-        if not self._admit(self._limited_ip):
-            self.metrics.count_smtp_reply(replies.TOO_MANY_CONNECTIONS)
-            transport.write((replies.TOO_MANY_CONNECTIONS + "\r\n").encode())  # type: ignore[attr-defined]
+        refusal = self._admit(self._limited_ip)
+        if refusal is not None:
+            self.metrics.count_smtp_reply(refusal)
+            transport.write((refusal + "\r\n").encode())  # type: ignore[attr-defined]
             transport.close()
             return
         super().connection_made(transport)
 
-    def _admit(self, ip: str) -> bool:
-        """Count this connection against `ip`; False when that client has too many."""
-        self._counted = self.client_limits.open_connection(ip)
+    def _admit(self, ip: str) -> str | None:
+        """Count this connection against `ip`; return the 421 when there are too many."""
+        refusal = self.client_limits.open_connection(ip)
+        self._counted = refusal is None
         if self._counted:
             self._limited_ip = ip
-        return self._counted
+        return refusal
 
     async def _call_handler_hook(self, command: str, *args: Any) -> Any:
         if command != "PROXY":
@@ -80,8 +94,9 @@ class GatewaySMTP(SMTP):
         # aiosmtpd drops every proxied connection unless the PROXY hook says yes; the
         # connection limit is applied here, to the client address the balancer reports.
         source = getattr(args[0], "src_addr", None)
-        if not self._admit(str(source) if source else self._limited_ip):
-            await self.push(replies.TOO_MANY_CONNECTIONS)
+        refusal = self._admit(str(source) if source else self._limited_ip)
+        if refusal is not None:
+            await self.push(refusal)
             return False
         status = await super()._call_handler_hook(command, *args)
         return True if status is MISSING else status
@@ -125,16 +140,17 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
                      on_spooled: Any = None, metrics: Metrics | None = None,
                      clock: Callable[[], datetime] = utcnow) -> Any:
     """Return the factory that builds one SMTP protocol per connection."""
-    limits = GatewayLimits(settings.max_recipients, settings.max_header_count,
-                           settings.max_header_bytes, settings.max_mime_depth)
+    limits = GatewayLimits(settings.max_recipients, settings.max_failed_recipients,
+                           settings.max_header_count, settings.max_header_bytes,
+                           settings.max_mime_depth)
     client_limits = ClientLimits(settings.max_connections_per_ip,
-                                 settings.max_messages_per_minute)
+                                 settings.max_messages_per_minute, settings.max_connections)
     metrics = metrics or Metrics()
     # Kept at most the grace period: a kept address then accepts exactly when the store would.
     keep = min(timedelta(seconds=settings.recipient_cache_seconds),
                timedelta(days=settings.address_grace_days))
     handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics, clock,
-                              RecipientCache(keep))
+                              RecipientCache(keep), settings.mail_domain)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
         "data_timeout": settings.data_timeout, "metrics": metrics})

@@ -49,6 +49,13 @@ class ApiClient:
                 assert response.status == expect, (method, path, response.status, body)
             return response.status, body
 
+    async def get_bytes(self, path: str) -> tuple[int, str, bytes]:
+        """GET a body that is not JSON; return (status, media type, bytes)."""
+        assert self._session is not None
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with self._session.get(self.base_url + path, headers=headers) as response:
+            return response.status, response.content_type, await response.read()
+
     async def get(self, path: str, expect: int = 200, **kwargs: Any) -> Any:
         """GET and return the JSON body."""
         return (await self.request("GET", path, expect=expect, **kwargs))[1]

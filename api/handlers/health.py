@@ -1,11 +1,10 @@
-"""Health handlers: liveness (always 200), readiness (the store answers SELECT 1), metrics."""
+"""Health handlers: liveness (always 200), readiness (the spool can commit), metrics."""
 
 from __future__ import annotations
 
 import asyncio
 
 from aiohttp import web
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.keys import METRICS, SESSIONMAKER, SETTINGS
@@ -14,8 +13,12 @@ from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from store import spool
 from store.database import read_only_session
 from store.queries.errors import Forbidden, Unavailable
+from store.readiness import spool_refusal
 
 READINESS_TIMEOUT_SECONDS = 5.0
+# Free space the spool keeps for a message, in largest messages: one in SQLite's WAL, one
+# in the database file when the WAL is checkpointed.
+RESERVED_MESSAGES = 2
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -24,13 +27,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """GET /readyz: 200 when the store is reachable, else a 503 problem."""
+    """GET /readyz: 200 when the spool can commit a message, else a 503 problem.
+
+    A store that answers but takes no writes (a full disk, a read-only database) makes
+    every DATA answer 451: a load balancer should send the mail elsewhere.
+    """
+    reserve = RESERVED_MESSAGES * request.app[SETTINGS].max_message_size
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
             async with read_only_session(request.app[SESSIONMAKER]) as session:
-                await session.execute(text("SELECT 1"))
+                refusal = await spool_refusal(session, reserve)
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
+    if refusal is not None:
+        raise Unavailable(refusal)
     return json_response({"status": "ready"})
 
 

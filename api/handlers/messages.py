@@ -10,11 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
-from api.access import viewer
+from api.access import require_admin, viewer
 from api.pagination import page_body, page_limit, time_id_cursor
 from api.request_context import caller, json_response, unit_of_work
-from store.models import Decision, ReceivedMessage
-from store.queries.errors import Invalid
+from store.models import Decision, ReceivedMessage, ReceivedRaw
+from store.queries.errors import Invalid, NotFound
 from store.queries.received import get_received, list_received, newest_decisions
 from store.spool import MessageStatus
 
@@ -63,3 +63,19 @@ async def get_decision(request: web.Request) -> web.Response:
                                       await viewer(session, caller(request)))
         decisions = await newest_decisions(session, [received.id])
     return json_response(decision_json(received, decisions.get(received.id)))
+
+
+async def get_raw(request: web.Request) -> web.Response:
+    """GET /v1/messages/{id}/raw (admin): the message as received, as message/rfc822.
+
+    How admins read what the gateway kept for them (postmaster mail), or look at any
+    received message exactly as it arrived.
+    """
+    require_admin(caller(request))
+    received_id = request.match_info["id"]
+    async with unit_of_work(request) as session:
+        stored = await session.get(ReceivedRaw, received_id)
+        if stored is None:
+            raise NotFound(f"Received message {received_id} does not exist.")
+        raw = stored.raw
+    return web.Response(body=raw, content_type="message/rfc822")

@@ -220,6 +220,17 @@ def test_systemd_units_require_migrate_first(unit: str) -> None:
     assert "blindcopy-migrate.service" in section["After"].split()
 
 
+@pytest.mark.parametrize("unit", ["blindcopy.service", "blindcopy-worker@.service"])
+def test_systemd_units_set_the_open_file_limit(unit: str) -> None:
+    # One value sets soft and hard alike: nothing left for the process to raise itself.
+    assert read_unit(unit)["Service"]["LimitNOFILE"] == "65536"
+
+
+def test_compose_sets_the_open_file_limit(compose: dict[str, Any]) -> None:
+    for name in ("blindcopy", "worker"):
+        assert compose["services"][name]["ulimits"]["nofile"] == {"soft": 65536, "hard": 65536}
+
+
 def test_systemd_migrate_is_oneshot() -> None:
     parser = read_unit("blindcopy-migrate.service")
     assert parser["Service"]["Type"] == "oneshot"
