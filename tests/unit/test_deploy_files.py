@@ -297,7 +297,8 @@ def test_dockerfile_default_command_is_serve() -> None:
 
 def test_dockerfile_copies_every_package_and_dockerignore_lets_it_through() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {name.split(".")[0] for name in project["tool"]["setuptools"]["packages"]}
+    found = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {name.split(".")[0] for name in found}
     # Sources of every COPY from the build context (not --from another stage).
     copied = {
         source
