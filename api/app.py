@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.access_log import access_log_middleware
 from api.admission import admission_middleware
 from api.auth import auth_middleware
 from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
@@ -35,7 +36,8 @@ def create_app(
     """
     app = web.Application(
         client_max_size=settings.http_max_body,
-        middlewares=[problem_middleware, admission_middleware, auth_middleware],
+        middlewares=[access_log_middleware, problem_middleware, admission_middleware,
+                     auth_middleware],
     )
     app[SETTINGS] = settings
     app[SESSIONMAKER] = sessionmaker
