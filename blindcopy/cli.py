@@ -1,4 +1,7 @@
-"""The `blindcopy` command: serve, worker, migrate, replay. Documents every command in --help."""
+"""The `blindcopy` command: serve, worker, migrate, replay. Documents every command in --help.
+
+A start-up failure is one line on standard error and a non-zero exit (`blindcopy.start_up`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
+from blindcopy.start_up import StartUpError, check_serving_settings, opening_store
 from processing.worker import drain
 from store import spool
 from store.database import create_engine, create_sessionmaker, read_only_session
@@ -90,15 +94,19 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
 
 
 async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
-    await engine.dispose()
+    with opening_store(settings.database_url):
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
     print("database is at the newest schema")
 
 
 async def _replay(settings: Settings, ids: list[str]) -> None:
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
+    with opening_store(settings.database_url):
+        engine = create_engine(settings.database_url)
+        await migrate(engine)
     sessionmaker = create_sessionmaker(engine)
     context = build_context(settings)
     async with sessionmaker.begin() as session:
@@ -110,16 +118,9 @@ async def _replay(settings: Settings, ids: list[str]) -> None:
     print(f"requeued {count} failed message(s); processed {processed}; now {statuses}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the blindcopy command line."""
-    args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings(os.environ, args.config)
-    except SettingsError as exc:
-        print(f"blindcopy: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
-    configure_logging()
+def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
+        check_serving_settings(settings, args.demo)
         asyncio.run(_serve(settings, args.demo, config_path=args.config,
                            worker_processes=settings.worker_processes))
     elif args.command == "worker":
@@ -128,6 +129,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
     elif args.command == "replay":
         asyncio.run(_replay(settings, list(args.ids)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the blindcopy command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ, args.config)
+    except SettingsError as exc:
+        print(f"blindcopy: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging()
+    try:
+        _run(args, settings)
+    except StartUpError as failure:
+        print(f"blindcopy: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # interrupted while starting, before the signal handlers
+        return 130
     return 0
 
 

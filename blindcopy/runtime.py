@@ -1,4 +1,7 @@
-"""Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop."""
+"""Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop.
+
+Start-up failures (a port, the database) are raised as `StartUpError`s naming the setting.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.app import create_app
 from api.routes import HEALTH_PATHS
 from blindcopy.settings import Settings
+from blindcopy.start_up import check_tls, listening, opening_store
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
 from processing.worker import run_worker, worker_id
@@ -86,11 +90,17 @@ class Service:
         await self.engine.dispose()
 
 
-async def _listen(app: web.Application, host: str, port: int, reuse_port: bool = False
-                  ) -> web.AppRunner:
+async def _listen(app: web.Application, settings: Settings, port_setting: str,
+                  reuse_port: bool = False) -> web.AppRunner:
+    port = getattr(settings, port_setting)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    try:
+        with listening("HTTP", "http_host", port_setting, settings.http_host, port):
+            await web.TCPSite(runner, settings.http_host, port, reuse_port=reuse_port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     return runner
 
 
@@ -99,31 +109,49 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
                         resolver: DnsResolver | None = None) -> Service:
     """Migrate the store and start the configured parts of the service.
 
-    `clock` is the time of processing and of the SMTP gateway's address look-ups.
+    `clock` is the time of processing and of the SMTP gateway's address look-ups. A part
+    that cannot start raises StartUpError; the parts already started are stopped first.
     """
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
+    with opening_store(settings.database_url):
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
     sessionmaker = create_sessionmaker(engine)
     service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
+    try:
+        await _start_parts(service, smtp, http, workers, clock)
+    except BaseException:
+        await service.stop()
+        raise
+    log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
+                                         "http_port": service.http_port if http else None})
+    return service
+
+
+async def _start_parts(service: Service, smtp: bool, http: bool, workers: int | None,
+                       clock: Callable[[], datetime]) -> None:
+    """Listen for the API, metrics and SMTP as configured; start the workers."""
+    settings, sessionmaker = service.settings, service.sessionmaker
     reuse_port = settings.reuse_port or settings.serve_processes > 1
     if http:
         port = ProcessingService(sessionmaker, service.context,
                                  max_concurrent_captures=settings.max_concurrent_captures)
         app = create_app(settings, sessionmaker, port, service.context.metrics, clock)
-        service.http_runner = await _listen(app, settings.http_host, settings.http_port,
-                                            reuse_port)
+        service.http_runner = await _listen(app, settings, "http_port", reuse_port)
     if settings.metrics_port and (not http or reuse_port):
         # A process without the API, or one of several answering on its port, shows its
         # own counters on a port of its own.
         app = create_app(settings, sessionmaker, None, service.context.metrics,
                          paths=HEALTH_PATHS)
-        service.metrics_runner = await _listen(app, settings.http_host, settings.metrics_port)
+        service.metrics_runner = await _listen(app, settings, "metrics_port")
     if smtp:
-        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
-                                                       service.context.metrics, clock=clock,
-                                                       reuse_port=reuse_port)
+        check_tls(settings)
+        with listening("SMTP", "smtp_host", "smtp_port", settings.smtp_host, settings.smtp_port):
+            service.smtp_server = await create_smtp_server(
+                settings, sessionmaker, service.wake.set, service.context.metrics, clock=clock,
+                reuse_port=reuse_port)
     service.start_workers(settings.workers if workers is None else workers)
-    log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
-                                         "http_port": service.http_port if http else None})
-    return service
 

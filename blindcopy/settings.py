@@ -13,6 +13,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+# The default secret: fine for the demo, refused by `blindcopy serve` otherwise.
+DEVELOPMENT_SECRET = "insecure-development-secret"
+
 
 class SettingsError(ValueError):
     """Raised with every invalid setting listed, one per line."""
@@ -29,7 +32,7 @@ class Settings:
     http_port: int = 8080
     metrics_port: int = 0
     mail_domain: str = "bcc.blindcopy.test"
-    secret: str = "insecure-development-secret"
+    secret: str = DEVELOPMENT_SECRET
     admin_token: str = ""
     dns_servers: str = ""
     dns_timeout: float = 3.0
