@@ -1,6 +1,7 @@
 """The `blindcopy` command: serve, worker, migrate, replay. Documents every command in --help.
 
-A start-up failure is one line on standard error and a non-zero exit (`blindcopy.start_up`).
+A start-up failure is one line on standard error and a non-zero exit (`blindcopy.start_up`);
+SIGTERM or SIGINT stops `serve` and `worker` gracefully (`Service.stop`) and exits 0.
 """
 
 from __future__ import annotations
@@ -8,21 +9,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
-from blindcopy.child_processes import Children
+from blindcopy.child_processes import STOP_TIMEOUT_SECONDS, Children
 from blindcopy.demo import seed_demo
 from blindcopy.logs import configure_logging
-from blindcopy.runtime import build_context, start_service
+from blindcopy.runtime import WORKER_FINISH_SECONDS, build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
 from blindcopy.start_up import StartUpError, check_serving_settings, opening_store
 from processing.worker import drain
 from store import spool
 from store.database import create_engine, create_sessionmaker, read_only_session
 from store.schema import migrate
+
+log = logging.getLogger("blindcopy")
 
 
 def _settings_epilog() -> str:
@@ -89,8 +93,13 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
     try:
         await _wait_for_signal()
     finally:
-        await children.stop()
-        await service.stop()
+        grace = settings.shutdown_grace_seconds
+        log.info("stopping", extra={"grace_seconds": grace})
+        # Children stop as this process does: each drains within the same grace.
+        await asyncio.gather(
+            children.stop(max(STOP_TIMEOUT_SECONDS, grace + WORKER_FINISH_SECONDS + 5)),
+            service.stop(grace))
+        log.info("stopped")
 
 
 async def _migrate(settings: Settings) -> None:

@@ -1,6 +1,7 @@
 """Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop.
 
-Start-up failures (a port, the database) are raised as `StartUpError`s naming the setting.
+Start-up failures (a port, the database) are raised as `StartUpError`s naming the setting;
+`Service.stop` is the graceful shutdown `blindcopy serve` runs on SIGTERM.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from processing.service import ProcessingService
 from processing.worker import run_worker, worker_id
 from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
 from smtp_gateway.server import create_smtp_server
+from smtp_gateway.sessions import OpenSessions
 from store.database import create_engine, create_sessionmaker
 from store.schema import migrate
 
 log = logging.getLogger("blindcopy")
+# Stopping gracefully, workers get what is left of the grace period to finish the batch under
+# way, and at least this long (a batch is milliseconds of work; a DNS look-up may wait).
+WORKER_FINISH_SECONDS = 5.0
 
 
 def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
@@ -54,6 +59,9 @@ class Service:
     metrics_runner: web.AppRunner | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when stopping: workers check it between claims.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    sessions: OpenSessions = field(default_factory=OpenSessions)
 
     @property
     def smtp_port(self) -> int:
@@ -72,28 +80,49 @@ class Service:
         for _ in range(count):
             claimer = worker_id(len(self.workers))
             self.workers.append(asyncio.create_task(
-                run_worker(self.sessionmaker, self.context, self.wake, claimer)))
+                run_worker(self.sessionmaker, self.context, self.wake, claimer, self.stopping)))
 
-    async def stop(self) -> None:
-        """Stop accepting, cancel the workers, close the API and the engine."""
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Stop the service, letting work under way finish for up to `grace_seconds`.
+
+        New connections are refused at once. SMTP sessions waiting for a command are
+        answered 421 4.3.2 and closed; sessions in DATA finish their message within the
+        grace (then 421). API requests under way finish within `shutdown_grace_seconds`
+        (aiohttp's runner). Then the workers finish the batch they hold (within what is left
+        of the grace, at least WORKER_FINISH_SECONDS) or are cancelled, giving back the
+        claims they have not finished. With no grace, sessions are cut and workers
+        cancelled at once.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
         if self.smtp_server is not None:
             self.smtp_server.close()
-        for task in self.workers:
-            task.cancel()
-        await asyncio.gather(*self.workers, return_exceptions=True)
-        for runner in (self.http_runner, self.metrics_runner):
-            if runner is not None:
-                await runner.cleanup()
+        await asyncio.gather(self.sessions.drain(grace_seconds), *(
+            runner.cleanup() for runner in (self.http_runner, self.metrics_runner) if runner))
+        left = max(deadline - loop.time(), WORKER_FINISH_SECONDS)
+        await self._stop_workers(left if grace_seconds else 0.0)
         if self.smtp_server is not None:
-            self.smtp_server.close()
             await asyncio.wait_for(self.smtp_server.wait_closed(), 5)
         await self.engine.dispose()
+
+    async def _stop_workers(self, seconds: float) -> None:
+        """Ask the workers to stop after their batch; cancel those not done in `seconds`."""
+        self.stopping.set()
+        self.wake.set()
+        pending = set(self.workers)
+        if pending and seconds > 0:
+            _done, pending = await asyncio.wait(pending, timeout=seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
 
 
 async def _listen(app: web.Application, settings: Settings, port_setting: str,
                   reuse_port: bool = False) -> web.AppRunner:
     port = getattr(settings, port_setting)
-    runner = web.AppRunner(app, access_log=None)
+    # Stopping, requests under way get the grace period to finish (aiohttp's own shutdown).
+    runner = web.AppRunner(app, access_log=None,
+                           shutdown_timeout=settings.shutdown_grace_seconds)
     await runner.setup()
     try:
         with listening("HTTP", "http_host", port_setting, settings.http_host, port):
@@ -152,6 +181,6 @@ async def _start_parts(service: Service, smtp: bool, http: bool, workers: int | 
         with listening("SMTP", "smtp_host", "smtp_port", settings.smtp_host, settings.smtp_port):
             service.smtp_server = await create_smtp_server(
                 settings, sessionmaker, service.wake.set, service.context.metrics, clock=clock,
-                reuse_port=reuse_port)
+                reuse_port=reuse_port, sessions=service.sessions)
     service.start_workers(settings.workers if workers is None else workers)
 

@@ -65,6 +65,7 @@ class Settings:
     max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
+    shutdown_grace_seconds: float = 25.0
 
 
 DOCS: dict[str, str] = {
@@ -118,6 +119,8 @@ DOCS: dict[str, str] = {
                                "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
     "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
+    "shutdown_grace_seconds": "On SIGTERM, seconds SMTP sessions in DATA and API requests "
+                              "under way get to finish (new commands are answered 421).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"
@@ -153,6 +156,8 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
+    if settings.shutdown_grace_seconds < 0:
+        errors.append("shutdown_grace_seconds: must not be negative")
     for name in ("claim_batch", "claim_bytes", "serve_processes"):
         if getattr(settings, name) < 1:
             errors.append(f"{name}: must be at least 1")

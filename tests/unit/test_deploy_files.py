@@ -170,6 +170,28 @@ def test_compose_config_with_docker_engine() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def stop_seconds(value: str) -> float:
+    """Return a compose or systemd duration ("35s", "1m30s", "35") in seconds."""
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(min|m|s)?", value):
+        total += float(number) * (60 if unit in ("m", "min") else 1)
+    return total
+
+
+@pytest.mark.parametrize("service", ["blindcopy", "worker"])
+def test_stop_timeouts_match_and_cover_the_graceful_stop(
+        compose: dict[str, Any], service: str) -> None:
+    # Stopping drains for shutdown_grace_seconds, then workers get up to
+    # WORKER_FINISH_SECONDS to finish their batch; a kill before that cuts sessions.
+    from blindcopy.runtime import WORKER_FINISH_SECONDS
+
+    compose_stop = stop_seconds(compose["services"][service]["stop_grace_period"])
+    unit = "blindcopy.service" if service == "blindcopy" else "blindcopy-worker@.service"
+    systemd_stop = stop_seconds(read_unit(unit)["Service"]["TimeoutStopSec"])
+    assert compose_stop == systemd_stop
+    assert compose_stop > Settings().shutdown_grace_seconds + WORKER_FINISH_SECONDS
+
+
 # --- systemd ----------------------------------------------------------------------------------
 
 UNITS = {
