@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import logging
 import os
+import platform
+import secrets
 import signal
 import sys
 from collections.abc import Sequence
 
 from blindcopy.child_processes import STOP_TIMEOUT_SECONDS, Children
-from blindcopy.demo import seed_demo
+from blindcopy.demo import demo_banner, seed_demo
 from blindcopy.logs import configure_logging
 from blindcopy.runtime import WORKER_FINISH_SECONDS, build_context, start_service
 from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
 from blindcopy.start_up import StartUpError, check_serving_settings, opening_store
+from metrics import build_version
 from processing.worker import drain
 from store import spool
 from store.database import create_engine, create_sessionmaker, read_only_session
@@ -42,10 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Receive BCC'd, forwarded and logged email and log it on CRM contacts.")
     parser.add_argument("--config", help="TOML file with settings (environment wins)")
+    parser.add_argument("--version", action="version",
+                        version=f"blindcopy {build_version()} (Python {platform.python_version()})")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run SMTP gateway, API and workers in one process")
     serve.add_argument("--demo", action="store_true",
-                       help="seed a demo project, user and contacts; print addresses and a token")
+                       help="seed a demo project, user and contacts; print the addresses, a "
+                            "user token and the admin token (a new one unless set)")
     commands.add_parser("worker", help="run processing workers only (no SMTP, no API; "
                                        "ignores worker_processes)")
     commands.add_parser("migrate", help="bring the database to the newest schema")
@@ -75,6 +82,16 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+def _demo_settings(settings: Settings) -> Settings:
+    """Give the demo an admin token when none is set (printed in its banner)."""
+    if settings.admin_token:
+        return settings
+    token = secrets.token_urlsafe(32)
+    # The processes `serve` starts read their settings from this environment.
+    os.environ["BLINDCOPY_ADMIN_TOKEN"] = token
+    return dataclasses.replace(settings, admin_token=token)
+
+
 async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True,
                  config_path: str | None = None, worker_processes: int = 0) -> None:
     service = await start_service(settings, smtp=smtp, http=http)
@@ -84,11 +101,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
         await children.start_siblings(settings, service.smtp_port, service.http_port)
     if demo:
         seed = await seed_demo(service.sessionmaker, settings)
-        print(f"blindcopy demo ready\n  SMTP      {settings.smtp_host}:{service.smtp_port}\n"
-              f"  API       http://{settings.http_host}:{service.http_port}\n"
-              f"  user      {seed.user_email}\n  BCC       {seed.bcc}\n"
-              f"  forward   {seed.forward}\n  token     {seed.token}\n"
-              f"  contacts  bob@client.test, carol@client.test", flush=True)
+        print(demo_banner(settings, service.smtp_port, service.http_port, seed), flush=True)
     freeze_start_up_objects()
     try:
         await _wait_for_signal()
@@ -130,6 +143,8 @@ async def _replay(settings: Settings, ids: list[str]) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
         check_serving_settings(settings, args.demo)
+        if args.demo:
+            settings = _demo_settings(settings)
         asyncio.run(_serve(settings, args.demo, config_path=args.config,
                            worker_processes=settings.worker_processes))
     elif args.command == "worker":
