@@ -151,12 +151,17 @@ def test_compose_requires_secrets_and_uses_postgres(compose: dict[str, Any], ser
         assert environment[name].startswith("${" + name + ":?")
 
 
-def test_compose_config_with_docker_engine() -> None:
+def require_docker_engine() -> None:
+    """Skip the test unless a Docker engine answers here."""
     if shutil.which("docker") is None:
         pytest.skip("no docker client on this machine")
     info = subprocess.run(["docker", "info"], check=False, capture_output=True, timeout=30)
     if info.returncode != 0:
         pytest.skip("docker client present but no Docker engine answers (docker info failed)")
+
+
+def test_compose_config_with_docker_engine() -> None:
+    require_docker_engine()
     plugin = subprocess.run(
         ["docker", "compose", "version"], check=False, capture_output=True, timeout=30
     )
@@ -334,6 +339,23 @@ def test_dockerfile_copies_every_package_and_dockerignore_lets_it_through() -> N
         line[1:] for line in DOCKERIGNORE.read_text().splitlines() if line.startswith("!")
     }
     assert needed <= allowed, needed - allowed
+
+
+def test_image_builds_and_runs_help_with_docker_engine(tmp_path: Path) -> None:
+    require_docker_engine()
+    tag = f"blindcopy-test:{os.getpid()}"
+    built = subprocess.run(["docker", "build", "-f", str(DOCKERFILE), "-t", tag, str(ROOT)],
+                           check=False, capture_output=True, text=True, timeout=1800)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    try:
+        helped = subprocess.run(["docker", "run", "--rm", "--read-only", tag, "blindcopy",
+                                 "--help"], check=False, capture_output=True, text=True,
+                                timeout=300)
+        assert (helped.returncode, helped.stderr) == (0, "")
+        assert helped.stdout.startswith("usage: blindcopy")
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], check=False, capture_output=True,
+                       timeout=120)
 
 
 def test_hadolint() -> None:
