@@ -61,12 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _wait_for_signal() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """Return an event SIGINT and SIGTERM set (instead of killing the process)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 def freeze_start_up_objects() -> None:
@@ -94,6 +95,9 @@ def _demo_settings(settings: Settings) -> Settings:
 
 async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool = True,
                  config_path: str | None = None, worker_processes: int = 0) -> None:
+    # From the start: a SIGTERM while starting (or just after the banner) stops gracefully
+    # once started, rather than killing the process half-way.
+    stop = _stop_on_signals()
     service = await start_service(settings, smtp=smtp, http=http)
     children = Children(config_path)
     await children.start_workers(worker_processes, settings.metrics_port)
@@ -104,7 +108,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
         print(demo_banner(settings, service.smtp_port, service.http_port, seed), flush=True)
     freeze_start_up_objects()
     try:
-        await _wait_for_signal()
+        await stop.wait()
     finally:
         grace = settings.shutdown_grace_seconds
         log.info("stopping", extra={"grace_seconds": grace})

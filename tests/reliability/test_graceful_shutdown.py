@@ -136,3 +136,20 @@ async def test_sigterm_cuts_data_that_outlasts_the_grace_with_421_and_stores_not
     assert await received_rows(observer) == []
     assert "SMTP sessions still in DATA after the grace period were closed" in \
         _log_messages(serve)
+
+
+async def test_sigterm_right_after_start_up_still_stops_gracefully(
+        database_url: str, tmp_path: Path, processes: list[BlindcopyProcess]) -> None:
+    # The signal handlers are in place before anything starts: a SIGTERM as soon as the
+    # service says it started (before its banner, its children, its start-up freeze) does
+    # not kill it half-way.
+    serve = BlindcopyProcess("serve", database_url, tmp_path / "serve.log", workers=1)
+    processes.append(serve.start())
+    deadline = asyncio.get_running_loop().time() + 60
+    while "blindcopy started" not in _log_messages(serve):
+        serve.check_alive()
+        assert asyncio.get_running_loop().time() < deadline, serve.logs()
+        await asyncio.sleep(0.005)
+    serve.signal(signal.SIGTERM)
+    assert await _exit_status(serve) == 0, serve.logs()
+    assert _log_messages(serve)[-2:] == ["stopping", "stopped"]
