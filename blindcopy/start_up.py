@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
@@ -83,11 +85,19 @@ def listening(what: str, host_setting: str, port_setting: str, host: str, port: 
         if isinstance(error, socket.gaierror):
             reason, advice = "the host name does not resolve", f"set {host_env} to an address"
         else:
-            reason, advice = _LISTEN_ADVICE.get(error.errno or 0, (_reason(error), (
+            reason, advice = _LISTEN_ADVICE.get(_errno(error), (_reason(error), (
                 "check {host} and {port}")))
         advice = advice.format(host=host_env, port=port_env)
         raise StartUpError(f"cannot listen for {what} on {host}:{port} ({host_env}, {port_env}):"
                            f" {reason}; {advice}") from None
+
+
+def _errno(error: OSError) -> int:
+    # Python 3.13's create_server drops the errno of an address the machine lacks
+    # (EADDRNOTAVAIL) and says it could bind on none of the host's addresses.
+    if error.errno is None and str(error).startswith("could not bind on any address"):
+        return errno.EADDRNOTAVAIL
+    return error.errno or 0
 
 
 def shown_url(url: str) -> str:
@@ -102,6 +112,7 @@ def shown_url(url: str) -> str:
 def opening_store(database_url: str) -> Iterator[None]:
     """Turn a failure to open or migrate the store into a StartUpError naming the URL."""
     where = f"{env_name('database_url')}={shown_url(database_url)}"
+    _check_sqlite_folder(database_url, where)
     try:
         yield
     except (ArgumentError, NoSuchModuleError) as error:
@@ -117,6 +128,29 @@ def opening_store(database_url: str) -> Iterator[None]:
                   "that the database server runs and that this user may use it")
         raise StartUpError(f"cannot open the database {where}: {_reason(error)}; check the URL "
                            f"and {advice}") from None
+
+
+def _check_sqlite_folder(database_url: str, where: str) -> None:
+    """Refuse an SQLite file whose folder is missing or not writable, before opening it.
+
+    SQLite would only say "unable to open database file" (and aiosqlite's thread, stopped
+    as the process exits, can then print a stray line).
+    """
+    try:
+        path = make_url(database_url).database if database_url.startswith("sqlite") else None
+    except ArgumentError:
+        return  # reported by opening_store
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    folder = Path(path).absolute().parent
+    if not folder.is_dir():
+        problem = f"the folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"this user may not write in the folder {folder}"
+    else:
+        return
+    raise StartUpError(f"cannot open the database {where}: {problem}; create it, or set "
+                       f"{env_name('database_url')} to a file in a folder this user may write")
 
 
 def _reason(error: BaseException) -> str:
