@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.access_log import access_log_middleware
 from api.admission import admission_middleware
 from api.auth import auth_middleware
 from api.connection_guard import (
@@ -42,8 +43,8 @@ def create_app(
     """
     app = web.Application(
         client_max_size=settings.http_max_body,
-        middlewares=[request_phase_middleware, problem_middleware, admission_middleware,
-                     auth_middleware, body_deadline_middleware],
+        middlewares=[access_log_middleware, request_phase_middleware, problem_middleware,
+                     admission_middleware, auth_middleware, body_deadline_middleware],
     )
     app[CONNECTION_GUARD] = ConnectionGuard(ConnectionLimits(
         settings.http_max_connections, settings.http_max_connections_per_ip,

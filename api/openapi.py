@@ -110,7 +110,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         query=("project_id", "user_id"), errors=(403, 415, 422, 503)),
     ("POST", "/v1/explain"): Operation("Decide a message without recording anything.",
                                        "Decision", body="ExplainRequest",
-                                       errors=(403, 422, 503)),
+                                       errors=(403, 415, 422, 503)),
     ("GET", "/v1/messages"): Operation("List received messages.", "ReceivedMessages",
                                        query=("message_id", "status", *PAGED), errors=(422,)),
     ("GET", "/v1/messages/{id}/decision"): Operation("The stored decision of a message.",

@@ -197,6 +197,7 @@ def start_blindcopy(database_url: str, smtp_port: int, http_port: int, workers: 
            "BLINDCOPY_SERVE_PROCESSES": str(serve_processes),
            "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
            "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_WORKERS": str(workers),
+           "BLINDCOPY_SECRET": "bench-secret",
            "BLINDCOPY_MAIL_DOMAIN": "bcc.bench.test",
            "BLINDCOPY_MAX_CONNECTIONS_PER_IP": "10000",
            "BLINDCOPY_MAX_MESSAGES_PER_MINUTE": "100000000"}

@@ -126,21 +126,25 @@ class Children:
                                                      settings.worker_processes + number)}
             for number in range(1, settings.serve_processes)])
 
-    async def stop(self) -> None:
-        """Ask every child to stop (SIGTERM: it finishes nothing half-way), then wait for it."""
+    async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Ask every child to stop (SIGTERM: it finishes nothing half-way), then wait for it.
+
+        A child not gone after `timeout` seconds is killed.
+        """
         self._stopping.set()
-        await asyncio.gather(*(_terminate(child.process) for child in self._children))
+        await asyncio.gather(*(_terminate(child.process, timeout) for child in self._children))
         await asyncio.gather(*self._keepers)
         os.close(self._parent_read)
         os.close(self._parent_write)
 
 
-async def _terminate(process: asyncio.subprocess.Process) -> None:
-    """Send SIGTERM and wait; kill a process that is not gone after STOP_TIMEOUT_SECONDS."""
+async def _terminate(process: asyncio.subprocess.Process,
+                     timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+    """Send SIGTERM and wait; kill a process that is not gone after `timeout` seconds."""
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
     try:
-        await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
+        await asyncio.wait_for(process.wait(), timeout)
     except TimeoutError:
         # A message it held is reclaimed by another worker when its lease expires.
         process.kill()

@@ -1,4 +1,8 @@
-"""`blindcopy serve --demo`: seed a demo project, a user, contacts and a token (idempotent)."""
+"""`blindcopy serve --demo`: seed a demo project, a user, contacts and a token (idempotent).
+
+The banner it prints names everything the README's examples use: the ports, the project id,
+the addresses, the user's token and the admin token.
+"""
 
 from __future__ import annotations
 
@@ -68,3 +72,20 @@ async def seed_demo(sessionmaker: async_sessionmaker[AsyncSession],
         await session.flush()
         addresses = active_addresses(project)
         return DemoSeed(project.id, user.email, addresses["bcc"], addresses["forward"], token)
+
+
+def demo_banner(settings: Settings, smtp_port: int, http_port: int, seed: DemoSeed) -> str:
+    """Return the lines `serve --demo` prints once it is ready."""
+    contacts = ", ".join(address for _id, _name, address in DEMO_CONTACTS)
+    return "\n".join([
+        "blindcopy demo ready",
+        f"  SMTP      {settings.smtp_host}:{smtp_port}",
+        f"  API       http://{settings.http_host}:{http_port}",
+        f"  project   {seed.project_id}",
+        f"  user      {seed.user_email}",
+        f"  BCC       {seed.bcc}",
+        f"  forward   {seed.forward}",
+        f"  token     {seed.token}",
+        f"  admin     {settings.admin_token}",
+        f"  contacts  {contacts}",
+    ])

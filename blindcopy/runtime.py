@@ -1,4 +1,8 @@
-"""Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop."""
+"""Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop.
+
+Start-up failures (a port, the database) are raised as `StartUpError`s naming the setting;
+`Service.stop` is the graceful shutdown `blindcopy serve` runs on SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +21,20 @@ from api.routes import HEALTH_PATHS
 from blindcopy.accept_failures import summarise_accept_failures
 from blindcopy.open_files import fit_connection_caps, open_file_limit
 from blindcopy.settings import Settings
+from blindcopy.start_up import check_tls, listening, opening_store
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
 from processing.worker import run_worker, worker_id
 from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
 from smtp_gateway.server import create_smtp_server
+from smtp_gateway.sessions import OpenSessions
 from store.database import create_engine, create_sessionmaker
 from store.schema import migrate
 
 log = logging.getLogger("blindcopy")
+# Stopping gracefully, workers get what is left of the grace period to finish the batch under
+# way, and at least this long (a batch is milliseconds of work; a DNS look-up may wait).
+WORKER_FINISH_SECONDS = 5.0
 
 
 def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
@@ -54,6 +63,9 @@ class Service:
     metrics_runner: web.AppRunner | None = None
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when stopping: workers check it between claims.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    sessions: OpenSessions = field(default_factory=OpenSessions)
 
     @property
     def smtp_port(self) -> int:
@@ -72,29 +84,56 @@ class Service:
         for _ in range(count):
             claimer = worker_id(len(self.workers))
             self.workers.append(asyncio.create_task(
-                run_worker(self.sessionmaker, self.context, self.wake, claimer)))
+                run_worker(self.sessionmaker, self.context, self.wake, claimer, self.stopping)))
 
-    async def stop(self) -> None:
-        """Stop accepting, cancel the workers, close the API and the engine."""
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Stop the service, letting work under way finish for up to `grace_seconds`.
+
+        New connections are refused at once. SMTP sessions waiting for a command are
+        answered 421 4.3.2 and closed; sessions in DATA finish their message within the
+        grace (then 421). API requests under way finish within `shutdown_grace_seconds`
+        (aiohttp's runner). Then the workers finish the batch they hold (within what is left
+        of the grace, at least WORKER_FINISH_SECONDS) or are cancelled, giving back the
+        claims they have not finished. With no grace, sessions are cut and workers
+        cancelled at once.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
         if self.smtp_server is not None:
             self.smtp_server.close()
-        for task in self.workers:
-            task.cancel()
-        await asyncio.gather(*self.workers, return_exceptions=True)
-        for runner in (self.http_runner, self.metrics_runner):
-            if runner is not None:
-                await runner.cleanup()
+        await asyncio.gather(self.sessions.drain(grace_seconds), *(
+            runner.cleanup() for runner in (self.http_runner, self.metrics_runner) if runner))
+        left = max(deadline - loop.time(), WORKER_FINISH_SECONDS)
+        await self._stop_workers(left if grace_seconds else 0.0)
         if self.smtp_server is not None:
-            self.smtp_server.close()
             await asyncio.wait_for(self.smtp_server.wait_closed(), 5)
         await self.engine.dispose()
 
+    async def _stop_workers(self, seconds: float) -> None:
+        """Ask the workers to stop after their batch; cancel those not done in `seconds`."""
+        self.stopping.set()
+        self.wake.set()
+        pending = set(self.workers)
+        if pending and seconds > 0:
+            _done, pending = await asyncio.wait(pending, timeout=seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
 
-async def _listen(app: web.Application, host: str, port: int, reuse_port: bool = False
-                  ) -> web.AppRunner:
-    runner = GuardedAppRunner(app, access_log=None)
+
+async def _listen(app: web.Application, settings: Settings, port_setting: str,
+                  reuse_port: bool = False) -> web.AppRunner:
+    port = getattr(settings, port_setting)
+    # Stopping, requests under way get the grace period to finish (aiohttp's own shutdown).
+    runner = GuardedAppRunner(app, access_log=None,
+                              shutdown_timeout=settings.shutdown_grace_seconds)
     await runner.setup()
-    await runner.listen(host, port, reuse_port)
+    try:
+        with listening("HTTP", "http_host", port_setting, settings.http_host, port):
+            await runner.listen(settings.http_host, port, reuse_port)
+    except BaseException:
+        await runner.cleanup()
+        raise
     return runner
 
 
@@ -103,33 +142,51 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
                         resolver: DnsResolver | None = None) -> Service:
     """Migrate the store and start the configured parts of the service.
 
-    `clock` is the time of processing and of the SMTP gateway's address look-ups.
+    `clock` is the time of processing and of the SMTP gateway's address look-ups. A part
+    that cannot start raises StartUpError; the parts already started are stopped first.
     """
     settings = fit_connection_caps(settings, open_file_limit())
     summarise_accept_failures(asyncio.get_running_loop())
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
+    with opening_store(settings.database_url):
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
     sessionmaker = create_sessionmaker(engine)
     service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
+    try:
+        await _start_parts(service, smtp, http, workers, clock)
+    except BaseException:
+        await service.stop()
+        raise
+    log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
+                                         "http_port": service.http_port if http else None})
+    return service
+
+
+async def _start_parts(service: Service, smtp: bool, http: bool, workers: int | None,
+                       clock: Callable[[], datetime]) -> None:
+    """Listen for the API, metrics and SMTP as configured; start the workers."""
+    settings, sessionmaker = service.settings, service.sessionmaker
     reuse_port = settings.reuse_port or settings.serve_processes > 1
     if http:
         port = ProcessingService(sessionmaker, service.context,
                                  max_concurrent_captures=settings.max_concurrent_captures)
         app = create_app(settings, sessionmaker, port, service.context.metrics, clock)
-        service.http_runner = await _listen(app, settings.http_host, settings.http_port,
-                                            reuse_port)
+        service.http_runner = await _listen(app, settings, "http_port", reuse_port)
     if settings.metrics_port and (not http or reuse_port):
         # A process without the API, or one of several answering on its port, shows its
         # own counters on a port of its own.
         app = create_app(settings, sessionmaker, None, service.context.metrics,
                          paths=HEALTH_PATHS)
-        service.metrics_runner = await _listen(app, settings.http_host, settings.metrics_port)
+        service.metrics_runner = await _listen(app, settings, "metrics_port")
     if smtp:
-        service.smtp_server = await create_smtp_server(settings, sessionmaker, service.wake.set,
-                                                       service.context.metrics, clock=clock,
-                                                       reuse_port=reuse_port)
+        check_tls(settings)
+        with listening("SMTP", "smtp_host", "smtp_port", settings.smtp_host, settings.smtp_port):
+            service.smtp_server = await create_smtp_server(
+                settings, sessionmaker, service.wake.set, service.context.metrics, clock=clock,
+                reuse_port=reuse_port, sessions=service.sessions)
     service.start_workers(settings.workers if workers is None else workers)
-    log.info("blindcopy started", extra={"smtp_port": service.smtp_port if smtp else None,
-                                         "http_port": service.http_port if http else None})
-    return service
 

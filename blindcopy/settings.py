@@ -13,6 +13,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+# The default secret: fine for the demo, refused by `blindcopy serve` otherwise.
+DEVELOPMENT_SECRET = "insecure-development-secret"
+
 
 class SettingsError(ValueError):
     """Raised with every invalid setting listed, one per line."""
@@ -29,7 +32,7 @@ class Settings:
     http_port: int = 8080
     metrics_port: int = 0
     mail_domain: str = "bcc.blindcopy.test"
-    secret: str = "insecure-development-secret"
+    secret: str = DEVELOPMENT_SECRET
     admin_token: str = ""
     dns_servers: str = ""
     dns_timeout: float = 3.0
@@ -69,6 +72,7 @@ class Settings:
     max_concurrent_captures: int = 4
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
+    shutdown_grace_seconds: float = 25.0
 
 
 DOCS: dict[str, str] = {
@@ -139,6 +143,8 @@ DOCS: dict[str, str] = {
                                "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
     "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
+    "shutdown_grace_seconds": "On SIGTERM, seconds SMTP sessions in DATA and API requests "
+                              "under way get to finish (new commands are answered 421).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"
@@ -177,6 +183,8 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes", "http_max_connections_per_ip"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
+    if settings.shutdown_grace_seconds < 0:
+        errors.append("shutdown_grace_seconds: must not be negative")
     for name in ("claim_batch", "claim_bytes", "serve_processes", "http_max_connections"):
         if getattr(settings, name) < 1:
             errors.append(f"{name}: must be at least 1")

@@ -9,10 +9,12 @@ depth is read from the store at scrape time by the caller of `render`, so it is 
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from importlib import metadata
 from typing import Any
 
 from prometheus_client import (
@@ -21,6 +23,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     generate_latest,
 )
 
@@ -33,6 +36,23 @@ STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 # The steps of processing one message, in order (SPEC vocabulary; see docs/architecture.md).
 STAGES = ("claim", "parse", "verify", "decide", "record")
 QUEUE_STATUSES = ("queued", "processing")
+# One API request, in seconds: from a sub-millisecond /healthz to a Log click waiting for room.
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                   10.0, 30.0)
+DISTRIBUTION = "blindcopy"
+
+
+def build_version() -> str:
+    """Return the installed blindcopy's version ("unknown" when run from a bare checkout)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_info() -> dict[str, str]:
+    """Return what this process runs: blindcopy's version and Python's."""
+    return {"version": build_version(), "python": platform.python_version()}
 
 
 class Metrics:
@@ -67,6 +87,13 @@ class Metrics:
             "blindcopy_queue_depth",
             "Messages waiting for or in processing, read from the store at scrape time.",
             ["status"], registry=self.registry)
+        self.request_seconds = Histogram(
+            "blindcopy_http_request_duration_seconds",
+            "Seconds the API took to answer a request, by method and route (the path "
+            "template, e.g. /v1/projects/{pid}; `unmatched` for paths of no route).",
+            ["method", "route"], buckets=REQUEST_BUCKETS, registry=self.registry)
+        Info("blindcopy_build", "The blindcopy and Python versions this process runs.",
+             registry=self.registry).info(build_info())
 
     def _child(self, metric: Any, value: str) -> Any:
         """Return the metric's child for its one label's `value`, made once.
@@ -119,6 +146,14 @@ class Metrics:
             if count:
                 means[stage] = (int(count), total / count)
         return means
+
+    def observe_request(self, method: str, route: str, seconds: float) -> None:
+        """Observe that the API answered a `method` request on `route` in `seconds`."""
+        key = (id(self.request_seconds), f"{method} {route}")
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.request_seconds.labels(method, route)
+        child.observe(seconds)
 
     def count_smtp_reply(self, reply: str) -> None:
         """Count an SMTP reply by its three-digit code."""

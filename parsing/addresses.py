@@ -6,15 +6,23 @@ on its own; an entry flanker refuses is kept if it still looks like local@domain
 flanker's grammar parse costs ≈ 0.1 ms an entry, and the same entries come back message
 after message (a project's members, its frequent contacts, its own addresses): the last
 `PARSED_ENTRIES_KEPT` entries' results (immutable `Address` values) are kept.
+
+flanker builds its grammar's parser tables when it is first imported and reports on that
+build through its loggers: 28 "Symbol … is unreachable" lines (its five parsers share one
+grammar), and "Couldn't create …" lines where its package folder is read-only (a systemd
+unit, a read-only container), where it builds them at every start. They say nothing about
+any message, and Python prints them on standard error before the service's logging is set
+up, so flanker is imported with its warnings silenced.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import logging
 import re
 from email.utils import getaddresses
-
-from flanker.addresslib import address as flanker_address
+from types import ModuleType
 
 from parsing.message import Address
 
@@ -22,6 +30,20 @@ _LENIENT = re.compile(r"^[^\s@<>,;]+@[^\s@<>,;]+$")
 PARSED_ENTRIES_KEPT = 4096
 # An entry longer than this is parsed every time (a kept result must stay small).
 _LONGEST_KEPT_ENTRY = 512
+
+
+def _import_flanker_quietly() -> ModuleType:
+    """Import flanker's address module with the reports of its table build silenced."""
+    flanker_log = logging.getLogger("flanker")
+    level = flanker_log.level
+    flanker_log.setLevel(logging.ERROR)
+    try:
+        return importlib.import_module("flanker.addresslib.address")
+    finally:
+        flanker_log.setLevel(level)
+
+
+flanker_address = _import_flanker_quietly()
 
 
 def _normalize(addr: str) -> str:

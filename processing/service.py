@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from parsing import parse_message
+from parsing import parse_address, parse_message
 from processing import pipeline
 from processing.admission import CaptureGate
 from processing.context import ProcessingContext
@@ -43,6 +43,19 @@ def _header_value(fields: dict[str, Any], key: str) -> str:
     if "\r" in text or "\n" in text:
         raise Invalid.field(f"message.{key}", "must not contain line breaks")
     return text
+
+
+def _check_addresses(fields: dict[str, Any], key: str) -> None:
+    """Raise Invalid when an entry of an address field (from, to, cc) holds no address.
+
+    Python 3.11's email package refused such a header ("bob@") when composing; 3.13 writes
+    it, and the parser would then drop the entry without a word.
+    """
+    value = fields.get(key)
+    entries = value if isinstance(value, list) else [value]
+    for entry in entries:
+        if entry and str(entry).strip() and parse_address(str(entry)) is None:
+            raise Invalid.field(f"message.{key}", f"{entry!r} is not an email address")
 
 
 def _date_header(value: str) -> str:
@@ -75,6 +88,8 @@ def compose_message(fields: dict[str, Any]) -> bytes:
     for header, key in (("From", "from"), ("To", "to"), ("Cc", "cc"), ("Subject", "subject"),
                         ("In-Reply-To", "in_reply_to"), ("References", "references")):
         value = _header_value(fields, key)
+        if key in ("from", "to", "cc"):
+            _check_addresses(fields, key)
         if value:
             try:
                 message[header] = value

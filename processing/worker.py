@@ -203,15 +203,19 @@ async def fail_abandoned(sessionmaker: async_sessionmaker[AsyncSession],
 
 
 async def run_worker(sessionmaker: async_sessionmaker[AsyncSession], ctx: ProcessingContext,
-                     wake: asyncio.Event | None = None, claimer: str | None = None) -> None:
-    """Process messages until cancelled; sleep briefly (or until woken) when idle.
+                     wake: asyncio.Event | None = None, claimer: str | None = None,
+                     stop: asyncio.Event | None = None) -> None:
+    """Process messages until `stop` is set or the task is cancelled; idle, sleep briefly.
 
-    Every half lease it also ends, as failed, the messages abandoned by dying workers too
-    often (not on every claim: that would add a write to the hot path).
+    `stop` is checked between claims: the batch under way is finished and recorded first
+    (set `wake` too, so an idle worker sees it at once). Cancelled instead, the worker gives
+    back the claims it has not finished (`run_batch`). Every half lease it also ends, as
+    failed, the messages abandoned by dying workers too often (not on every claim: that
+    would add a write to the hot path).
     """
     loop = asyncio.get_running_loop()
     next_sweep = loop.time()
-    while True:
+    while stop is None or not stop.is_set():
         try:
             if loop.time() >= next_sweep:
                 await fail_abandoned(sessionmaker, ctx)

@@ -2,7 +2,8 @@
 
 Not aiosmtpd's threaded Controller: SMTP shares the loop with the async store, API and
 workers. A subclass adds per-IP connection limits (PROXY-aware), the configured line length,
-a DATA timeout and a 421 reply on timeouts.
+a DATA timeout, a 421 reply on timeouts, and the hooks `OpenSessions` needs to end every
+session when the service stops (smtp_gateway/sessions.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from smtp_gateway import replies
 from smtp_gateway.handler import GatewayLimits, SpoolingHandler
 from smtp_gateway.limits import ClientLimits
 from smtp_gateway.recipients import RecipientCache
+from smtp_gateway.sessions import OpenSessions
 from store.models import utcnow
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ class GatewaySMTP(SMTP):
     client_limits: ClientLimits
     data_timeout: float
     metrics: Metrics
+    sessions: OpenSessions
+    in_data = False
 
     async def push(self, status: AnyStr) -> None:
         """Send a reply (counted by code); aiosmtpd's own refusals get an enhanced status."""
@@ -71,6 +75,7 @@ class GatewaySMTP(SMTP):
             # Behind a load balancer the peer is the balancer; the client's own address
             # arrives in the PROXY header and is counted then (_call_handler_hook).
             super().connection_made(transport)
+            self.sessions.opened(self)
             return
         refusal = self._admit(self._limited_ip)
         if refusal is not None:
@@ -79,6 +84,7 @@ class GatewaySMTP(SMTP):
             transport.close()
             return
         super().connection_made(transport)
+        self.sessions.opened(self)
 
     def _admit(self, ip: str) -> str | None:
         """Count this connection against `ip`; return the 421 when there are too many."""
@@ -102,6 +108,7 @@ class GatewaySMTP(SMTP):
         return True if status is MISSING else status
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.sessions.closed(self)
         if getattr(self, "_counted", False):
             self.client_limits.close_connection(self._limited_ip)
             self._counted = False
@@ -121,11 +128,24 @@ class GatewaySMTP(SMTP):
         """Give the whole DATA exchange `data_timeout`, then go back to the command timeout."""
         # aiosmtpd arms its one timer per command; DATA gets its own, longer or shorter, budget.
         self._reset_timeout(self.data_timeout)
+        self.in_data = True
         try:
             await super().smtp_DATA(arg)
         finally:
+            self.in_data = False
             if self.transport is not None:
                 self._reset_timeout()
+            # Stopping: the message's reply is sent; 421 answers the next command.
+            self.sessions.after_data(self)
+
+    def close_for_shutdown(self) -> None:
+        """Answer 421 4.3.2 (the service is stopping) and close the connection."""
+        transport: Any = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self.metrics.count_smtp_reply(replies.SHUTTING_DOWN)
+        transport.write((replies.SHUTTING_DOWN + "\r\n").encode())
+        transport.close()
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -138,8 +158,9 @@ def _tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
                      on_spooled: Any = None, metrics: Metrics | None = None,
-                     clock: Callable[[], datetime] = utcnow) -> Any:
-    """Return the factory that builds one SMTP protocol per connection."""
+                     clock: Callable[[], datetime] = utcnow,
+                     sessions: OpenSessions | None = None) -> Any:
+    """Return the factory that builds one SMTP protocol per connection (kept in `sessions`)."""
     limits = GatewayLimits(settings.max_recipients, settings.max_failed_recipients,
                            settings.max_header_count, settings.max_header_bytes,
                            settings.max_mime_depth)
@@ -153,7 +174,8 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
                               RecipientCache(keep), settings.mail_domain)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
-        "data_timeout": settings.data_timeout, "metrics": metrics})
+        "data_timeout": settings.data_timeout, "metrics": metrics,
+        "sessions": sessions or OpenSessions()})
     tls = _tls_context(settings)
 
     def build() -> SMTP:
@@ -170,9 +192,13 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
 async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
                              on_spooled: Any = None, metrics: Metrics | None = None,
                              clock: Callable[[], datetime] = utcnow,
-                             reuse_port: bool = False) -> asyncio.Server:
-    """Start listening for SMTP on the configured host and port (shared with `reuse_port`)."""
+                             reuse_port: bool = False,
+                             sessions: OpenSessions | None = None) -> asyncio.Server:
+    """Start listening for SMTP on the configured host and port (shared with `reuse_port`).
+
+    `sessions` keeps the open sessions, for `OpenSessions.drain` when the service stops.
+    """
     loop = asyncio.get_running_loop()
-    factory = protocol_factory(settings, sessionmaker, on_spooled, metrics, clock)
+    factory = protocol_factory(settings, sessionmaker, on_spooled, metrics, clock, sessions)
     return await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port,
                                     reuse_port=reuse_port)

@@ -3,11 +3,14 @@
 Both hand the message to the processing port; the API only authenticates, validates and
 decides whose capture it is: a user's token logs as that user, the bootstrap admin token
 must name the `user_id` it logs for (an admin user may name another user).
+
+Both read their body by one rule (docs/api.md): `application/json`, or no Content-Type at
+all, is JSON; `message/rfc822` is a raw message (/v1/log only); any other type is 415.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from api.access import check_project_references, checked_without_store
 from api.caller import Caller
@@ -18,6 +21,19 @@ from store.queries.errors import Forbidden, Invalid
 from store.queries.users import existing_user_ids
 
 RFC822 = "message/rfc822"
+JSON = "application/json"
+
+
+def body_type(request: web.Request) -> str:
+    """Return the body's media type; a body that names none is JSON."""
+    if hdrs.CONTENT_TYPE not in request.headers:
+        return JSON
+    return request.content_type
+
+
+def _unsupported(request: web.Request, *accepted: str) -> web.HTTPUnsupportedMediaType:
+    return web.HTTPUnsupportedMediaType(
+        text=f"Send {' or '.join(accepted)}, not {request.content_type}.")
 
 
 async def read_raw_body(request: web.Request) -> bytes:
@@ -29,14 +45,14 @@ async def read_raw_body(request: web.Request) -> bytes:
 
 
 async def _read_log_request(request: web.Request) -> CaptureRequest:
-    if request.content_type == RFC822:
+    kind = body_type(request)
+    if kind == RFC822:
         project_ids = list(dict.fromkeys(request.query.getall("project_id", [])))
         return CaptureRequest(raw=await read_raw_body(request), project_ids=project_ids,
                               user_id=request.query.get("user_id"))
-    if request.content_type == "application/json":
+    if kind == JSON:
         return read_log(await read_json(request))
-    raise web.HTTPUnsupportedMediaType(
-        text=f"Send {RFC822} or application/json, not {request.content_type}.")
+    raise _unsupported(request, RFC822, JSON)
 
 
 async def _capturing_user(request: web.Request, who: Caller, capture: CaptureRequest) -> str:
@@ -73,6 +89,8 @@ async def log(request: web.Request) -> web.Response:
 async def explain(request: web.Request) -> web.Response:
     """POST /v1/explain: the decision for a raw message, channel and user; nothing recorded."""
     who = caller(request)
+    if body_type(request) != JSON:
+        raise _unsupported(request, JSON)
     capture = read_explain(await read_json(request))
     # The bootstrap admin may explain bcc and forward without a user (they find their own
     # in the From); a Log click and a mailbox sync are always some user's, as in /v1/log.

@@ -54,7 +54,7 @@ def start_gateway(database_url: str, log_path: Path) -> tuple[subprocess.Popen[b
     port = free_port()
     env = {**os.environ, "BLINDCOPY_DATABASE_URL": database_url, "BLINDCOPY_WORKERS": "0",
            "BLINDCOPY_SMTP_PORT": str(port), "BLINDCOPY_HTTP_PORT": "0",
-           "PYTHONPATH": str(ROOT)}
+           "BLINDCOPY_SECRET": "test-secret", "PYTHONPATH": str(ROOT)}
     with log_path.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "blindcopy.cli", "serve"], cwd=ROOT,
                                    env=env, stdout=subprocess.DEVNULL, stderr=log)

@@ -23,6 +23,7 @@ from sqlalchemy import event, func, select
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
 from processing.worker import run_batch
+from store.database import create_engine
 from store.models import Project, ReceivedMessage, ReceivedRaw
 from store.project_addresses import BCC, derive_address
 from tests.client import ApiClient, eventually, send_smtp
@@ -276,6 +277,31 @@ async def test_stopping_worker_gives_back_the_claims_it_has_not_finished(
                 ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by,
                 ReceivedMessage.lease_until))).all()
         assert sorted(rows) == [("queued", 0, None, None)] * 3
+
+
+async def test_a_stopping_service_gives_back_the_claim_its_worker_cannot_finish(
+        database_url: str, dns: LocalDnsServer) -> None:
+    # The worker's message waits on a DNS server that never answers. Stopped with a grace
+    # period, the worker gets what is left of it (at least WORKER_FINISH_SECONDS) to finish,
+    # then is cancelled and gives its claim back at once instead of after the lease.
+    settings = dns_settings(database_url, dns, dns_timeout=30.0)
+    async with running(settings, workers=1) as (service, api):
+        d = await acme(api)
+        dns.mode = "drop"
+        await send_smtp(service.smtp_port, "alice@acme.test", [d["bcc"]],
+                        sign(quote(1), rsa_key("acme"), "acme.test"))
+        await eventually(lambda: _true_if(bool(dns.queries)), timeout=10.0)
+        await service.stop(grace_seconds=0.5)
+        assert all(worker.done() for worker in service.workers)
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(select(
+                    ReceivedMessage.status, ReceivedMessage.attempts,
+                    ReceivedMessage.claimed_by, ReceivedMessage.lease_until))).all()
+        finally:
+            await engine.dispose()
+    assert [tuple(row) for row in rows] == [("queued", 0, None, None)]
 
 
 async def test_a_claims_senders_are_verified_together(

@@ -151,12 +151,17 @@ def test_compose_requires_secrets_and_uses_postgres(compose: dict[str, Any], ser
         assert environment[name].startswith("${" + name + ":?")
 
 
-def test_compose_config_with_docker_engine() -> None:
+def require_docker_engine() -> None:
+    """Skip the test unless a Docker engine answers here."""
     if shutil.which("docker") is None:
         pytest.skip("no docker client on this machine")
     info = subprocess.run(["docker", "info"], check=False, capture_output=True, timeout=30)
     if info.returncode != 0:
         pytest.skip("docker client present but no Docker engine answers (docker info failed)")
+
+
+def test_compose_config_with_docker_engine() -> None:
+    require_docker_engine()
     plugin = subprocess.run(
         ["docker", "compose", "version"], check=False, capture_output=True, timeout=30
     )
@@ -168,6 +173,28 @@ def test_compose_config_with_docker_engine() -> None:
         env={**os.environ, **COMPOSE_SECRETS},
     )
     assert result.returncode == 0, result.stderr
+
+
+def stop_seconds(value: str) -> float:
+    """Return a compose or systemd duration ("35s", "1m30s", "35") in seconds."""
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(min|m|s)?", value):
+        total += float(number) * (60 if unit in ("m", "min") else 1)
+    return total
+
+
+@pytest.mark.parametrize("service", ["blindcopy", "worker"])
+def test_stop_timeouts_match_and_cover_the_graceful_stop(
+        compose: dict[str, Any], service: str) -> None:
+    # Stopping drains for shutdown_grace_seconds, then workers get up to
+    # WORKER_FINISH_SECONDS to finish their batch; a kill before that cuts sessions.
+    from blindcopy.runtime import WORKER_FINISH_SECONDS
+
+    compose_stop = stop_seconds(compose["services"][service]["stop_grace_period"])
+    unit = "blindcopy.service" if service == "blindcopy" else "blindcopy-worker@.service"
+    systemd_stop = stop_seconds(read_unit(unit)["Service"]["TimeoutStopSec"])
+    assert compose_stop == systemd_stop
+    assert compose_stop > Settings().shutdown_grace_seconds + WORKER_FINISH_SECONDS
 
 
 # --- systemd ----------------------------------------------------------------------------------
@@ -308,7 +335,8 @@ def test_dockerfile_default_command_is_serve() -> None:
 
 def test_dockerfile_copies_every_package_and_dockerignore_lets_it_through() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {name.split(".")[0] for name in project["tool"]["setuptools"]["packages"]}
+    found = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {name.split(".")[0] for name in found}
     # Sources of every COPY from the build context (not --from another stage).
     copied = {
         source
@@ -322,6 +350,23 @@ def test_dockerfile_copies_every_package_and_dockerignore_lets_it_through() -> N
         line[1:] for line in DOCKERIGNORE.read_text().splitlines() if line.startswith("!")
     }
     assert needed <= allowed, needed - allowed
+
+
+def test_image_builds_and_runs_help_with_docker_engine(tmp_path: Path) -> None:
+    require_docker_engine()
+    tag = f"blindcopy-test:{os.getpid()}"
+    built = subprocess.run(["docker", "build", "-f", str(DOCKERFILE), "-t", tag, str(ROOT)],
+                           check=False, capture_output=True, text=True, timeout=1800)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    try:
+        helped = subprocess.run(["docker", "run", "--rm", "--read-only", tag, "blindcopy",
+                                 "--help"], check=False, capture_output=True, text=True,
+                                timeout=300)
+        assert (helped.returncode, helped.stderr) == (0, "")
+        assert helped.stdout.startswith("usage: blindcopy")
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], check=False, capture_output=True,
+                       timeout=120)
 
 
 def test_hadolint() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 from typing import Any
 
 from aiohttp import web
@@ -388,3 +389,24 @@ async def test_oversized_body_is_413(
     await problem_of(response, 413)
     listed = await client.get("/v1/messages", headers=ADMIN)
     assert (await listed.json())["items"] == []
+
+
+async def test_log_and_explain_read_a_body_without_content_type_as_json(
+    client: Client, directory: Directory
+) -> None:
+    # One rule for both capture routes: no Content-Type is JSON, another type is 415.
+    project = await directory.project(settings={"sender_auth": "none"})
+    _, token = await directory.member_with_token(project["id"], "alice@acme.test")
+    await directory.contact(project["id"], "bob", "bob@client.test")
+    encoded = base64.b64encode(RAW).decode()
+    untyped = {"skip_auto_headers": ["Content-Type"], "headers": token}
+    for path, body in (("/v1/explain", {"raw": encoded, "channel": "log"}),
+                       ("/v1/log", {"raw": encoded, "project_ids": [project["id"]]})):
+        response = await client.post(path, data=json.dumps(body).encode(), **untyped)
+        assert response.status == 200, (path, await response.text())
+        assert [o["status"] for o in (await response.json())["outcomes"]] == ["logged"], path
+        form = await problem_of(await client.post(path, data=json.dumps(body), headers={
+            **token, "Content-Type": "application/x-www-form-urlencoded"}), 415)
+        assert "Send " in form["detail"] and "application/json" in form["detail"]
+    await problem_of(await client.post("/v1/explain", data=RAW, headers={**token, **RFC822}),
+                     415)
