@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from api.caller import Caller
+from store.errors import FieldError, Forbidden, Invalid, NotFound
 from store.models import Project
-from store.queries.errors import FieldError, Forbidden, Invalid, NotFound
 from store.queries.projects import existing_project_ids, get_project
 from store.queries.received import Viewer
 from store.queries.users import member_project_ids
@@ -32,41 +32,41 @@ def require_self_or_admin(caller: Caller, user_id: str) -> None:
         raise Forbidden("Only an admin may use this resource for another user.")
 
 
-async def caller_project_ids(session: AsyncSession, caller: Caller) -> set[str] | None:
+def caller_project_ids(session: Session, caller: Caller) -> set[str] | None:
     """Return the ids of the caller's projects, or None for an admin (every project)."""
     if caller.is_admin:
         return None
     if caller.project_ids is not None:  # read with the token, in this request
         return set(caller.project_ids)
     assert caller.user_id is not None
-    return await member_project_ids(session, caller.user_id)
+    return member_project_ids(session, caller.user_id)
 
 
-async def viewer(session: AsyncSession, caller: Caller) -> Viewer:
+def viewer(session: Session, caller: Caller) -> Viewer:
     """Return the caller as a Viewer for received-message queries."""
-    project_ids = await caller_project_ids(session, caller)
+    project_ids = caller_project_ids(session, caller)
     return Viewer(caller.user_id, None if project_ids is None else frozenset(project_ids))
 
 
-async def visible_project(session: AsyncSession, caller: Caller, project_id: str) -> Project:
+def visible_project(session: Session, caller: Caller, project_id: str) -> Project:
     """Return the project if the caller may see it, else raise NotFound."""
-    mine = await caller_project_ids(session, caller)
+    mine = caller_project_ids(session, caller)
     if mine is not None and project_id not in mine:
         raise NotFound(f"Project {project_id} does not exist.")
-    return await get_project(session, project_id)
+    return get_project(session, project_id)
 
 
-async def check_project_references(
-    session: AsyncSession, caller: Caller, field: str, project_ids: Iterable[str]
+def check_project_references(
+    session: Session, caller: Caller, field: str, project_ids: Iterable[str]
 ) -> None:
     """Raise Invalid for each id in a request body that is not a project the caller sees."""
     wanted = list(project_ids)
     if not wanted:
         return
-    mine = await caller_project_ids(session, caller)
+    mine = caller_project_ids(session, caller)
     # A member's projects exist (memberships reference them): one look-up tells either.
     _raise_unless_visible(field, wanted,
-                          await existing_project_ids(session, wanted) if mine is None else mine)
+                          existing_project_ids(session, wanted) if mine is None else mine)
 
 
 def checked_without_store(caller: Caller, field: str, project_ids: Iterable[str]) -> bool:

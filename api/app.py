@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.access_log import access_log_middleware
 from api.admission import admission_middleware
@@ -17,19 +16,20 @@ from api.connection_guard import (
     ConnectionLimits,
     request_phase_middleware,
 )
-from api.keys import CLOCK, METRICS, PROCESSING, SESSIONMAKER, SETTINGS
+from api.keys import CLOCK, METRICS, PROCESSING, SETTINGS, STORE
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
 from api.routes import add_routes
 from api.slow_requests import body_deadline_middleware
 from blindcopy.settings import Settings
 from metrics import Metrics
+from store.database import Store
 from store.models import utcnow
 
 
 def create_app(
     settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    store: Store,
     processing: ProcessingPort | None = None,
     metrics: Metrics | None = None,
     clock: Callable[[], datetime] = utcnow,
@@ -50,7 +50,7 @@ def create_app(
         settings.http_max_connections, settings.http_max_connections_per_ip,
         settings.http_header_timeout))
     app[SETTINGS] = settings
-    app[SESSIONMAKER] = sessionmaker
+    app[STORE] = store
     app[PROCESSING] = processing
     app[METRICS] = metrics or Metrics()
     app[CLOCK] = clock

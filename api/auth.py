@@ -15,9 +15,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.caller import Caller
-from api.keys import CALLER, SESSIONMAKER, SETTINGS
-from store.database import read_only_session
-from store.queries.errors import Unauthorized
+from api.keys import CALLER, SETTINGS, STORE
+from store.errors import Unauthorized
 from store.queries.users import token_owner
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
@@ -49,8 +48,7 @@ async def authenticate(request: web.Request) -> Caller:
     admin_token = request.app[SETTINGS].admin_token
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Caller(user_id=None, is_admin=True)
-    async with read_only_session(request.app[SESSIONMAKER]) as session:
-        owner = await token_owner(session, hash_token(token))
+    owner = await request.app[STORE].run_read(token_owner, hash_token(token))
     if owner is None:
         raise Unauthorized("The bearer token is not valid.")
     return Caller(user_id=owner.id, is_admin=owner.role == ADMIN_ROLE,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from store.queries.errors import FieldError, Invalid
+from store.errors import FieldError, Invalid
 
 ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.caller import Caller
 from api.ports import ProcessingPort
 from blindcopy.settings import Settings
 from metrics import Metrics
+from store.database import Store
 
 SETTINGS = web.AppKey("settings", Settings)
-SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+STORE = web.AppKey("store", Store)
 PROCESSING: web.AppKey[ProcessingPort | None] = web.AppKey("processing")
 METRICS = web.AppKey("metrics", Metrics)
 # The service's clock (the one processing and the SMTP gateway read): address grace periods.

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from store.queries.errors import Invalid
+from store.errors import Invalid
 from store.queries.pages import Page
 
 DEFAULT_LIMIT = 50

@@ -3,7 +3,7 @@
 The API never imports `processing` internals; `create_app` receives an object with these
 methods (the real one is built in `blindcopy/runtime.py`). Every method returns a decision
 as a JSON-able dict `{message_id, received_id, status, outcomes: [...], trace: [...]}` and
-may raise the errors of `store.queries.errors` (NotFound, Conflict, Invalid, Unavailable).
+may raise the errors of `store.errors` (NotFound, Conflict, Invalid, Unavailable).
 """
 
 from __future__ import annotations

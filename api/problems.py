@@ -1,6 +1,6 @@
 """RFC 9457 problem documents: the one middleware that turns every error into problem+json.
 
-Expected errors (`store.queries.errors`) and aiohttp's HTTP errors keep their status and
+Expected errors (`store.errors`) and aiohttp's HTTP errors keep their status and
 get a stable `type` URI; anything unexpected is logged and answered 500 without internals.
 """
 
@@ -15,7 +15,7 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.exc import IntegrityError
 
 from store.database import is_store_outage
-from store.queries.errors import (
+from store.errors import (
     BlindcopyError,
     Conflict,
     FieldError,

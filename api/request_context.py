@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from api.caller import Caller
-from api.keys import CALLER, PROCESSING, SESSIONMAKER
+from api.keys import CALLER, PROCESSING, STORE
 from api.ports import ProcessingPort
-from store.database import read_only_session
-from store.queries.errors import Unavailable
+from store.errors import Unavailable
+
+T = TypeVar("T")
 
 
 def caller(request: web.Request) -> Caller:
@@ -24,19 +25,21 @@ def caller(request: web.Request) -> Caller:
 READING_METHODS = frozenset({"GET", "HEAD"})
 
 
-def unit_of_work(request: web.Request) -> AbstractAsyncContextManager[AsyncSession]:
-    """Return a session in a transaction committed when the block ends without error.
+async def in_unit_of_work(request: web.Request, work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in the request's unit of work, in one of the store's threads.
 
-    A GET or HEAD only reads: its session is read-only (no write lock on SQLite).
+    Committed when `work` returns; a GET or HEAD only reads (a read-only session: no write
+    lock on SQLite). `work` is the request's whole use of the store: one thread hop.
     """
+    store = request.app[STORE]
     if request.method in READING_METHODS:
-        return read_only_session(request.app[SESSIONMAKER])
-    return request.app[SESSIONMAKER].begin()
+        return await store.run_read(work)
+    return await store.run_write(work)
 
 
-def reading(request: web.Request) -> AbstractAsyncContextManager[AsyncSession]:
-    """Return a read-only session for a request that writes nothing with it."""
-    return read_only_session(request.app[SESSIONMAKER])
+async def reading(request: web.Request, work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in a read-only session, for a request that writes nothing with it."""
+    return await request.app[STORE].run_read(work)
 
 
 def processing(request: web.Request) -> ProcessingPort:
@@ -45,8 +48,6 @@ def processing(request: web.Request) -> ProcessingPort:
     if port is None:
         raise Unavailable("Message processing is not available in this process.")
     return port
-
-
 async def read_json(request: web.Request) -> Any:
     """Return the parsed JSON body; a malformed one is a 400 problem."""
     # Bytes, not request.text(): a body that is not UTF-8 (or names a charset Python does

@@ -13,8 +13,8 @@ from typing import Any
 from api.fields import DOMAIN, SLUG, FieldReader
 from rules import CreateContacts, LoggingMode
 from rules import SenderAuthMode as SenderAuth
+from store.errors import FieldError, Invalid
 from store.queries.contacts import ContactUpsert
-from store.queries.errors import FieldError, Invalid
 
 MAX_CONTACTS_PER_UPSERT = 1000
 MAX_PROJECT_IDS = 100

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import os
 import platform
 import random
@@ -40,8 +39,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiohttp
-import asyncpg
-from sqlalchemy import func, select
+import psycopg
+from sqlalchemy import Engine, func, select
 
 from bench.seed import (
     MEMBER,
@@ -63,12 +62,10 @@ from bench.seed import (
 )
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import load_settings
-from parsing import parse_message
-from processing.judging import judge
-from store.database import async_url, create_engine
-from store.models import Interaction, ReceivedMessage
+from processing.judging import Job, decide_each, parse, read_snapshots, verify_senders
+from store.database import create_engine
+from store.models import Interaction, Message, ReceivedMessage
 from store.schema import migrate
-from store.snapshot import build_snapshot
 
 ADMIN_TOKEN = "bench-admin-token"
 SECTION = "SMTP throughput and decision time"
@@ -140,22 +137,21 @@ def measure_bare(args: argparse.Namespace) -> LoadResult:
         server.wait()
 
 
-@asynccontextmanager
-async def fresh_database(base_url: str | None, workdir: Path, name: str) -> AsyncIterator[str]:
+@contextmanager
+def fresh_database(base_url: str | None, workdir: Path, name: str) -> Iterator[str]:
     """Yield the URL of an empty database: a SQLite file, or a PostgreSQL schema."""
     if not base_url or base_url.startswith("sqlite"):
         yield f"sqlite:///{workdir / (name + '.db')}"
         return
     schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    dsn = async_url(base_url).replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(dsn)
-    await admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        separator = "&" if "?" in base_url else "?"
-        yield f"{base_url}{separator}search_path={schema}"
-    finally:
-        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await admin.close()
+    dsn = base_url.split("?", 1)[0].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            separator = "&" if "?" in base_url else "?"
+            yield f"{base_url}{separator}search_path={schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -244,29 +240,33 @@ def start_layout(layout: Layout, url: str, smtp_port: int, http_port: int,
     return processes
 
 
-async def wait_processed(engine: object, expected: int, timeout: float) -> None:
+async def wait_processed(engine: Engine, expected: int, timeout: float) -> None:
     """Wait until `expected` messages are received and none is queued or processing."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        async with engine.connect() as connection:  # type: ignore[attr-defined]
-            total = await connection.scalar(select(func.count()).select_from(ReceivedMessage))
-            open_ = await connection.scalar(select(func.count()).select_from(
+        with engine.connect() as connection:
+            total = connection.scalar(select(func.count()).select_from(ReceivedMessage))
+            open_ = connection.scalar(select(func.count()).select_from(
                 ReceivedMessage).where(ReceivedMessage.status.in_(("queued", "processing"))))
-        if total >= expected and open_ == 0:
+        if (total or 0) >= expected and open_ == 0:
             return
         await asyncio.sleep(0.5)
     raise RuntimeError(f"not every message was processed within {timeout} s")
 
 
-async def collect(engine: object) -> tuple[int, int, int, float, list[float]]:
-    """Return received, done, interactions, first accept → last record, per-message latency."""
-    async with engine.connect() as connection:  # type: ignore[attr-defined]
-        received = (await connection.execute(select(
-            ReceivedMessage.status, ReceivedMessage.received_at,
-            ReceivedMessage.message_ref))).all()
-        logged = dict((await connection.execute(select(
-            Interaction.message_ref, func.min(Interaction.logged_at)).group_by(
-                Interaction.message_ref))).all())
+def collect(engine: Engine) -> tuple[int, int, int, float, list[float]]:
+    """Return received, done, interactions, first accept → last record, per-message latency.
+
+    A message's interaction is found through the message row its capture recorded
+    (`messages.received_id`): each benchmark message has a Message-ID of its own.
+    """
+    with engine.connect() as connection:
+        received = connection.execute(select(
+            ReceivedMessage.status, ReceivedMessage.received_at, ReceivedMessage.id)).all()
+        logged = dict(connection.execute(select(
+            Message.received_id, func.min(Interaction.logged_at))
+            .join(Message, Message.id == Interaction.message_ref)
+            .group_by(Message.received_id)).all())
     done = sum(1 for status, _, _ in received if status == "done")
     latencies = [(logged[ref] - at).total_seconds() for _, at, ref in received if ref in logged]
     first = min(at for _, at, _ in received)
@@ -277,16 +277,16 @@ async def collect(engine: object) -> tuple[int, int, int, float, list[float]]:
 async def measure_service(args: argparse.Namespace, workdir: Path,
                           layout: Layout) -> ServiceResult:
     """Run blindcopy in `layout` under the smtp-source load and measure it from its store."""
-    async with fresh_database(args.database_url, workdir, f"service_{layout.name}") as url:
+    with fresh_database(args.database_url, workdir, f"service_{layout.name}") as url:
         engine = create_engine(url)
-        await migrate(engine)
+        migrate(engine)
         smtp_port, http_port = free_port(), free_port()
         processes = start_layout(layout, url, smtp_port, http_port, workdir)
         pids = [process.pid for process in processes]
         try:
             await wait_http(f"http://127.0.0.1:{http_port}", processes[0])
             directory = await seed_members(f"http://127.0.0.1:{http_port}", ADMIN_TOKEN)
-            seed_seconds = await seed_contacts(engine, directory.project_id, args.contacts)
+            seed_seconds = seed_contacts(engine, directory.project_id, args.contacts)
             cpu = sum(cpu_seconds(pid) for pid in pids)
             load = await asyncio.to_thread(run_smtp_source, smtp_port, args.messages,
                                            args.sessions, args.size, MEMBER, directory.bcc)
@@ -298,8 +298,8 @@ async def measure_service(args: argparse.Namespace, workdir: Path,
                 process.send_signal(signal.SIGTERM)
             for process in processes:
                 process.wait(timeout=30)
-        received, done, interactions, seconds, latencies = await collect(engine)
-        await engine.dispose()
+        received, done, interactions, seconds, latencies = collect(engine)
+        engine.dispose()
     return ServiceResult(layout, load, received, done, interactions, seconds, latencies, rss,
                          seed_seconds)
 
@@ -320,7 +320,7 @@ def _decision_message(number: int, contacts: int, rng: random.Random) -> bytes:
 async def measure_decision(args: argparse.Namespace, workdir: Path, contacts: int
                            ) -> tuple[float, float, float, float]:
     """Return (seed seconds, mean, p50, p99 ms) of snapshot + decide with `contacts`."""
-    async with fresh_database(args.database_url, workdir, f"decide{contacts}") as url:
+    with fresh_database(args.database_url, workdir, f"decide{contacts}") as url:
         settings = load_settings({}, database_url=url, http_port=0, admin_token=ADMIN_TOKEN,
                                  mail_domain="bcc.bench.test")
         service = await start_service(settings, smtp=False, workers=0)
@@ -328,10 +328,10 @@ async def measure_decision(args: argparse.Namespace, workdir: Path, contacts: in
             directory = await seed_members(f"http://127.0.0.1:{service.http_port}",
                                            ADMIN_TOKEN)
             run = uuid.uuid4().hex[:8]
-            seed_seconds = await seed_contacts(service.engine, directory.project_id, contacts,
-                                               run=run)
-            seed_seconds += await seed_history(service.engine, directory.project_id, contacts,
-                                               contacts, run)
+            store = service.store
+            seed_seconds = seed_contacts(store.engine, directory.project_id, contacts, run=run)
+            seed_seconds += seed_history(store.engine, directory.project_id, contacts,
+                                         contacts, run)
             ctx = build_context(settings)
             rng = random.Random(contacts)
             timings = []
@@ -340,15 +340,18 @@ async def measure_decision(args: argparse.Namespace, workdir: Path, contacts: in
                     channel="bcc", raw=_decision_message(number, contacts, rng),
                     mail_from=MEMBER, rcpt_to=[directory.bcc], client_ip="127.0.0.1",
                     helo="bench", released=False, project_ids=[directory.project_id])
-                parsed = parse_message(received.raw)
-                async with service.sessionmaker() as session:
-                    started = time.perf_counter()
-                    # The project's sender_auth is none: no DNS, snapshot and rules only.
-                    decision = (await judge(received, parsed,
-                                            functools.partial(build_snapshot, session), ctx,
-                                            timed=False)).decision
-                    timings.append((time.perf_counter() - started) * 1000)
+                job = Job(received, stored=False)
+                parse([job], ctx)
+                started = time.perf_counter()
+                # The project's sender_auth is none: no DNS, snapshot and rules only.
+                read_snapshots(store, [job], ctx)
+                verify_senders([job], ctx)
+                decide_each([job], ctx)
+                timings.append((time.perf_counter() - started) * 1000)
+                assert job.error is None and job.decision is not None, job.error
+                decision = job.decision
                 assert any(o.status == "logged" for o in decision.outcomes), decision.outcomes
+            ctx.background.close()
         finally:
             await service.stop()
     timings.sort()

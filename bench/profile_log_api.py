@@ -70,7 +70,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         base = f"http://127.0.0.1:{service.http_port}"
         directory = await seed_members(base, ADMIN_TOKEN)
-        await seed_contacts(service.engine, directory.project_id, args.contacts)
+        seed_contacts(service.store.engine, directory.project_id, args.contacts)
         url = f"{base}/v1/log?project_id={directory.project_id}"
         await _client(url, directory.user_token, 0, args.warm_up, args.contacts)
         profiler = cProfile.Profile() if args.profile else None

@@ -5,7 +5,8 @@
 
 Spools `--messages` SMTP-like messages (10 KB body, the member to the BCC address with a
 contact in Cc, as bench_smtp.py sends them) straight into a fresh SQLite store, then drains
-them with `processing.worker.drain` and prints the CPU milliseconds per message. With
+them with `processing.worker.drain` (the worker path, `processing.claim.process_claim`,
+claim after claim, in this thread) and prints the CPU milliseconds per message. With
 `--profile`, the drain runs under pyinstrument and its HTML report is written there.
 """
 
@@ -52,29 +53,30 @@ async def main(args: argparse.Namespace) -> None:
     service = await start_service(settings, smtp=False, workers=0)
     try:
         directory = await seed_members(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN)
-        await seed_contacts(service.engine, directory.project_id, args.contacts)
-        async with service.sessionmaker.begin() as session:
+        store = service.store
+        seed_contacts(store.engine, directory.project_id, args.contacts)
+        with store.write() as session:
             for number in range(args.messages + args.warm_up):
                 spool.enqueue(session, ReceivedMessage(
                     channel="bcc", raw=smtp_message(number, directory.bcc, args.size),
                     mail_from=MEMBER, rcpt_to=[directory.bcc], client_ip="127.0.0.1",
                     helo="bench", project_ids=[directory.project_id]))
         ctx = build_context(settings)
-        await drain(service.sessionmaker, ctx, limit=args.warm_up)
+        drain(store, ctx, limit=args.warm_up)
         ctx = replace(ctx, metrics=Metrics())  # count only the measured messages
         statements = [0]
 
         def count(*_args: object) -> None:
             statements[0] += 1
 
-        event.listen(service.engine.sync_engine, "before_cursor_execute", count)
+        event.listen(store.engine, "before_cursor_execute", count)
         profiler = None
         if args.profile:
             from pyinstrument import Profiler
-            profiler = Profiler(async_mode="enabled")
+            profiler = Profiler()
             profiler.start()
         cpu, wall = time.process_time(), time.perf_counter()
-        done = await drain(service.sessionmaker, ctx, limit=args.messages)
+        done = drain(store, ctx, limit=args.messages)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         if profiler is not None:
             profiler.stop()
@@ -84,6 +86,7 @@ async def main(args: argparse.Namespace) -> None:
               f"{statements[0] / done:.1f} SQL statements (BEGINs included) per message")
         print("wall ms per message by stage (blindcopy_stage_seconds): " + ", ".join(
             f"{stage} {mean * 1000:.2f}" for stage, (_n, mean) in ctx.metrics.stage_means().items()))
+        ctx.background.close()
     finally:
         await service.stop()
 

@@ -5,7 +5,8 @@ rows per second), because creating 100,000 or 1,000,000 contacts through the HTT
 measure the API, not the pipeline. Contact 0 is bob@client.test; contact i is
 contact{i}@client{i % 1000}.test. History (logged emails: thread, message, interaction)
 goes in the same way: email i was logged on contact i % contacts, Message-ID
-<history-{i}@acme.test>.
+<history-{i}@acme.test>, in the project's own thread and message rows (SPEC §9), recorded
+without a fingerprint (as migration 0008 leaves older rows).
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, insert
 
 from store.models import Contact, ContactAddress, Interaction, Message, Thread
 
@@ -75,7 +75,7 @@ def _contact_id(run: str, index: int) -> str:
     return f"{run}{index:024d}"
 
 
-async def seed_contacts(engine: AsyncEngine, project_id: str, count: int,
+def seed_contacts(engine: Engine, project_id: str, count: int,
                         owner_id: str | None = None, run: str | None = None) -> float:
     """Insert `count` contacts with one address each; return the seconds it took.
 
@@ -93,14 +93,14 @@ async def seed_contacts(engine: AsyncEngine, project_id: str, count: int,
                              "owner_id": owner_id, "created_at": now, "updated_at": now})
             addresses.append({"id": contact_id, "contact_id": contact_id,
                               "project_id": project_id, "address": contact_address(index)})
-        async with engine.begin() as connection:
-            await connection.execute(insert(Contact), contacts)
-            await connection.execute(insert(ContactAddress), addresses)
+        with engine.begin() as connection:
+            connection.execute(insert(Contact), contacts)
+            connection.execute(insert(ContactAddress), addresses)
     return time.perf_counter() - started
 
 
-async def seed_history(engine: AsyncEngine, project_id: str, count: int, contacts: int,
-                       run: str) -> float:
+def seed_history(engine: Engine, project_id: str, count: int, contacts: int,
+                 run: str) -> float:
     """Insert `count` logged emails, each its own thread, on the contacts seeded with `run`.
 
     Return the seconds it took.
@@ -111,16 +111,19 @@ async def seed_history(engine: AsyncEngine, project_id: str, count: int, contact
         threads, messages, interactions = [], [], []
         for index in range(first, min(first + CHUNK, count)):
             row_id = f"h{run}{index:023d}"
-            threads.append({"id": row_id, "subject": "Offer", "created_at": now})
-            messages.append({"id": row_id, "message_id": history_message_id(index),
-                             "thread_id": row_id, "subject": "Offer", "from_address": MEMBER,
-                             "from_name": "Alice", "created_at": now})
+            threads.append({"id": row_id, "project_id": project_id,
+                            "root_id": history_message_id(index), "subject": "Offer",
+                            "created_at": now})
+            messages.append({"id": row_id, "project_id": project_id,
+                             "message_id": history_message_id(index), "thread_id": row_id,
+                             "subject": "Offer", "from_address": MEMBER, "from_name": "Alice",
+                             "created_at": now})
             interactions.append({"id": row_id, "project_id": project_id,
                                  "contact_id": _contact_id(run, index % contacts),
                                  "message_ref": row_id, "thread_id": row_id,
                                  "channels": ["bcc"], "logged_at": now})
-        async with engine.begin() as connection:
-            await connection.execute(insert(Thread), threads)
-            await connection.execute(insert(Message), messages)
-            await connection.execute(insert(Interaction), interactions)
+        with engine.begin() as connection:
+            connection.execute(insert(Thread), threads)
+            connection.execute(insert(Message), messages)
+            connection.execute(insert(Interaction), interactions)
     return time.perf_counter() - started

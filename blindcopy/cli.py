@@ -29,7 +29,7 @@ from blindcopy.start_up import StartUpError, check_serving_settings, opening_sto
 from metrics import build_version
 from processing.worker import drain
 from store import spool
-from store.database import create_engine, create_sessionmaker, read_only_session
+from store.database import Store, create_engine
 from store.schema import migrate
 
 log = logging.getLogger("blindcopy")
@@ -109,7 +109,7 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
     if smtp and http:
         await children.start_siblings(settings, service.smtp_port, service.http_port)
     if demo:
-        seed = await seed_demo(service.sessionmaker, settings)
+        seed = await service.store.run(seed_demo, service.store, settings)
         print(demo_banner(settings, service.smtp_port, service.http_port, seed), flush=True)
     freeze_start_up_objects()
     try:
@@ -124,28 +124,29 @@ async def _serve(settings: Settings, demo: bool, smtp: bool = True, http: bool =
         log.info("stopped")
 
 
-async def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings) -> None:
     with opening_store(settings.database_url):
         engine = create_engine(settings.database_url)
         try:
-            await migrate(engine)
+            migrate(engine)
         finally:
-            await engine.dispose()
+            engine.dispose()
     print("database is at the newest schema")
 
 
-async def _replay(settings: Settings, ids: list[str]) -> None:
+def _replay(settings: Settings, ids: list[str]) -> None:
     with opening_store(settings.database_url):
         engine = create_engine(settings.database_url)
-        await migrate(engine)
-    sessionmaker = create_sessionmaker(engine)
+        migrate(engine)
+    store = Store(engine)
     context = build_context(settings)
-    async with sessionmaker.begin() as session:
-        count = await spool.requeue(session, ids or None, context.now())
-    processed = await drain(sessionmaker, context)
-    async with read_only_session(sessionmaker) as session:
-        statuses = await spool.count_by_status(session)
-    await engine.dispose()
+    with store.write() as session:
+        count = spool.requeue(session, ids or None, context.now())
+    processed = drain(store, context)
+    with store.read() as session:
+        statuses = spool.count_by_status(session)
+    context.background.close()
+    store.close()
     print(f"requeued {count} failed message(s); processed {processed}; now {statuses}")
 
 
@@ -159,9 +160,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
     elif args.command == "worker":
         asyncio.run(_serve(settings, demo=False, smtp=False, http=False))
     elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
+        _migrate(settings)
     elif args.command == "replay":
-        asyncio.run(_replay(settings, list(args.ids)))
+        _replay(settings, list(args.ids))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

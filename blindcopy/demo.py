@@ -10,10 +10,11 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from api.auth import hash_token
 from blindcopy.settings import Settings
+from store.database import Store
 from store.models import ApiToken, Membership, Project, User
 from store.project_addresses import active_addresses, issue_addresses
 from store.queries.contacts import ContactUpsert, upsert_contacts
@@ -35,41 +36,40 @@ class DemoSeed:
     token: str
 
 
-async def _project(session: AsyncSession, settings: Settings) -> Project:
-    project = (await session.execute(
+def _project(session: Session, settings: Settings) -> Project:
+    project = (session.execute(
         select(Project).where(Project.slug == DEMO_SLUG))).scalar_one_or_none()
     if project is None:
         # The demo trusts the From header so swaks from localhost is logged without DKIM.
         project = Project(name="Acme Homes", slug=DEMO_SLUG, sender_auth="none", addresses=[])
         session.add(project)
-        await session.flush()
+        session.flush()
         issue_addresses(project, settings.secret, settings.mail_domain)
     return project
 
 
-async def _user(session: AsyncSession, project: Project) -> User:
-    user = (await session.execute(
+def _user(session: Session, project: Project) -> User:
+    user = (session.execute(
         select(User).where(User.email == DEMO_USER))).scalar_one_or_none()
     if user is None:
         user = User(name="Alice Agent", email=DEMO_USER)
         session.add(user)
-        await session.flush()
+        session.flush()
         session.add(Membership(project_id=project.id, user_id=user.id))
-        await upsert_contacts(session, project.id, [
+        upsert_contacts(session, project.id, [
             ContactUpsert(external_id, name, (address,), user.id)
             for external_id, name, address in DEMO_CONTACTS])
     return user
 
 
-async def seed_demo(sessionmaker: async_sessionmaker[AsyncSession],
-                    settings: Settings) -> DemoSeed:
+def seed_demo(store: Store, settings: Settings) -> DemoSeed:
     """Create (once) the demo data and issue a new token for the demo user."""
-    async with sessionmaker.begin() as session:
-        project = await _project(session, settings)
-        user = await _user(session, project)
+    with store.write() as session:
+        project = _project(session, settings)
+        user = _user(session, project)
         token = secrets.token_urlsafe(32)
         session.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
-        await session.flush()
+        session.flush()
         addresses = active_addresses(project)
         return DemoSeed(project.id, user.email, addresses["bcc"], addresses["forward"], token)
 

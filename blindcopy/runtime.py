@@ -1,4 +1,5 @@
-"""Compose the service: engine, migrations, SMTP gateway, HTTP API and workers on ONE loop.
+"""Compose the service: the store, migrations, SMTP gateway and HTTP API on one event loop,
+and the workers in threads beside them.
 
 Start-up failures (a port, the database) are raised as `StartUpError`s naming the setting;
 `Service.stop` is the graceful shutdown `blindcopy serve` runs on SIGTERM.
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from api.listener import GuardedAppRunner
@@ -24,16 +25,16 @@ from blindcopy.settings import Settings
 from blindcopy.start_up import check_tls, listening, opening_store
 from processing.context import ProcessingContext, utc_now
 from processing.service import ProcessingService
-from processing.worker import run_worker, worker_id
+from processing.worker import WorkerThreads
 from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
 from smtp_gateway.server import create_smtp_server
 from smtp_gateway.sessions import OpenSessions
-from store.database import create_engine, create_sessionmaker
+from store.database import Store, create_engine
 from store.schema import migrate
 
 log = logging.getLogger("blindcopy")
-# Stopping gracefully, workers get what is left of the grace period to finish the batch under
-# way, and at least this long (a batch is milliseconds of work; a DNS look-up may wait).
+# Stopping gracefully, workers get what is left of the grace period to finish the claim under
+# way, and at least this long (a claim is milliseconds of work; a DNS look-up may wait).
 WORKER_FINISH_SECONDS = 5.0
 
 
@@ -55,16 +56,14 @@ class Service:
     """A running blindcopy process; `stop()` shuts every part down."""
 
     settings: Settings
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
+    store: Store
     context: ProcessingContext
     smtp_server: asyncio.Server | None = None
     http_runner: web.AppRunner | None = None
     metrics_runner: web.AppRunner | None = None
-    workers: list[asyncio.Task[None]] = field(default_factory=list)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    # Set when stopping: workers check it between claims.
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    workers: WorkerThreads | None = None
+    # Set when a message is spooled: an idle worker of this process claims it at once.
+    wake: threading.Event = field(default_factory=threading.Event)
     sessions: OpenSessions = field(default_factory=OpenSessions)
 
     @property
@@ -79,23 +78,15 @@ class Service:
         assert self.http_runner is not None
         return int(self.http_runner.addresses[0][1])
 
-    def start_workers(self, count: int) -> None:
-        """Start `count` worker tasks on this loop."""
-        for _ in range(count):
-            claimer = worker_id(len(self.workers))
-            self.workers.append(asyncio.create_task(
-                run_worker(self.sessionmaker, self.context, self.wake, claimer, self.stopping)))
-
     async def stop(self, grace_seconds: float = 0.0) -> None:
         """Stop the service, letting work under way finish for up to `grace_seconds`.
 
         New connections are refused at once. SMTP sessions waiting for a command are
         answered 421 4.3.2 and closed; sessions in DATA finish their message within the
         grace (then 421). API requests under way finish within `shutdown_grace_seconds`
-        (aiohttp's runner). Then the workers finish the batch they hold (within what is left
-        of the grace, at least WORKER_FINISH_SECONDS) or are cancelled, giving back the
-        claims they have not finished. With no grace, sessions are cut and workers
-        cancelled at once.
+        (aiohttp's runner). Then the workers finish the claim they hold (within what is left
+        of the grace, at least WORKER_FINISH_SECONDS); the claims of a worker still busy
+        then are given back. With no grace, sessions are cut and claims given back at once.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace_seconds
@@ -103,22 +94,18 @@ class Service:
             self.smtp_server.close()
         await asyncio.gather(self.sessions.drain(grace_seconds), *(
             runner.cleanup() for runner in (self.http_runner, self.metrics_runner) if runner))
-        left = max(deadline - loop.time(), WORKER_FINISH_SECONDS)
-        await self._stop_workers(left if grace_seconds else 0.0)
+        if self.workers is not None:
+            left = max(deadline - loop.time(), WORKER_FINISH_SECONDS) if grace_seconds else 0.0
+            self.wake.set()
+            await asyncio.to_thread(self.workers.stop, left)
+        # A worker still busy waits on DNS: that wait ends now, and its claim (given back)
+        # ends without recording, before the store closes under it.
+        self.context.background.close()
+        if self.workers is not None:
+            await asyncio.to_thread(self.workers.join, WORKER_FINISH_SECONDS)
         if self.smtp_server is not None:
             await asyncio.wait_for(self.smtp_server.wait_closed(), 5)
-        await self.engine.dispose()
-
-    async def _stop_workers(self, seconds: float) -> None:
-        """Ask the workers to stop after their batch; cancel those not done in `seconds`."""
-        self.stopping.set()
-        self.wake.set()
-        pending = set(self.workers)
-        if pending and seconds > 0:
-            _done, pending = await asyncio.wait(pending, timeout=seconds)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*self.workers, return_exceptions=True)
+        await asyncio.to_thread(self.store.close)
 
 
 async def _listen(app: web.Application, settings: Settings, port_setting: str,
@@ -150,12 +137,11 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
     with opening_store(settings.database_url):
         engine = create_engine(settings.database_url)
         try:
-            await migrate(engine)
+            await asyncio.to_thread(migrate, engine)
         except BaseException:
-            await engine.dispose()
+            engine.dispose()
             raise
-    sessionmaker = create_sessionmaker(engine)
-    service = Service(settings, engine, sessionmaker, build_context(settings, clock, resolver))
+    service = Service(settings, Store(engine), build_context(settings, clock, resolver))
     try:
         await _start_parts(service, smtp, http, workers, clock)
     except BaseException:
@@ -169,24 +155,23 @@ async def start_service(settings: Settings, *, smtp: bool = True, http: bool = T
 async def _start_parts(service: Service, smtp: bool, http: bool, workers: int | None,
                        clock: Callable[[], datetime]) -> None:
     """Listen for the API, metrics and SMTP as configured; start the workers."""
-    settings, sessionmaker = service.settings, service.sessionmaker
+    settings, store = service.settings, service.store
     reuse_port = settings.reuse_port or settings.serve_processes > 1
     if http:
-        port = ProcessingService(sessionmaker, service.context,
+        port = ProcessingService(store, service.context,
                                  max_concurrent_captures=settings.max_concurrent_captures)
-        app = create_app(settings, sessionmaker, port, service.context.metrics, clock)
+        app = create_app(settings, store, port, service.context.metrics, clock)
         service.http_runner = await _listen(app, settings, "http_port", reuse_port)
     if settings.metrics_port and (not http or reuse_port):
         # A process without the API, or one of several answering on its port, shows its
         # own counters on a port of its own.
-        app = create_app(settings, sessionmaker, None, service.context.metrics,
-                         paths=HEALTH_PATHS)
+        app = create_app(settings, store, None, service.context.metrics, paths=HEALTH_PATHS)
         service.metrics_runner = await _listen(app, settings, "metrics_port")
     if smtp:
         check_tls(settings)
         with listening("SMTP", "smtp_host", "smtp_port", settings.smtp_host, settings.smtp_port):
             service.smtp_server = await create_smtp_server(
-                settings, sessionmaker, service.wake.set, service.context.metrics, clock=clock,
+                settings, store, service.wake.set, service.context.metrics, clock=clock,
                 reuse_port=reuse_port, sessions=service.sessions)
-    service.start_workers(settings.workers if workers is None else workers)
-
+    service.workers = WorkerThreads(store, service.context,
+                                    settings.workers if workers is None else workers, service.wake)

@@ -34,7 +34,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 # One processing step, in seconds: from a sub-millisecond claim to a slow DNS verification.
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
 # The steps of processing one message, in order (SPEC vocabulary; see docs/architecture.md).
-STAGES = ("claim", "parse", "verify", "decide", "record")
+STAGES = ("claim", "parse", "snapshot", "verify", "decide", "record")
 QUEUE_STATUSES = ("queued", "processing")
 # One API request, in seconds: from a sub-millisecond /healthz to a Log click waiting for room.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -77,8 +77,9 @@ class Metrics:
             buckets=LATENCY_BUCKETS, registry=self.registry)
         self.stage_seconds = Histogram(
             "blindcopy_stage_seconds",
-            "Seconds one step of processing took: claim, parse, verify (sender "
-            "authentication, DNS included), decide (directory snapshot + rules), record.",
+            "Seconds one step of processing took: claim, parse, snapshot (the directory "
+            "look-ups), verify (sender authentication, DNS included), decide (the rules), "
+            "record.",
             ["stage"], buckets=STAGE_BUCKETS, registry=self.registry)
         self.smtp_replies = Counter(
             "blindcopy_smtp_replies", "SMTP replies sent, by reply code.", ["code"],

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from store.queries.errors import Unavailable
+from store.errors import Unavailable
 
 RETRY_AFTER_SECONDS = 1
 

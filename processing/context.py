@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from metrics import Metrics
+from processing.background_loop import BackgroundLoop
 from sender_auth import DnsResolver
+
+T = TypeVar("T")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -38,7 +42,13 @@ class ProcessingContext:
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)
+    # Where the synchronous steps run their DNS look-ups.
+    background: BackgroundLoop = field(default_factory=BackgroundLoop)
 
     def now(self) -> datetime:
         """Return the current time from the context's clock."""
         return self.clock()
+
+    def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine (the DNS look-ups of sender verification) and return its result."""
+        return self.background.run(coroutine)

@@ -1,4 +1,4 @@
-"""Turn a ParsedMessage into the rules' MessageFacts and the store's MessageRecord.
+"""Turn a ParsedMessage into the rules' MessageFacts and the store's EmailRecord and EmailKey.
 
 Values are made to fit the store's columns here, the same way on every backend: SQLite
 stores an over-long string, PostgreSQL refuses it and would fail the message on every retry.
@@ -11,7 +11,8 @@ import hashlib
 from parsing import Address, ParsedMessage
 from rules import MessageFacts
 from store.models import Message
-from store.recording import MessageRecord
+from store.recording import EmailRecord
+from store.snapshot import EmailKey
 
 
 def _column_length(name: str) -> int:
@@ -44,6 +45,20 @@ def _keys(addresses: tuple[Address, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.key for a in addresses))
 
 
+def fingerprint(parsed: ParsedMessage) -> str:
+    """Return what tells this email from another reusing its Message-ID (SPEC §9).
+
+    SHA-256 over From, To, Cc, Date, Subject and the text with its white space collapsed
+    (so the same email's copies agree whatever their line endings and wrapping).
+    """
+    author = parsed.author
+    parts = [author.key if author else "", ",".join(sorted(_keys(parsed.to))),
+             ",".join(sorted(_keys(parsed.cc))),
+             parsed.date.isoformat() if parsed.date else "", parsed.subject.strip(),
+             " ".join(parsed.text.split())]
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
     """Return what the rules need of a parsed message (and of its forwarded original)."""
     return MessageFacts(
@@ -59,6 +74,7 @@ def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
         headers=parsed.headers,
         content_type=parsed.content_type,
         original=to_message_facts(parsed.forwarded) if parsed.forwarded else None,
+        fingerprint=fingerprint(parsed),
     )
 
 
@@ -68,13 +84,23 @@ def _root_id(parsed: ParsedMessage) -> str:
     return ancestors[0] if ancestors else storable_message_id(parsed.message_id)
 
 
-def to_message_record(parsed: ParsedMessage, store_body: bool) -> MessageRecord:
-    """Return what is stored of a logged email."""
+def email_key(parsed: ParsedMessage) -> EmailKey:
+    """Return the ids the snapshot looks the email's conversation up by."""
+    return EmailKey(storable_message_id(parsed.message_id),
+                    tuple(dict.fromkeys(_ids(parsed.in_reply_to + parsed.references))),
+                    _root_id(parsed))
+
+
+def to_email_record(parsed: ParsedMessage, facts: MessageFacts,
+                    original_verified: bool = False) -> EmailRecord:
+    """Return what is stored of a logged email (`facts`: the rules' facts of it)."""
     author = parsed.author
-    return MessageRecord(
-        message_id=storable_message_id(parsed.message_id),
-        thread_ids=tuple(dict.fromkeys(_ids(parsed.in_reply_to + parsed.references))),
-        root_id=_root_id(parsed),
+    key = email_key(parsed)
+    return EmailRecord(
+        message_id=key.message_id,
+        fingerprint=facts.fingerprint,
+        thread_ids=key.thread_ids,
+        root_id=key.root_id,
         subject=parsed.subject,
         from_address=(author.key if author else "")[:MAX_FROM_ADDRESS],
         from_name=(author.display_name if author else "")[:MAX_FROM_NAME],
@@ -82,10 +108,11 @@ def to_message_record(parsed: ParsedMessage, store_body: bool) -> MessageRecord:
         cc=list(_keys(parsed.cc)),
         date=parsed.date,
         preview=parsed.preview,
-        text=parsed.text if store_body else None,
+        text=parsed.text,
         attachments=[
             {"filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256}
             for a in parsed.attachments
         ],
+        original_verified=original_verified,
     )

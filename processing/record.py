@@ -1,91 +1,185 @@
-"""Record a decision in the store: message, thread, interactions, contacts, the decision itself.
+"""Record judged messages: what their decisions log, their end states and the decisions.
 
-Idempotent: recording the same decision twice leaves one interaction per (project, contact,
-message), with every capturing channel listed.
+A claim's messages are recorded in one write transaction (on SQLite every write waits for
+the one write lock: taken once per claim). Idempotent: recording the same email twice
+leaves one interaction per (project, contact, message), with every capturing channel.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+import logging
+import time
 from typing import Any
 
+from sqlalchemy import BindParameter, bindparam, update
 from sqlalchemy.orm import Session
 
-from parsing import ParsedMessage
-from processing.message_facts import to_message_record
-from rules import Decision, Outcome, OutcomeStatus
+from processing.context import ProcessingContext
+from processing.errors import ClaimLost
+from processing.judging import Job
+from processing.message_facts import to_email_record
+from rules import Decision, Outcome, OutcomeStatus, Reason
 from store import spool
-from store.models import ReceivedMessage
-from store.recording import (
-    MessageRecord,
-    RecordingBatch,
-    StoredMessage,
-    create_contact,
-    mark_thread_pending,
-    upsert_interaction,
-    upsert_message,
-)
+from store.database import Store, is_store_outage
+from store.recording import EmailRecord, Recording, StoredMessage, store_decisions, tell_reused
+
+log = logging.getLogger("blindcopy.worker")
+_RECORDED = (OutcomeStatus.LOGGED, OutcomeStatus.PENDING)
 
 
-def _record_outcome(session: Session, batch: RecordingBatch, outcome: Outcome,
-                    message: StoredMessage, channel: str, now: datetime) -> dict[str, Any]:
-    body = outcome.to_json()
-    if outcome.status is not OutcomeStatus.LOGGED or outcome.project_id is None:
-        return body
-    contact_id = outcome.contact_id
-    if contact_id is None:
-        contact = create_contact(session, outcome.project_id, outcome.address,
-                                 outcome.user_id)
-        contact_id = contact.id
-    interaction_id = upsert_interaction(
-        session, batch, project_id=outcome.project_id, contact_id=contact_id, message=message,
-        user_id=outcome.user_id, type_=outcome.interaction_type, channel=channel, now=now)
-    body.update(contact_id=contact_id, interaction_id=interaction_id)
-    return body
+def record(store: Store, jobs: list[Job], ctx: ProcessingContext) -> None:
+    """Record judged jobs in one write transaction; set each job's body, or its error.
 
-
-def message_record(parsed: ParsedMessage, decision: Decision,
-                   storing_bodies: frozenset[str]) -> MessageRecord | None:
-    """What is stored of the email the decision logs (None: quarantined, nothing stored).
-
-    `storing_bodies`: the ids of the candidate projects that keep full bodies (the message's
-    text is kept if it is logged in any of them).
+    If the store refuses the transaction for one message's data (or one was claimed again
+    meanwhile, ClaimLost), each job is recorded in a transaction of its own, so only the
+    message at fault fails; a store outage fails them all.
     """
-    if decision.is_quarantined:
-        return None
-    logged = parsed.forwarded if decision.logged_original and parsed.forwarded else parsed
-    logged_in = {o.project_id for o in decision.outcomes
-                 if o.status is OutcomeStatus.LOGGED and o.project_id}
-    return to_message_record(logged, bool(logged_in & storing_bodies))
+    if not jobs:
+        return
+    started = time.perf_counter()
+    try:
+        with store.write() as session:
+            bodies = _record(session, jobs, ctx)
+    except Exception as error:  # noqa: BLE001 - kept on the jobs, or retried one by one
+        if len(jobs) > 1 and not is_store_outage(error):
+            log.warning("recording batch refused; recording its messages one by one",
+                        extra={"messages": len(jobs)})
+            for job in jobs:
+                record(store, [job], ctx)
+            return
+        for job in jobs:
+            job.error = error
+        return
+    share = (time.perf_counter() - started) / len(jobs)
+    for job, body in zip(jobs, bodies, strict=True):
+        job.body = body
+        ctx.metrics.observe_stage("record", share)
+        ctx.metrics.count_processed(body["status"], job.received.received_at,
+                                    job.received.processed_at)
 
 
-def record_decision(session: Session, received: ReceivedMessage, record: MessageRecord | None,
-                    decision: Decision, now: datetime,
-                    batch: RecordingBatch) -> dict[str, Any]:
-    """Store the decision's effects, set the received message's status, return the body.
+def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[dict[str, Any]]:
+    recording = Recording(ctx.now())
+    bodies = [_record_decision(recording, job) for job in jobs]
+    interaction_ids = recording.write(session)
+    for body in bodies:
+        for outcome in body["outcomes"]:
+            if outcome.get("interaction_id"):
+                outcome["interaction_id"] = interaction_ids[outcome["interaction_id"]]
+    _settle(session, jobs)
+    store_decisions(session, [(job.received.id, job.decision.rules_version, body)
+                              for job, body in zip(jobs, bodies, strict=True)
+                              if job.decision is not None])
+    tell_reused(session, recording.reused, str(Reason.MESSAGE_ID_REUSED))
+    return bodies
 
-    `record`: the logged email (`message_record`). `batch`: what is stored already, read
-    once for the messages recorded together, and the rows they add (inserted by the caller,
-    `RecordingBatch.insert_new`). The caller stores the
-    body (`store_decisions`) once the received message is settled.
-    """
+
+def _logged_email(job: Job, decision: Decision) -> EmailRecord:
+    """What is stored of the email the decision logs: the original, for a forward."""
+    parsed, facts = job.parsed, job.facts
+    assert parsed is not None and facts is not None
+    if decision.logged_original and parsed.forwarded and facts.original:
+        return to_email_record(parsed.forwarded, facts.original)
+    return to_email_record(parsed, facts)
+
+
+def _record_decision(recording: Recording, job: Job) -> dict[str, Any]:
+    """Add what the job's decision logs to the recording; return the decision's body."""
+    decision, received = job.decision, job.received
+    assert decision is not None and job.snapshot is not None
     body = decision.to_json()
     body["received_id"] = received.id
-    if record is None:
+    received.message_id = decision.message_id
+    received.processed_at = recording.now
+    received.lease_until = None
+    # A released message is not verified again: keep the verdict it was quarantined with.
+    if job.authentication_results:
+        received.authentication_results = job.authentication_results
+    if decision.is_quarantined:
         received.status = spool.QUARANTINED
         received.quarantine_reason = str(decision.quarantine_reason)
-    else:
-        message = upsert_message(session, record, batch, now)
-        received.message_ref = message.id
-        body["outcomes"] = [_record_outcome(session, batch, o, message, decision.channel, now)
-                            for o in decision.outcomes]
-        body["thread_id"] = message.thread_id
-        pending = sorted({o.project_id for o in decision.outcomes
-                          if o.status is OutcomeStatus.PENDING and o.project_id})
-        if pending:
-            mark_thread_pending(session, batch, message, pending)
-        received.status = spool.DONE
-    received.message_id = decision.message_id
-    received.processed_at = now
+        body["status"] = received.status
+        return body
+    email = _logged_email(job, decision)
+    messages = {project_id: _message_in(recording, job, project_id, email)
+                for project_id in sorted({o.project_id for o in decision.outcomes
+                                          if o.status in _RECORDED and o.project_id})}
+    body["outcomes"] = [_record_outcome(recording, o, messages, decision.channel)
+                        for o in decision.outcomes]
+    body["thread_id"] = next((m.thread_id for m in messages.values()), None)
+    pending = sorted(o.project_id for o in decision.outcomes
+                     if o.status is OutcomeStatus.PENDING and o.project_id)
+    for project_id in dict.fromkeys(pending):
+        recording.mark_pending(messages[project_id].thread_id, pending, received.id)
+    received.status = spool.DONE
     body["status"] = received.status
     return body
+
+
+def _message_in(recording: Recording, job: Job, project_id: str,
+                email: EmailRecord) -> StoredMessage:
+    assert job.snapshot is not None
+    project = job.snapshot.directory.project(project_id)
+    assert project is not None
+    return recording.message(
+        project_id, email, job.snapshot.stored_for(project_id, email.message_id),
+        project.thread_for(email.message_id).id, job.received.id, project.store_bodies)
+
+
+def _record_outcome(recording: Recording, outcome: Outcome,
+                    messages: dict[str, StoredMessage], channel: str) -> dict[str, Any]:
+    body = outcome.to_json()
+    if outcome.project_id is None or outcome.project_id not in messages:
+        return body
+    message = messages[outcome.project_id]
+    body["thread_id"] = message.thread_id
+    if outcome.status is not OutcomeStatus.LOGGED:
+        return body
+    contact_id = outcome.contact_id or recording.contact(outcome.project_id, outcome.address,
+                                                        outcome.user_id)
+    body.update(contact_id=contact_id, interaction_id=recording.interaction(
+        outcome.project_id, contact_id, message, outcome.user_id, outcome.interaction_type,
+        channel))
+    return body
+
+
+# What processing settles on the received message, written in one guarded UPDATE.
+SETTLED_COLUMNS = ("status", "quarantine_reason", "message_id", "processed_at",
+                   "authentication_results", "lease_until")
+
+
+@functools.cache
+def _settle_statement(guarded: bool) -> Any:
+    """Return the settling UPDATE (built once), guarded by the claim or by the id alone."""
+    received_id: BindParameter[str] = bindparam("received_id")
+    condition = (spool.held_by_claim(received_id, bindparam("attempt")) if guarded
+                 else spool.RECEIVED.c.id == received_id)
+    return (update(spool.RECEIVED).where(condition)
+            .values({name: bindparam(f"new_{name}") for name in SETTLED_COLUMNS}))
+
+
+def _settle(session: Session, jobs: list[Job]) -> None:
+    """Write the messages' end states, or raise ClaimLost (rolling back) if one was re-claimed.
+
+    With a job's `attempt` the UPDATE matches only while the message is still in the claim
+    that made that attempt, so a worker whose lease ran out and was taken over records
+    nothing. A capture the API holds (not stored yet) is inserted in its end state.
+    """
+    by_guard: dict[bool, list[dict[str, Any]]] = {}
+    for job in jobs:
+        if not job.stored:
+            spool.insert_settled(session, job.received)
+            continue
+        by_guard.setdefault(job.attempt is not None, []).append({
+            **{f"new_{name}": getattr(job.received, name) for name in SETTLED_COLUMNS},
+            "received_id": job.received.id, "attempt": job.attempt})
+    for guarded, rows in by_guard.items():
+        matched = session.connection().execute(_settle_statement(guarded), rows).rowcount
+        if matched != len(rows):
+            raise ClaimLost(_lost(rows) if guarded else "a received message is gone")
+
+
+def _lost(rows: list[dict[str, Any]]) -> str:
+    ids = ", ".join(f"{row['received_id']} (attempt {row['attempt']})" for row in rows)
+    return f"a message of {ids} was claimed again after that attempt"

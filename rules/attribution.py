@@ -30,7 +30,8 @@ class Attribution:
             sender = ev.sender_user or ev.user
             if sender:
                 return self._to(sender, Reason.CREDIT_SENDER, project)
-        thread_user = ev.snapshot.user_by_id(project.thread_user_id)
+        thread_user = ev.snapshot.user_by_id(
+            project.thread_for(ev.logged.message_id).credited_user_id)
         if thread_user:
             return self._to(thread_user, Reason.CREDIT_THREAD_USER, project)
         return self._new_thread(ev, project, contact)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from rules import pipeline
+from rules import policy
 from rules.decision import RULES_VERSION
 from rules.evaluation import Rule
 
 REGENERATE = "python -m rules.catalog > docs/rules.md"
-_HEADER = ("Generated from the rule table in `rules/pipeline.py` (rules version {version}); "
+_HEADER = ("Generated from the rule table in `rules/policy.py` (rules version {version}); "
            f"do not edit by hand. Regenerate with `{REGENERATE}`.")
 _ORDER = ("Rules run in this order (SPEC §4): capture, message-level rules (the first fail "
           "stops the message in that project), the contact side, per-address rules for every "
@@ -50,7 +50,7 @@ def _section(rule: Rule) -> list[str]:
 
 def render_rules_markdown() -> str:
     """Return docs/rules.md: the ordered rule table and each rule's reason codes."""
-    rules = pipeline.all_rules()
+    rules = policy.all_rules()
     lines = ["# Logging rules", "", _HEADER.format(version=RULES_VERSION), "", _ORDER, ""]
     lines += _summary(rules)
     for rule in rules:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from rules.reasons import Reason
+from rules.reasons import WARNINGS, Reason
 
 RULES_VERSION = "2026.12.1"
 
@@ -125,6 +125,11 @@ class Decision:
         return self.quarantine_reason is not None
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """Return the codes of the warnings in the trace (e.g. `message_id_reused`)."""
+        return tuple(dict.fromkeys(str(f.reason) for f in self.trace if f.reason in WARNINGS))
+
+    @property
     def is_pending(self) -> bool:
         """Tell whether some address waits for a thread assignment."""
         return any(o.status is OutcomeStatus.PENDING for o in self.outcomes)
@@ -136,7 +141,7 @@ class Decision:
             "outcomes": [o.to_json() for o in self.outcomes],
             "trace": [f.to_json() for f in self.trace],
             "quarantine_reason": str(self.quarantine_reason) if self.quarantine_reason else None,
-            "logged_original": self.logged_original,
+            "logged_original": self.logged_original, "warnings": list(self.warnings),
             "original_verified": self.original_verified,
             "decided_at": self.decided_at.isoformat(), "rules_version": self.rules_version,
         }

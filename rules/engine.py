@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rules import pipeline
+from rules import policy
 from rules.capture import candidate_projects, logged_message
 from rules.decision import Decision, Effect, Finding, Outcome, OutcomeStatus, Verdict
 from rules.evaluation import Evaluation
@@ -16,11 +16,11 @@ _STATUS_OF_EFFECT = {Effect.PENDING: OutcomeStatus.PENDING}
 
 def _evaluate_capture(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
                       trace: list[Finding]) -> Evaluation:
-    channel, finding = pipeline.CHANNEL_PROMOTION.resolve(message, capture, snapshot)
+    channel, finding = policy.CHANNEL_PROMOTION.resolve(message, capture, snapshot)
     trace.append(finding)
     logged, note = logged_message(message, channel)
     trace.extend([note] if note else [])
-    user, finding = pipeline.CAPTURING_USER.resolve(message, capture, channel, snapshot)
+    user, finding = policy.CAPTURING_USER.resolve(message, capture, channel, snapshot)
     trace.append(finding)
     candidates = candidate_projects(capture, channel, user, snapshot)
     return Evaluation(message, capture, snapshot, channel, logged, user, candidates)
@@ -30,7 +30,7 @@ def _run_gates(ev: Evaluation, projects: tuple[ProjectView, ...],
                trace: list[Finding]) -> dict[str, Finding]:
     """Run the message-level rules; return the stopping finding per stopped project."""
     stopped: dict[str, Finding] = {}
-    for gate in pipeline.GATES:
+    for gate in policy.GATES:
         live = tuple(p for p in projects if p.id not in stopped)
         if not live:
             break
@@ -56,7 +56,7 @@ def _matched_outcomes(ev: Evaluation, address: str, project: ProjectView, choice
             or [_not_logged(address, project, choice)]
     outcomes = []
     for contact in contacts or (None,):
-        credit = pipeline.ATTRIBUTION.credit(ev, project, contact)
+        credit = policy.ATTRIBUTION.credit(ev, project, contact)
         trace.append(credit.finding)
         outcomes.append(Outcome(
             address, project.id, OutcomeStatus.LOGGED, choice.reason, choice.detail,
@@ -77,7 +77,7 @@ def _address_outcomes(ev: Evaluation, address: str, projects: tuple[ProjectView,
     matched: list[ProjectView] = []
     for project in projects:
         failure = stopped.get(project.id)
-        for rule in () if failure else pipeline.ADDRESS_RULES:
+        for rule in () if failure else policy.ADDRESS_RULES:
             finding = rule.check(ev, address, project)
             trace.append(finding)
             if finding.verdict is Verdict.FAIL:
@@ -87,7 +87,7 @@ def _address_outcomes(ev: Evaluation, address: str, projects: tuple[ProjectView,
             outcomes.append(_not_logged(address, project, failure))
         else:
             matched.append(project)
-    choices = pipeline.PROJECT_CHOICE.choose(ev, address, tuple(matched)) if matched else ()
+    choices = policy.PROJECT_CHOICE.choose(ev, address, tuple(matched)) if matched else ()
     for project, choice in zip(matched, choices):
         trace.append(choice)
         outcomes.extend(_matched_outcomes(ev, address, project, choice, trace))
@@ -99,14 +99,14 @@ def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
     """Run the policy table and return the full, explainable decision."""
     trace: list[Finding] = []
     ev = _evaluate_capture(message, capture, snapshot, trace)
-    original_verified, note = pipeline.ORIGINAL_VERIFIED.judge(ev)
+    original_verified, note = policy.ORIGINAL_VERIFIED.judge(ev)
     trace.extend([note] if note else [])
     projects = tuple(p for p in map(snapshot.project, ev.candidate_project_ids) if p)
-    no_project = Finding.make(pipeline.CAPTURING_USER.name, Verdict.FAIL,
+    no_project = Finding.make(policy.CAPTURING_USER.name, Verdict.FAIL,
                               Reason.NO_CANDIDATE_PROJECT, effect=Effect.NOT_LOGGED)
     trace.extend(() if projects else (no_project,))
     stopped = _run_gates(ev, projects, trace)
-    addresses, side = pipeline.CONTACT_SIDE.select(ev)
+    addresses, side = policy.CONTACT_SIDE.select(ev)
     trace.extend(side)
     outcomes = [o for a in addresses for o in _address_outcomes(ev, a, projects, stopped, trace)]
     # Every contact-side address gets an outcome, even when no project could take it.

@@ -6,7 +6,7 @@ the rules read nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -66,6 +66,8 @@ class MessageFacts:
     content_type: str = "text/plain"
     # The extracted original when this message is a forward.
     original: MessageFacts | None = None
+    # What tells this email from another that reuses its Message-ID (SPEC §9).
+    fingerprint: str = ""
 
     @property
     def author(self) -> str:
@@ -232,6 +234,28 @@ class ContactView:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadView:
+    """What one project already holds of the conversation of one email (SPEC §4.3–4.5, §9).
+
+    Read for each email the rules may log (a forward's original as well as the forward), so
+    the rules decide once whichever they log.
+    """
+
+    id: str | None = None
+    status: str = "open"
+    assigned_project_ids: tuple[str, ...] = ()
+    # The email it was read for (its Message-ID).
+    message_id: str = ""
+    # Which of the email's In-Reply-To/References ids are already logged in the project.
+    logged_message_ids: frozenset[str] = frozenset()
+    # The user credited with the conversation's earlier interactions in the project.
+    credited_user_id: str | None = None
+    # Fingerprints of the emails the project holds under this Message-ID ("": recorded
+    # before fingerprints were kept, taken for the same email).
+    stored_fingerprints: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectView:
     """A candidate project with its settings and the per-message facts the store looked up."""
 
@@ -244,12 +268,15 @@ class ProjectView:
     member_ids: frozenset[str] = frozenset()
     ignored: tuple[str, ...] = ()
     never_log: frozenset[str] = frozenset()
-    # Which of the message's In-Reply-To/References ids are already logged here.
-    logged_message_ids: frozenset[str] = frozenset()
-    # The user credited with this thread's earlier interactions here, if any.
-    thread_user_id: str | None = None
+    # The conversation of each email the rules may log, as this project holds it.
+    threads: tuple[ThreadView, ...] = ()
     # Whether the project keeps full message bodies: for recording; no rule reads it.
     store_bodies: bool = False
+
+    def thread_for(self, message_id: str) -> ThreadView:
+        """Return the conversation of the email `message_id` here (new if none is held)."""
+        return next((t for t in self.threads if t.message_id == message_id),
+                    ThreadView(message_id=message_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,15 +290,6 @@ class MailboxView:
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadView:
-    """The thread the message belongs to, as far as it is known."""
-
-    id: str | None = None
-    status: str = "open"
-    assigned_project_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class DirectorySnapshot:
     """The part of the directory that concerns one message (built with indexed look-ups)."""
 
@@ -281,7 +299,6 @@ class DirectorySnapshot:
     mailboxes: tuple[MailboxView, ...] = ()
     project_addresses: frozenset[str] = frozenset()
     global_ignored: tuple[str, ...] = ()
-    thread: ThreadView = field(default_factory=ThreadView)
 
     def user_by_address(self, address: str) -> UserView | None:
         """Return the user an address stands for (account, alias or mailbox)."""

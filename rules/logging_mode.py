@@ -35,7 +35,8 @@ class LoggingModeRule:
         if ev.is_user_sent:
             return self._make(Verdict.FAIL, Reason.USER_SENT_REPLIES_ONLY, project, address,
                               **values)
-        if set(ev.logged.thread_ids) & project.logged_message_ids:
+        logged = project.thread_for(ev.logged.message_id).logged_message_ids
+        if set(ev.logged.thread_ids) & logged:
             return self._make(Verdict.PASS, Reason.REPLY_TO_LOGGED, project, address, **values)
         return self._make(Verdict.FAIL, Reason.NOT_A_REPLY_TO_LOGGED, project, address, **values)
 

@@ -23,9 +23,9 @@ class ProjectChoice:
     def choose(self, ev: Evaluation, address: str,
                matched: tuple[ProjectView, ...]) -> tuple[Finding, ...]:
         """Return one finding per matched project (every per-address rule passed there)."""
-        thread = ev.snapshot.thread
-        if thread.status == "assigned":
-            return tuple(self._assigned(address, p, thread.assigned_project_ids) for p in matched)
+        assigned = self._assignment(ev)
+        if assigned is not None:
+            return tuple(self._assigned(address, p, assigned) for p in matched)
         if len(ev.candidate_project_ids) == 1:
             return tuple(self._pass(Reason.SINGLE_PROJECT, address, p) for p in matched)
         # SPEC §4.3 counts the projects where the address *is* a contact; a project that
@@ -41,6 +41,16 @@ class ProjectChoice:
         return tuple(Finding.make(self.name, Verdict.FAIL, reason, effect=Effect.PENDING,
                                   address=address, project_id=p.id, projects=names)
                      for p in matched)
+
+    @staticmethod
+    def _assignment(ev: Evaluation) -> tuple[str, ...] | None:
+        """The projects a user assigned the conversation to, if they did (in a candidate).
+
+        Assigning a thread pending between projects assigns its row in each of them alike.
+        """
+        projects = (ev.snapshot.project(pid) for pid in ev.candidate_project_ids)
+        threads = (p.thread_for(ev.logged.message_id) for p in projects if p is not None)
+        return next((t.assigned_project_ids for t in threads if t.status == "assigned"), None)
 
     def _only(self, ev: Evaluation, address: str, project: ProjectView) -> Finding:
         # The address may also be a contact in a candidate project another rule excluded.

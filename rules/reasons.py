@@ -62,6 +62,10 @@ class Reason(StrEnum):
     # §4.2.5 internal-only
     HAS_EXTERNAL_PARTICIPANT = "has_external_participant"
     INTERNAL_ONLY = "internal_only"
+    # §9 message identity
+    NEW_EMAIL = "new_email"
+    SAME_EMAIL_AGAIN = "same_email_again"
+    MESSAGE_ID_REUSED = "message_id_reused"
     # §4.3 contact side
     CONTACT_SIDE = "contact_side"
     NO_CONTACT_SIDE = "no_contact_side"
@@ -106,6 +110,10 @@ class Reason(StrEnum):
     def render(self, **values: str) -> str:
         """Return the sentence with the concrete names filled in."""
         return self.template.format_map(_Blank(values))
+
+
+# Reasons of passing findings that a user should still hear about (a decision's warnings).
+WARNINGS = frozenset({Reason.MESSAGE_ID_REUSED})
 
 
 def spoken_list(names: tuple[str, ...]) -> str:
@@ -191,6 +199,12 @@ TEMPLATES: dict[Reason, str] = {
     "{project}.",
     Reason.HAS_EXTERNAL_PARTICIPANT: "{address} is neither a user nor a project address.",
     Reason.INTERNAL_ONLY: "Every participant is a user or a project address.",
+    Reason.NEW_EMAIL: "Project {project} holds no email with Message-ID {message_id}.",
+    Reason.SAME_EMAIL_AGAIN: "Project {project} already holds this email ({message_id}); "
+    "this capture adds its channel.",
+    Reason.MESSAGE_ID_REUSED: "Project {project} holds another email with Message-ID "
+    "{message_id} (its sender, recipients, date, subject or text differ); this one is kept "
+    "apart.",
     Reason.CONTACT_SIDE: "{address} is on the contact side of the message.",
     Reason.NO_CONTACT_SIDE: "No participant is on the contact side of the message.",
     Reason.NOT_NEVER_LOG: "{address} is not on the never-log list of project {project}.",

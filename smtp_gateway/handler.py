@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from metrics import Metrics
 from smtp_gateway import replies
@@ -27,7 +26,7 @@ from smtp_gateway.postmaster import (
     write_with_postmaster_copy,
 )
 from smtp_gateway.recipients import Recipient, RecipientCache
-from store.database import read_only_session
+from store.database import Store
 from store.models import ReceivedMessage, utcnow
 from store.project_addresses import FORWARD, find_receiving_address
 from store.spool_writer import SpoolWriter
@@ -73,18 +72,18 @@ def _client_ip(session: Session) -> str:
 class SpoolingHandler:
     """Accept mail for project addresses and spool it durably."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], limits: GatewayLimits,
+    def __init__(self, store: Store, limits: GatewayLimits,
                  client_limits: ClientLimits, on_spooled: Any = None,
                  metrics: Metrics | None = None,
                  clock: Callable[[], datetime] = utcnow,
                  recipients: RecipientCache | None = None, mail_domain: str = "") -> None:
-        self.sessionmaker = sessionmaker
+        self.store = store
         # Its postmaster takes mail too (RFC 5321 4.5.1).
         self.mail_domain = mail_domain
         # Project addresses found at RCPT, kept a few seconds (none kept by default).
         self.recipients = recipients or RecipientCache(timedelta(0))
         # Messages of concurrent sessions are committed together (each 250 after its commit).
-        self.spool_writer = SpoolWriter(sessionmaker)
+        self.spool_writer = SpoolWriter(store)
         # The clock decides whether a rotated-out address is still in its grace period.
         self.clock = clock
         self.limits = limits
@@ -171,8 +170,7 @@ class SpoolingHandler:
         kept = self.recipients.get(address, now)
         if kept is not None:
             return kept
-        async with read_only_session(self.sessionmaker) as db:
-            row = await find_receiving_address(db, address, now)
+        row = await self.store.run_read(find_receiving_address, address, now)
         if row is None:
             return None
         found = Recipient(row.project_id, row.kind, row.active, row.grace_until)
@@ -191,7 +189,7 @@ class SpoolingHandler:
             return replies.NO_VALID_RECIPIENTS
         try:
             if has_postmaster_copy(rows):
-                await write_with_postmaster_copy(self.sessionmaker, rows)
+                await write_with_postmaster_copy(self.store, rows)
             else:
                 await self.spool_writer.write(rows)
         except Exception:

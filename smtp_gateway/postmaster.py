@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from store import spool
+from store.database import Store
 from store.models import ReceivedMessage, new_id
 
 POSTMASTER = "postmaster"
@@ -31,8 +31,7 @@ def has_postmaster_copy(rows: Sequence[ReceivedMessage]) -> bool:
     return any(row.channel == POSTMASTER for row in rows)
 
 
-async def write_with_postmaster_copy(sessionmaker: async_sessionmaker[AsyncSession],
-                                     rows: Sequence[ReceivedMessage]) -> None:
+async def write_with_postmaster_copy(store: Store, rows: Sequence[ReceivedMessage]) -> None:
     """Commit a message's rows in one transaction: the postmaster's settled, others queued.
 
     The spool writer queues every row it commits; postmaster mail is rare, so it takes a
@@ -44,8 +43,7 @@ async def write_with_postmaster_copy(sessionmaker: async_sessionmaker[AsyncSessi
     for row in kept:
         row.id = new_id()
         row.status = spool.DONE
-    async with sessionmaker.begin() as session:
-        await session.run_sync(_insert, queued, kept)
+    await store.run_write(_insert, queued, kept)
 
 
 def _insert(session: Session, queued: list[ReceivedMessage],

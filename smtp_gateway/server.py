@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP, syntax
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from metrics import Metrics
 from smtp_gateway import replies
@@ -23,6 +22,7 @@ from smtp_gateway.handler import GatewayLimits, SpoolingHandler
 from smtp_gateway.limits import ClientLimits
 from smtp_gateway.recipients import RecipientCache
 from smtp_gateway.sessions import OpenSessions
+from store.database import Store
 from store.models import utcnow
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def _tls_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+def protocol_factory(settings: Settings, store: Store,
                      on_spooled: Any = None, metrics: Metrics | None = None,
                      clock: Callable[[], datetime] = utcnow,
                      sessions: OpenSessions | None = None) -> Any:
@@ -170,7 +170,7 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
     # Kept at most the grace period: a kept address then accepts exactly when the store would.
     keep = min(timedelta(seconds=settings.recipient_cache_seconds),
                timedelta(days=settings.address_grace_days))
-    handler = SpoolingHandler(sessionmaker, limits, client_limits, on_spooled, metrics, clock,
+    handler = SpoolingHandler(store, limits, client_limits, on_spooled, metrics, clock,
                               RecipientCache(keep), settings.mail_domain)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
@@ -189,7 +189,7 @@ def protocol_factory(settings: Settings, sessionmaker: async_sessionmaker[AsyncS
     return build
 
 
-async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+async def create_smtp_server(settings: Settings, store: Store,
                              on_spooled: Any = None, metrics: Metrics | None = None,
                              clock: Callable[[], datetime] = utcnow,
                              reuse_port: bool = False,
@@ -199,6 +199,6 @@ async def create_smtp_server(settings: Settings, sessionmaker: async_sessionmake
     `sessions` keeps the open sessions, for `OpenSessions.drain` when the service stops.
     """
     loop = asyncio.get_running_loop()
-    factory = protocol_factory(settings, sessionmaker, on_spooled, metrics, clock, sessions)
+    factory = protocol_factory(settings, store, on_spooled, metrics, clock, sessions)
     return await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port,
                                     reuse_port=reuse_port)

@@ -1,30 +1,31 @@
-"""Engine and session factory for SQLite (WAL, default) and PostgreSQL (asyncpg).
+"""The store's engine and its units of work, for SQLite (WAL, default) and PostgreSQL (psycopg).
 
-A PostgreSQL URL may carry `?search_path=<schema>` to use a schema other than public.
-
-The caller owns the unit of work: `async with sessionmaker.begin() as session:`.
+Plain synchronous SQLAlchemy. Code that reads or writes the store is a function taking a
+`Session`; the caller owns the transaction (`with store.write() as session:`). The
+asynchronous edges (the SMTP gateway, the API) run such a function in one of the store's
+threads (`await store.run_write(fn, …)`): one thread hop per unit of work, not one per
+statement. A PostgreSQL URL may carry `?search_path=<schema>` to use a schema other than
+public.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+import asyncio
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event, make_url
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy import create_engine as sqlalchemy_engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.orm import Session, sessionmaker
 
-from store.sqlite_one_hop import SQLITE_BUSY_TIMEOUT_MS, mark_in_thread, use_one_hop_cursors
-
-# Store connections per process, all kept open once opened (see _keep_connections).
+# Store connections per process, and as many threads to run units of work in.
 POOL_SIZE = 15
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 # SQLSTATE classes that say nothing about the data: connection exception, transaction
 # rollback (serialization failure, deadlock), insufficient resources, operator intervention
 # (server shutting down), system error.
@@ -32,26 +33,20 @@ OUTAGE_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 # Execution option of a session that only reads: on SQLite it begins DEFERRED (no write lock).
 READ_ONLY = "blindcopy_read_only"
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
-def async_url(url: str) -> str:
-    """Return `url` with the async driver of its backend (aiosqlite or asyncpg)."""
-    for plain, driver in (
-        ("sqlite://", "sqlite+aiosqlite://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("postgres://", "postgresql+asyncpg://"),
-    ):
+
+def engine_url(url: str) -> str:
+    """Return `url` with the driver blindcopy uses for its backend (sqlite3 or psycopg)."""
+    for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
-            return driver + url[len(plain):]
+            return "postgresql+psycopg://" + url[len(plain):]
     return url
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    """Tell whether the engine talks to SQLite."""
-    return engine.dialect.name == "sqlite"
-
-
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy emit BEGIN itself (see _begin_immediate), as SQLAlchemy's docs advise.
+    # Let SQLAlchemy emit BEGIN itself (see _begin), as SQLAlchemy's docs advise for pysqlite.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -63,7 +58,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin(connection: Any) -> None:
     # Take the write lock at BEGIN: a deferred transaction that later writes fails at once
     # with "database is locked" when another writer committed meanwhile; IMMEDIATE waits
     # for the busy timeout instead. A read-only session begins deferred: it reads a WAL
@@ -72,67 +67,89 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-async def begin_read_only(session: AsyncSession) -> None:
-    """Begin the session's transaction as read-only (call before its first statement)."""
-    await session.connection(execution_options={READ_ONLY: True})
-
-
-@asynccontextmanager
-async def read_only_session(sessionmaker: async_sessionmaker[AsyncSession]
-                            ) -> AsyncIterator[AsyncSession]:
-    """Return a session that only reads: no write lock on SQLite, nothing committed.
-
-    A write lock held for a read makes every other reader and writer of the store queue
-    behind it (SQLite's busy handler polls, sleeping 1 ms, 2 ms, 5 ms … between tries).
-    Changed objects at the end are a bug, not something to drop quietly.
-    """
-    async with sessionmaker() as session:
-        await begin_read_only(session)
-        yield session
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("objects were changed in a read-only session")
-
-
-def _keep_connections(options: dict[str, Any]) -> None:
-    """Pool up to POOL_SIZE connections and keep each open once it is opened.
-
-    SQLAlchemy's default (5 kept + 10 overflow) closes an overflow connection when it is
-    returned: under a burst (twenty SMTP sessions looking up recipients) that opened a
-    connection per statement (on SQLite a thread, the file and four PRAGMAs; on PostgreSQL a
-    server backend). The limit is the same 15.
-    """
+def create_engine(url: str, **options: Any) -> Engine:
+    """Create the engine for `url`; SQLite gets WAL, synced commits and a busy timeout."""
+    full_url = make_url(engine_url(url))
+    # Every connection is kept once opened: closing one returned under a burst would open a
+    # new one for the next statement (on PostgreSQL a server backend).
     options.setdefault("pool_size", POOL_SIZE)
     options.setdefault("max_overflow", 0)
-
-
-def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """Create the async engine for `url`; SQLite gets WAL, a busy timeout, one-hop cursors."""
-    full_url = async_url(url)
-    _keep_connections(options)
-    if full_url.startswith("sqlite"):
-        engine = create_async_engine(
-            # check_same_thread: a statement that cannot wait runs in the loop's thread.
-            full_url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                                    "check_same_thread": False}, **options
-        )
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
-        event.listen(engine.sync_engine, "connect", use_one_hop_cursors)
-        event.listen(engine.sync_engine, "before_cursor_execute", mark_in_thread)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+    if full_url.get_backend_name() == "sqlite":
+        engine = sqlalchemy_engine(full_url, connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **options)
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin)
         return engine
     options.setdefault("pool_pre_ping", True)
-    parsed = make_url(full_url)
-    search_path = parsed.query.get("search_path")
+    search_path = full_url.query.get("search_path")
     if isinstance(search_path, str):
-        # asyncpg takes server settings as a keyword, not in the URL.
-        options["connect_args"] = {"server_settings": {"search_path": search_path}}
-        parsed = parsed.difference_update_query(["search_path"])
-    return create_async_engine(parsed, **options)
+        options["connect_args"] = {"options": f"-csearch_path={search_path}"}
+        full_url = full_url.difference_update_query(["search_path"])
+    return sqlalchemy_engine(full_url, **options)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory every edge uses for its unit of work."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+class Store:
+    """The engine, its sessions, and the threads the asynchronous edges run them in."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+        self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="store")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the store is SQLite (one writer at a time, for the whole file)."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """Return a session in a transaction committed when the block ends without error."""
+        with self.sessionmaker.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Return a session that only reads: no write lock on SQLite, nothing committed.
+
+        Changed objects at the end are a bug, not something to drop quietly.
+        """
+        with self.sessionmaker() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            yield session
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("objects were changed in a read-only session")
+
+    async def run_write(self, work: Callable[Concatenate[Session, P], T],
+                        *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `work(session, …)` in a write transaction in one of the store's threads."""
+        return await self._in_thread(self._written, work, *args, **kwargs)
+
+    async def run_read(self, work: Callable[Concatenate[Session, P], T],
+                       *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `work(session, …)` in a read-only session in one of the store's threads."""
+        return await self._in_thread(self._read, work, *args, **kwargs)
+
+    async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `work(…)`, which opens its own units of work, in one of the store's threads."""
+        return await self._in_thread(work, *args, **kwargs)
+
+    async def _in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads,
+                                          functools.partial(work, *args, **kwargs))
+
+    def _written(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.write() as session:
+            return work(session, *args, **kwargs)
+
+    def _read(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.read() as session:
+            return work(session, *args, **kwargs)
+
+    def close(self) -> None:
+        """Wait for the units of work under way, then close every connection."""
+        self._threads.shutdown(wait=True)
+        self.engine.dispose()
 
 
 def is_store_outage(error: BaseException) -> bool:

@@ -12,7 +12,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from store.models import Project, ProjectAddress, table_of
 
@@ -63,13 +63,13 @@ _RECEIVING = select(_ADDRESSES.c.project_id, _ADDRESSES.c.kind, _ADDRESSES.c.act
     or_(_ADDRESSES.c.active.is_(True), _ADDRESSES.c.grace_until > bindparam("now")))
 
 
-async def find_receiving_address(
-    session: AsyncSession, address: str, now: datetime
+def find_receiving_address(
+    session: Session, address: str, now: datetime
 ) -> Row[str, str, bool, datetime | None] | None:
     """Return (project_id, kind, active, grace_until) of the project address that accepts
     mail at `address` now.
 
     Active addresses accept mail, and retired ones until their grace period ends.
     """
-    return (await session.execute(_RECEIVING, {"address": address.lower(), "now": now})
+    return (session.execute(_RECEIVING, {"address": address.lower(), "now": now})
             ).one_or_none()

@@ -6,14 +6,13 @@ It writes nothing: a write per probe would take SQLite's one write lock every fe
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 
-async def spool_refusal(session: AsyncSession, reserve_bytes: int) -> str | None:
+def spool_refusal(session: Session, reserve_bytes: int) -> str | None:
     """Return why the spool cannot commit a message now, or None when it can.
 
     PostgreSQL: the server must take writes (not a standby, not read-only); its disk is
@@ -21,16 +20,16 @@ async def spool_refusal(session: AsyncSession, reserve_bytes: int) -> str | None
     the database must be writable with `reserve_bytes` free (a message is written to the
     WAL and then to the database file).
     """
-    connection = await session.connection()
+    connection = session.connection()
     if connection.dialect.name == "postgresql":
-        read_only = await session.scalar(text("SHOW transaction_read_only"))
+        read_only = session.scalar(text("SHOW transaction_read_only"))
         return "The database accepts no writes (read-only)." if read_only == "on" else None
-    if await session.scalar(text("PRAGMA query_only")):
+    if session.scalar(text("PRAGMA query_only")):
         return "The database accepts no writes (query_only)."
     path = connection.engine.url.database
     if not path or path == ":memory:":
         return None
-    stats = await asyncio.to_thread(os.statvfs, os.path.dirname(os.path.abspath(path)))
+    stats = os.statvfs(os.path.dirname(os.path.abspath(path)))
     if stats.f_flag & os.ST_RDONLY:
         return "The database's file system accepts no writes (read-only)."
     free = stats.f_bavail * stats.f_frsize

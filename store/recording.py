@@ -1,35 +1,27 @@
-"""Record a decision: the message and its thread, interactions, contacts to create, the decision.
+"""Record what a claim's decisions log: contacts, threads, messages and interactions.
 
-Interactions are upserted on (project, contact, message): a second capture adds its channel
-and never duplicates. Query functions here never commit; the caller owns the transaction.
-They take a synchronous Session: the caller runs a message's whole recording in one greenlet
-(`AsyncSession.run_sync`), not one per statement.
+A `Recording` collects the rows a claim adds, as typed values, and writes them at its end in
+one `executemany` per table (`write`). What is stored already comes from the messages'
+snapshots (store.snapshot), read before the claim's DNS look-ups; rows two messages of the
+claim share (a conversation's thread, an email captured twice) are added once. A row another
+worker inserted since the snapshot was read makes `write` raise `RecordingRace`: the claim is
+retried (an attempt like any failure's) and its next snapshot sees that row. Everything here stays inside one project.
+Query functions never commit; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    String,
-    bindparam,
-    cast,
-    insert,
-    literal,
-    null,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from store.errors import RecordingRace
 from store.models import (
     Contact,
     ContactAddress,
@@ -40,16 +32,16 @@ from store.models import (
     new_id,
     table_of,
 )
+from store.snapshot import StoredEmail
 
 
 @dataclass(frozen=True, slots=True)
-class MessageRecord:
+class EmailRecord:
     """What is stored of a logged email (from the parser, chosen by processing)."""
 
     message_id: str
+    fingerprint: str
     thread_ids: tuple[str, ...]
-    # The conversation's first Message-ID: messages of one conversation meet on it even when
-    # they are recorded at the same moment by two workers, before either sees the other.
     root_id: str
     subject: str
     from_address: str
@@ -60,253 +52,277 @@ class MessageRecord:
     preview: str
     text: str | None
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    original_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """A recorded message's ids: what interactions and thread state refer to."""
+    """A recorded message's ids in one project: what interactions and threads refer to."""
 
     id: str
     thread_id: str
 
 
-# Core statements on the tables (see store.models.table_of); INSERTs fill the columns'
-# Python-side defaults for what is not given.
-_THREADS = table_of(Thread)
-_MESSAGES = table_of(Message)
-_INSERT_THREAD = insert(_THREADS)
-_INSERT_MESSAGE = insert(_MESSAGES)
-_INSERT_DECISION = insert(table_of(Decision))
-_INSERT_INTERACTION = insert(table_of(Interaction))
-_KEEP_TEXT = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref")).values(
-    text=bindparam("new_text"))
+@dataclass(slots=True)
+class NewThread:
+    """A thread row to insert."""
 
-
-@functools.cache
-def _lookups_query() -> Any:
-    """The threads of referenced messages and of root ids, and the stored messages, at once.
-
-    A thread branch first: the union's columns take its types (a created_at is read back
-    as a datetime).
-    """
-    messages, threads = _MESSAGES.c, _THREADS.c
-    # Typed NULLs: PostgreSQL resolves a union's column from its first branch.
-    no_text, no_time = cast(null(), Boolean), cast(null(), threads.created_at.type)
-    return union_all(
-        select(literal(_REFERENCED, String), messages.message_id, null(), threads.id, no_text,
-               threads.created_at)
-        .join(_THREADS, threads.id == messages.thread_id)
-        .where(messages.message_id.in_(bindparam("referenced", expanding=True))),
-        select(literal(_ROOT, String), threads.root_id, null(), threads.id, no_text,
-               threads.created_at)
-        .where(threads.root_id.in_(bindparam("roots", expanding=True))),
-        select(literal(_STORED, String), messages.message_id, messages.id, messages.thread_id,
-               messages.text.is_(None), no_time)
-        .where(messages.message_id.in_(bindparam("message_ids", expanding=True))))
-
-
-_REFERENCED, _ROOT, _STORED = "referenced", "root", "stored"
+    id: str
+    project_id: str
+    root_id: str
+    subject: str
+    participants: list[str]
+    created_at: datetime
+    status: str = "open"
+    candidate_project_ids: list[str] = field(default_factory=list)
+    assigned_project_ids: list[str] = field(default_factory=list)
+    pending_received_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
-class RecordingBatch:
-    """A claim's recording: what it reads, once for all its messages, and the rows it adds.
+class NewMessage:
+    """A message row to insert (one email in one project)."""
 
-    Read: stored messages by Message-ID (id, thread, whether its text is missing); the
-    thread of each referenced message and of each root id; when each of those threads was
-    created. The threads, messages and interactions the claim adds are kept here, so a
-    message sees those recorded before it in the same transaction as reading again would,
-    and are inserted together by `insert_new` (one `executemany` per table).
-    """
-
-    messages: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
-    by_message: dict[str, str] = field(default_factory=dict)
-    by_root: dict[str, str] = field(default_factory=dict)
-    created: dict[str, Any] = field(default_factory=dict)
-    new_threads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    new_messages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    new_interactions: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, session: Session, records: list[MessageRecord]) -> RecordingBatch:
-        """Read what recording `records` needs, in one statement."""
-        batch = cls()
-        if not records:
-            return batch
-        rows = session.connection().execute(_lookups_query(), {
-            "message_ids": sorted({r.message_id for r in records}),
-            "referenced": sorted({i for r in records for i in r.thread_ids}),
-            "roots": sorted({i for r in records for i in (r.root_id, r.message_id)})})
-        for kind, key, ref, thread_id, no_text, created_at in rows:
-            if kind == _STORED:
-                batch.messages[key] = (ref, thread_id, bool(no_text))
-                continue
-            (batch.by_message if kind == _REFERENCED else batch.by_root)[key] = thread_id
-            batch.created[thread_id] = created_at
-        return batch
-
-    def thread_of(self, record: MessageRecord) -> str | None:
-        """The thread of a message `record` refers to, else the one with its root id.
-
-        The earliest created of them (then the least id), as `ORDER BY created_at` picks.
-        """
-        for ids, found in ((record.thread_ids, self.by_message),
-                           ((record.root_id, record.message_id), self.by_root)):
-            threads = {found[i] for i in ids if i in found}
-            if threads:
-                return min(threads, key=lambda thread: (self.created[thread], thread))
-        return None
-
-    def insert_new(self, session: Session) -> None:
-        """Insert the threads, messages and interactions added so far (parents first)."""
-        connection = session.connection()
-        for statement, rows in ((_INSERT_THREAD, self.new_threads),
-                                (_INSERT_MESSAGE, self.new_messages),
-                                (_INSERT_INTERACTION, self.new_interactions)):
-            if rows:
-                connection.execute(statement, list(rows.values()))
-            rows.clear()
+    id: str
+    project_id: str
+    message_id: str
+    fingerprint: str
+    thread_id: str
+    received_id: str
+    subject: str
+    from_address: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    date: datetime | None
+    preview: str
+    text: str | None
+    attachments: list[dict[str, Any]]
+    original_verified: bool
+    created_at: datetime
 
 
-def _new_thread(batch: RecordingBatch, record: MessageRecord, now: datetime) -> str:
-    thread_id = new_id()
-    # Every column a later capture may change is given, so the claim's threads share their
-    # keys (one `executemany`): a new thread is open until a capture makes it pending.
-    batch.new_threads[thread_id] = {
-        "id": thread_id, "subject": record.subject, "root_id": record.root_id,
-        "participants": sorted({record.from_address, *record.to, *record.cc}),
-        "status": "open", "candidate_project_ids": [], "pending_message_ref": None,
-        "created_at": now}
-    batch.by_root[record.root_id] = thread_id
-    batch.created[thread_id] = now
-    return thread_id
+@dataclass(slots=True)
+class NewInteraction:
+    """An interaction row to insert: one email logged on one contact in one project."""
+
+    id: str
+    project_id: str
+    contact_id: str
+    message_ref: str
+    thread_id: str
+    user_id: str | None
+    type: str
+    channels: list[str]
+    logged_at: datetime
 
 
-def upsert_message(session: Session, record: MessageRecord, batch: RecordingBatch,
-                   now: datetime) -> StoredMessage:
-    """Return the stored message for this email, adding it (and its thread) if new.
+@dataclass(slots=True)
+class NewContact:
+    """A contact created for an unmatched address (create_contacts = recipients)."""
 
-    What is stored already comes from `batch` (read once for the claim); a new message and
-    thread are added to it, inserted with the claim's other new rows.
-    """
-    existing = batch.messages.get(record.message_id)
-    if existing is not None:
-        ref, thread_id, no_text = existing
-        # A later capture into a project that keeps bodies keeps this one's body too.
-        if no_text and record.text is not None:
-            if ref in batch.new_messages:
-                batch.new_messages[ref]["text"] = record.text
-            else:
-                session.execute(_KEEP_TEXT, {"ref": ref, "new_text": record.text})
-            batch.messages[record.message_id] = (ref, thread_id, False)
-        return StoredMessage(ref, thread_id)
-    thread_id = batch.thread_of(record) or _new_thread(batch, record, now)
-    message_ref = new_id()
-    batch.new_messages[message_ref] = {
-        "id": message_ref, "message_id": record.message_id, "thread_id": thread_id,
-        "subject": record.subject, "from_address": record.from_address,
-        "from_name": record.from_name, "to": record.to, "cc": record.cc, "date": record.date,
-        "preview": record.preview, "text": record.text, "attachments": record.attachments,
-        "created_at": now}
-    batch.messages[record.message_id] = (message_ref, thread_id, record.text is None)
-    batch.by_message[record.message_id] = thread_id
-    return StoredMessage(message_ref, thread_id)
+    id: str
+    project_id: str
+    external_id: str
+    name: str
+    owner_id: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
-def _contact_column_length(name: str) -> int:
-    length = getattr(Contact.__table__.c[name].type, "length", None)
-    assert isinstance(length, int)
-    return length
+def _row(value: Any) -> dict[str, Any]:
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
+_CONTACTS, _CONTACT_ADDRESSES = table_of(Contact), table_of(ContactAddress)
+_THREADS, _MESSAGES, _INTERACTIONS = table_of(Thread), table_of(Message), table_of(Interaction)
+_MAX_EXTERNAL_ID = _CONTACTS.c.external_id.type.length  # type: ignore[attr-defined]
+_MAX_NAME = _CONTACTS.c.name.type.length  # type: ignore[attr-defined]
 
 
 def _created_contact_external_id(address: str) -> str:
     # The external id must fit its column on every backend (PostgreSQL refuses a longer
     # value, which would fail the message on every retry); a long address gets its digest.
     external_id = f"blindcopy:{address}"
-    if len(external_id) <= _contact_column_length("external_id"):
+    if len(external_id) <= _MAX_EXTERNAL_ID:
         return external_id
     return "blindcopy:sha256:" + hashlib.sha256(address.encode()).hexdigest()
 
 
-def create_contact(session: Session, project_id: str, address: str,
-                   owner_id: str | None) -> Contact:
-    """Create a contact for an unmatched address (create_contacts = recipients)."""
-    contact = Contact(project_id=project_id, external_id=_created_contact_external_id(address),
-                      name=address[:_contact_column_length("name")], owner_id=owner_id)
-    contact.addresses.append(ContactAddress(project_id=project_id, address=address))
-    session.add(contact)
-    session.flush()
-    return contact
+@dataclass(slots=True)
+class Recording:
+    """The rows a claim adds, kept until `write`; two messages sharing a row share it."""
+
+    now: datetime
+    contacts: dict[tuple[str, str], NewContact] = field(default_factory=dict)
+    threads: dict[tuple[str, str], NewThread] = field(default_factory=dict)
+    messages: dict[tuple[str, str, str], NewMessage] = field(default_factory=dict)
+    interactions: dict[tuple[str, str, str], NewInteraction] = field(default_factory=dict)
+    # Stored rows this claim changes: fingerprints of legacy messages, pending threads.
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    pending: dict[str, tuple[set[str], list[str]]] = field(default_factory=dict)
+    # Earlier captures whose decision learns that their Message-ID was reused (§9).
+    reused: set[str] = field(default_factory=set)
+
+    def message(self, project_id: str, email: EmailRecord, stored: tuple[StoredEmail, ...],
+                thread_id: str | None, received_id: str, keep_text: bool) -> StoredMessage:
+        """Return the project's message for this email, adding it (and a thread) if new.
+
+        `stored`: what the project holds under its Message-ID; `thread_id`: the thread the
+        snapshot found for its conversation there; `keep_text`: the project keeps bodies.
+        """
+        same = next((s for s in stored if s.fingerprint == email.fingerprint),
+                    next((s for s in stored if s.fingerprint is None), None))
+        if same is not None:
+            if same.fingerprint is None:
+                self.fingerprints[same.ref] = email.fingerprint
+            return StoredMessage(same.ref, same.thread_id)
+        self.reused.update(s.received_id for s in stored if s.received_id)
+        key = (project_id, email.message_id, email.fingerprint)
+        added = self.messages.get(key)
+        if added is None:
+            thread = thread_id or self._thread(project_id, email).id
+            added = self.messages[key] = NewMessage(
+                new_id(), project_id, email.message_id, email.fingerprint, thread, received_id,
+                email.subject, email.from_address, email.from_name, email.to, email.cc,
+                email.date, email.preview, email.text if keep_text else None, email.attachments,
+                email.original_verified, self.now)
+        return StoredMessage(added.id, added.thread_id)
+
+    def _thread(self, project_id: str, email: EmailRecord) -> NewThread:
+        """The thread the claim adds for the email's conversation (shared by the claim)."""
+        for root in (email.root_id, *email.thread_ids):
+            added = self.threads.get((project_id, root))
+            if added is not None:
+                return added
+        added = self.threads[(project_id, email.root_id)] = NewThread(
+            new_id(), project_id, email.root_id, email.subject,
+            sorted({email.from_address, *email.to, *email.cc}), self.now)
+        return added
+
+    def contact(self, project_id: str, address: str, owner_id: str | None) -> str:
+        """Return the id of the contact created for `address` (once per claim)."""
+        key = (project_id, address)
+        if key not in self.contacts:
+            self.contacts[key] = NewContact(
+                new_id(), project_id, _created_contact_external_id(address),
+                address[:_MAX_NAME], owner_id, self.now, self.now)
+        return self.contacts[key].id
+
+    def interaction(self, project_id: str, contact_id: str, message: StoredMessage,
+                    user_id: str | None, type_: str, channel: str) -> str:
+        """Log the message on the contact (or add the channel); return the interaction id."""
+        key = (project_id, contact_id, message.id)
+        added = self.interactions.setdefault(key, NewInteraction(
+            new_id(), project_id, contact_id, message.id, message.thread_id, user_id, type_,
+            [], self.now))
+        if channel not in added.channels:
+            added.channels.append(channel)
+        return added.id
+
+    def mark_pending(self, thread_id: str, candidates: list[str], received_id: str) -> None:
+        """Make the thread pending until a user assigns it (assigned threads stay so)."""
+        added = next((t for t in self.threads.values() if t.id == thread_id), None)
+        if added is not None:
+            added.status = "pending"
+            added.candidate_project_ids = sorted({*added.candidate_project_ids, *candidates})
+            added.pending_received_ids.append(received_id)
+            return
+        wanted, waiting = self.pending.setdefault(thread_id, (set(), []))
+        wanted.update(candidates)
+        waiting.append(received_id)
+
+    def write(self, session: Session) -> dict[str, str]:
+        """Insert the claim's rows (parents first) and apply its changes to stored rows.
+
+        Return the id each interaction the claim logged ended up with: its own, or the
+        stored one's when the contact already had the message (its channel is added).
+        """
+        db = session.connection()
+        self._insert_new(db, _CONTACTS, self.contacts.values())
+        if self.contacts:
+            db.execute(_CONTACT_ADDRESSES.insert(), [
+                {"id": new_id(), "contact_id": c.id, "project_id": c.project_id, "address": a}
+                for (_p, a), c in self.contacts.items()])
+        self._insert_new(db, _THREADS, self.threads.values())
+        self._insert_new(db, _MESSAGES, self.messages.values())
+        ids = _insert_interactions(session, list(self.interactions.values()))
+        _apply_fingerprints(db, self.fingerprints)
+        _apply_pending(session, self.pending)
+        return ids
+
+    @staticmethod
+    def _insert_new(db: Connection, table: Table, rows: Any) -> None:
+        """Insert rows that must be new; raise RecordingRace if one appeared meanwhile."""
+        values = [_row(value) for value in rows]
+        if not values:
+            return
+        inserted = db.execute(_insert_new_statement(db, table), values).scalars()
+        if len(set(inserted)) != len(values):
+            raise RecordingRace(f"another worker recorded a row of {table.name} meanwhile")
 
 
-_INTERACTION_VALUES = ("id", "project_id", "contact_id", "message_ref", "thread_id", "user_id",
-                       "type", "channels", "logged_at")
+def _dialect_insert(db: Connection, table: Table) -> Any:
+    dialect = db.dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-@functools.cache
-def _interaction_upsert(dialect: str) -> Any:
-    """Return the INSERT … ON CONFLICT DO NOTHING of an interaction, built once per dialect."""
-    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = table_of(Interaction)
-    return (dialect_insert(table)
-            .values({name: bindparam(f"new_{name}") for name in _INTERACTION_VALUES})
-            .on_conflict_do_nothing(index_elements=["project_id", "contact_id", "message_ref"])
-            .returning(table.c.id))
+def _insert_new_statement(db: Connection, table: Table) -> Any:
+    return _dialect_insert(db, table).on_conflict_do_nothing().returning(table.c.id)
 
 
-def upsert_interaction(session: Session, batch: RecordingBatch, *, project_id: str,
-                       contact_id: str, message: StoredMessage, user_id: str | None,
-                       type_: str, channel: str, now: datetime) -> str:
-    """Log the message on the contact, or add the channel to the existing interaction.
-
-    Return the interaction's id. On a message the claim adds, the interaction is added to
-    `batch` (no stored one can exist); on a stored message, one INSERT … ON CONFLICT DO
-    NOTHING, and the existing row is read only when there is one.
-    """
-    values = {"id": new_id(), "project_id": project_id, "contact_id": contact_id,
-              "message_ref": message.id, "thread_id": message.thread_id, "user_id": user_id,
-              "type": type_, "channels": [channel], "logged_at": now}
-    if message.id in batch.new_messages:
-        added = batch.new_interactions.setdefault((project_id, contact_id, message.id), values)
-        if channel not in added["channels"]:
-            added["channels"] = [*added["channels"], channel]
-        return str(added["id"])
-    inserted = session.execute(
-        _interaction_upsert(session.get_bind().dialect.name),
-        {f"new_{name}": value for name, value in values.items()})
-    new = inserted.scalar_one_or_none()
-    if new is not None:
-        return str(new)
-    interaction = session.execute(select(Interaction).where(
-        Interaction.project_id == project_id, Interaction.contact_id == contact_id,
-        Interaction.message_ref == message.id)).scalar_one()
-    if channel not in interaction.channels:
-        interaction.channels = [*interaction.channels, channel]
-    return interaction.id
+def _insert_interactions(session: Session, rows: list[NewInteraction]) -> dict[str, str]:
+    """Insert the interactions; one the contact already has gets the new channels instead."""
+    if not rows:
+        return {}
+    db = session.connection()
+    statement = _dialect_insert(db, _INTERACTIONS).on_conflict_do_nothing(
+        index_elements=["project_id", "contact_id", "message_ref"]).returning(_INTERACTIONS.c.id)
+    inserted = set(db.execute(statement, [_row(r) for r in rows]).scalars())
+    ids = {row.id: row.id for row in rows}
+    for row in (r for r in rows if r.id not in inserted):
+        stored = session.execute(select(Interaction).where(
+            Interaction.project_id == row.project_id, Interaction.contact_id == row.contact_id,
+            Interaction.message_ref == row.message_ref)).scalar_one()
+        stored.channels = [*stored.channels, *(c for c in row.channels
+                                               if c not in stored.channels)]
+        ids[row.id] = stored.id
+    return ids
 
 
-def mark_thread_pending(session: Session, batch: RecordingBatch, message: StoredMessage,
-                        candidate_project_ids: list[str]) -> None:
-    """Make the message's thread pending until a user assigns it to project(s)."""
-    added = batch.new_threads.get(message.thread_id)
-    if added is not None:  # a thread the claim adds is open
-        added.update(status="pending", pending_message_ref=message.id,
-                     candidate_project_ids=sorted(set(added["candidate_project_ids"])
-                                                  | set(candidate_project_ids)))
-        return
-    thread = session.get(Thread, message.thread_id)
-    if thread is not None and thread.status != "assigned":
+def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
+    if fingerprints:
+        db.execute(update(_MESSAGES).where(_MESSAGES.c.id == bindparam("ref"))
+                        .values(fingerprint=bindparam("new_fingerprint")),
+                        [{"ref": ref, "new_fingerprint": fp} for ref, fp in fingerprints.items()])
+
+
+def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]) -> None:
+    for thread_id, (candidates, waiting) in pending.items():
+        thread = session.get(Thread, thread_id, with_for_update=True)
+        if thread is None or thread.status == "assigned":
+            continue
         thread.status = "pending"
-        thread.candidate_project_ids = sorted(set(thread.candidate_project_ids)
-                                              | set(candidate_project_ids))
-        thread.pending_message_ref = message.id
+        thread.candidate_project_ids = sorted({*thread.candidate_project_ids, *candidates})
+        thread.pending_received_ids = [*thread.pending_received_ids,
+                                       *(r for r in waiting if r not in thread.pending_received_ids)]
 
 
 def store_decisions(session: Session, decisions: list[tuple[str, str, dict[str, Any]]]) -> None:
-    """Store the decisions taken for received messages: (received id, rules version, body).
+    """Store the decisions taken for received messages: (received id, rules version, body)."""
+    if decisions:
+        session.connection().execute(table_of(Decision).insert(), [
+            {"id": new_id(), "received_message_id": received_id, "rules_version": version,
+             "body": body}
+            for received_id, version, body in decisions])
 
-    One `executemany` for all of them.
-    """
-    session.execute(_INSERT_DECISION, [
-        {"id": new_id(), "received_message_id": received_id, "rules_version": rules_version,
-         "body": body} for received_id, rules_version, body in decisions])
+
+def tell_reused(session: Session, received_ids: set[str], warning: str) -> None:
+    """Add `warning` to the newest decision of each of these received messages."""
+    for received_id in sorted(received_ids):
+        decision = session.execute(
+            select(Decision).where(Decision.received_message_id == received_id)
+            .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(1)).scalar()
+        if decision is not None and warning not in decision.body.get("warnings", []):
+            decision.body = {**decision.body,
+                             "warnings": [*decision.body.get("warnings", []), warning]}

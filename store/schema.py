@@ -6,8 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant: processes starting together on PostgreSQL migrate one after the other.
@@ -55,15 +54,15 @@ def _upgrade_sqlite(connection: Connection) -> None:
         _sqlite_pragma(connection, "foreign_keys=ON")
 
 
-async def migrate(engine: AsyncEngine) -> None:
+def migrate(engine: Engine) -> None:
     """Apply every pending migration (idempotent)."""
     if engine.dialect.name == "sqlite":
         # BEGIN IMMEDIATE serialises processes starting together.
-        async with engine.connect() as connection:
-            await connection.run_sync(_upgrade_sqlite)
+        with engine.connect() as connection:
+            _upgrade_sqlite(connection)
         return
-    async with engine.begin() as connection:
+    with engine.begin() as connection:
         # Processes starting at once would both try to create the same tables.
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                 {"key": MIGRATION_LOCK_KEY})
-        await connection.run_sync(_upgrade)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": MIGRATION_LOCK_KEY})
+        _upgrade(connection)

@@ -1,7 +1,9 @@
-"""The statements a set of snapshots is read with (store.snapshot), each built once.
+"""The statements a claim's snapshots are read with (store.snapshot), each built once.
 
-Core statements on the tables' columns with bound parameters (lists expanded), one per
-shape of request: building them for every message cost about as much as running them.
+Core statements on the tables' columns with bound parameters (lists expanded), so they are
+compiled once. Every row carries the key it was found by (an address, a user id, a project
+and an address, a Message-ID …): each message takes the rows of its own keys, and no
+condition is written twice.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CompoundSelect,
-    Executable,
     Select,
     String,
     bindparam,
+    cast,
     literal,
     null,
     or_,
     select,
     union_all,
 )
+from sqlalchemy.orm import aliased
 
 from store.models import (
     Contact,
@@ -42,7 +45,6 @@ from store.models import (
     table_of,
 )
 
-# The tables, for Core statements (see store.models.table_of).
 _USERS = table_of(User)
 _USER_ALIASES = table_of(UserAlias)
 _MAILBOXES = table_of(Mailbox)
@@ -58,125 +60,148 @@ _MESSAGES = table_of(Message)
 _INTERACTIONS = table_of(Interaction)
 _PROJECTS = table_of(Project)
 
+# What a user row was found by.
+BY_ADDRESS, BY_USER, BY_MAILBOX = "address", "user", "mailbox"
+# Kinds of a user's details, and of list entries.
 ALIAS, MEMBER, MAILBOX = "alias", "member", "mailbox"
 IGNORED, NEVER_LOG, PROJECT_ADDRESS = "ignored", "never", "project-address"
+# How a thread row was found: through a stored message, or by its root id.
+BY_MESSAGE, BY_ROOT = "message", "root"
 
 
-def text_literal(value: str) -> ColumnElement[str]:
+def _tag(value: str) -> ColumnElement[str]:
     return literal(value, String)
 
 
-def list_param(name: str) -> BindParameter[Any]:
+def _list(name: str) -> BindParameter[Any]:
     return bindparam(name, expanding=True)
 
 
+def _user_columns() -> tuple[Any, ...]:
+    users = _USERS.c
+    return users.id, users.name, users.email, users.personal_email_access
+
+
 @functools.cache
-def user_rows_query(by_user: bool, by_mailbox: bool) -> Executable:
-    addresses = list_param("addresses")
+def users_query() -> CompoundSelect[Any]:
+    """Users by account address, alias, mailbox address, id or mailbox id: (kind, key, user)."""
     users, aliases, mailboxes = _USERS.c, _USER_ALIASES.c, _MAILBOXES.c
-    conditions: list[ColumnElement[bool]] = [
-        users.email.in_(addresses),
-        users.id.in_(select(aliases.user_id).where(aliases.address.in_(addresses))),
-        users.id.in_(select(mailboxes.user_id).where(mailboxes.address.in_(addresses)))]
-    if by_user:
-        conditions.append(users.id.in_(list_param("user_ids")))
-    if by_mailbox:
-        conditions.append(users.id.in_(
-            select(mailboxes.user_id).where(mailboxes.id.in_(list_param("mailbox_ids")))))
-    return select(users.id, users.name, users.email, users.personal_email_access).where(
-        or_(*conditions))
+    addresses = _list("addresses")
+    return union_all(
+        select(_tag(BY_ADDRESS), users.email, *_user_columns()).where(users.email.in_(addresses)),
+        select(_tag(BY_ADDRESS), aliases.address, *_user_columns())
+        .join(_USER_ALIASES, aliases.user_id == users.id).where(aliases.address.in_(addresses)),
+        select(_tag(BY_ADDRESS), mailboxes.address, *_user_columns())
+        .join(_MAILBOXES, mailboxes.user_id == users.id).where(mailboxes.address.in_(addresses)),
+        select(_tag(BY_USER), users.id, *_user_columns()).where(users.id.in_(_list("user_ids"))),
+        select(_tag(BY_MAILBOX), mailboxes.id, *_user_columns())
+        .join(_MAILBOXES, mailboxes.user_id == users.id)
+        .where(mailboxes.id.in_(_list("mailbox_ids"))),
+    )
 
 
 @functools.cache
-def details_query(by_mailbox: bool) -> CompoundSelect[Any]:
-    """Aliases, memberships and mailboxes (with their projects) of users, as one query."""
-    user_ids = list_param("user_ids")
-    mailbox_wanted: ColumnElement[bool] = _MAILBOXES.c.user_id.in_(user_ids)
-    if by_mailbox:
-        mailbox_wanted = or_(mailbox_wanted, _MAILBOXES.c.id.in_(list_param("mailbox_ids")))
+def details_query() -> CompoundSelect[Any]:
+    """Aliases, memberships and mailboxes (with their projects) of users, by user id."""
+    user_ids = _list("user_ids")
+    aliases, members, boxes, box_projects = (_USER_ALIASES.c, _MEMBERSHIPS.c, _MAILBOXES.c,
+                                             _MAILBOX_PROJECTS.c)
     return union_all(
-        select(text_literal(ALIAS), _USER_ALIASES.c.user_id, _USER_ALIASES.c.address, null(), null())
-        .where(_USER_ALIASES.c.user_id.in_(user_ids)),
-        select(text_literal(MEMBER), _MEMBERSHIPS.c.user_id, _MEMBERSHIPS.c.project_id, null(), null())
-        .where(_MEMBERSHIPS.c.user_id.in_(user_ids)),
-        select(text_literal(MAILBOX), _MAILBOXES.c.user_id, _MAILBOXES.c.address, _MAILBOXES.c.id,
-               _MAILBOX_PROJECTS.c.project_id)
-        .outerjoin(_MAILBOX_PROJECTS, _MAILBOX_PROJECTS.c.mailbox_id == _MAILBOXES.c.id)
-        .where(mailbox_wanted),
+        select(_tag(ALIAS), aliases.user_id, aliases.address, null(), null())
+        .where(aliases.user_id.in_(user_ids)),
+        select(_tag(MEMBER), members.user_id, members.project_id, null(), null())
+        .where(members.user_id.in_(user_ids)),
+        select(_tag(MAILBOX), boxes.user_id, boxes.address, boxes.id, box_projects.project_id)
+        .outerjoin(_MAILBOX_PROJECTS, box_projects.mailbox_id == boxes.id)
+        .where(boxes.user_id.in_(user_ids)),
     )
 
 
 @functools.cache
 def lists_query() -> CompoundSelect[Any]:
-    project_ids, addresses = list_param("project_ids"), list_param("addresses")
+    """Ignored patterns (of the projects, and global), never-log and project addresses."""
+    project_ids, addresses = _list("project_ids"), _list("addresses")
+    ignored, never, project_addresses = _IGNORED.c, _NEVER_LOG.c, _PROJECT_ADDRESSES.c
     return union_all(
-        select(text_literal(IGNORED), _IGNORED.c.project_id, _IGNORED.c.pattern).where(
-            or_(_IGNORED.c.project_id.in_(project_ids), _IGNORED.c.project_id.is_(None))),
-        select(text_literal(NEVER_LOG), _NEVER_LOG.c.project_id, _NEVER_LOG.c.address).where(
-            _NEVER_LOG.c.project_id.in_(project_ids), _NEVER_LOG.c.address.in_(addresses)),
-        select(text_literal(PROJECT_ADDRESS), null(), _PROJECT_ADDRESSES.c.address).where(
-            _PROJECT_ADDRESSES.c.address.in_(addresses)),
+        select(_tag(IGNORED), ignored.project_id, ignored.pattern).where(
+            or_(ignored.project_id.in_(project_ids), ignored.project_id.is_(None))),
+        select(_tag(NEVER_LOG), never.project_id, never.address).where(
+            never.project_id.in_(project_ids), never.address.in_(addresses)),
+        select(_tag(PROJECT_ADDRESS), null(), project_addresses.address).where(
+            project_addresses.address.in_(addresses)),
     )
 
 
 @functools.cache
-def contacts_query() -> Executable:
-    matching = select(_CONTACT_ADDRESSES.c.contact_id).where(
-        _CONTACT_ADDRESSES.c.project_id.in_(list_param("project_ids")),
-        _CONTACT_ADDRESSES.c.address.in_(list_param("addresses")))
-    return (select(_CONTACTS.c.id, _CONTACTS.c.project_id, _CONTACTS.c.name, _CONTACTS.c.owner_id,
-                   _CONTACT_ADDRESSES.c.address, _CONTACT_ADDRESSES.c.project_id)
-            .join(_CONTACT_ADDRESSES, _CONTACT_ADDRESSES.c.contact_id == _CONTACTS.c.id)
-            .where(_CONTACTS.c.id.in_(matching))
-            .order_by(_CONTACTS.c.id, _CONTACT_ADDRESSES.c.address))
+def contacts_query() -> Select[Any]:
+    """Contacts by (project, address), with every address of each: (project, address, …)."""
+    matched = aliased(_CONTACT_ADDRESSES, name="matched")
+    every = _CONTACT_ADDRESSES.c
+    contacts = _CONTACTS.c
+    return (select(matched.c.project_id, matched.c.address, contacts.id, contacts.name,
+                   contacts.owner_id, every.address)
+            .join(_CONTACTS, contacts.id == matched.c.contact_id)
+            .join(_CONTACT_ADDRESSES, every.contact_id == contacts.id)
+            .where(matched.c.project_id.in_(_list("project_ids")),
+                   matched.c.address.in_(_list("addresses")))
+            .order_by(contacts.id, every.address))
 
 
 @functools.cache
-def thread_query() -> Executable:
-    return (select(_MESSAGES.c.message_id, _THREADS.c.id, _THREADS.c.status,
-                   _THREADS.c.assigned_project_ids, _THREADS.c.created_at)
-            .join(_MESSAGES, _MESSAGES.c.thread_id == _THREADS.c.id)
-            .where(_MESSAGES.c.message_id.in_(list_param("ids"))))
-
-
-def _history_branch(condition: ColumnElement[bool]) -> Select[Any]:
-    interactions = _INTERACTIONS.c
-    return (select(interactions.project_id, interactions.user_id, _MESSAGES.c.message_id,
-                   interactions.logged_at, interactions.thread_id, interactions.id)
-            .join(_MESSAGES, _MESSAGES.c.id == interactions.message_ref)
-            .where(interactions.project_id.in_(list_param("project_ids")),
-                   interactions.unlogged_at.is_(None), condition))
-
-
-@functools.cache
-def thread_history_query(by_ids: bool, by_thread: bool) -> Executable:
-    """The candidate projects' interactions with the referenced messages or in the threads.
-
-    One branch per way in, each read by its own index (the referenced messages by
-    Message-ID, then their interactions by project and message; the threads' interactions
-    by thread): one `message_id IN … OR thread_id IN …` condition could only be read by
-    project, every interaction the project ever logged.
-    """
-    branches = []
-    if by_ids:
-        branches.append(_history_branch(_MESSAGES.c.message_id.in_(list_param("thread_ids"))))
-    if by_thread:
-        branches.append(_history_branch(_INTERACTIONS.c.thread_id.in_(list_param("threads"))))
-    if len(branches) == 1:
-        return branches[0]
-    return union_all(*branches)
-
-
-@functools.cache
-def project_views_query() -> Executable:
+def projects_query() -> Select[Any]:
+    """The settings of projects, by id."""
     projects = _PROJECTS.c
     return (select(projects.id, projects.name, projects.interaction_type, projects.logging_mode,
                    projects.sender_auth, projects.create_contacts, projects.store_bodies)
-            .where(projects.id.in_(list_param("project_ids"))).order_by(projects.id))
+            .where(projects.id.in_(_list("project_ids"))).order_by(projects.id))
 
 
 @functools.cache
-def owners_query() -> Executable:
-    """Users by id (the owners of matched contacts)."""
-    return select(_USERS.c.id, _USERS.c.name, _USERS.c.email, _USERS.c.personal_email_access
-                  ).where(_USERS.c.id.in_(list_param("user_ids")))
+def threads_query() -> CompoundSelect[Any]:
+    """The projects' emails stored under Message-IDs, with their threads; threads by root.
+
+    (kind, project, key, thread id, status, assigned, created_at, message ref, fingerprint,
+    received id): `key` is the Message-ID for a stored email, the root id for a thread found
+    by its root. A thread branch last: the union's column types come from the first branch.
+    """
+    messages, threads = _MESSAGES.c, _THREADS.c
+    project_ids = _list("project_ids")
+    by_message = (
+        select(_tag(BY_MESSAGE), messages.project_id, messages.message_id, threads.id,
+               threads.status, threads.assigned_project_ids, threads.created_at, messages.id,
+               messages.fingerprint, messages.received_id)
+        .join(_THREADS, threads.id == messages.thread_id)
+        .where(messages.project_id.in_(project_ids), messages.message_id.in_(_list("ids"))))
+    no_text = cast(null(), String)
+    by_root = (
+        select(_tag(BY_ROOT), threads.project_id, threads.root_id, threads.id, threads.status,
+               threads.assigned_project_ids, threads.created_at, no_text, no_text, no_text)
+        .where(threads.project_id.in_(project_ids), threads.root_id.in_(_list("roots"))))
+    return union_all(by_message, by_root)
+
+
+@functools.cache
+def history_query() -> CompoundSelect[Any]:
+    """The projects' interactions with referenced emails or in threads, oldest first.
+
+    (project, user, Message-ID, logged at, thread, id). One branch per way in, each read by
+    its own index: one `message_id IN … OR thread_id IN …` could only be read by project,
+    every interaction the project ever logged.
+    """
+    interactions, messages = _INTERACTIONS.c, _MESSAGES.c
+
+    def branch(condition: ColumnElement[bool]) -> Select[Any]:
+        return (select(interactions.project_id, interactions.user_id, messages.message_id,
+                       interactions.logged_at, interactions.thread_id, interactions.id)
+                .join(_MESSAGES, messages.id == interactions.message_ref)
+                .where(interactions.project_id.in_(_list("project_ids")),
+                       interactions.unlogged_at.is_(None), condition))
+
+    # The referenced emails by (project, Message-ID), then their interactions by
+    # (project, message): the planner would otherwise start from the project's interactions.
+    referenced = select(messages.id).where(messages.project_id.in_(_list("project_ids")),
+                                           messages.message_id.in_(_list("referenced")))
+    return union_all(
+        branch(interactions.message_ref.in_(referenced)),
+        branch(interactions.thread_id.in_(_list("thread_ids"))),
+    )

@@ -26,7 +26,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from store.models import ReceivedMessage, ReceivedRaw, new_id, table_of
@@ -53,7 +52,7 @@ RECEIVED = table_of(ReceivedMessage)
 RAWS = table_of(ReceivedRaw)
 
 
-def enqueue(session: AsyncSession, message: ReceivedMessage) -> ReceivedMessage:
+def enqueue(session: Session, message: ReceivedMessage) -> ReceivedMessage:
     """Add a received message to the spool as queued (the caller commits)."""
     message.status = QUEUED
     session.add(message)
@@ -71,8 +70,8 @@ def insert_queued(session: Session, messages: Sequence[ReceivedMessage]) -> None
 
     Core INSERTs, one `executemany` per table (rows that leave the same columns unset go
     together), not the ORM's unit of work: the spool writer commits a batch of concurrent
-    SMTP sessions' messages at once. A synchronous Session, run in one greenlet. Each
-    message gets its id here, so the caller can name it in its reply.
+    SMTP sessions' messages at once. Each message gets its id here, so the caller can name
+    it in its reply.
     """
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for message in messages:
@@ -80,20 +79,22 @@ def insert_queued(session: Session, messages: Sequence[ReceivedMessage]) -> None
         message.id = message.id or new_id()
         values = _values(message)
         by_columns.setdefault(tuple(values), []).append(values)
+    db = session.connection()
     for rows in by_columns.values():
-        session.execute(insert(RECEIVED), rows)
-    session.execute(insert(RAWS), [{"received_message_id": message.id, "raw": message.raw}
+        db.execute(insert(RECEIVED), rows)
+    db.execute(insert(RAWS), [{"received_message_id": message.id, "raw": message.raw}
                                    for message in messages])
 
 
 def insert_settled(session: Session, message: ReceivedMessage) -> None:
     """Insert a message its receiver processed at once, in its end state (one Core INSERT).
 
-    Columns the message leaves unset take their defaults; its id must be set. A synchronous
-    Session: it is part of the recording transaction, run in one greenlet.
+    Columns the message leaves unset take their defaults; its id must be set. It is part of
+    the recording transaction.
     """
-    session.execute(insert(RECEIVED), _values(message))
-    session.execute(insert(RAWS), {"received_message_id": message.id, "raw": message.raw})
+    db = session.connection()
+    db.execute(insert(RECEIVED), _values(message))
+    db.execute(insert(RAWS), {"received_message_id": message.id, "raw": message.raw})
 
 
 def held_by_claim(message_id: str | BindParameter[Any],
@@ -179,7 +180,7 @@ _CLAIMED = (select(ReceivedMessage).where(ReceivedMessage.id.in_(bindparam("ids"
             .execution_options(populate_existing=True))
 
 
-async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
+def claim_messages(session: Session, now: datetime, lease: timedelta,
                          worker_id: str | None = None, limit: int = 1,
                          max_bytes: int = 16 << 20) -> list[ReceivedMessage]:
     """Claim up to `limit` of the oldest due messages (or ones whose lease expired).
@@ -192,21 +193,21 @@ async def claim_messages(session: AsyncSession, now: datetime, lease: timedelta,
     oldest alone is larger (it is claimed on its own). Each claim is a lease of its own and
     records `worker_id` on the message (`claimed_by`).
     """
-    ids = (await session.scalars(_claim_statement(limit), {
+    ids = (session.scalars(_claim_statement(limit), {
         "now": now, "lease_until": now + lease, "claimed_by": worker_id,
         "max_bytes": max_bytes})).all()
     if not ids:
         return []
-    claimed = (await session.scalars(_CLAIMED, {"ids": list(ids)})).unique().all()
+    claimed = (session.scalars(_CLAIMED, {"ids": list(ids)})).unique().all()
     return sorted(claimed, key=lambda message: (message.next_attempt_at, message.received_at))
 
 
-async def release_claim(session: AsyncSession, message_id: str, attempt: int) -> bool:
+def release_claim(session: Session, message_id: str, attempt: int) -> bool:
     """Give back a claim not worked on (the worker is stopping); True if it was still held.
 
     The message is queued again at once, and the attempt it was claimed for is not counted.
     """
-    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ReceivedMessage)
         .where(held_by_claim(message_id, attempt))
         .values(status=QUEUED, lease_until=None, claimed_by=None,
@@ -215,12 +216,27 @@ async def release_claim(session: AsyncSession, message_id: str, attempt: int) ->
     return result.rowcount == 1
 
 
-async def fail_abandoned_claims(session: AsyncSession, now: datetime, max_attempts: int) -> int:
+def release_claims_of(session: Session, claimers: list[str]) -> int:
+    """Give back every claim these workers hold (they are stopping); return how many.
+
+    Each message is queued again at once, and the attempt it was claimed for is not
+    counted; a worker that finishes it after all finds its claim gone and records nothing.
+    """
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(ReceivedMessage)
+        .where(ReceivedMessage.status == PROCESSING, ReceivedMessage.claimed_by.in_(claimers))
+        .values(status=QUEUED, lease_until=None, claimed_by=None,
+                attempts=ReceivedMessage.attempts - 1)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
+
+
+def fail_abandoned_claims(session: Session, now: datetime, max_attempts: int) -> int:
     """Keep as failed the messages whose worker died holding them `max_attempts` times.
 
     A message that kills its worker would otherwise be claimed again after every lease.
     """
-    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ReceivedMessage)
         .where(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now,
                ReceivedMessage.attempts >= max_attempts)
@@ -231,9 +247,9 @@ async def fail_abandoned_claims(session: AsyncSession, now: datetime, max_attemp
     return int(result.rowcount or 0)
 
 
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
+def count_by_status(session: Session) -> dict[str, int]:
     """Return how many received messages are in each status."""
-    rows = await session.execute(
+    rows = session.execute(
         select(ReceivedMessage.status, func.count()).group_by(ReceivedMessage.status))
     return {status: count for status, count in rows.all()}
 
@@ -254,20 +270,20 @@ def mark_failed(message: ReceivedMessage, error: str) -> None:
     message.last_error = error
 
 
-async def requeue(session: AsyncSession, message_ids: list[str] | None, now: datetime) -> int:
+def requeue(session: Session, message_ids: list[str] | None, now: datetime) -> int:
     """Queue failed messages again (all, or those ids); return how many."""
     query = update(ReceivedMessage).where(ReceivedMessage.status == FAILED)
     if message_ids:
         query = query.where(ReceivedMessage.id.in_(message_ids))
-    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         query.values(status=QUEUED, next_attempt_at=now, attempts=0, lease_until=None)
         .execution_options(synchronize_session=False))
     return int(result.rowcount or 0)
 
 
-async def queue_depth(session: AsyncSession) -> dict[str, int]:
+def queue_depth(session: Session) -> dict[str, int]:
     """Return how many messages are queued and processing (the claim index answers it)."""
-    rows = await session.execute(
+    rows = session.execute(
         select(ReceivedMessage.status, func.count())
         .where(ReceivedMessage.status.in_((QUEUED, PROCESSING)))
         .group_by(ReceivedMessage.status))

@@ -7,6 +7,7 @@ the previous commit ran in one transaction, and each session still answers only 
 transaction holding its message committed. A batch the store refuses for its data (a
 constraint, a trigger) is written again one message at a time, so only the message at
 fault is refused; a store outage refuses the whole batch at once (every sender retries).
+The commits run in one thread of the writer's own, with its own connection.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from concurrent.futures import ThreadPoolExecutor
 
 from store import spool
-from store.database import is_store_outage
+from store.database import Store, is_store_outage
 from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.spool")
@@ -33,10 +33,10 @@ _Entry = tuple[list[ReceivedMessage], "asyncio.Future[None]"]
 class SpoolWriter:
     """Commit spooled messages, grouping the ones that arrive together."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession],
-                 max_batch: int = MAX_BATCH_MESSAGES) -> None:
-        self.sessionmaker = sessionmaker
+    def __init__(self, store: Store, max_batch: int = MAX_BATCH_MESSAGES) -> None:
+        self.store = store
         self.max_batch = max_batch
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="spool-writer")
         self._waiting: list[_Entry] = []
         self._committing: asyncio.Task[None] | None = None
 
@@ -74,8 +74,15 @@ class SpoolWriter:
         _settle(batch, None)
 
     async def _insert(self, rows: list[ReceivedMessage]) -> None:
-        async with self.sessionmaker.begin() as session:
-            await session.run_sync(spool.insert_queued, rows)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, rows)
+
+    def _commit(self, rows: list[ReceivedMessage]) -> None:
+        with self.store.write() as session:
+            spool.insert_queued(session, rows)
+
+    def close(self) -> None:
+        """Wait for a commit under way, then stop the writer's thread."""
+        self._thread.shutdown(wait=True)
 
 
 def _settle(batch: Sequence[_Entry], error: BaseException | None) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import Engine
 
 from blindcopy.runtime import Service, start_service
 from blindcopy.settings import Settings, load_settings
-from store.database import create_engine, create_sessionmaker
+from store.database import Store, create_engine
 from store.schema import migrate
 from tests.client import ApiClient
 from tests.database import fresh_database_url
@@ -20,25 +20,27 @@ CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+def database_url(tmp_path: Path) -> Iterator[str]:
     """Yield the URL of a fresh, empty database for this test."""
-    async with fresh_database_url(tmp_path) as url:
+    with fresh_database_url(tmp_path) as url:
         yield url
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+def engine(database_url: str) -> Iterator[Engine]:
     """Yield an engine on a migrated fresh database."""
     engine = create_engine(database_url)
-    await migrate(engine)
+    migrate(engine)
     yield engine
-    await engine.dispose()
+    engine.dispose()
 
 
 @pytest.fixture
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory of the test database."""
-    return create_sessionmaker(engine)
+def store(engine: Engine) -> Iterator[Store]:
+    """Return the store of the test database (its sessions and threads)."""
+    store = Store(engine)
+    yield store
+    store.close()
 
 
 @pytest.fixture

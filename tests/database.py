@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
-
-from store.database import async_url
+import psycopg
 
 POSTGRES_URL = os.environ.get("BLINDCOPY_TEST_DATABASE_URL", "")
 
@@ -24,18 +22,16 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{separator}search_path={schema}"
 
 
-@asynccontextmanager
-async def fresh_database_url(tmp_path: Path) -> AsyncIterator[str]:
+@contextmanager
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
     """Yield the URL of an empty database that is removed afterwards."""
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'blindcopy-test.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    dsn = async_url(POSTGRES_URL).replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        yield _with_search_path(POSTGRES_URL, schema)
-    finally:
-        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await admin.close()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield _with_search_path(POSTGRES_URL, schema)
+        finally:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from api.access import require_admin, visible_project
-from api.request_context import caller, json_response, read_json, unit_of_work
+from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_ignored_pattern, read_never_log_address
 from store.models import IgnoredEntry, NeverLogEntry
 from store.queries import address_lists
@@ -33,21 +34,33 @@ def list_handlers(kind: AddressList[Any], read_value: Callable[[object], str],
 
     async def add(request: web.Request) -> web.Response:
         value = read_value(await read_json(request))
-        async with unit_of_work(request) as session:
-            project = await visible_project(session, caller(request), request.match_info["pid"])
-            entry = await address_lists.add_entry(session, kind, project.id, value)
-        return json_response(entry_json(entry, field), status=201)
+        who, project_id = caller(request), request.match_info["pid"]
+
+        def added(session: Session) -> dict[str, Any]:
+            project = visible_project(session, who, project_id)
+            return entry_json(address_lists.add_entry(session, kind, project.id, value), field)
+
+        return json_response(await in_unit_of_work(request, added), status=201)
 
     async def list_(request: web.Request) -> web.Response:
-        async with unit_of_work(request) as session:
-            project = await visible_project(session, caller(request), request.match_info["pid"])
-            entries = await address_lists.list_entries(session, kind, project.id)
-            return json_response({"items": [entry_json(e, field) for e in entries]})
+        who, project_id = caller(request), request.match_info["pid"]
+
+        def listed(session: Session) -> list[dict[str, Any]]:
+            project = visible_project(session, who, project_id)
+            return [entry_json(e, field)
+                    for e in address_lists.list_entries(session, kind, project.id)]
+
+        return json_response({"items": await in_unit_of_work(request, listed)})
 
     async def delete(request: web.Request) -> web.Response:
-        async with unit_of_work(request) as session:
-            project = await visible_project(session, caller(request), request.match_info["pid"])
-            await address_lists.delete_entry(session, kind, project.id, request.match_info["id"])
+        who, project_id, entry_id = (caller(request), request.match_info["pid"],
+                                     request.match_info["id"])
+
+        def deleted(session: Session) -> None:
+            project = visible_project(session, who, project_id)
+            address_lists.delete_entry(session, kind, project.id, entry_id)
+
+        await in_unit_of_work(request, deleted)
         return web.Response(status=204)
 
     return add, list_, delete
@@ -65,23 +78,24 @@ async def add_global_ignored(request: web.Request) -> web.Response:
     """POST /v1/ignored `{pattern}` (admin): ignore an address or domain in every project."""
     require_admin(caller(request))
     pattern = read_ignored_pattern(await read_json(request))
-    async with unit_of_work(request) as session:
-        entry = await address_lists.add_entry(session, address_lists.IGNORED, None, pattern)
-    return json_response(entry_json(entry, "pattern"), status=201)
+    entry = await in_unit_of_work(request, lambda session: entry_json(
+        address_lists.add_entry(session, address_lists.IGNORED, None, pattern), "pattern"))
+    return json_response(entry, status=201)
 
 
 async def list_global_ignored(request: web.Request) -> web.Response:
     """GET /v1/ignored (admin): the addresses and domains ignored in every project."""
     require_admin(caller(request))
-    async with unit_of_work(request) as session:
-        entries = await address_lists.list_entries(session, address_lists.IGNORED, None)
-        return json_response({"items": [entry_json(e, "pattern") for e in entries]})
+    entries = await in_unit_of_work(request, lambda session: [
+        entry_json(e, "pattern")
+        for e in address_lists.list_entries(session, address_lists.IGNORED, None)])
+    return json_response({"items": entries})
 
 
 async def delete_global_ignored(request: web.Request) -> web.Response:
     """DELETE /v1/ignored/{id} (admin)."""
     require_admin(caller(request))
-    async with unit_of_work(request) as session:
-        await address_lists.delete_entry(session, address_lists.IGNORED, None,
-                                         request.match_info["id"])
+    entry_id = request.match_info["id"]
+    await in_unit_of_work(request, lambda session: address_lists.delete_entry(
+        session, address_lists.IGNORED, None, entry_id))
     return web.Response(status=204)

@@ -11,13 +11,14 @@ all, is JSON; `message/rfc822` is a raw message (/v1/log only); any other type i
 from __future__ import annotations
 
 from aiohttp import hdrs, web
+from sqlalchemy.orm import Session
 
 from api.access import check_project_references, checked_without_store
 from api.caller import Caller
 from api.capture_schemas import CaptureRequest, read_explain, read_log
 from api.request_context import caller, json_response, processing, read_json, reading
 from rules import Channel
-from store.queries.errors import Forbidden, Invalid
+from store.errors import Forbidden, Invalid
 from store.queries.users import existing_user_ids
 
 RFC822 = "message/rfc822"
@@ -63,10 +64,12 @@ async def _capturing_user(request: web.Request, who: Caller, capture: CaptureReq
         raise Forbidden("Only an admin may capture a message for another user.")
     if user_id == who.user_id and checked_without_store(who, "project_ids", capture.project_ids):
         return user_id  # the token's owner and their projects, read by authentication
-    async with reading(request) as session:
-        if user_id != who.user_id and not await existing_user_ids(session, [user_id]):
+    def check(session: Session) -> None:
+        if user_id != who.user_id and not existing_user_ids(session, [user_id]):
             raise Invalid.field("user_id", f"User {user_id} does not exist.")
-        await check_project_references(session, who, "project_ids", capture.project_ids)
+        check_project_references(session, who, "project_ids", capture.project_ids)
+
+    await reading(request, check)
     return user_id
 
 

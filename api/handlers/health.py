@@ -7,12 +7,11 @@ import asyncio
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.keys import METRICS, SESSIONMAKER, SETTINGS
+from api.keys import METRICS, SETTINGS, STORE
 from api.request_context import caller, json_response
 from metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from store import spool
-from store.database import read_only_session
-from store.queries.errors import Forbidden, Unavailable
+from store.errors import Forbidden, Unavailable
 from store.readiness import spool_refusal
 
 READINESS_TIMEOUT_SECONDS = 5.0
@@ -35,8 +34,7 @@ async def readyz(request: web.Request) -> web.Response:
     reserve = RESERVED_MESSAGES * request.app[SETTINGS].max_message_size
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-            async with read_only_session(request.app[SESSIONMAKER]) as session:
-                refusal = await spool_refusal(session, reserve)
+            refusal = await request.app[STORE].run_read(spool_refusal, reserve)
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
     if refusal is not None:
@@ -54,8 +52,7 @@ async def metrics(request: web.Request) -> web.Response:
         raise Forbidden("Metrics are for admins (or set metrics_public).")
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-            async with read_only_session(request.app[SESSIONMAKER]) as session:
-                depth = await spool.queue_depth(session)
+            depth = await request.app[STORE].run_read(spool.queue_depth)
     except (SQLAlchemyError, OSError, TimeoutError):
         raise Unavailable("The store is not reachable.") from None
     body = request.app[METRICS].render(depth)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from api.access import require_admin, viewer
 from api.pagination import page_body, page_limit, time_id_cursor
-from api.request_context import caller, json_response, unit_of_work
+from api.request_context import caller, in_unit_of_work, json_response
+from store.errors import Invalid, NotFound
 from store.models import Decision, ReceivedMessage, ReceivedRaw
-from store.queries.errors import Invalid, NotFound
 from store.queries.received import get_received, list_received, newest_decisions
 from store.spool import MessageStatus
 
@@ -45,24 +46,29 @@ async def list_messages(request: web.Request) -> web.Response:
     if status is not None and status not in set(MessageStatus):
         raise Invalid.field("status", "must be one of " + ", ".join(MessageStatus))
     limit, before = page_limit(request), time_id_cursor(request)
-    async with unit_of_work(request) as session:
-        page = await list_received(session, await viewer(session, caller(request)),
-                                   message_id=request.query.get("message_id"), status=status,
-                                   before=before, limit=limit)
-        decisions = await newest_decisions(session, [r.id for r in page.items])
-    items = [received_json(r, decisions.get(r.id)) for r in page.items]
-    last = page.items[-1] if page.items else None
-    key = (last.received_at.isoformat(), last.id) if last else ("", "")
-    return json_response(page_body(page, items, key))
+    who, message_id = caller(request), request.query.get("message_id")
+
+    def listed(session: Session) -> dict[str, Any]:
+        page = list_received(session, viewer(session, who), message_id=message_id,
+                             status=status, before=before, limit=limit)
+        decisions = newest_decisions(session, [r.id for r in page.items])
+        items = [received_json(r, decisions.get(r.id)) for r in page.items]
+        last = page.items[-1] if page.items else None
+        key = (last.received_at.isoformat(), last.id) if last else ("", "")
+        return page_body(page, items, key)
+
+    return json_response(await in_unit_of_work(request, listed))
 
 
 async def get_decision(request: web.Request) -> web.Response:
     """GET /v1/messages/{id}/decision: outcomes plus the rule trace, and the status."""
-    async with unit_of_work(request) as session:
-        received = await get_received(session, request.match_info["id"],
-                                      await viewer(session, caller(request)))
-        decisions = await newest_decisions(session, [received.id])
-    return json_response(decision_json(received, decisions.get(received.id)))
+    who, received_id = caller(request), request.match_info["id"]
+
+    def stored(session: Session) -> dict[str, Any]:
+        received = get_received(session, received_id, viewer(session, who))
+        return decision_json(received, newest_decisions(session, [received.id]).get(received.id))
+
+    return json_response(await in_unit_of_work(request, stored))
 
 
 async def get_raw(request: web.Request) -> web.Response:
@@ -73,9 +79,12 @@ async def get_raw(request: web.Request) -> web.Response:
     """
     require_admin(caller(request))
     received_id = request.match_info["id"]
-    async with unit_of_work(request) as session:
-        stored = await session.get(ReceivedRaw, received_id)
+
+    def raw(session: Session) -> bytes:
+        stored = session.get(ReceivedRaw, received_id)
         if stored is None:
             raise NotFound(f"Received message {received_id} does not exist.")
-        raw = stored.raw
-    return web.Response(body=raw, content_type="message/rfc822")
+        return stored.raw
+
+    return web.Response(body=await in_unit_of_work(request, raw),
+                        content_type="message/rfc822")

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from api.access import require_admin
 from api.pagination import page_body, page_limit, time_id_cursor
-from api.request_context import caller, json_response, processing, unit_of_work
+from api.request_context import caller, in_unit_of_work, json_response, processing, reading
+from store.errors import Conflict, NotFound
 from store.models import ReceivedMessage
-from store.queries.errors import Conflict, NotFound
 from store.queries.received import get_quarantined, list_quarantined
 from store.spool import MessageStatus
 
@@ -30,11 +31,14 @@ async def list_quarantine(request: web.Request) -> web.Response:
     """GET /v1/quarantine → {items, next}, newest first."""
     require_admin(caller(request))
     limit, before = page_limit(request), time_id_cursor(request)
-    async with unit_of_work(request) as session:
-        page = await list_quarantined(session, before=before, limit=limit)
-    last = page.items[-1] if page.items else None
-    key = (last.received_at.isoformat(), last.id) if last else ("", "")
-    return json_response(page_body(page, [quarantined_json(r) for r in page.items], key))
+
+    def listed(session: Session) -> dict[str, Any]:
+        page = list_quarantined(session, before=before, limit=limit)
+        last = page.items[-1] if page.items else None
+        key = (last.received_at.isoformat(), last.id) if last else ("", "")
+        return page_body(page, [quarantined_json(r) for r in page.items], key)
+
+    return json_response(await in_unit_of_work(request, listed))
 
 
 async def release(request: web.Request) -> web.Response:
@@ -44,19 +48,22 @@ async def release(request: web.Request) -> web.Response:
     """
     require_admin(caller(request))
     received_id = request.match_info["id"]
-    async with unit_of_work(request) as session:
-        received = await session.get(ReceivedMessage, received_id)
+
+    def check(session: Session) -> None:
+        received = session.get(ReceivedMessage, received_id)
         if received is None:
             raise NotFound(f"No quarantined message {received_id}.")
         if received.status != MessageStatus.QUARANTINED:
             raise Conflict(f"Message {received_id} is {received.status}, not quarantined.")
+
+    await reading(request, check)
     return json_response(await processing(request).release_quarantined(received_id))
 
 
 async def delete_quarantined(request: web.Request) -> web.Response:
     """DELETE /v1/quarantine/{id} → 204; the message is deleted."""
     require_admin(caller(request))
-    async with unit_of_work(request) as session:
-        received = await get_quarantined(session, request.match_info["id"])
-        await session.delete(received)
+    received_id = request.match_info["id"]
+    await in_unit_of_work(
+        request, lambda session: session.delete(get_quarantined(session, received_id)))
     return web.Response(status=204)

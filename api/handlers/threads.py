@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from api.access import caller_project_ids, check_project_references
 from api.pagination import id_cursor, page_body, page_limit
-from api.request_context import caller, json_response, processing, read_json, unit_of_work
+from api.request_context import (
+    caller,
+    in_unit_of_work,
+    json_response,
+    processing,
+    read_json,
+    reading,
+)
 from api.schemas import read_assignment
+from store.errors import FieldError, Invalid, NotFound
 from store.models import Thread
-from store.queries.errors import FieldError, Invalid, NotFound
 from store.queries.threads import get_thread, list_threads
 
 THREAD_STATUSES = ("open", "pending", "assigned")
@@ -21,22 +29,27 @@ def thread_json(thread: Thread, project_ids: set[str] | None) -> dict[str, Any]:
     """Return a thread; a user sees only their own projects among the candidates."""
     candidates = [p for p in thread.candidate_project_ids
                   if project_ids is None or p in project_ids]
-    return {"id": thread.id, "subject": thread.subject, "participants": thread.participants,
-            "candidate_project_ids": candidates, "status": thread.status}
+    return {"id": thread.id, "project_id": thread.project_id, "subject": thread.subject,
+            "participants": thread.participants, "candidate_project_ids": candidates,
+            "status": thread.status}
 
 
 async def list_pending_threads(request: web.Request) -> web.Response:
-    """GET /v1/threads?status=pending → {items, next} touching the caller's projects."""
+    """GET /v1/threads?status=pending → {items, next} in the caller's projects."""
     status = request.query.get("status", "pending")
     if status not in THREAD_STATUSES:
         raise Invalid.field("status", "must be one of " + ", ".join(THREAD_STATUSES))
     limit, after = page_limit(request), id_cursor(request)
-    async with unit_of_work(request) as session:
-        mine = await caller_project_ids(session, caller(request))
-        page = await list_threads(session, status=status, project_ids=mine, after_id=after,
-                                  limit=limit)
-    items = [thread_json(t, mine) for t in page.items]
-    return json_response(page_body(page, items, (page.items[-1].id if page.items else "",)))
+    who = caller(request)
+
+    def listed(session: Session) -> dict[str, Any]:
+        mine = caller_project_ids(session, who)
+        page = list_threads(session, status=status, project_ids=mine, after_id=after,
+                            limit=limit)
+        items = [thread_json(t, mine) for t in page.items]
+        return page_body(page, items, (page.items[-1].id if page.items else "",))
+
+    return json_response(await in_unit_of_work(request, listed))
 
 
 async def assign_thread(request: web.Request) -> web.Response:
@@ -44,12 +57,13 @@ async def assign_thread(request: web.Request) -> web.Response:
     who = caller(request)
     thread_id = request.match_info["id"]
     project_ids = read_assignment(await read_json(request))
-    async with unit_of_work(request) as session:
-        thread = await get_thread(session, thread_id)
-        mine = await caller_project_ids(session, who)
-        if mine is not None and not mine & set(thread.candidate_project_ids):
+
+    def check(session: Session) -> None:
+        thread = get_thread(session, thread_id)
+        mine = caller_project_ids(session, who)
+        if mine is not None and thread.project_id not in mine:
             raise NotFound(f"Thread {thread_id} does not exist.")
-        await check_project_references(session, who, "project_ids", project_ids)
+        check_project_references(session, who, "project_ids", project_ids)
         # Only a candidate can take the thread: the rules log nowhere else, so assigning
         # it to another project would close the thread without logging anything.
         strangers = [FieldError(f"project_ids[{i}]", f"Project {pid} is not a candidate "
@@ -58,6 +72,8 @@ async def assign_thread(request: web.Request) -> web.Response:
                      if pid not in thread.candidate_project_ids]
         if strangers:
             raise Invalid(strangers)
+
+    await reading(request, check)
     decision = await processing(request).assign_thread(thread_id, project_ids,
                                                        user_id=who.user_id)
     return json_response(decision)

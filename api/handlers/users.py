@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from api.access import require_admin, require_self_or_admin
-from api.request_context import caller, json_response, read_json, unit_of_work
+from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import Role, UserFields, read_user
+from store.errors import Conflict
 from store.models import User, UserAlias
-from store.queries.errors import Conflict
 from store.queries.users import addresses_in_use, get_user, list_users
 
 
@@ -25,11 +25,9 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-async def _check_addresses_free(
-    session: AsyncSession, fields: UserFields, user_id: str | None
-) -> None:
+def _check_addresses_free(session: Session, fields: UserFields, user_id: str | None) -> None:
     wanted = [a for a in [fields.email, *(fields.aliases or [])] if a is not None]
-    taken = await addresses_in_use(session, wanted, except_user_id=user_id)
+    taken = addresses_in_use(session, wanted, except_user_id=user_id)
     if taken:
         raise Conflict("Already used by another user or mailbox: " + ", ".join(sorted(taken)))
 
@@ -50,37 +48,46 @@ async def create_user(request: web.Request) -> web.Response:
     """POST /v1/users (admin)."""
     require_admin(caller(request))
     fields = read_user(await read_json(request), creating=True)
-    async with unit_of_work(request) as session:
-        await _check_addresses_free(session, fields, None)
+
+    def create(session: Session) -> dict[str, Any]:
+        _check_addresses_free(session, fields, None)
         user = User(role=Role.USER, personal_email_access=False, aliases=[])
         _apply(user, fields)
         session.add(user)
-        await session.flush()
-    return json_response(user_json(user), status=201)
+        session.flush()
+        return user_json(user)
+
+    return json_response(await in_unit_of_work(request, create), status=201)
 
 
 async def list_all_users(request: web.Request) -> web.Response:
     """GET /v1/users: every user for an admin, only themselves for a user."""
     who = caller(request)
-    async with unit_of_work(request) as session:
-        users = await list_users(session, None if who.is_admin else [who.user_id or ""])
-        return json_response({"items": [user_json(u) for u in users]})
+    wanted = None if who.is_admin else [who.user_id or ""]
+    users = await in_unit_of_work(
+        request, lambda session: [user_json(u) for u in list_users(session, wanted)])
+    return json_response({"items": users})
 
 
 async def get_one_user(request: web.Request) -> web.Response:
     """GET /v1/users/{uid}: an admin, or the user themselves."""
     user_id = request.match_info["uid"]
     require_self_or_admin(caller(request), user_id)
-    async with unit_of_work(request) as session:
-        return json_response(user_json(await get_user(session, user_id)))
+    return json_response(await in_unit_of_work(
+        request, lambda session: user_json(get_user(session, user_id))))
 
 
 async def patch_user(request: web.Request) -> web.Response:
     """PATCH /v1/users/{uid} (admin): role and permissions are an admin's to grant."""
     require_admin(caller(request))
     fields = read_user(await read_json(request), creating=False)
-    async with unit_of_work(request) as session:
-        user = await get_user(session, request.match_info["uid"])
-        await _check_addresses_free(session, fields, user.id)
+    user_id = request.match_info["uid"]
+
+    def change(session: Session) -> dict[str, Any]:
+        user = get_user(session, user_id)
+        _check_addresses_free(session, fields, user.id)
         _apply(user, fields)
-    return json_response(user_json(user))
+        session.flush()
+        return user_json(user)
+
+    return json_response(await in_unit_of_work(request, change))

@@ -1,4 +1,9 @@
-"""The logged-email aggregate: messages (one per email identity), threads, interactions."""
+"""The logged-email aggregate: threads, messages and interactions, each inside one project.
+
+A project shows only what was captured for it (SPEC §9): an email logged in two projects is
+two message rows, and a conversation is a thread per project. Nothing here is shared across
+projects, whatever Message-ID an email carries.
+"""
 
 from __future__ import annotations
 
@@ -12,33 +17,56 @@ from store.models.base import Base, new_id, utcnow
 
 
 class Thread(Base):
-    """A conversation; `status` is open, pending (awaiting assignment) or assigned."""
+    """A conversation in one project; `status` is open, pending or assigned.
+
+    A thread pending between projects has a row in each of them (its siblings: the same
+    root id, the same candidates); assigning one assigns them all.
+    """
 
     __tablename__ = "threads"
-    __table_args__ = (Index("ix_threads_status_id", "status", "id"),)
+    __table_args__ = (
+        # One thread per conversation and project, so concurrent recordings of one
+        # conversation cannot open two (the loser retries and joins the winner's).
+        UniqueConstraint("project_id", "root_id"),
+        # Threads of a status are paged in id order.
+        Index("ix_threads_status_id", "status", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    # The Message-ID the conversation started with; unique, so concurrent recordings of one
-    # conversation cannot open two threads (the loser retries and joins the winner's).
-    root_id: Mapped[str | None] = mapped_column(String(998), unique=True, default=None)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The Message-ID the conversation started with.
+    root_id: Mapped[str] = mapped_column(String(998))
     subject: Mapped[str] = mapped_column(Text, default="")
-    # Indexed with the id (ix_threads_status_id): threads of a status are paged in id order.
     status: Mapped[str] = mapped_column(String(16), default="open")
     participants: Mapped[list[str]] = mapped_column(default=list)
     candidate_project_ids: Mapped[list[str]] = mapped_column(default=list)
     assigned_project_ids: Mapped[list[str]] = mapped_column(default=list)
-    pending_message_ref: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The received messages that wait for the assignment (processed again when it comes).
+    pending_received_ids: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Message(Base):
-    """One email, identified by its Message-ID (or a synthetic one); captures share it."""
+    """One email as recorded in one project; the captures of it in that project share it.
+
+    An email is its Message-ID (or a synthetic one) and its fingerprint (From, To, Cc, Date,
+    Subject and the normalised text): another email reusing a Message-ID is another row.
+    """
 
     __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("project_id", "message_id", "fingerprint"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(998))
+    # NULL only on rows recorded before fingerprints (migration 0008): any capture of that
+    # Message-ID is taken for the same email, and its fingerprint is kept from then on.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id"), index=True)
+    # The capture that recorded it first (its decision is told when the Message-ID is reused).
+    received_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The forwarded original's own DKIM signature verified and aligned with its From (§9).
+    original_verified: Mapped[bool] = mapped_column(default=False)
     subject: Mapped[str] = mapped_column(Text, default="")
     from_address: Mapped[str] = mapped_column(String(320), default="")
     from_name: Mapped[str] = mapped_column(String(320), default="")

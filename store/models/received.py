@@ -68,11 +68,6 @@ class ReceivedMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True, default=None)
-    # Indexed: a thread's received messages are found through their messages (assigning a
-    # thread), and deleting a message sets this to NULL where it is referred to.
-    message_ref: Mapped[str | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="SET NULL"), index=True, default=None
-    )
     authentication_results: Mapped[str | None] = mapped_column(Text, default=None)
     quarantine_reason: Mapped[str | None] = mapped_column(String(64), default=None)
     released: Mapped[bool] = mapped_column(default=False)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from store.errors import Conflict, NotFound
 from store.models import IgnoredEntry, NeverLogEntry
-from store.queries.errors import Conflict, NotFound
 
 Entry = TypeVar("Entry", IgnoredEntry, NeverLogEntry)
 
@@ -40,31 +39,31 @@ def _in_project(model: type[Entry], project_id: str | None) -> ColumnElement[boo
     return model.project_id.is_(None) if project_id is None else model.project_id == project_id
 
 
-async def list_entries(session: AsyncSession, kind: AddressList[Entry],
+def list_entries(session: Session, kind: AddressList[Entry],
                        project_id: str | None) -> list[Entry]:
     """Return the project's entries of this list (global ones for None) by creation order."""
     model = kind.model
     query = (select(model).where(_in_project(model, project_id))
              .order_by(model.created_at, model.id))
-    return list((await session.scalars(query)).all())
+    return list((session.scalars(query)).all())
 
 
-async def add_entry(session: AsyncSession, kind: AddressList[Entry], project_id: str | None,
+def add_entry(session: Session, kind: AddressList[Entry], project_id: str | None,
                     value: str) -> Entry:
     """Add an entry; raise Conflict if the project's list already has the value."""
     query = select(kind.model.id).where(_in_project(kind.model, project_id), kind.value == value)
-    if await session.scalar(query) is not None:
+    if session.scalar(query) is not None:
         raise Conflict(kind.duplicate.format(value=value))
     entry = kind.model(project_id=project_id, **{kind.value.key: value})
     session.add(entry)
-    await session.flush()
+    session.flush()
     return entry
 
 
-async def delete_entry(session: AsyncSession, kind: AddressList[Entry],
+def delete_entry(session: Session, kind: AddressList[Entry],
                        project_id: str | None, entry_id: str) -> None:
     """Remove an entry of the project's list or raise NotFound."""
-    entry = await session.get(kind.model, entry_id)
+    entry = session.get(kind.model, entry_id)
     if entry is None or entry.project_id != project_id:
         raise NotFound(f"{kind.entry_name} {entry_id} does not exist.")
-    await session.delete(entry)
+    session.delete(entry)

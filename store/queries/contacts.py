@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from store.errors import NotFound
 from store.models import Contact, ContactAddress, new_id
-from store.queries.errors import NotFound
 from store.queries.pages import Page
 
 
@@ -31,9 +31,9 @@ class UpsertResult:
     contacts: list[Contact]
 
 
-async def get_contact(session: AsyncSession, project_id: str, contact_id: str) -> Contact:
+def get_contact(session: Session, project_id: str, contact_id: str) -> Contact:
     """Return the project's contact or raise NotFound."""
-    contact = await session.get(Contact, contact_id)
+    contact = session.get(Contact, contact_id)
     if contact is None or contact.project_id != project_id:
         raise NotFound(f"Contact {contact_id} does not exist in this project.")
     return contact
@@ -49,13 +49,13 @@ def _sync_addresses(contact: Contact, emails: tuple[str, ...]) -> None:
     )
 
 
-async def upsert_contacts(
-    session: AsyncSession, project_id: str, upserts: list[ContactUpsert]
+def upsert_contacts(
+    session: Session, project_id: str, upserts: list[ContactUpsert]
 ) -> UpsertResult:
     """Create or update the project's contacts by external id, replacing their addresses."""
     query = select(Contact).where(Contact.project_id == project_id,
                                   Contact.external_id.in_([u.external_id for u in upserts]))
-    existing = {c.external_id: c for c in (await session.scalars(query)).all()}
+    existing = {c.external_id: c for c in (session.scalars(query)).all()}
     contacts: list[Contact] = []
     for upsert in upserts:
         contact = existing.get(upsert.external_id)
@@ -67,13 +67,13 @@ async def upsert_contacts(
         contact.owner_id = upsert.owner_id
         _sync_addresses(contact, upsert.emails)
         contacts.append(contact)
-    await session.flush()
+    session.flush()
     created = sum(1 for u in upserts if u.external_id not in existing)
     return UpsertResult(created, len(upserts) - created, contacts)
 
 
-async def list_contacts(
-    session: AsyncSession, project_id: str, *, email: str | None, after_id: str | None,
+def list_contacts(
+    session: Session, project_id: str, *, email: str | None, after_id: str | None,
     limit: int,
 ) -> Page[Contact]:
     """Return one page of the project's contacts ordered by id, optionally by address."""
@@ -85,5 +85,5 @@ async def list_contacts(
         ))
     if after_id is not None:
         query = query.where(Contact.id > after_id)
-    rows = (await session.scalars(query.limit(limit + 1))).all()
+    rows = (session.scalars(query.limit(limit + 1))).all()
     return Page.from_rows(rows, limit)

@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from store.errors import NotFound
 from store.models import Interaction, Message
-from store.queries.errors import NotFound
 from store.queries.pages import Page
 
 
-async def get_interaction(session: AsyncSession, interaction_id: str) -> Interaction:
+def get_interaction(session: Session, interaction_id: str) -> Interaction:
     """Return the interaction or raise NotFound."""
-    interaction = await session.get(Interaction, interaction_id)
+    interaction = session.get(Interaction, interaction_id)
     if interaction is None:
         raise NotFound(f"Interaction {interaction_id} does not exist.")
     return interaction
 
 
-async def contact_timeline(
-    session: AsyncSession, contact_id: str, *, before: tuple[datetime, str] | None, limit: int
+def contact_timeline(
+    session: Session, contact_id: str, *, before: tuple[datetime, str] | None, limit: int
 ) -> Page[tuple[Interaction, Message]]:
     """Return a page of the contact's logged interactions with their messages, newest first."""
     query = (
@@ -36,7 +36,7 @@ async def contact_timeline(
             Interaction.logged_at < logged_at,
             and_(Interaction.logged_at == logged_at, Interaction.id < interaction_id),
         ))
-    rows = [(row[0], row[1]) for row in (await session.execute(query.limit(limit + 1))).all()]
+    rows = [(row[0], row[1]) for row in (session.execute(query.limit(limit + 1))).all()]
     return Page.from_rows(rows, limit)
 
 

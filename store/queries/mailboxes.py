@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from store.errors import NotFound
 from store.models import Mailbox, MailboxProject
-from store.queries.errors import NotFound
 
 
-async def get_mailbox(session: AsyncSession, mailbox_id: str) -> Mailbox:
+def get_mailbox(session: Session, mailbox_id: str) -> Mailbox:
     """Return the mailbox or raise NotFound."""
-    mailbox = await session.get(Mailbox, mailbox_id)
+    mailbox = session.get(Mailbox, mailbox_id)
     if mailbox is None:
         raise NotFound(f"Mailbox {mailbox_id} does not exist.")
     return mailbox
 
 
-async def list_mailboxes(session: AsyncSession, user_id: str | None = None) -> list[Mailbox]:
+def list_mailboxes(session: Session, user_id: str | None = None) -> list[Mailbox]:
     """Return mailboxes by creation order, all of them or one user's."""
     query = select(Mailbox).order_by(Mailbox.created_at, Mailbox.id)
     if user_id is not None:
         query = query.where(Mailbox.user_id == user_id)
-    return list((await session.scalars(query)).all())
+    return list((session.scalars(query)).all())
 
 
 def set_synced_projects(mailbox: Mailbox, project_ids: list[str]) -> None:

@@ -10,21 +10,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import Session, raiseload
 
-from store.models import Decision, Mailbox, Message, ProjectAddress, ReceivedMessage
-from store.queries.errors import NotFound
+from store.errors import NotFound
+from store.models import Decision, Mailbox, ProjectAddress, ReceivedMessage
 from store.queries.json_lists import mentions_any
 from store.queries.pages import Page
-from store.sqlite_one_hop import IN_THREAD
-
-# The visibility filter reads JSON text row by row: listing for a user who sees few messages
-# of a large spool may scan many rows, so on SQLite it runs off the event loop's thread.
-_MAY_SCAN = {IN_THREAD: True}
 
 QUARANTINED = "quarantined"
 
@@ -64,26 +57,26 @@ def _visible_to(viewer: Viewer) -> ColumnElement[bool]:
 _NO_RAW = raiseload(ReceivedMessage.stored_raw)
 
 
-async def get_received(session: AsyncSession, received_id: str, viewer: Viewer) -> ReceivedMessage:
+def get_received(session: Session, received_id: str, viewer: Viewer) -> ReceivedMessage:
     """Return the received message if the viewer may see it, else raise NotFound."""
     query = select(ReceivedMessage).where(ReceivedMessage.id == received_id).options(_NO_RAW)
     if not viewer.sees_everything:
         query = query.where(_visible_to(viewer))
-    received = (await session.scalars(query)).one_or_none()
+    received = (session.scalars(query)).one_or_none()
     if received is None:
         raise NotFound(f"Received message {received_id} does not exist.")
     return received
 
 
-async def list_received(
-    session: AsyncSession, viewer: Viewer, *, message_id: str | None, status: str | None,
+def list_received(
+    session: Session, viewer: Viewer, *, message_id: str | None, status: str | None,
     before: tuple[datetime, str] | None, limit: int,
 ) -> Page[ReceivedMessage]:
     """Return a page of received messages the viewer may see, newest first."""
     query = select(ReceivedMessage).options(_NO_RAW).order_by(
         ReceivedMessage.received_at.desc(), ReceivedMessage.id.desc())
     if not viewer.sees_everything:
-        query = query.where(_visible_to(viewer)).execution_options(**_MAY_SCAN)
+        query = query.where(_visible_to(viewer))
     if message_id is not None:
         query = query.where(ReceivedMessage.message_id == message_id)
     if status is not None:
@@ -92,47 +85,32 @@ async def list_received(
         received_at, received_id = before
         query = query.where(or_(ReceivedMessage.received_at < received_at, and_(
             ReceivedMessage.received_at == received_at, ReceivedMessage.id < received_id)))
-    rows = (await session.scalars(query.limit(limit + 1))).all()
+    rows = (session.scalars(query.limit(limit + 1))).all()
     return Page.from_rows(rows, limit)
 
 
-async def newest_decisions(
-    session: AsyncSession, received_ids: Collection[str]
+def newest_decisions(
+    session: Session, received_ids: Collection[str]
 ) -> dict[str, Decision]:
     """Return the newest stored decision of each received message that has one."""
     if not received_ids:
         return {}
     query = (select(Decision).where(Decision.received_message_id.in_(list(received_ids)))
              .order_by(Decision.created_at, Decision.id))
-    return {d.received_message_id: d for d in (await session.scalars(query)).all()}
+    return {d.received_message_id: d for d in (session.scalars(query)).all()}
 
 
-async def get_quarantined(session: AsyncSession, received_id: str) -> ReceivedMessage:
+def get_quarantined(session: Session, received_id: str) -> ReceivedMessage:
     """Return the quarantined message or raise NotFound (also when it is not quarantined)."""
-    received = await session.get(ReceivedMessage, received_id)
+    received = session.get(ReceivedMessage, received_id)
     if received is None or received.status != QUARANTINED:
         raise NotFound(f"No quarantined message {received_id}.")
     return received
 
 
-async def list_quarantined(
-    session: AsyncSession, *, before: tuple[datetime, str] | None, limit: int
+def list_quarantined(
+    session: Session, *, before: tuple[datetime, str] | None, limit: int
 ) -> Page[ReceivedMessage]:
     """Return a page of quarantined messages, newest first."""
-    return await list_received(session, Viewer(None, None), message_id=None,
+    return list_received(session, Viewer(None, None), message_id=None,
                                status=QUARANTINED, before=before, limit=limit)
-
-
-async def thread_decisions(session: AsyncSession, thread_id: str) -> list[tuple[str, Any]]:
-    """Return (received message id, decision body) for every decision of the thread's
-    received messages, oldest received first and each one's decisions oldest first.
-
-    Read by index from the thread: its messages, their received messages (message_ref),
-    their decisions.
-    """
-    query = (select(ReceivedMessage.id, Decision.body)
-             .join(Message, Message.id == ReceivedMessage.message_ref)
-             .join(Decision, Decision.received_message_id == ReceivedMessage.id)
-             .where(Message.thread_id == thread_id)
-             .order_by(ReceivedMessage.received_at, Decision.created_at))
-    return [(received_id, body) for received_id, body in (await session.execute(query)).all()]

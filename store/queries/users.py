@@ -6,10 +6,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from store.errors import NotFound
 from store.models import ApiToken, Mailbox, Membership, User, UserAlias
-from store.queries.errors import NotFound
 
 # Statements of the API's hot path (every request authenticates), built once.
 _EXISTING_USERS = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
@@ -22,31 +22,31 @@ _MEMBER_PROJECTS = select(Membership.project_id).where(
     Membership.user_id == bindparam("user_id"))
 
 
-async def get_user(session: AsyncSession, user_id: str) -> User:
+def get_user(session: Session, user_id: str) -> User:
     """Return the user or raise NotFound."""
-    user = await session.get(User, user_id)
+    user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} does not exist.")
     return user
 
 
-async def list_users(session: AsyncSession, user_ids: Collection[str] | None = None) -> list[User]:
+def list_users(session: Session, user_ids: Collection[str] | None = None) -> list[User]:
     """Return users by creation order, all of them or only `user_ids`."""
     query = select(User).order_by(User.created_at, User.id)
     if user_ids is not None:
         query = query.where(User.id.in_(list(user_ids)))
-    return list((await session.scalars(query)).all())
+    return list((session.scalars(query)).all())
 
 
-async def existing_user_ids(session: AsyncSession, user_ids: Collection[str]) -> set[str]:
+def existing_user_ids(session: Session, user_ids: Collection[str]) -> set[str]:
     """Return which of `user_ids` exist."""
     if not user_ids:
         return set()
-    return set((await session.scalars(_EXISTING_USERS, {"ids": list(user_ids)})).all())
+    return set((session.scalars(_EXISTING_USERS, {"ids": list(user_ids)})).all())
 
 
-async def addresses_in_use(
-    session: AsyncSession, addresses: Collection[str], except_user_id: str | None = None
+def addresses_in_use(
+    session: Session, addresses: Collection[str], except_user_id: str | None = None
 ) -> set[str]:
     """Return which `addresses` are already a user's account address, alias or mailbox."""
     wanted = list(addresses)
@@ -58,7 +58,7 @@ async def addresses_in_use(
         query = select(column).where(column.in_(wanted))
         if except_user_id is not None:
             query = query.where(owner != except_user_id)
-        found.update((await session.scalars(query)).all())
+        found.update((session.scalars(query)).all())
     return found
 
 
@@ -71,43 +71,43 @@ class TokenOwner:
     project_ids: frozenset[str]
 
 
-async def token_owner(session: AsyncSession, token_hash: str) -> TokenOwner | None:
+def token_owner(session: Session, token_hash: str) -> TokenOwner | None:
     """Return the user owning the token with this SHA-256 hash, if any (one statement)."""
-    rows = (await session.execute(_TOKEN_OWNER, {"token_hash": token_hash})).all()
+    rows = (session.execute(_TOKEN_OWNER, {"token_hash": token_hash})).all()
     if not rows:
         return None
     return TokenOwner(rows[0].id, rows[0].role,
                       frozenset(row.project_id for row in rows if row.project_id))
 
 
-async def member_project_ids(session: AsyncSession, user_id: str) -> set[str]:
+def member_project_ids(session: Session, user_id: str) -> set[str]:
     """Return the ids of the projects the user is a member of."""
-    return set((await session.scalars(_MEMBER_PROJECTS, {"user_id": user_id})).all())
+    return set((session.scalars(_MEMBER_PROJECTS, {"user_id": user_id})).all())
 
 
-async def add_membership(session: AsyncSession, project_id: str, user_id: str) -> None:
+def add_membership(session: Session, project_id: str, user_id: str) -> None:
     """Make the user a member of the project (idempotent)."""
-    if await session.get(Membership, (project_id, user_id)) is None:
+    if session.get(Membership, (project_id, user_id)) is None:
         session.add(Membership(project_id=project_id, user_id=user_id))
 
 
-async def remove_membership(session: AsyncSession, project_id: str, user_id: str) -> None:
+def remove_membership(session: Session, project_id: str, user_id: str) -> None:
     """End the user's membership of the project (idempotent)."""
-    await session.execute(
+    session.execute(
         delete(Membership).where(Membership.project_id == project_id,
                                  Membership.user_id == user_id)
     )
 
 
-async def list_tokens(session: AsyncSession, user_id: str) -> list[ApiToken]:
+def list_tokens(session: Session, user_id: str) -> list[ApiToken]:
     """Return the user's API tokens (hashes only) by creation order."""
     query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
-    return list((await session.scalars(query)).all())
+    return list((session.scalars(query)).all())
 
 
-async def delete_token(session: AsyncSession, user_id: str, token_id: str) -> None:
+def delete_token(session: Session, user_id: str, token_id: str) -> None:
     """Revoke one of the user's tokens or raise NotFound."""
-    token = await session.get(ApiToken, token_id)
+    token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
         raise NotFound(f"Token {token_id} does not exist.")
-    await session.delete(token)
+    session.delete(token)

@@ -78,9 +78,9 @@ async def build_world(service: Service, api: ApiClient) -> World:
         headers={"Content-Type": "message/rfc822"})
     [outcome] = decision["outcomes"]
     assert outcome["status"] == "logged", decision
-    async with service.sessionmaker() as session:
-        thread = (await session.execute(select(Message.thread_id).where(
-            Message.message_id == decision["message_id"]))).scalar_one()
+    thread = await service.store.run_read(lambda session: session.execute(
+        select(Message.thread_id).where(Message.message_id == decision["message_id"])
+    ).scalar_one())
     return World(project_a, project_b, alice, alice_token, bob, bob_token["token"],
                  bob_token["id"], b_contact,
                  b_ignored, b_never_log, b_mailbox, outcome["interaction_id"],

@@ -66,7 +66,7 @@ A_MISSING_ID = "0" * 32
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def module_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
     """Return settings on one fresh database for this module (SQLite or PostgreSQL)."""
-    async with fresh_database_url(tmp_path_factory.mktemp("api-hostility")) as url:
+    with fresh_database_url(tmp_path_factory.mktemp("api-hostility")) as url:
         yield load_settings({}, database_url=url, smtp_port=0, http_port=0,
                             admin_token=ADMIN_TOKEN, secret="test-secret",
                             mail_domain=MAIL_DOMAIN, workers=0, **LIMITS)
@@ -249,10 +249,9 @@ async def test_tokens_are_stored_only_as_sha256_hashes(
     service, admin, w = world
     issued = await admin.post(f"/v1/users/{w.alice}/tokens", expect=201)
     token = issued["token"]
-    async with service.sessionmaker() as session:
-        row = (await session.execute(select(ApiToken).where(ApiToken.id == issued["id"]))
-               ).scalar_one()
-        stored = [str(getattr(row, column.key)) for column in ApiToken.__table__.columns]
+    row = await service.store.run_read(lambda session: session.execute(
+        select(ApiToken).where(ApiToken.id == issued["id"])).scalar_one())
+    stored = [str(getattr(row, column.key)) for column in ApiToken.__table__.columns]
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert not any(token in value for value in stored)
     if module_settings.database_url.startswith("sqlite:///"):
@@ -282,7 +281,7 @@ FUZZ_CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
 async def fuzz_target(tmp_path_factory: pytest.TempPathFactory
                       ) -> AsyncIterator[tuple[str, World, Any]]:
     """Run a second service (its own database) for fuzzing; return URL, world and schema."""
-    async with fresh_database_url(tmp_path_factory.mktemp("api-fuzz")) as url:
+    with fresh_database_url(tmp_path_factory.mktemp("api-fuzz")) as url:
         settings = load_settings({}, database_url=url, smtp_port=0, http_port=0,
                                  admin_token=ADMIN_TOKEN, secret="test-secret",
                                  mail_domain=MAIL_DOMAIN, workers=0, **LIMITS)

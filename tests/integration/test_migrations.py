@@ -11,24 +11,45 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Boolean, Connection, Integer, LargeBinary, MetaData, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import DateTime
 
-from store.database import create_engine, create_sessionmaker
-from store.models import Base, Decision, Message, ReceivedMessage, Thread
+from store.database import Store, create_engine
+from store.models import Base, Decision, Interaction, Message, ReceivedMessage, Thread
 from store.schema import alembic_config, migrate
 
 RAW = b"From: bob@client.test\r\nSubject: kept\r\n\r\nThe upgrade keeps this.\r\n"
-# A thread, its message, the received message that logged it and its decision: each
-# refers to the one before, so an upgrade that drops and rebuilds a table meets them all.
-ROWS: dict[str, dict[str, object]] = {
-    "threads": {"id": "thread-1"},
-    "messages": {"id": "message-1", "thread_id": "thread-1"},
-    "received_messages": {"id": "received-1", "message_ref": "message-1", "raw": RAW,
-                          "status": "done"},
-    "decisions": {"id": "decision-1", "received_message_id": "received-1"},
+OFFER, PLAN = "<offer@acme.test>", "<plan@acme.test>"
+# Two conversations, each row referring to the ones before it, so an upgrade that drops and
+# rebuilds a table meets them all. Written before messages and threads belonged to a
+# project: the offer's one message row is logged in two projects; the plan's thread is
+# pending between them (its received message is the one waiting for the assignment).
+ROWS: list[tuple[str, dict[str, object]]] = [
+    ("projects", {"id": "project-1", "slug": "one"}),
+    ("projects", {"id": "project-2", "slug": "two"}),
+    ("threads", {"id": "thread-1", "status": "open"}),
+    ("threads", {"id": "thread-2", "status": "pending", "pending_message_ref": "message-2",
+                 "candidate_project_ids": ["project-1", "project-2"]}),
+    ("messages", {"id": "message-1", "message_id": OFFER, "thread_id": "thread-1"}),
+    ("messages", {"id": "message-2", "message_id": PLAN, "thread_id": "thread-2"}),
+    ("contacts", {"id": "contact-1", "project_id": "project-1"}),
+    ("contacts", {"id": "contact-2", "project_id": "project-2"}),
+    ("interactions", {"id": "interaction-1", "project_id": "project-1",
+                      "contact_id": "contact-1", "message_ref": "message-1",
+                      "thread_id": "thread-1"}),
+    ("interactions", {"id": "interaction-2", "project_id": "project-2",
+                      "contact_id": "contact-2", "message_ref": "message-1",
+                      "thread_id": "thread-1"}),
+    ("received_messages", {"id": "received-1", "message_ref": "message-1", "raw": RAW,
+                           "size": len(RAW), "status": "done"}),
+    ("received_messages", {"id": "received-2", "message_ref": "message-2", "raw": RAW,
+                           "size": len(RAW), "status": "done"}),
+    ("decisions", {"id": "decision-1", "received_message_id": "received-1"}),
+    ("decisions", {"id": "decision-2", "received_message_id": "received-2"}),
     # From revision 0004 on, the raw bytes have a table of their own.
-    "received_raws": {"received_message_id": "received-1", "raw": RAW},
-}
+    ("received_raws", {"received_message_id": "received-1", "raw": RAW}),
+    ("received_raws", {"received_message_id": "received-2", "raw": RAW}),
+]
 
 
 def _revisions() -> list[str]:
@@ -54,7 +75,7 @@ def _value(column: Any) -> Any:
 def _write_rows(connection: Connection) -> None:
     tables = MetaData()
     tables.reflect(connection)
-    for name, given in ROWS.items():
+    for name, given in ROWS:
         if name not in tables.tables:
             continue
         table = tables.tables[name]
@@ -64,38 +85,81 @@ def _write_rows(connection: Connection) -> None:
 
 
 @pytest.mark.parametrize("revision", _revisions())
-async def test_store_of_an_earlier_revision_upgrades_with_its_rows(
+def test_store_of_an_earlier_revision_upgrades_with_its_rows(
         database_url: str, revision: str) -> None:
     engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.upgrade(alembic_config(sync), revision))
-        await connection.run_sync(_write_rows)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+        _write_rows(connection)
 
-    await migrate(engine)
+    migrate(engine)
 
-    async with create_sessionmaker(engine)() as session:
-        received = await session.get(ReceivedMessage, "received-1")
+    store = Store(engine)
+    try:
+        with store.read() as session:
+            _check_received(session)
+            _check_logged_in_each_project(session)
+            _check_pending_in_each_candidate(session)
+    finally:
+        store.close()
+
+
+def _check_received(session: Session) -> None:
+    """The received messages keep their bytes and decisions."""
+    for received_id in ("received-1", "received-2"):
+        received = session.get(ReceivedMessage, received_id)
         assert received is not None and received.raw == RAW
         assert received.size == len(RAW)
-        assert received.message_ref == "message-1"
-        message = await session.get(Message, "message-1")
-        assert message is not None and message.thread_id == "thread-1"
-        assert await session.get(Thread, "thread-1") is not None
-        assert (await session.scalars(select(Decision.received_message_id))).all() == [
-            "received-1"]
-    await engine.dispose()
+    assert sorted(session.scalars(select(Decision.received_message_id)).all()) == [
+        "received-1", "received-2"]
 
 
-async def test_the_migrations_build_the_schema_the_models_describe(database_url: str) -> None:
+def _check_logged_in_each_project(session: Session) -> None:
+    """The offer, logged in two projects, is a message and a thread in each (SPEC §9).
+
+    The message keeps the capture that recorded it (the received message's `message_ref`,
+    gone since 0008): its decision is the one told when the Message-ID is reused.
+    """
+    message = session.get(Message, "message-1")
+    assert message is not None
+    assert (message.project_id, message.thread_id, message.received_id, message.fingerprint
+            ) == ("project-1", "thread-1", "received-1", None)
+    thread = session.get(Thread, "thread-1")
+    assert thread is not None and (thread.project_id, thread.root_id) == ("project-1", OFFER)
+    [copy] = session.scalars(select(Message).where(Message.message_id == OFFER,
+                                                   Message.project_id == "project-2")).all()
+    assert copy.received_id == "received-1"
+    copy_thread = session.get(Thread, copy.thread_id)
+    assert copy_thread is not None
+    assert (copy_thread.project_id, copy_thread.root_id) == ("project-2", OFFER)
+    assert thread.pending_received_ids == copy_thread.pending_received_ids == []
+    interactions = {i.id: (i.project_id, i.message_ref, i.thread_id)
+                    for i in session.scalars(select(Interaction))}
+    assert interactions == {"interaction-1": ("project-1", "message-1", "thread-1"),
+                            "interaction-2": ("project-2", copy.id, copy.thread_id)}
+
+
+def _check_pending_in_each_candidate(session: Session) -> None:
+    """The plan's pending thread is a sibling in each candidate project, waiting for the
+    received message that made it pending."""
+    threads = session.scalars(select(Thread).where(Thread.root_id == PLAN)
+                              .order_by(Thread.project_id)).all()
+    assert [(t.project_id, t.status, t.pending_received_ids) for t in threads] == [
+        ("project-1", "pending", ["received-2"]), ("project-2", "pending", ["received-2"])]
+    assert threads[0].id == "thread-2"
+    assert all(sorted(t.candidate_project_ids) == ["project-1", "project-2"] for t in threads)
+    messages = session.scalars(select(Message).where(Message.message_id == PLAN)
+                               .order_by(Message.project_id)).all()
+    assert [(m.project_id, m.thread_id) for m in messages] == [
+        (t.project_id, t.id) for t in threads]
+
+
+def test_the_migrations_build_the_schema_the_models_describe(database_url: str) -> None:
     """A change to the models without its migration would reach no existing store."""
     engine = create_engine(database_url)
-    await migrate(engine)
+    migrate(engine)
 
-    def differences(connection: Connection) -> list[Any]:
+    with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
-
-    async with engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
-    await engine.dispose()
+        assert list(compare_metadata(context, Base.metadata)) == []
+    engine.dispose()

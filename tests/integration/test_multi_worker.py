@@ -21,7 +21,7 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from blindcopy.runtime import start_service
 from blindcopy.settings import Settings
@@ -101,11 +101,10 @@ async def send_burst(ports: list[int], sender: str, bcc: str) -> None:
     await asyncio.gather(*(session(n) for n in range(CONNECTIONS)))
 
 
-async def _all_settled(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
-    async with sessionmaker() as session:
-        pending = await session.scalar(select(func.count()).select_from(ReceivedMessage).where(
-            ReceivedMessage.status.in_(("queued", "processing"))))
-        total = await session.scalar(select(func.count()).select_from(ReceivedMessage))
+def _all_settled(session: Session) -> bool:
+    pending = session.scalar(select(func.count()).select_from(ReceivedMessage).where(
+        ReceivedMessage.status.in_(("queued", "processing"))))
+    total = session.scalar(select(func.count()).select_from(ReceivedMessage))
     return total == BURST and pending == 0
 
 
@@ -123,8 +122,9 @@ async def run_burst(settings: Settings, processes: int, tmp_path: Path) -> None:
         await wait_listening(second_port, second)
         await send_burst([gateway.smtp_port, second_port], "alice@acme.test",
                          project["addresses"]["bcc"])
-        await eventually(lambda: _all_settled(gateway.sessionmaker), timeout=120, interval=0.2)
-        await check_handled_once(gateway.sessionmaker, processes)
+        await eventually(lambda: gateway.store.run_read(_all_settled), timeout=120,
+                         interval=0.2)
+        await gateway.store.run_read(check_handled_once, processes)
     finally:
         stop_workers([*workers, second])
         await gateway.stop()
@@ -135,19 +135,17 @@ async def run_burst(settings: Settings, processes: int, tmp_path: Path) -> None:
     assert spooled == BURST // 2, spooled
 
 
-async def check_handled_once(sessionmaker: async_sessionmaker[AsyncSession],
-                             processes: int) -> None:
+def check_handled_once(session: Session, processes: int) -> None:
     """Every message done in one attempt, one decision, one interaction per contact."""
-    async with sessionmaker() as session:
-        received = (await session.execute(select(
-            ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by))).all()
-        decisions = (await session.execute(select(
-            Decision.received_message_id, func.count()).group_by(
-                Decision.received_message_id))).all()
-        interactions = (await session.execute(select(
-            Interaction.project_id, Interaction.contact_id, Interaction.message_ref,
-            func.count()).group_by(Interaction.project_id, Interaction.contact_id,
-                                   Interaction.message_ref))).all()
+    received = session.execute(select(
+        ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by)).all()
+    decisions = session.execute(select(
+        Decision.received_message_id, func.count()).group_by(
+            Decision.received_message_id)).all()
+    interactions = session.execute(select(
+        Interaction.project_id, Interaction.contact_id, Interaction.message_ref,
+        func.count()).group_by(Interaction.project_id, Interaction.contact_id,
+                               Interaction.message_ref)).all()
     assert len(received) == BURST
     assert {(status, attempts) for status, attempts, _ in received} == {("done", 1)}
     assert len(decisions) == BURST and {count for _, count in decisions} == {1}

@@ -7,54 +7,81 @@ and reads the plan SQLite chose for the statements it sent.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
 
+from blindcopy.runtime import build_context
+from blindcopy.settings import Settings
+from processing.claim import process_claim
+from processing.worker import worker_id
+from store import spool
+from store.database import Store
 from store.models import (
     Contact,
+    ContactAddress,
     Decision,
     Interaction,
+    Membership,
     Message,
     Project,
     ReceivedMessage,
     Thread,
+    User,
+    new_id,
 )
 from store.queries.contacts import list_contacts
-from store.queries.received import Viewer, list_received, thread_decisions
-from store.queries.threads import list_threads
-from store.snapshot import SnapshotRequest, build_snapshot
+from store.queries.received import Viewer, list_received, newest_decisions
+from store.queries.threads import assign_thread, get_thread, list_threads
+from store.snapshot import EmailKey, SnapshotRequest, build_snapshot
 from tests.directory import email
 
 GROWING = ("received_messages", "received_raws", "decisions", "messages", "interactions",
            "threads", "contacts", "contact_addresses")
+# What SQLite's plans say of the statements' look-ups (by id, by an index).
+EXPLAINED = ("SELECT", "WITH", "UPDATE", "DELETE")
 
 
-async def _plans(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
-                 query: Callable[[AsyncSession], Awaitable[Any]]) -> list[list[str]]:
-    """Run `query` in a session; return the plan of every statement it sent."""
+def _plans(store: Store, query: Callable[[Session], Any]) -> list[list[str]]:
+    """Run `query` in a session (rolled back); return the plan of every statement it sent."""
+    def rolled_back() -> None:
+        with store.sessionmaker() as session:
+            query(session)
+
+    return _plans_of_work(store, rolled_back)
+
+
+def _plans_of_work(store: Store, work: Callable[[], Any]) -> list[list[str]]:
+    """Run `work` (units of work of its own); return the plan of every statement it sent."""
     sent: list[tuple[str, Any]] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         sent.append((statement, parameters))
 
-    event.listen(engine.sync_engine, "before_cursor_execute", keep)
+    event.listen(store.engine, "before_cursor_execute", keep)
     try:
-        async with sessionmaker() as session:
-            await query(session)
+        work()
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", keep)
+        event.remove(store.engine, "before_cursor_execute", keep)
+    return _explain(store.engine, sent)
+
+
+def _explain(engine: Engine, sent: list[tuple[str, Any]]) -> list[list[str]]:
     plans = []
-    async with engine.connect() as connection:
+    with engine.connect() as connection:
         for statement, parameters in sent:
-            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-                rows = await connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN {statement}", parameters)
-                plans.append([str(tuple(row)[3]) for row in rows])
+            if not statement.lstrip().upper().startswith(EXPLAINED):
+                continue
+            # An executemany's statement has one plan: explain it with its first row.
+            first = parameters[0] if isinstance(parameters, list) else parameters
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", first)
+            plans.append([str(tuple(row)[3]) for row in rows])
+        connection.rollback()
     return plans
 
 
@@ -63,110 +90,165 @@ def _history_scans(plan: list[str]) -> list[str]:
         step == f"SCAN {table}" for table in GROWING)]
 
 
+def _scans(plans: list[list[str]]) -> list[str]:
+    """Every full scan of a growing table (sorting the few rows found is allowed)."""
+    return [step for plan in plans for step in _history_scans(plan)
+            if "TEMP B-TREE" not in step]
+
+
+def _reads(plans: list[list[str]], table: str) -> list[str]:
+    """Every step reading `table`."""
+    return [step for plan in plans for step in plan if f" {table} " in step]
+
+
 @dataclass(frozen=True)
 class Stored:
-    """What the fixture wrote: a project, its contact, a logged message and its thread."""
+    """What the fixture wrote: a project, its member and contact, a logged message in a
+    thread pending on it, the received message and its decision."""
 
     project_id: str
+    user_id: str
     thread_id: str
+    received_id: str
 
 
 @pytest.fixture
-async def stored(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-                 ) -> Stored:
+def stored(engine: Engine, store: Store) -> Stored:
     """A thread with a message logged on a contact, the received message and its decision."""
     if engine.dialect.name != "sqlite":
         pytest.skip("reads SQLite's query plans")
-    async with sessionmaker.begin() as session:
-        project = Project(name="Acme", slug="acme")
-        thread = Thread(subject="Offer", participants=[], candidate_project_ids=[],
-                        assigned_project_ids=[])
-        session.add_all([project, thread])
-        await session.flush()
-        contact = Contact(project_id=project.id, external_id="bob")
-        message = Message(message_id="<offer@acme.test>", thread_id=thread.id,
-                          subject="Offer", from_address="bob@client.test", from_name="",
-                          to=[], cc=[], preview="", attachments=[])
-        session.add_all([contact, message])
-        await session.flush()
-        received = ReceivedMessage(channel="bcc", status="done", message_ref=message.id,
-                                   raw=email("bob@client.test", "alice@acme.test"))
-        session.add_all([received, Interaction(
-            project_id=project.id, contact_id=contact.id, message_ref=message.id,
-            thread_id=thread.id)])
-        await session.flush()
-        session.add(Decision(received_message_id=received.id, rules_version="1",
-                             body={"outcomes": []}))
-        return Stored(project.id, thread.id)
+    project, user, thread, received, contact, message = (new_id() for _ in range(6))
+    with store.write() as session:
+        session.add_all([Project(id=project, name="Acme", slug="acme"),
+                         User(id=user, name="Alice", email="alice@acme.test")])
+        session.flush()
+        session.add_all([
+            Membership(project_id=project, user_id=user),
+            ReceivedMessage(id=received, channel="bcc", status="done",
+                            message_id="<offer@acme.test>",
+                            raw=email("bob@client.test", "alice@acme.test")),
+            Thread(id=thread, project_id=project, root_id="<offer@acme.test>", subject="Offer",
+                   status="pending", candidate_project_ids=[project],
+                   pending_received_ids=[received]),
+            Contact(id=contact, project_id=project, external_id="bob")])
+        session.flush()
+        # Recorded before fingerprints were kept: the next capture of it is the same email.
+        session.add_all([
+            Message(id=message, project_id=project, message_id="<offer@acme.test>",
+                    thread_id=thread, received_id=received, subject="Offer",
+                    from_address="bob@client.test", from_name="", to=[], cc=[], preview="",
+                    attachments=[]),
+            ContactAddress(contact_id=contact, project_id=project, address="bob@client.test")])
+        session.flush()
+        session.add_all([
+            Interaction(project_id=project, contact_id=contact, message_ref=message,
+                        thread_id=thread, channels=["bcc"]),
+            Decision(received_message_id=received, rules_version="1", body={"outcomes": []})])
+    return Stored(project, user, thread, received)
 
 
-async def test_a_page_of_received_messages_is_read_in_index_order(
-        stored: Stored, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    async def pages(session: AsyncSession) -> None:
-        first = await list_received(session, Viewer(None, None), message_id=None,
-                                    status=None, before=None, limit=1)
+def test_a_page_of_received_messages_is_read_in_index_order(
+        stored: Stored, store: Store) -> None:
+    def pages(session: Session) -> None:
+        first = list_received(session, Viewer(None, None), message_id=None,
+                              status=None, before=None, limit=1)
         assert len(first.items) == 1
         newest = first.items[0]
-        await list_received(session, Viewer(None, None), message_id=None, status=None,
-                            before=(newest.received_at, newest.id), limit=1)
+        list_received(session, Viewer(None, None), message_id=None, status=None,
+                      before=(newest.received_at, newest.id), limit=1)
 
-    plans = await _plans(engine, sessionmaker, pages)
+    plans = _plans(store, pages)
 
     assert len(plans) == 2
     assert [_history_scans(plan) for plan in plans] == [[], []], plans
 
 
-async def test_a_threads_decisions_are_found_from_the_thread(
-        stored: Stored, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    async def decisions(session: AsyncSession) -> None:
-        assert [body for _, body in await thread_decisions(session, stored.thread_id)] == [
-            {"outcomes": []}]
+def test_assigning_a_thread_finds_its_siblings_and_waiting_decisions_by_index(
+        stored: Stored, store: Store) -> None:
+    """The thread's siblings by (project, root), its waiting messages' decisions by id."""
+    def assign(session: Session) -> None:
+        waiting = assign_thread(session, get_thread(session, stored.thread_id),
+                                [stored.project_id])
+        session.flush()
+        assert list(newest_decisions(session, waiting)) == [stored.received_id]
 
-    plans = await _plans(engine, sessionmaker, decisions)
+    plans = _plans(store, assign)
 
-    assert len(plans) == 1
-    # Ordered by received time: the few rows of one thread are sorted, nothing else.
-    assert [step for step in _history_scans(plans[0]) if "TEMP B-TREE" not in step] == []
-    assert any(step.startswith("SEARCH messages USING INDEX ix_messages_thread_id")
-               for step in plans[0]), plans
+    assert _scans(plans) == [], plans
+    siblings = [step for step in _reads(plans, "threads") if step.startswith(
+        "SEARCH threads USING INDEX") and step.endswith("(project_id=? AND root_id=?)")]
+    assert len(siblings) == 1, plans
+    assert _reads(plans, "decisions") == [
+        ("SEARCH decisions USING INDEX ix_decisions_received_message_id "
+         "(received_message_id=?)")], plans
 
 
-async def test_a_replys_thread_history_is_read_by_message_and_by_thread(
-        stored: Stored, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
+def test_a_replys_thread_history_is_read_by_message_and_by_thread(
+        stored: Stored, store: Store) -> None:
     """Run for every message that replies or belongs to a known thread (SPEC §6.4)."""
-    request = SnapshotRequest(addresses=frozenset({"bob@client.test"}),
-                              project_ids=(stored.project_id,), message_id="<reply@acme.test>",
-                              thread_ids=("<offer@acme.test>",))
+    request = SnapshotRequest(
+        addresses=frozenset({"bob@client.test"}), project_ids=(stored.project_id,),
+        emails=(EmailKey("<reply@acme.test>", ("<offer@acme.test>",), "<offer@acme.test>"),))
 
-    async def snapshot(session: AsyncSession) -> None:
-        [project] = (await build_snapshot(session, request)).projects
-        assert project.logged_message_ids == frozenset({"<offer@acme.test>"})
+    def snapshot(session: Session) -> None:
+        [project] = build_snapshot(session, request).directory.projects
+        thread = project.thread_for("<reply@acme.test>")
+        assert (thread.id, thread.logged_message_ids) == (
+            stored.thread_id, frozenset({"<offer@acme.test>"}))
 
-    plans = await _plans(engine, sessionmaker, snapshot)
+    plans = _plans(store, snapshot)
 
-    interaction_reads = [step for plan in plans for step in plan if " interactions " in step]
-    assert sorted(interaction_reads) == [
+    assert sorted(_reads(plans, "interactions")) == [
         ("SEARCH interactions USING INDEX ix_interactions_project_message "
          "(project_id=? AND message_ref=?)"),
         "SEARCH interactions USING INDEX ix_interactions_thread_id (thread_id=?)"], plans
-    assert [step for plan in plans for step in _history_scans(plan)
-            if "TEMP B-TREE" not in step] == [], plans
+    # What the project holds of the conversation: its emails by (project, Message-ID), its
+    # thread by (project, root).
+    assert [any(step.startswith(f"SEARCH {table} USING INDEX") and step.endswith(key)
+                for step in _reads(plans, table))
+            for table, key in (("messages", "(project_id=? AND message_id=?)"),
+                               ("threads", "(project_id=? AND root_id=?)"))] == [True, True], plans
+    assert _scans(plans) == [], plans
 
 
-async def test_pages_of_contacts_and_threads_are_read_in_index_order(
-        stored: Stored, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    async def pages(session: AsyncSession) -> None:
-        contacts = await list_contacts(session, stored.project_id, email=None, after_id=None,
-                                       limit=50)
-        threads = await list_threads(session, status="open", project_ids=None,
-                                     after_id=None, limit=50)
+def test_recording_a_claim_reads_and_changes_stored_rows_by_index(
+        stored: Stored, store: Store, settings: Settings) -> None:
+    """A second capture of the logged email: the message, thread and interaction it adds
+    its channel to are found by their keys, and its claim and settling by the claim index
+    and by id."""
+    with store.write() as session:
+        spool.enqueue(session, ReceivedMessage(
+            channel="log", user_id=stored.user_id, project_ids=[stored.project_id],
+            received_at=datetime.now(UTC),
+            raw=email("alice@acme.test", "bob@client.test", "Offer",
+                      message_id="<offer@acme.test>")))
+    context = build_context(settings)
+
+    plans = _plans_of_work(store, lambda: process_claim(store, context, worker_id()))
+    context.background.close()
+
+    assert _scans(plans) == [], plans
+    # The interaction the capture adds its channel to, found by its unique key.
+    assert any(step.startswith("SEARCH interactions USING INDEX") and step.endswith(
+        "(project_id=? AND contact_id=? AND message_ref=?)")
+        for step in _reads(plans, "interactions")), plans
+    with store.read() as session:
+        [interaction] = session.scalars(select(Interaction)).all()
+        assert interaction.channels == ["bcc", "log"]
+        [message] = session.scalars(select(Message)).all()
+        assert message.fingerprint is not None
+
+
+def test_pages_of_contacts_and_threads_are_read_in_index_order(
+        stored: Stored, store: Store) -> None:
+    def pages(session: Session) -> None:
+        contacts = list_contacts(session, stored.project_id, email=None, after_id=None,
+                                 limit=50)
+        threads = list_threads(session, status="pending", project_ids=None,
+                               after_id=None, limit=50)
         assert (len(contacts.items), len(threads.items)) == (1, 1)
 
-    plans = await _plans(engine, sessionmaker, pages)
+    plans = _plans(store, pages)
 
     # The contacts' page, their addresses (loaded with them), the threads' page.
     assert len(plans) == 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,8 @@ from sqlalchemy import event, func, select
 
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
-from processing.worker import run_batch
+from processing.claim import process_claim
+from processing.worker import run_worker
 from store.database import create_engine
 from store.models import Project, ReceivedMessage, ReceivedRaw
 from store.project_addresses import BCC, derive_address
@@ -253,11 +255,13 @@ async def test_dns_timeout_is_retried_not_judged(
     assert len(await timeline(api, d["project"]["id"], d["bob"])) == 1
 
 
-async def test_stopping_worker_gives_back_the_claims_it_has_not_finished(
+async def test_stopping_worker_finishes_its_claim_and_gives_back_what_it_could_not_verify(
         database_url: str, dns: LocalDnsServer) -> None:
-    # Verification waits on a DNS server that never answers: the worker is stopped while
-    # the first message of its batch is being verified.
-    settings = dns_settings(database_url, dns, dns_timeout=30.0)
+    # Verification waits on a DNS server that never answers: the worker is asked to stop
+    # while its claim's senders are being verified. It finishes the claim first (a stopping
+    # worker never leaves a claim to its lease): the messages it could not verify are
+    # queued again at once, their DNS failure kept, nothing judged.
+    settings = dns_settings(database_url, dns, dns_timeout=3.0, claim_batch=3)
     async with running(settings, workers=0) as (service, api):
         d = await acme(api)
         for number in (1, 2, 3):
@@ -265,25 +269,28 @@ async def test_stopping_worker_gives_back_the_claims_it_has_not_finished(
                             sign(quote(number), rsa_key("acme"), "acme.test"))
         dns.mode = "drop"
         ctx = build_context(settings)
-        worker = asyncio.create_task(run_batch(service.sessionmaker, ctx, "stopping", limit=3))
+        stop = threading.Event()
+        worker = asyncio.create_task(asyncio.to_thread(
+            run_worker, service.store, ctx, "stopping", stop))
         await eventually(lambda: _true_if(bool(dns.queries)), timeout=10.0)
 
-        worker.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await worker
+        stop.set()
+        await asyncio.wait_for(worker, 30)
+        ctx.background.close()
 
-        async with service.sessionmaker() as session:
-            rows = (await session.execute(select(
-                ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by,
-                ReceivedMessage.lease_until))).all()
-        assert sorted(rows) == [("queued", 0, None, None)] * 3
+        rows = await service.store.run_read(lambda session: session.execute(select(
+            ReceivedMessage.status, ReceivedMessage.attempts, ReceivedMessage.claimed_by,
+            ReceivedMessage.lease_until, ReceivedMessage.last_error)).all())
+        assert sorted(row[:4] for row in rows) == [("queued", 1, "stopping", None)] * 3
+        assert all("DNS" in str(row.last_error) for row in rows), rows
+        assert (await api.get("/v1/quarantine"))["items"] == []
 
 
 async def test_a_stopping_service_gives_back_the_claim_its_worker_cannot_finish(
         database_url: str, dns: LocalDnsServer) -> None:
     # The worker's message waits on a DNS server that never answers. Stopped with a grace
     # period, the worker gets what is left of it (at least WORKER_FINISH_SECONDS) to finish,
-    # then is cancelled and gives its claim back at once instead of after the lease.
+    # then its claim is given back at once instead of after the lease.
     settings = dns_settings(database_url, dns, dns_timeout=30.0)
     async with running(settings, workers=1) as (service, api):
         d = await acme(api)
@@ -292,15 +299,14 @@ async def test_a_stopping_service_gives_back_the_claim_its_worker_cannot_finish(
                         sign(quote(1), rsa_key("acme"), "acme.test"))
         await eventually(lambda: _true_if(bool(dns.queries)), timeout=10.0)
         await service.stop(grace_seconds=0.5)
-        assert all(worker.done() for worker in service.workers)
         engine = create_engine(settings.database_url)
         try:
-            async with engine.connect() as connection:
-                rows = (await connection.execute(select(
+            with engine.connect() as connection:
+                rows = connection.execute(select(
                     ReceivedMessage.status, ReceivedMessage.attempts,
-                    ReceivedMessage.claimed_by, ReceivedMessage.lease_until))).all()
+                    ReceivedMessage.claimed_by, ReceivedMessage.lease_until)).all()
         finally:
-            await engine.dispose()
+            engine.dispose()
     assert [tuple(row) for row in rows] == [("queued", 0, None, None)]
 
 
@@ -309,7 +315,7 @@ async def test_a_claims_senders_are_verified_together(
     # Each message of a claim is signed with its own selector; the DNS server never
     # answers. Verified one after another, only the first key would be asked for until
     # its look-up timed out; verified together, every key is asked for at once.
-    settings = dns_settings(database_url, dns, dns_timeout=30.0)
+    settings = dns_settings(database_url, dns, dns_timeout=8.0)
     async with running(settings, workers=0) as (service, api):
         d = await acme(api)
         selectors = ("one", "two", "three")
@@ -317,17 +323,19 @@ async def test_a_claims_senders_are_verified_together(
             await send_smtp(service.smtp_port, "alice@acme.test", [d["bcc"]],
                             sign(quote(number), rsa_key("acme"), "acme.test", selector))
         dns.mode = "drop"
-        worker = asyncio.create_task(run_batch(service.sessionmaker, build_context(settings),
-                                               "together", limit=3))
+        ctx = build_context(settings)
+        claiming = asyncio.create_task(asyncio.to_thread(
+            process_claim, service.store, ctx, "together", 3))
         keys = {f"{selector}._domainkey.acme.test" for selector in selectors}
 
         async def all_asked() -> bool | None:
             return True if keys <= {name for name, _type in dns.queries} else None
 
-        await eventually(all_asked, timeout=10.0)
-        worker.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await worker
+        # Sooner than one look-up's timeout: one after another, the second key would be
+        # asked only once the first look-up had timed out.
+        await eventually(all_asked, timeout=6.0)
+        assert await asyncio.wait_for(claiming, 30) == 3
+        ctx.background.close()
 
 
 async def _true_if(condition: bool) -> bool | None:
@@ -407,8 +415,8 @@ async def test_delete_removes_a_quarantined_message(service: Service, api: ApiCl
     await api.delete(f"/v1/quarantine/{message['id']}", expect=NOT_FOUND)
     assert await timeline(api, d["project"]["id"], d["bob"]) == []
     # Its bytes go with it (they live in a table of their own).
-    async with service.sessionmaker() as session:
-        kept = await session.scalar(select(func.count()).select_from(ReceivedRaw))
+    kept = await service.store.run_read(
+        lambda session: session.scalar(select(func.count()).select_from(ReceivedRaw)))
     assert kept == 0
 
 
@@ -473,7 +481,7 @@ async def test_a_found_address_is_kept_and_refused_once_its_grace_ends(
         d = await acme(api, sender_auth="none")
         old = d["project"]["addresses"]["bcc"]
         look_ups: list[str] = []
-        event.listen(service.engine.sync_engine, "before_cursor_execute",
+        event.listen(service.store.engine, "before_cursor_execute",
                      lambda *args: look_ups.append(args[2]) if "project_addresses" in args[2]
                      else None)
         for number in (21, 22, 23):
@@ -528,7 +536,7 @@ async def test_services_with_different_secrets_issue_different_addresses(
         tmp_path: Path, database_url: str, dns: LocalDnsServer) -> None:
     addresses = []
     (tmp_path / "second").mkdir()
-    async with fresh_database_url(tmp_path / "second") as second_url:
+    with fresh_database_url(tmp_path / "second") as second_url:
         for url, secret in ((database_url, "secret-one"), (second_url, "secret-two")):
             async with running(dns_settings(url, dns, secret=secret)) as (_, api):
                 created = await api.post("/v1/projects", {"name": "Acme Homes",

@@ -16,9 +16,10 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 
 from blindcopy.settings import Settings
+from store.database import Store
 from store.models import Interaction, ReceivedMessage
 from tests.client import ApiClient, eventually, free_port, send_smtp
 from tests.conftest import ADMIN_TOKEN
@@ -110,16 +111,15 @@ async def _log_over_new_connections(base: str, token: str, project_id: str) -> N
     await asyncio.gather(*(one(number) for number in range(MESSAGES)))
 
 
-async def _rows(engine: AsyncEngine) -> tuple[list[Any], int]:
-    async with engine.connect() as connection:
-        received = (await connection.execute(select(
-            ReceivedMessage.channel, ReceivedMessage.status, ReceivedMessage.claimed_by))).all()
-        interactions = len((await connection.execute(select(Interaction.id))).all())
+def _rows(session: Session) -> tuple[list[Any], int]:
+    received = session.execute(select(
+        ReceivedMessage.channel, ReceivedMessage.status, ReceivedMessage.claimed_by)).all()
+    interactions = len(session.execute(select(Interaction.id)).all())
     return list(received), interactions
 
 
 async def test_two_serving_processes_share_the_ports_and_log_every_message_once(
-        settings: Settings, engine: AsyncEngine, tmp_path: Path) -> None:
+        settings: Settings, store: Store, tmp_path: Path) -> None:
     smtp_port, http_port, metrics_port = _free_ports()
     base = f"http://127.0.0.1:{http_port}"
     log = tmp_path / "serve.log"
@@ -142,7 +142,7 @@ async def test_two_serving_processes_share_the_ports_and_log_every_message_once(
                 message_id=f"<bcc-{number}@acme.test>"))
 
         async def settled() -> tuple[list[Any], int] | None:
-            rows, interactions = await _rows(engine)
+            rows, interactions = await store.run_read(_rows)
             done = [row for row in rows if row.status == "done"]
             return (rows, interactions) if len(done) == 2 * MESSAGES else None
 

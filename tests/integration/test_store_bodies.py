@@ -11,11 +11,13 @@ from tests.directory import a_project, a_token, a_user, contacts, email
 from tests.scenarios.world import log
 
 
-async def _stored(service: Service, message_id: str) -> tuple[str | None, str]:
-    async with service.sessionmaker() as session:
-        row = (await session.execute(
-            select(Message.text, Message.preview).where(Message.message_id == message_id))).one()
-        return row.text, row.preview
+async def _stored(service: Service, project_id: str,
+                  message_id: str) -> tuple[str | None, str]:
+    """Return the text and preview of the email as recorded in the project."""
+    row = await service.store.run_read(lambda session: session.execute(
+        select(Message.text, Message.preview).where(
+            Message.project_id == project_id, Message.message_id == message_id)).one())
+    return row.text, row.preview
 
 
 async def test_body_is_kept_only_when_a_logging_project_stores_bodies(
@@ -30,10 +32,14 @@ async def test_body_is_kept_only_when_a_logging_project_stores_bodies(
                 body="The confidential offer is 500k.")
 
     await log(alice_api, raw, [private["id"]])
-    text, preview = await _stored(service, "<body@acme.test>")
+    text, preview = await _stored(service, private["id"], "<body@acme.test>")
     assert text is None
     assert preview == "The confidential offer is 500k."
 
     await log(alice_api, raw, [keeping["id"]])
-    text, _ = await _stored(service, "<body@acme.test>")
+    text, _ = await _stored(service, keeping["id"], "<body@acme.test>")
     assert text is not None and "The confidential offer is 500k." in text
+    # Each project has its own record of the email (SPEC §9): the private one still has none.
+    text, preview = await _stored(service, private["id"], "<body@acme.test>")
+    assert text is None
+    assert preview == "The confidential offer is 500k."

@@ -3,42 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
-from store.database import POOL_SIZE, create_engine, create_sessionmaker, read_only_session
+from store.database import POOL_SIZE, Store, create_engine
 
 
 async def test_bursts_reuse_the_pooled_connections(database_url: str) -> None:
-    engine = create_engine(database_url)
+    store = Store(create_engine(database_url))
     opened: list[object] = []
-    event.listen(engine.sync_engine, "connect", lambda connection, _record: opened.append(1))
-    sessionmaker = create_sessionmaker(engine)
+    event.listen(store.engine, "connect", lambda connection, _record: opened.append(1))
+    # Every unit of work of a generation holds its connection until all of them have one.
+    together = threading.Barrier(POOL_SIZE, timeout=30)
 
-    async def one_read() -> None:
-        async with read_only_session(sessionmaker) as session:
-            await session.execute(text("SELECT 1"))
-            await asyncio.sleep(0.01)  # all of the burst hold a connection at once
+    def one_read(session: Session) -> None:
+        session.execute(text("SELECT 1"))
+        together.wait()
 
     for _burst in range(3):
-        await asyncio.gather(*(one_read() for _ in range(POOL_SIZE + 5)))
-    await engine.dispose()
-    # SQLAlchemy's default pool closed every overflow connection when it was returned.
+        await asyncio.gather(*(store.run_read(one_read) for _ in range(2 * POOL_SIZE)))
+    store.close()
+    # Each connection was kept when returned, and used again by the next units of work.
     assert len(opened) == POOL_SIZE
 
 
-async def test_sqlite_commits_are_on_disk_before_they_return(database_url: str) -> None:
+def test_sqlite_commits_are_on_disk_before_they_return(database_url: str) -> None:
     """A spool commit answered with 250 survives a power loss: SQLite syncs every commit."""
-    engine = create_engine(database_url)
-    if engine.dialect.name != "sqlite":
-        await engine.dispose()
+    store = Store(create_engine(database_url))
+    if not store.is_sqlite:
+        store.close()
         pytest.skip("PostgreSQL syncs commits unless its server is told otherwise")
-    sessionmaker = create_sessionmaker(engine)
     levels = []
     for _ in range(3):
-        async with sessionmaker.begin() as session:
-            levels.append(await session.scalar(text("PRAGMA synchronous")))
-            levels.append(await session.scalar(text("PRAGMA journal_mode")))
-    await engine.dispose()
+        with store.write() as session:
+            levels.append(session.scalar(text("PRAGMA synchronous")))
+            levels.append(session.scalar(text("PRAGMA journal_mode")))
+    store.close()
     assert levels == [2, "wal"] * 3  # 2 = FULL

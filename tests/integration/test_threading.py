@@ -19,9 +19,8 @@ from tests.scenarios.world import sync
 
 
 async def _thread_of(service: Service, message_id: str) -> str:
-    async with service.sessionmaker() as session:
-        query = select(Message.thread_id).where(Message.message_id == message_id)
-        return str((await session.execute(query)).scalar_one())
+    query = select(Message.thread_id).where(Message.message_id == message_id)
+    return str(await service.store.run_read(lambda session: session.execute(query).scalar_one()))
 
 
 async def test_reply_recorded_before_its_original_joins_the_same_thread(
@@ -78,13 +77,17 @@ async def _recorded(database_url: str, claim_batch: int
             # Alice forwards the first message too: its interaction gains the channel.
             await send_smtp(service.smtp_port, "alice@acme.test",
                             [project["addresses"]["forward"]], _forward_of_the_first())
-        assert await drain(service.sessionmaker, build_context(service.settings)) == len(
-            CONVERSATION) + 1
-        async with service.sessionmaker() as session:
-            rows = (await session.execute(select(Message.thread_id, Message.message_id))).all()
-            channels = (await session.execute(
+        context = build_context(service.settings)
+        try:
+            assert await service.store.run(drain, service.store, context) == len(
+                CONVERSATION) + 1
+        finally:
+            context.background.close()
+        with service.store.read() as session:
+            rows = session.execute(select(Message.thread_id, Message.message_id)).all()
+            channels = session.execute(
                 select(Message.message_id, Interaction.channels)
-                .join(Interaction, Interaction.message_ref == Message.id))).all()
+                .join(Interaction, Interaction.message_ref == Message.id)).all()
         threads: dict[str, list[str]] = {}
         for thread_id, message_id in rows:
             threads.setdefault(thread_id, []).append(message_id)
@@ -109,9 +112,9 @@ async def test_a_conversation_recorded_in_one_claim_is_threaded_as_one_by_one(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     for name in ("together", "alone"):
         (tmp_path / name).mkdir()
-    async with fresh_database_url(tmp_path / "together") as together_url:
+    with fresh_database_url(tmp_path / "together") as together_url:
         together = await _recorded(together_url, claim_batch=len(CONVERSATION) + 1)
-    async with fresh_database_url(tmp_path / "alone") as alone_url:
+    with fresh_database_url(tmp_path / "alone") as alone_url:
         alone = await _recorded(alone_url, claim_batch=1)
 
     assert together == alone == ([

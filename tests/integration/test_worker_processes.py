@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from blindcopy.child_processes import Children
 from blindcopy.settings import Settings
 from store import spool
+from store.database import Store
 from store.models import ReceivedMessage
 
 RAW = (b"From: alice@acme.test\r\nTo: bob@client.test\r\nSubject: Hi\r\n"
@@ -20,12 +20,12 @@ RAW = (b"From: alice@acme.test\r\nTo: bob@client.test\r\nSubject: Hi\r\n"
 
 
 async def test_child_worker_process_processes_a_spooled_message_and_stops(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings, store: Store,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("BLINDCOPY_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("BLINDCOPY_WORKERS", "1")
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
         received = spool.enqueue(session, ReceivedMessage(
             channel="log", raw=RAW, user_id=None, project_ids=[]))
     children = Children(None)
@@ -34,15 +34,15 @@ async def test_child_worker_process_processes_a_spooled_message_and_stops(
     try:
         status = ""
         for _ in range(150):
-            async with sessionmaker() as session:
-                status = (await session.execute(select(ReceivedMessage.status).where(
-                    ReceivedMessage.id == received.id))).scalar_one()
+            with store.read() as session:
+                status = session.execute(select(ReceivedMessage.status).where(
+                    ReceivedMessage.id == received.id)).scalar_one()
             if status not in (spool.QUEUED, spool.PROCESSING):
                 break
             await asyncio.sleep(0.2)
-        async with sessionmaker() as session:
-            claimed_by = (await session.execute(select(ReceivedMessage.claimed_by).where(
-                ReceivedMessage.id == received.id))).scalar_one()
+        with store.read() as session:
+            claimed_by = session.execute(select(ReceivedMessage.claimed_by).where(
+                ReceivedMessage.id == received.id)).scalar_one()
     finally:
         await children.stop()
     assert status == spool.DONE

@@ -13,13 +13,16 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Engine, func, select, text
 
-from store.database import async_url, create_engine
+from blindcopy.runtime import build_context
+from blindcopy.settings import Settings
+from processing.context import ProcessingContext
+from store.database import READ_ONLY, create_engine
 from store.models import Interaction, Message, ReceivedMessage
 from tests.client import free_port
 from tests.conftest import ADMIN_TOKEN
@@ -175,6 +178,14 @@ class TcpProxy:
 
 
 @pytest.fixture
+def context(settings: Settings) -> Iterator[ProcessingContext]:
+    """Return the processing context the test's settings build (as a worker's)."""
+    ctx = build_context(settings)
+    yield ctx
+    ctx.background.close()
+
+
+@pytest.fixture
 async def tcp_proxy() -> AsyncIterator[type[TcpProxy]]:
     """Return the TcpProxy class; proxies made with it are closed after the test."""
     made: list[TcpProxy] = []
@@ -190,59 +201,68 @@ async def tcp_proxy() -> AsyncIterator[type[TcpProxy]]:
 
 
 @pytest.fixture
-async def observer(engine: AsyncEngine, database_url: str) -> AsyncIterator[AsyncEngine]:
+def observer(engine: Engine, database_url: str) -> Iterator[Engine]:
     """Yield an engine that only reads the (migrated) test database.
 
     On SQLite it opens plain deferred transactions: the service's engine begins every
-    transaction IMMEDIATE, which would wait behind a worker frozen mid-transaction.
+    transaction IMMEDIATE unless it only reads, and a write transaction would wait behind a
+    worker frozen mid-transaction.
     """
-    if database_url.startswith("sqlite"):
-        reader = create_async_engine(async_url(database_url))
-    else:
-        reader = create_engine(database_url)
-    yield reader
-    await reader.dispose()
+    reader = create_engine(database_url)
+    yield reader.execution_options(**{READ_ONLY: True})
+    reader.dispose()
 
 
-async def status_counts(engine: AsyncEngine) -> dict[str, int]:
+def _read(engine: Engine, statement: Any) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(statement).all())
+
+
+async def _rows(engine: Engine, statement: Any) -> list[Any]:
+    """Read the rows in a thread: the service under test may run on this event loop."""
+    return await asyncio.to_thread(_read, engine, statement)
+
+
+async def status_counts(engine: Engine) -> dict[str, int]:
     """Return received messages per status, read straight from the store."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            select(ReceivedMessage.status, func.count()).group_by(ReceivedMessage.status))
-        return {status: count for status, count in rows.all()}
+    rows = await _rows(engine, select(ReceivedMessage.status, func.count())
+                       .group_by(ReceivedMessage.status))
+    return {status: count for status, count in rows}
 
 
-async def received_rows(engine: AsyncEngine) -> list[dict[str, object]]:
+async def received_rows(engine: Engine) -> list[dict[str, object]]:
     """Return every received message's processing state."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(select(
-            ReceivedMessage.id, ReceivedMessage.status, ReceivedMessage.attempts,
-            ReceivedMessage.lease_until, ReceivedMessage.next_attempt_at,
-            ReceivedMessage.processed_at, ReceivedMessage.last_error,
-            ReceivedMessage.message_id))
-        return [dict(row._mapping) for row in rows]
+    rows = await _rows(engine, select(
+        ReceivedMessage.id, ReceivedMessage.status, ReceivedMessage.attempts,
+        ReceivedMessage.lease_until, ReceivedMessage.next_attempt_at,
+        ReceivedMessage.processed_at, ReceivedMessage.last_error,
+        ReceivedMessage.message_id))
+    return [dict(row._mapping) for row in rows]
 
 
-async def interaction_rows(engine: AsyncEngine) -> list[dict[str, object]]:
+async def interaction_rows(engine: Engine) -> list[dict[str, object]]:
     """Return every interaction with the Message-ID of its message."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            select(Interaction.project_id, Interaction.contact_id, Interaction.message_ref,
-                   Interaction.channels, Message.message_id)
-            .join(Message, Message.id == Interaction.message_ref))
-        return [dict(row._mapping) for row in rows]
+    rows = await _rows(engine, select(
+        Interaction.project_id, Interaction.contact_id, Interaction.message_ref,
+        Interaction.channels, Message.message_id)
+        .join(Message, Message.id == Interaction.message_ref))
+    return [dict(row._mapping) for row in rows]
 
 
-async def message_id_counts(engine: AsyncEngine) -> dict[str, int]:
-    """Return how many stored messages carry each Message-ID (must be one each)."""
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            select(Message.message_id, func.count()).group_by(Message.message_id))
-        return {message_id: count for message_id, count in rows.all()}
+async def message_id_counts(engine: Engine) -> dict[tuple[str, str], int]:
+    """Return how many stored messages each project has under each Message-ID (must be
+    one each: an email is recorded once per project)."""
+    rows = await _rows(engine, select(Message.project_id, Message.message_id, func.count())
+                       .group_by(Message.project_id, Message.message_id))
+    return {(project_id, message_id): count for project_id, message_id, count in rows}
 
 
-async def execute(engine: AsyncEngine, *statements: str) -> None:
-    """Run raw DDL/DML statements in one transaction (test-only schema changes)."""
-    async with engine.begin() as connection:
+def _execute(engine: Engine, statements: tuple[str, ...]) -> None:
+    with engine.begin() as connection:
         for statement in statements:
-            await connection.execute(text(statement))
+            connection.execute(text(statement))
+
+
+async def execute(engine: Engine, *statements: str) -> None:
+    """Run raw DDL/DML statements in one transaction (test-only schema changes)."""
+    await asyncio.to_thread(_execute, engine, statements)

@@ -8,170 +8,176 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import Engine, func, select
 
-from blindcopy.runtime import build_context
 from blindcopy.settings import Settings
+from processing.claim import process_claim, settle_failure
+from processing.context import ProcessingContext
 from processing.errors import ClaimLost
-from processing.pipeline import process_received
-from processing.worker import fail_abandoned, process_batch, run_once, settle_failure
+from processing.worker import fail_abandoned
 from store import spool
+from store.database import Store
 from store.models import Decision, ReceivedMessage
 from tests.directory import email
+from tests.worker_steps import process_claimed, process_received
 
 LEASE = timedelta(seconds=30)
 
 
-async def _spool(sessionmaker: async_sessionmaker[AsyncSession], **fields: object) -> str:
-    async with sessionmaker.begin() as session:
+def _spool(store: Store, **fields: object) -> str:
+    with store.write() as session:
         row = ReceivedMessage(channel="log", raw=email("bob@client.test", "alice@acme.test"),
                               **fields)
         spool.enqueue(session, row)
         if "status" in fields:
             row.status = str(fields["status"])
-        await session.flush()
+        session.flush()
         return row.id
 
 
-async def test_worker_whose_claim_was_taken_over_records_nothing(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    ctx = build_context(settings)
-    received_id = await _spool(sessionmaker)
-    async with sessionmaker.begin() as session:
-        [first] = await spool.claim_messages(session, ctx.now(), -LEASE, "worker-a")
+def test_worker_whose_claim_was_taken_over_records_nothing(
+        store: Store, context: ProcessingContext) -> None:
+    ctx = context
+    received_id = _spool(store)
+    with store.write() as session:
+        [first] = spool.claim_messages(session, ctx.now(), -LEASE, "worker-a")
         assert first.attempts == 1
-    async with sessionmaker.begin() as session:
-        [second] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-b")
+    with store.write() as session:
+        [second] = spool.claim_messages(session, ctx.now(), LEASE, "worker-b")
         assert second.attempts == 2
 
-    with pytest.raises(ClaimLost):
-        await process_received(sessionmaker, received_id, ctx, attempt=1)
-    await settle_failure(sessionmaker, received_id, ctx, RuntimeError("late"), attempt=1)
+    late = process_received(store, ctx, received_id, attempt=1)
+    assert isinstance(late.error, ClaimLost) and late.body is None
+    settle_failure(store, received_id, ctx, RuntimeError("late"), attempt=1)
 
-    async with sessionmaker() as session:
-        received = await session.get(ReceivedMessage, received_id)
+    with store.read() as session:
+        received = session.get(ReceivedMessage, received_id)
         assert received is not None
         assert (received.status, received.claimed_by, received.last_error) == (
             spool.PROCESSING, "worker-b", None)
-        decisions = await session.scalar(select(func.count()).select_from(Decision))
+        decisions = session.scalar(select(func.count()).select_from(Decision))
         assert decisions == 0
-    body = await process_received(sessionmaker, received_id, ctx, attempt=2)
-    assert body["status"] == spool.DONE
+    current = process_received(store, ctx, received_id, attempt=2)
+    assert current.error is None and current.body is not None
+    assert current.body["status"] == spool.DONE
 
 
-async def test_claim_taken_over_in_a_batch_is_left_to_its_new_worker(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+def test_claim_taken_over_in_a_batch_is_left_to_its_new_worker(
+        store: Store, context: ProcessingContext) -> None:
     # A batch's messages are settled together; one whose lease ran out and which another
     # worker took over is recorded by that worker alone, the rest of the batch by the first.
-    ctx = build_context(settings)
-    ids = [await _spool(sessionmaker) for _ in range(3)]
-    async with sessionmaker.begin() as session:
-        batch = await spool.claim_messages(session, ctx.now(), -LEASE, "worker-a", limit=3)
-    async with sessionmaker.begin() as session:
-        [taken] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-b")
+    ctx = context
+    ids = [_spool(store) for _ in range(3)]
+    with store.write() as session:
+        batch = spool.claim_messages(session, ctx.now(), -LEASE, "worker-a", limit=3)
+    with store.write() as session:
+        [taken] = spool.claim_messages(session, ctx.now(), LEASE, "worker-b")
     assert [m.id for m in batch] == ids and taken.id == ids[0]
 
-    await process_batch(sessionmaker, ctx, batch)
+    jobs = process_claimed(store, ctx, batch)
 
-    async with sessionmaker() as session:
-        rows = {r.id: r for r in (await session.scalars(select(ReceivedMessage))).all()}
-        decided = set((await session.scalars(select(Decision.received_message_id))).all())
+    assert [type(job.error) for job in jobs] == [ClaimLost, type(None), type(None)]
+    with store.read() as session:
+        rows = {r.id: r for r in session.scalars(select(ReceivedMessage)).unique().all()}
+        decided = set(session.scalars(select(Decision.received_message_id)).all())
     assert [(rows[i].status, rows[i].claimed_by) for i in ids] == [
         (spool.PROCESSING, "worker-b"), (spool.DONE, "worker-a"), (spool.DONE, "worker-a")]
     assert (decided, rows[ids[0]].last_error) == (set(ids[1:]), None)
-    body = await process_received(sessionmaker, ids[0], ctx, attempt=taken.attempts)
-    assert body["status"] == spool.DONE
+    job = process_received(store, ctx, ids[0], attempt=taken.attempts)
+    assert job.body is not None and job.body["status"] == spool.DONE
 
 
-async def test_message_abandoned_by_dying_workers_max_attempts_times_is_kept_failed(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    ctx = build_context(settings)
-    received_id = await _spool(sessionmaker, status=spool.PROCESSING,
-                               attempts=settings.max_attempts,
-                               lease_until=ctx.now() - timedelta(seconds=1))
+def test_message_abandoned_by_dying_workers_max_attempts_times_is_kept_failed(
+        settings: Settings, store: Store, context: ProcessingContext) -> None:
+    ctx = context
+    received_id = _spool(store, status=spool.PROCESSING, attempts=settings.max_attempts,
+                         lease_until=ctx.now() - timedelta(seconds=1))
 
-    assert await fail_abandoned(sessionmaker, ctx) == 1
-    assert await run_once(sessionmaker, ctx) is None
+    assert fail_abandoned(store, ctx) == 1
+    assert process_claim(store, ctx, "worker-a") == 0
 
-    async with sessionmaker() as session:
-        received = await session.get(ReceivedMessage, received_id)
+    with store.read() as session:
+        received = session.get(ReceivedMessage, received_id)
         assert received is not None
         assert received.status == spool.FAILED
         assert received.last_error is not None and "stopped 5 times" in received.last_error
 
 
-async def test_batch_claims_take_the_oldest_and_never_overlap(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    ctx = build_context(settings)
-    ids = [await _spool(sessionmaker, next_attempt_at=ctx.now() - timedelta(minutes=10 - n))
+def test_batch_claims_take_the_oldest_and_never_overlap(
+        store: Store, context: ProcessingContext) -> None:
+    ctx = context
+    ids = [_spool(store, next_attempt_at=ctx.now() - timedelta(minutes=10 - n))
            for n in range(5)]
 
-    async with sessionmaker.begin() as session:
-        first = await spool.claim_messages(session, ctx.now(), LEASE, "worker-a", limit=3)
-    async with sessionmaker.begin() as session:
-        second = await spool.claim_messages(session, ctx.now(), LEASE, "worker-b", limit=3)
+    with store.write() as session:
+        first = spool.claim_messages(session, ctx.now(), LEASE, "worker-a", limit=3)
+    with store.write() as session:
+        second = spool.claim_messages(session, ctx.now(), LEASE, "worker-b", limit=3)
 
     assert [m.id for m in first] == ids[:3]
     assert [m.id for m in second] == ids[3:]
     assert {(m.status, m.attempts) for m in first + second} == {(spool.PROCESSING, 1)}
-    async with sessionmaker() as session:
-        claimed_by = dict((await session.execute(
-            select(ReceivedMessage.id, ReceivedMessage.claimed_by))).all())
+    with store.read() as session:
+        claimed_by = dict(session.execute(
+            select(ReceivedMessage.id, ReceivedMessage.claimed_by)).all())
     assert claimed_by == {**dict.fromkeys(ids[:3], "worker-a"), **dict.fromkeys(ids[3:], "worker-b")}
 
 
-async def test_released_claim_is_queued_again_without_counting_the_attempt(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    ctx = build_context(settings)
-    received_id = await _spool(sessionmaker)
-    async with sessionmaker.begin() as session:
-        [claimed] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-a", limit=4)
+def test_released_claim_is_queued_again_without_counting_the_attempt(
+        store: Store, context: ProcessingContext) -> None:
+    ctx = context
+    received_id = _spool(store)
+    with store.write() as session:
+        [claimed] = spool.claim_messages(session, ctx.now(), LEASE, "worker-a", limit=4)
 
-    async with sessionmaker.begin() as session:
-        assert await spool.release_claim(session, received_id, claimed.attempts)
+    with store.write() as session:
+        assert spool.release_claim(session, received_id, claimed.attempts)
         # Given back once; a second release (or one for another attempt) changes nothing.
-        assert not await spool.release_claim(session, received_id, claimed.attempts)
+        assert not spool.release_claim(session, received_id, claimed.attempts)
 
-    async with sessionmaker() as session:
-        received = await session.get(ReceivedMessage, received_id)
+    with store.read() as session:
+        received = session.get(ReceivedMessage, received_id)
         assert received is not None
         assert (received.status, received.attempts, received.lease_until,
                 received.claimed_by) == (spool.QUEUED, 0, None, None)
-    assert await run_once(sessionmaker, ctx) == received_id
+    assert process_claim(store, ctx, "worker-b", limit=1) == 1
+    with store.read() as session:
+        received = session.get(ReceivedMessage, received_id)
+        assert received is not None
+        assert (received.status, received.attempts, received.claimed_by) == (
+            spool.DONE, 1, "worker-b")
 
 
-async def test_claim_takes_the_oldest_of_queued_and_expired_messages_together(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    ctx = build_context(settings)
+def test_claim_takes_the_oldest_of_queued_and_expired_messages_together(
+        store: Store, context: ProcessingContext) -> None:
+    ctx = context
     now = ctx.now()
     expired = {"status": spool.PROCESSING, "attempts": 1, "lease_until": now - LEASE}
     oldest_first = [
-        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=9), **expired),
-        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=8)),
-        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=7), **expired),
-        await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=6)),
+        _spool(store, next_attempt_at=now - timedelta(minutes=9), **expired),
+        _spool(store, next_attempt_at=now - timedelta(minutes=8)),
+        _spool(store, next_attempt_at=now - timedelta(minutes=7), **expired),
+        _spool(store, next_attempt_at=now - timedelta(minutes=6)),
     ]
-    held = await _spool(sessionmaker, next_attempt_at=now - timedelta(minutes=10),
+    held = _spool(store, next_attempt_at=now - timedelta(minutes=10),
                         status=spool.PROCESSING, attempts=1, lease_until=now + LEASE)
-    not_due = await _spool(sessionmaker, next_attempt_at=now + timedelta(minutes=1))
+    not_due = _spool(store, next_attempt_at=now + timedelta(minutes=1))
 
-    async with sessionmaker.begin() as session:
-        first = await spool.claim_messages(session, now, LEASE, "worker-a", limit=3)
-    async with sessionmaker.begin() as session:
-        rest = await spool.claim_messages(session, now, LEASE, "worker-b", limit=3)
+    with store.write() as session:
+        first = spool.claim_messages(session, now, LEASE, "worker-a", limit=3)
+    with store.write() as session:
+        rest = spool.claim_messages(session, now, LEASE, "worker-b", limit=3)
 
     assert [m.id for m in first] == oldest_first[:3]
     assert [m.id for m in rest] == oldest_first[3:]
-    async with sessionmaker() as session:
-        untouched = (await session.execute(
+    with store.read() as session:
+        untouched = session.execute(
             select(ReceivedMessage.id, ReceivedMessage.claimed_by, ReceivedMessage.attempts)
-            .where(ReceivedMessage.id.in_((held, not_due))))).all()
+            .where(ReceivedMessage.id.in_((held, not_due)))).all()
     assert sorted(untouched) == sorted([(held, None, 1), (not_due, None, 0)])
 
 
-async def test_claim_reads_only_the_head_of_the_claim_index(
-        engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+def test_claim_reads_only_the_head_of_the_claim_index(engine: Engine, store: Store) -> None:
     """Its cost does not grow with the queue or the history: no scan, no sort of the table.
 
     Checked on the plans SQLite chooses for a store holding done and queued messages, with
@@ -182,7 +188,7 @@ async def test_claim_reads_only_the_head_of_the_claim_index(
     if engine.dialect.name != "sqlite":
         pytest.skip("reads SQLite's query plan")
     raw = email("bob@client.test", "alice@acme.test")
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
         session.add_all(ReceivedMessage(channel="log", raw=raw, status=status)
                         for status in [spool.DONE] * 300 + [spool.QUEUED] * 30)
     compiled = spool._claim_statement(4).compile(dialect=engine.dialect)
@@ -190,10 +196,10 @@ async def test_claim_reads_only_the_head_of_the_claim_index(
                                         "claimed_by": "w", "max_bytes": 1 << 24})
     positional = tuple(params[k] for k in compiled.positiontup or ())
     for statistics in (False, True):
-        async with engine.begin() as connection:
+        with engine.begin() as connection:
             if statistics:
-                await connection.exec_driver_sql("ANALYZE")
-            rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", positional)
+                connection.exec_driver_sql("ANALYZE")
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", positional)
             plan = {node: (parent, str(detail))
                     for node, parent, _, detail in (tuple(row) for row in rows)}
 
@@ -212,9 +218,8 @@ async def test_claim_reads_only_the_head_of_the_claim_index(
             assert not [d for parent, d in plan.values() if parent == reader and "TEMP" in d]
 
 
-async def test_claiming_and_settling_a_large_message_does_not_write_its_bytes_again(
-        engine: AsyncEngine, settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+def test_claiming_and_settling_a_large_message_does_not_write_its_bytes_again(
+        engine: Engine, store: Store, context: ProcessingContext) -> None:
     """The bytes live apart from the status row, so a claim changes only the small row.
 
     Measured in SQLite's write-ahead log: with the bytes in the status row, each change of
@@ -223,48 +228,45 @@ async def test_claiming_and_settling_a_large_message_does_not_write_its_bytes_ag
     if engine.dialect.name != "sqlite":
         pytest.skip("reads SQLite's write-ahead log")
     wal = Path(str(engine.url.database) + "-wal")
-    ctx = build_context(settings)
+    ctx = context
     attachment = b"A" * (4 << 20)
     raw = email("bob@client.test", "alice@acme.test") + attachment
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
         spool.enqueue(session, ReceivedMessage(channel="log", raw=raw))
-    with closing(sqlite3.connect(str(engine.url.database))) as store:
-        store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with closing(sqlite3.connect(str(engine.url.database))) as database:
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert wal.stat().st_size == 0
 
-    async with sessionmaker.begin() as session:
-        [claimed] = await spool.claim_messages(session, ctx.now(), LEASE, "worker-a")
+    with store.write() as session:
+        [claimed] = spool.claim_messages(session, ctx.now(), LEASE, "worker-a")
         assert claimed.raw == raw
         spool.mark_failed(claimed, "kept for the test")
 
     assert 0 < wal.stat().st_size < 64 << 10
 
 
-async def test_claim_stops_at_its_byte_budget_but_always_takes_the_oldest(
-        settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+def test_claim_stops_at_its_byte_budget_but_always_takes_the_oldest(
+        store: Store, context: ProcessingContext) -> None:
     """What a worker holds in memory is bounded by bytes (claim_bytes), not only by count."""
-    ctx = build_context(settings)
+    ctx = context
     body = email("bob@client.test", "alice@acme.test")
     sizes = [3000, 3000, 3000, 200]
     ids = []
     for n, size in enumerate(sizes):
-        async with sessionmaker.begin() as session:
+        with store.write() as session:
             row = ReceivedMessage(channel="log", raw=body + b"x" * (size - len(body)),
                                   next_attempt_at=ctx.now() - timedelta(minutes=10 - n))
             spool.enqueue(session, row)
-            await session.flush()
+            session.flush()
             ids.append(row.id)
 
-    async with sessionmaker.begin() as session:
-        first = await spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4,
-                                           max_bytes=6500)
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
+        first = spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4, max_bytes=6500)
+    with store.write() as session:
         # The oldest left is claimed although it alone is over the budget.
-        second = await spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4,
-                                            max_bytes=1000)
-    async with sessionmaker.begin() as session:
-        third = await spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4,
-                                           max_bytes=1000)
+        second = spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4, max_bytes=1000)
+    with store.write() as session:
+        third = spool.claim_messages(session, ctx.now(), LEASE, "w", limit=4, max_bytes=1000)
 
     assert [[m.id for m in claim] for claim in (first, second, third)] == [
         ids[:2], ids[2:3], ids[3:]]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine
 
 from tests.client import ApiClient, send_smtp
 from tests.conftest import ADMIN_TOKEN
@@ -64,7 +64,7 @@ async def _send(port: int, bcc: str, n: int) -> str | None:
     return match.group(1)
 
 
-async def _wait_drained(observer: AsyncEngine, process: BlindcopyProcess) -> dict[str, int]:
+async def _wait_drained(observer: Engine, process: BlindcopyProcess) -> dict[str, int]:
     deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
     while True:
         counts = await status_counts(observer)
@@ -75,7 +75,7 @@ async def _wait_drained(observer: AsyncEngine, process: BlindcopyProcess) -> dic
         await asyncio.sleep(0.1)
 
 
-async def _assert_processed_exactly_once(observer: AsyncEngine, project_id: str,
+async def _assert_processed_exactly_once(observer: Engine, project_id: str,
                                          accepted: dict[int, str]) -> None:
     """Every accepted received id is done; one interaction per (contact, message), bcc once."""
     rows = {row["id"]: row for row in await received_rows(observer)}
@@ -84,7 +84,7 @@ async def _assert_processed_exactly_once(observer: AsyncEngine, project_id: str,
         assert rows[received_id]["status"] == "done", rows[received_id]
     sent = {f"<offer-{n}@acme.test>" for n in accepted}
     counts = await message_id_counts(observer)
-    assert {m: counts.get(m) for m in sent} == {m: 1 for m in sent}
+    assert {m: counts.get((project_id, m)) for m in sent} == {m: 1 for m in sent}
     interactions = [i for i in await interaction_rows(observer) if i["message_id"] in sent]
     keys = Counter((i["project_id"], i["contact_id"], i["message_ref"]) for i in interactions)
     assert [key for key, count in keys.items() if count > 1] == []
@@ -95,7 +95,7 @@ async def _assert_processed_exactly_once(observer: AsyncEngine, project_id: str,
 
 
 async def test_serve_killed_mid_batch_loses_nothing_that_got_250(
-        database_url: str, observer: AsyncEngine, tmp_path: Path,
+        database_url: str, observer: Engine, tmp_path: Path,
         processes: list[BlindcopyProcess]) -> None:
     settings = {"workers": 2, "lease_seconds": LEASE_SECONDS, "retry_base_seconds": 0.1}
     first = BlindcopyProcess("serve", database_url, tmp_path / "serve-1.log", **settings)
@@ -141,7 +141,7 @@ async def test_serve_killed_mid_batch_loses_nothing_that_got_250(
 
 
 async def _freeze_with_a_leased_message(worker: BlindcopyProcess,
-                                        observer: AsyncEngine) -> list[dict[str, Any]]:
+                                        observer: Engine) -> list[dict[str, Any]]:
     """Stop the worker (SIGSTOP) at a moment it holds a claimed message and some are done."""
     deadline = asyncio.get_running_loop().time() + DRAIN_TIMEOUT
     while asyncio.get_running_loop().time() < deadline:
@@ -157,7 +157,7 @@ async def _freeze_with_a_leased_message(worker: BlindcopyProcess,
 
 
 async def test_worker_killed_holding_a_lease_message_is_reclaimed_after_lease(
-        database_url: str, observer: AsyncEngine, tmp_path: Path,
+        database_url: str, observer: Engine, tmp_path: Path,
         processes: list[BlindcopyProcess]) -> None:
     gateway = BlindcopyProcess("serve", database_url, tmp_path / "gateway.log",
                                workers=0).start()

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from blindcopy.runtime import build_context
 from blindcopy.settings import load_settings
 from processing.worker import drain
-from store.database import create_sessionmaker
+from store.database import Store, create_engine
 from tests.client import ApiClient
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_user, contacts, email
@@ -96,7 +96,11 @@ async def test_sigterm_during_data_lets_the_message_finish_then_answers_421(
     assert match and [row["id"] for row in rows] == [match.group(1)]
     # Processed before the exit, or by the next start.
     settings = load_settings({}, database_url=database_url, secret="test-secret")
-    await drain(create_sessionmaker(observer), build_context(settings))
+    store = Store(create_engine(database_url))
+    try:
+        await asyncio.to_thread(drain, store, build_context(settings))
+    finally:
+        store.close()
     assert [row["status"] for row in await received_rows(observer)] == ["done"]
     assert len(await interaction_rows(observer)) == 1
 

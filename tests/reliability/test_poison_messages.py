@@ -18,12 +18,12 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, event, text
 
 from blindcopy.runtime import Service, build_context, start_service
 from blindcopy.settings import Settings, load_settings
-from processing.worker import run_batch
+from processing.claim import process_claim
+from processing.worker import worker_id
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_user, contacts, email, timeline
@@ -35,7 +35,7 @@ MARKER = "POISON"
 TRIGGER_ERROR = "refused by the poison trigger"
 
 
-async def _poison_recording(engine: AsyncEngine) -> None:
+async def _poison_recording(engine: Engine) -> None:
     """Make recording any message whose subject has the marker fail in the store."""
     if engine.dialect.name == "sqlite":
         await execute(engine, f"""
@@ -49,12 +49,12 @@ async def _poison_recording(engine: AsyncEngine) -> None:
             WHEN (NEW.subject LIKE '%{MARKER}%') EXECUTE FUNCTION poison()""")
 
 
-async def _cure(engine: AsyncEngine) -> None:
+async def _cure(engine: Engine) -> None:
     await execute(engine, "DROP TRIGGER poison" + (
         "" if engine.dialect.name == "sqlite" else " ON messages"))
 
 
-async def _watch_until_settled(engine: AsyncEngine, received_id: str,
+async def _watch_until_settled(engine: Engine, received_id: str,
                                timeout: float = 30.0) -> list[dict[str, Any]]:
     """Record every distinct processing state of one message until it leaves the queue."""
     states: list[dict[str, Any]] = []
@@ -87,7 +87,16 @@ async def _service_that_retries(settings: Settings, workers: int | None = None,
         workers=workers)
 
 
-async def _acme_poisoned(api: ApiClient, engine: AsyncEngine
+async def _claim_once(service: Service) -> int:
+    """Claim and process once, as one of the service's workers would (in a store thread)."""
+    ctx = build_context(service.settings)
+    try:
+        return await service.store.run(process_claim, service.store, ctx, worker_id())
+    finally:
+        ctx.background.close()
+
+
+async def _acme_poisoned(api: ApiClient, engine: Engine
                          ) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Return Acme Homes, its member Alice and contact Bob's id; poison the store."""
     project = await a_project(api, "Acme Homes")
@@ -98,7 +107,7 @@ async def _acme_poisoned(api: ApiClient, engine: AsyncEngine
 
 
 async def test_poison_message_is_retried_kept_failed_and_replayed(
-        settings: Settings, engine: AsyncEngine) -> None:
+        settings: Settings, engine: Engine) -> None:
     service = await _service_that_retries(settings)
     try:
         async with ApiClient(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN) as api:
@@ -150,7 +159,7 @@ async def test_poison_message_is_retried_kept_failed_and_replayed(
 
 
 async def test_log_whose_recording_fails_is_503_kept_and_logged_by_a_worker_once_cured(
-        settings: Settings, engine: AsyncEngine) -> None:
+        settings: Settings, engine: Engine) -> None:
     # The Log button stores its message in the transaction that records it; when that
     # transaction fails, the message must still be spooled before the 503 tells the caller.
     service = await _service_that_retries(settings)
@@ -184,7 +193,7 @@ async def test_log_whose_recording_fails_is_503_kept_and_logged_by_a_worker_once
 
 
 async def test_message_refused_in_a_shared_recording_fails_alone(
-        settings: Settings, engine: AsyncEngine) -> None:
+        settings: Settings, engine: Engine) -> None:
     # A worker records the messages of one claim in one transaction; the store refusing one
     # of them must neither lose nor hold up the others, nor record anything twice.
     service = await _service_that_retries(settings, workers=0, claim_batch=4)
@@ -199,7 +208,7 @@ async def test_message_refused_in_a_shared_recording_fails_alone(
                           message_id=f"<shared-{number}@acme.test>"))
                 ids.append(reply.rsplit(" ", 1)[-1])
 
-            assert await run_batch(service.sessionmaker, build_context(service.settings)) == 4
+            assert await _claim_once(service) == 4
 
             rows = {r["id"]: r for r in await received_rows(engine)}
             assert [rows[i]["status"] for i in ids] == ["done", "queued", "done", "done"]
@@ -215,7 +224,7 @@ async def test_message_refused_in_a_shared_recording_fails_alone(
 
 
 async def test_claim_is_read_in_one_session_and_a_snapshot_refused_fails_alone(
-        settings: Settings, engine: AsyncEngine) -> None:
+        settings: Settings, engine: Engine) -> None:
     # A worker reads the snapshots of a claim's messages in one read-only session; a read
     # that fails for one message's data (here a thread row whose project list is JSON null,
     # as a corrupt row would have) must fail that message alone, the others recorded.
@@ -227,7 +236,7 @@ async def test_claim_is_read_in_one_session_and_a_snapshot_refused_fails_alone(
             bob = (await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"])))["bob"]
             bcc = [project["addresses"]["bcc"]]
             checkouts: list[object] = []
-            event.listen(service.engine.sync_engine, "checkout",
+            event.listen(service.store.engine, "checkout",
                          lambda *_args: checkouts.append(1))
 
             async def send(subject: str, number: int, headers: str = "") -> str:
@@ -239,14 +248,14 @@ async def test_claim_is_read_in_one_session_and_a_snapshot_refused_fails_alone(
             for number, subject in enumerate(["First", "Second", "Third", "Fourth"]):
                 await send(subject, number)
             del checkouts[:]
-            assert await run_batch(service.sessionmaker, build_context(service.settings)) == 4
+            assert await _claim_once(service) == 4
             # The claim, the four snapshots, the recording: one connection each.
             assert len(checkouts) == 3
             await execute(engine, "UPDATE threads SET assigned_project_ids = 'null'" + (
                 "" if engine.dialect.name == "sqlite" else "::json"))
             ids = [await send("Fifth", 5), await send(
                 "Re: First", 6, headers="In-Reply-To: <read-0@acme.test>"), await send("Sixth", 7)]
-            assert await run_batch(service.sessionmaker, build_context(service.settings)) == 3
+            assert await _claim_once(service) == 3
 
             rows = {r["id"]: r for r in await received_rows(engine)}
             assert [rows[i]["status"] for i in ids] == ["done", "queued", "done"]
@@ -258,7 +267,7 @@ async def test_claim_is_read_in_one_session_and_a_snapshot_refused_fails_alone(
         await service.stop()
 
 
-async def _done(engine: AsyncEngine) -> list[dict[str, Any]] | None:
+async def _done(engine: Engine) -> list[dict[str, Any]] | None:
     rows = await received_rows(engine)
     return rows if rows and all(r["status"] == "done" for r in rows) else None
 
@@ -281,7 +290,7 @@ STORE_REFUSED_INPUTS = {
 
 @pytest.mark.parametrize("case", list(STORE_REFUSED_INPUTS))
 async def test_input_over_a_column_size_is_logged_on_every_backend(
-        case: str, service: Service, api: ApiClient, engine: AsyncEngine) -> None:
+        case: str, service: Service, api: ApiClient, engine: Engine) -> None:
     raw, contact_address = STORE_REFUSED_INPUTS[case]
     project = await a_project(api, "Acme Homes", create_contacts="recipients")
     await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
@@ -301,7 +310,7 @@ async def test_input_over_a_column_size_is_logged_on_every_backend(
 
 
 async def test_reply_to_a_message_with_an_over_long_id_joins_its_thread(
-        service: Service, api: ApiClient, engine: AsyncEngine) -> None:
+        service: Service, api: ApiClient, engine: Engine) -> None:
     project = await a_project(api, "Acme Homes")
     await a_user(api, "Alice", "alice@acme.test", projects=(project["id"],))
     bob = (await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"])))["bob"]
@@ -319,6 +328,10 @@ async def test_reply_to_a_message_with_an_over_long_id_joins_its_thread(
 
     await eventually(both_logged)
     assert {r["status"] for r in await received_rows(engine)} == {"done"}
-    async with engine.connect() as connection:
-        threads = (await connection.execute(text("SELECT DISTINCT thread_id FROM messages"))).all()
+    threads = await asyncio.to_thread(_distinct_threads, engine)
     assert len(threads) == 1
+
+
+def _distinct_threads(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        return list(connection.execute(text("SELECT DISTINCT thread_id FROM messages")).all())

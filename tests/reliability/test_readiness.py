@@ -155,9 +155,9 @@ async def test_readyz_is_503_while_the_database_accepts_no_writes(
 
 async def _check_read_only_store(service: Service, api: ApiClient) -> None:
     bcc = (await a_project(api, "Acme Homes"))["addresses"]["bcc"]
-    engine = service.engine.sync_engine
+    engine = service.store.engine
     event.listen(engine, "connect", _read_only)
-    await service.engine.dispose()
+    engine.dispose()
     try:
         assert await data_reply(service, bcc, "read-only") == STORE_UNAVAILABLE
         status, body = await readiness(api)
@@ -165,6 +165,6 @@ async def _check_read_only_store(service: Service, api: ApiClient) -> None:
         assert "writes" in body["detail"]
     finally:
         event.remove(engine, "connect", _read_only)
-        await service.engine.dispose()
+        engine.dispose()
     assert await eventually(lambda: _ready(api))
     assert await data_reply(service, bcc, "writable again") == OK

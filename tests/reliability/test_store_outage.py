@@ -13,8 +13,7 @@ from collections.abc import AsyncIterator
 
 import aiosmtplib
 import pytest
-from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, make_url
 
 from blindcopy.runtime import Service, start_service
 from blindcopy.settings import Settings, load_settings
@@ -78,7 +77,7 @@ async def proxied_service(settings: Settings, tcp_proxy: type[TcpProxy]
 
 @needs_postgres
 async def test_postgresql_unreachable_answers_451_then_mail_sent_again_is_processed(
-        proxied_service: tuple[Service, TcpProxy], engine: AsyncEngine) -> None:
+        proxied_service: tuple[Service, TcpProxy], engine: Engine) -> None:
     service, proxy = proxied_service
     base = f"http://127.0.0.1:{service.http_port}"
     async with ApiClient(base, ADMIN_TOKEN) as api:
@@ -140,7 +139,7 @@ async def test_postgresql_unreachable_answers_451_then_mail_sent_again_is_proces
         assert all(i["channels"] == ["bcc"] for i in interactions)
 
 
-async def _refuse_forward_rows(engine: AsyncEngine) -> None:
+async def _refuse_forward_rows(engine: Engine) -> None:
     """Make the store refuse the spool's forward-channel row (and so the whole commit)."""
     if engine.dialect.name == "sqlite":
         await execute(engine, """
@@ -156,7 +155,7 @@ async def _refuse_forward_rows(engine: AsyncEngine) -> None:
 
 
 async def test_spool_commit_failure_answers_451_and_writes_nothing(
-        service: Service, api: ApiClient, engine: AsyncEngine) -> None:
+        service: Service, api: ApiClient, engine: Engine) -> None:
     project, bob = await _acme(api)
     addresses = [project["addresses"]["bcc"], project["addresses"]["forward"]]
     raw = email("alice@acme.test", "bob@client.test", "Offer", message_id="<commit@acme.test>")
@@ -187,7 +186,7 @@ async def test_spool_commit_failure_answers_451_and_writes_nothing(
 
 
 async def test_refused_message_in_a_shared_commit_fails_alone(
-        service: Service, api: ApiClient, engine: AsyncEngine) -> None:
+        service: Service, api: ApiClient, engine: Engine) -> None:
     # Concurrent sessions share spool transactions (group commit): the store refusing one
     # message's row must answer 451 to that sender only, and spool every other message.
     project, _bob = await _acme(api)

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
 from blindcopy.runtime import build_context
 from blindcopy.settings import Settings
 from processing.context import ProcessingContext
 from processing.service import ProcessingService
+from store.database import Store
 from tests.dnsserver import LocalDnsServer, running_dns_server
 from tests.integration.api.support import Client, Directory
 
@@ -44,19 +44,18 @@ def context(api_settings: Settings) -> ProcessingContext:
 
 
 @pytest.fixture
-def processing_service(sessionmaker: async_sessionmaker[AsyncSession],
-                       context: ProcessingContext) -> ProcessingService:
+def processing_service(store: Store, context: ProcessingContext) -> ProcessingService:
     """Return the real processing layer on the test database."""
-    return ProcessingService(sessionmaker, context)
+    return ProcessingService(store, context)
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: AiohttpClient, api_settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession], processing_service: ProcessingService,
+    aiohttp_client: AiohttpClient, api_settings: Settings, store: Store,
+    processing_service: ProcessingService,
 ) -> Client:
     """Return an HTTP client of the app served on an ephemeral port."""
-    return await aiohttp_client(create_app(api_settings, sessionmaker, processing_service))
+    return await aiohttp_client(create_app(api_settings, store, processing_service))
 
 
 @pytest.fixture

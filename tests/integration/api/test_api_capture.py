@@ -10,11 +10,12 @@ from typing import Any
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from blindcopy.settings import Settings
 from processing.service import ProcessingService
+from store.database import Store
 from store.models import Interaction
 from tests.integration.api.support import ADMIN, Client, Directory, problem_of
 
@@ -32,10 +33,8 @@ def _reasons(decision: dict[str, Any]) -> set[str]:
     return {step["reason"] for step in decision["trace"]}
 
 
-async def _interaction_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    async with sessionmaker() as session:
-        return int((await session.execute(select(func.count()).select_from(Interaction)))
-                   .scalar_one())
+def _interaction_count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Interaction)).scalar_one())
 
 
 async def test_log_raw_body_as_caller_logs_on_the_contact_once(
@@ -231,7 +230,7 @@ async def test_log_validation(client: Client, directory: Directory) -> None:
 
 
 async def test_log_user_id_rules(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     project = await directory.project()
     alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
@@ -246,7 +245,7 @@ async def test_log_user_id_rules(
     await problem_of(await client.post("/v1/log", headers=ADMIN, json={
         "raw": encoded, "user_id": "ghost"}), 422)
     assert await directory.messages() == []
-    assert await _interaction_count(sessionmaker) == 0
+    assert await store.run_read(_interaction_count) == 0
 
     response = await client.post("/v1/log", headers=ADMIN, json={"raw": encoded,
                                                                  "user_id": alice})
@@ -278,7 +277,7 @@ async def test_log_for_a_user_outside_the_project_is_not_logged(
 
 
 async def test_explain_decides_and_records_nothing(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     project = await directory.project(settings={"sender_auth": "none"})
     alice, _ = await directory.member_with_token(project["id"], "alice@acme.test")
@@ -301,7 +300,7 @@ async def test_explain_decides_and_records_nothing(
         decision)
     assert await directory.messages() == []
     assert await directory.timeline(project["id"], bob) == []
-    assert await _interaction_count(sessionmaker) == 0
+    assert await store.run_read(_interaction_count) == 0
     problem = await problem_of(await client.post("/v1/explain", headers=ADMIN,
                                                  json={"channel": "fax"}), 422)
     assert {e["field"] for e in problem["errors"]} == {"raw", "channel"}
@@ -364,9 +363,9 @@ async def test_explain_of_a_log_or_sync_needs_a_user(
 
 async def test_capture_without_processing_is_503(
     aiohttp_client: AiohttpClient, settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    store: Store,
 ) -> None:
-    app: web.Application = create_app(settings, sessionmaker, None)
+    app: web.Application = create_app(settings, store, None)
     client = await aiohttp_client(app)
     user = await (await client.post("/v1/users", headers=ADMIN, json={
         "name": "A", "email": "a@acme.test"})).json()
@@ -377,10 +376,10 @@ async def test_capture_without_processing_is_503(
 
 async def test_oversized_body_is_413(
     aiohttp_client: AiohttpClient, api_settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession], processing_service: ProcessingService,
+    store: Store, processing_service: ProcessingService,
 ) -> None:
     small = dataclasses.replace(api_settings, http_max_body=1024)
-    client = await aiohttp_client(create_app(small, sessionmaker, processing_service))
+    client = await aiohttp_client(create_app(small, store, processing_service))
     response = await client.post("/v1/log", data=b"x" * 4096,
                                  headers={**ADMIN, **RFC822})
     problem = await problem_of(response, 413)

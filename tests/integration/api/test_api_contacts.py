@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from store.database import Store
 from store.models import ContactAddress, Interaction, Message, Thread
 from tests.integration.api.support import ADMIN, Client, Directory, problem_of
 
@@ -19,7 +20,7 @@ async def _put(client: Client, project_id: str, contacts: Any,
 
 
 async def test_bulk_upsert_creates_then_updates(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     project = await directory.project()
     owner = await directory.user("alice@acme.test")
@@ -36,8 +37,8 @@ async def test_bulk_upsert_creates_then_updates(
     ])).json()
     assert (second["created"], second["updated"]) == (0, 1)
     assert second["contacts"][0]["id"] == body["contacts"][0]["id"]
-    async with sessionmaker() as session:
-        rows = (await session.scalars(select(ContactAddress).order_by(ContactAddress.address)))
+    with store.read() as session:
+        rows = session.scalars(select(ContactAddress).order_by(ContactAddress.address))
         addresses = [(r.address, r.project_id) for r in rows]
     assert addresses == [("b2@client.test", project["id"]), ("bob@client.test", project["id"]),
                          ("carol@client.test", project["id"])]
@@ -120,38 +121,37 @@ async def test_never_log_entries(client: Client, directory: Directory) -> None:
     assert (await client.delete(f"{path}/{entry['id']}", headers=ADMIN)).status == 204
 
 
-async def _log_interactions(sessionmaker: async_sessionmaker[AsyncSession], project_id: str,
-                            contact_id: str, count: int) -> list[str]:
+def _log_interactions(session: Session, project_id: str, contact_id: str,
+                      count: int) -> list[str]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     ids: list[str] = []
-    async with sessionmaker.begin() as session:
-        thread = Thread(subject="Hello")
-        session.add(thread)
-        await session.flush()
-        for i in range(count):
-            message = Message(message_id=f"<m{i}@x>", thread_id=thread.id, subject=f"S{i}",
-                              from_address="bob@client.test", to=["alice@acme.test"],
-                              date=start, preview="hi",
-                              attachments=[{"name": "a.pdf", "size": 3, "content": "x"}])
-            session.add(message)
-            await session.flush()
-            interaction = Interaction(project_id=project_id, contact_id=contact_id,
-                                      message_ref=message.id, thread_id=thread.id,
-                                      channels=["bcc"], logged_at=start + timedelta(hours=i))
-            session.add(interaction)
-            await session.flush()
-            ids.append(interaction.id)
+    thread = Thread(project_id=project_id, root_id="<m0@x>", subject="Hello")
+    session.add(thread)
+    session.flush()
+    for i in range(count):
+        message = Message(project_id=project_id, message_id=f"<m{i}@x>", thread_id=thread.id,
+                          subject=f"S{i}", from_address="bob@client.test",
+                          to=["alice@acme.test"], date=start, preview="hi",
+                          attachments=[{"name": "a.pdf", "size": 3, "content": "x"}])
+        session.add(message)
+        session.flush()
+        interaction = Interaction(project_id=project_id, contact_id=contact_id,
+                                  message_ref=message.id, thread_id=thread.id,
+                                  channels=["bcc"], logged_at=start + timedelta(hours=i))
+        session.add(interaction)
+        session.flush()
+        ids.append(interaction.id)
     return ids
 
 
 async def test_timeline_newest_first_and_unlog(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     project = await directory.project()
     put = await (await _put(client, project["id"], [
         {"external_id": "c1", "emails": ["bob@client.test"]}])).json()
     contact_id = put["contacts"][0]["id"]
-    ids = await _log_interactions(sessionmaker, project["id"], contact_id, 3)
+    ids = await store.run_write(_log_interactions, project["id"], contact_id, 3)
     path = f"/v1/projects/{project['id']}/contacts/{contact_id}/interactions"
     first = await (await client.get(path, params={"limit": "2"}, headers=ADMIN)).json()
     assert [i["id"] for i in first["items"]] == [ids[2], ids[1]]
@@ -167,29 +167,27 @@ async def test_timeline_newest_first_and_unlog(
     assert (await client.delete(f"/v1/interactions/{ids[2]}", headers=ADMIN)).status == 204
     after = await (await client.get(path, headers=ADMIN)).json()
     assert [i["id"] for i in after["items"]] == [ids[1], ids[0]]
-    async with sessionmaker() as session:
-        unlogged = await session.get(Interaction, ids[2])
+    unlogged = await store.run_read(lambda session: session.get(Interaction, ids[2]))
     assert unlogged is not None and unlogged.unlogged_at is not None
     assert unlogged.unlogged_by == "admin"
 
 
 async def test_unlog_other_project_interaction_is_404(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     theirs = await directory.project("Theirs")
     mine = await directory.project("Mine")
     user_id, token = await directory.member_with_token(mine["id"], "alice@acme.test")
     put = await (await _put(client, theirs["id"], [
         {"external_id": "c1", "emails": ["bob@client.test"]}])).json()
-    [interaction_id] = await _log_interactions(sessionmaker, theirs["id"],
-                                               put["contacts"][0]["id"], 1)
+    [interaction_id] = await store.run_write(_log_interactions, theirs["id"],
+                                             put["contacts"][0]["id"], 1)
     await problem_of(await client.delete(f"/v1/interactions/{interaction_id}", headers=token),
                      404)
     await directory.member(theirs["id"], user_id)
     response = await client.delete(f"/v1/interactions/{interaction_id}", headers=token)
     assert response.status == 204
-    async with sessionmaker() as session:
-        unlogged = await session.get(Interaction, interaction_id)
+    unlogged = await store.run_read(lambda session: session.get(Interaction, interaction_id))
     assert unlogged is not None and unlogged.unlogged_by == user_id
 
 

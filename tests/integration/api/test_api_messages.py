@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from processing.context import ProcessingContext
 from processing.worker import drain
 from store import spool
+from store.database import Store
 from store.models import Decision, ReceivedMessage
 from tests.dnsserver import LocalDnsServer
 from tests.integration.api.support import ADMIN, Client, Directory, problem_of
@@ -17,36 +16,36 @@ from tests.integration.api.support import ADMIN, Client, Directory, problem_of
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-async def _receive(sessionmaker: async_sessionmaker[AsyncSession], **fields: Any) -> str:
+def _receive(store: Store, **fields: Any) -> str:
     fields.setdefault("channel", "bcc")
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
         received = ReceivedMessage(raw=b"Subject: x\r\n\r\nx", **fields)
         session.add(received)
-        await session.flush()
+        session.flush()
         return received.id
 
 
-async def _decide(sessionmaker: async_sessionmaker[AsyncSession], received_id: str,
-                  project_id: str, at: datetime) -> dict[str, Any]:
+def _decide(store: Store, received_id: str, project_id: str,
+            at: datetime) -> dict[str, Any]:
     body = {"message_id": "<1@x>", "received_id": received_id, "status": "done",
             "outcomes": [{"address": "bob@client.test", "project_id": project_id,
                           "contact_id": None, "status": "not_logged",
                           "reason": "no_contact_profile"}],
             "trace": [{"rule": "contact-match", "verdict": "fail", "detail": "no contact"}]}
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
         session.add(Decision(received_message_id=received_id, rules_version="1", body=body,
                              created_at=at))
     return body
 
 
 async def test_messages_and_decision_for_admin(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     project = await directory.project()
-    older = await _receive(sessionmaker, message_id="<1@x>", status="done", received_at=START)
-    newer = await _receive(sessionmaker, message_id="<2@x>", received_at=START + timedelta(1))
-    await _decide(sessionmaker, older, project["id"], START)
-    body = await _decide(sessionmaker, older, project["id"], START + timedelta(hours=1))
+    older = _receive(store, message_id="<1@x>", status="done", received_at=START)
+    newer = _receive(store, message_id="<2@x>", received_at=START + timedelta(1))
+    _decide(store, older, project["id"], START)
+    body = _decide(store, older, project["id"], START + timedelta(hours=1))
     listed = await (await client.get("/v1/messages", headers=ADMIN)).json()
     assert [m["id"] for m in listed["items"]] == [newer, older]
     assert listed["items"][1]["outcomes"] == body["outcomes"]
@@ -74,20 +73,20 @@ async def test_messages_and_decision_for_admin(
 
 
 async def test_user_sees_only_messages_touching_them(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     mine, theirs = await directory.project("Mine"), await directory.project("Theirs")
     alice, token = await directory.member_with_token(mine["id"], "alice@acme.test")
-    captured = await _receive(sessionmaker, channel="log", user_id=alice, received_at=START)
-    named = await _receive(sessionmaker, channel="log", project_ids=[mine["id"]],
+    captured = _receive(store, channel="log", user_id=alice, received_at=START)
+    named = _receive(store, channel="log", project_ids=[mine["id"]],
                            received_at=START + timedelta(1))
-    decided = await _receive(sessionmaker, received_at=START + timedelta(2))
-    await _decide(sessionmaker, decided, mine["id"], START)
-    addressed = await _receive(sessionmaker, rcpt_to=[mine["addresses"]["bcc"].upper()],
+    decided = _receive(store, received_at=START + timedelta(2))
+    _decide(store, decided, mine["id"], START)
+    addressed = _receive(store, rcpt_to=[mine["addresses"]["bcc"].upper()],
                                received_at=START + timedelta(3))
-    hidden = await _receive(sessionmaker, rcpt_to=[theirs["addresses"]["bcc"]],
+    hidden = _receive(store, rcpt_to=[theirs["addresses"]["bcc"]],
                             project_ids=[theirs["id"]], received_at=START + timedelta(4))
-    await _decide(sessionmaker, hidden, theirs["id"], START)
+    _decide(store, hidden, theirs["id"], START)
     listed = await (await client.get("/v1/messages", headers=token)).json()
     assert [m["id"] for m in listed["items"]] == [addressed, decided, named, captured]
     await problem_of(await client.get(f"/v1/messages/{hidden}/decision", headers=token), 404)
@@ -96,8 +95,9 @@ async def test_user_sees_only_messages_touching_them(
 
 
 async def _pending_thread(client: Client, directory: Directory, project_ids: list[str],
-                          user_id: str, subject: str) -> str:
-    """Make a real pending thread: synced mail to a contact of every project; return its id.
+                          user_id: str, subject: str) -> dict[str, str]:
+    """Make a real pending thread: synced mail to a contact of every project; return the
+    conversation's thread in each project (SPEC §9: a thread per project), by project id.
 
     The user (with personal email access) syncs a mailbox to all of `project_ids`, whose
     logging mode is `all` and where bob@client.test is a contact, so the rules cannot choose.
@@ -118,7 +118,11 @@ async def _pending_thread(client: Client, directory: Directory, project_ids: lis
     assert decision["status"] == "done"
     assert {(o["project_id"], o["status"], o["reason"]) for o in decision["outcomes"]} == {
         (p, "pending", "ambiguous_projects") for p in project_ids}
-    return str(decision["thread_id"])
+    threads = {o["project_id"]: str(o["thread_id"]) for o in decision["outcomes"]}
+    assert len(set(threads.values())) == len(project_ids)
+    # The decision names the thread of its first project.
+    assert decision["thread_id"] == threads[min(project_ids)]
+    return threads
 
 
 async def _contact_id(client: Client, project_id: str, email: str) -> str:
@@ -138,19 +142,22 @@ async def test_pending_threads_and_assign(client: Client, directory: Directory) 
     ben = await directory.user("ben@acme.test", personal_email_access=True)
     for project in (other_a, other_b):
         await directory.member(project["id"], ben["id"])
-    shared = await _pending_thread(client, directory, [one["id"], two["id"]], alice, "Offer")
-    foreign = await _pending_thread(client, directory, [other_a["id"], other_b["id"]],
-                                    ben["id"], "Elsewhere")
+    threads = await _pending_thread(client, directory, [one["id"], two["id"]], alice, "Offer")
+    shared = threads[min(one["id"], two["id"])]
+    foreign = min((await _pending_thread(client, directory, [other_a["id"], other_b["id"]],
+                                         ben["id"], "Elsewhere")).items())[1]
     bob_one = await _contact_id(client, one["id"], "bob@client.test")
     bob_two = await _contact_id(client, two["id"], "bob@client.test")
     assert await directory.timeline(one["id"], bob_one) == []
 
     mine = await (await client.get("/v1/threads", params={"status": "pending"},
                                    headers=token)).json()
+    # The conversation has a thread in each project (SPEC §9), listed once: in the
+    # caller's first project, whose thread the decision names.
     assert [t | {"candidate_project_ids": sorted(t["candidate_project_ids"])}
             for t in mine["items"]] == [{
-        "id": shared, "subject": "Offer", "status": "pending",
-        "participants": ["alice@acme.test", "bob@client.test"],
+        "id": shared, "project_id": min(one["id"], two["id"]), "subject": "Offer",
+        "status": "pending", "participants": ["alice@acme.test", "bob@client.test"],
         "candidate_project_ids": sorted([one["id"], two["id"]])}]
     every = await (await client.get("/v1/threads", headers=ADMIN)).json()
     assert {t["id"] for t in every["items"]} == {shared, foreign}
@@ -181,12 +188,14 @@ async def test_pending_threads_and_assign(client: Client, directory: Directory) 
 
     assert response.status == 200, await response.text()
     assigned = await response.json()
-    assert (assigned["status"], assigned["thread_id"]) == ("done", shared)
+    # Logged in project One: the decision names One's thread of the conversation.
+    assert (assigned["status"], assigned["thread_id"]) == ("done", threads[one["id"]])
     assert sorted((o["project_id"], o["status"], o["reason"])
                   for o in assigned["outcomes"]) == sorted([
         (one["id"], "logged", "thread_assigned_here"),
         (two["id"], "not_logged", "thread_assigned_elsewhere")])
     [logged] = [o for o in assigned["outcomes"] if o["status"] == "logged"]
+    assert logged["thread_id"] == threads[one["id"]]
     [interaction] = await directory.timeline(one["id"], bob_one)
     assert (interaction["id"], interaction["channels"], interaction["user_id"]) == (
         logged["interaction_id"], ["sync"], alice)
@@ -207,30 +216,30 @@ BCC = (b"From: Alice <alice@acme.test>\r\nTo: bob@client.test\r\nSubject: Offer\
        b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nMessage-ID: <%s@acme.test>\r\n\r\nHi\r\n")
 
 
-async def _spool_bcc(sessionmaker: async_sessionmaker[AsyncSession], project: dict[str, Any],
-                     local: str, received_at: datetime) -> str:
+def _spool_bcc(store: Store, project: dict[str, Any], local: str,
+               received_at: datetime) -> str:
     """Spool an unsigned BCC as the SMTP gateway does (from a client off any relay)."""
-    async with sessionmaker.begin() as session:
+    with store.write() as session:
         received = spool.enqueue(session, ReceivedMessage(
             channel="bcc", raw=BCC % local.encode(), mail_from="alice@acme.test",
             rcpt_to=[project["addresses"]["bcc"]], project_ids=[project["id"]],
             client_ip="192.0.2.1", helo="mail.acme.test", received_at=received_at))
-        await session.flush()
+        session.flush()
         return received.id
 
 
 async def test_quarantine_list_release_delete(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession],
+    client: Client, directory: Directory, store: Store,
     context: ProcessingContext, dns: LocalDnsServer,
 ) -> None:
     project = await directory.project()
     assert project["settings"]["sender_auth"] == "aligned"
     alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
     bob = await directory.contact(project["id"], "bob", "bob@client.test")
-    held = await _spool_bcc(sessionmaker, project, "q1", datetime.now(UTC))
-    other = await _spool_bcc(sessionmaker, project, "q2", START)
+    held = _spool_bcc(store, project, "q1", datetime.now(UTC))
+    other = _spool_bcc(store, project, "q2", START)
 
-    assert await drain(sessionmaker, context) == 2
+    assert await store.run(drain, store, context) == 2
 
     assert ("acme.test", "TXT") in dns.queries
     await problem_of(await client.get("/v1/quarantine", headers=token), 403)
@@ -263,8 +272,8 @@ async def test_quarantine_list_release_delete(
     await problem_of(await client.post(f"/v1/quarantine/{held}/release", headers=ADMIN), 409)
 
     assert (await client.delete(f"/v1/quarantine/{other}", headers=ADMIN)).status == 204
-    async with sessionmaker() as session:
-        assert await session.get(ReceivedMessage, other) is None
+    with store.read() as session:
+        assert session.get(ReceivedMessage, other) is None
     await problem_of(await client.delete(f"/v1/quarantine/{other}", headers=ADMIN), 404)
     await problem_of(await client.post("/v1/quarantine/nope/release", headers=ADMIN), 404)
     assert (await (await client.get("/v1/quarantine", headers=ADMIN)).json())["items"] == []

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import pytest
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from blindcopy.settings import Settings
+from processing.claim import is_temporary
 from processing.context import ProcessingContext
 from processing.service import ProcessingService
-from processing.worker import is_temporary
-from store.database import create_engine, create_sessionmaker
+from store.database import Store, create_engine
 from store.models import ReceivedMessage
 from tests.integration.api.support import Directory, problem_of
 
@@ -25,18 +25,16 @@ RAW = (b"From: alice@acme.test\r\nTo: bob@client.test\r\nSubject: Hi\r\n"
 RFC822 = {"Content-Type": "message/rfc822"}
 
 
-async def _spooled(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    async with sessionmaker() as session:
-        return int((await session.execute(
-            select(func.count()).select_from(ReceivedMessage))).scalar_one())
+def _spooled(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(ReceivedMessage)).scalar_one())
 
 
 async def test_log_beyond_the_capture_queue_is_503_with_retry_after_and_spools_nothing(
     aiohttp_client: AiohttpClient, api_settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession], context: ProcessingContext,
+    store: Store, context: ProcessingContext,
 ) -> None:
-    port = ProcessingService(sessionmaker, context, max_concurrent_captures=1)
-    client = await aiohttp_client(create_app(api_settings, sessionmaker, port))
+    port = ProcessingService(store, context, max_concurrent_captures=1)
+    client = await aiohttp_client(create_app(api_settings, store, port))
     directory = Directory(client)
     project = await directory.project()
     _alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
@@ -57,7 +55,7 @@ async def test_log_beyond_the_capture_queue_is_503_with_retry_after_and_spools_n
     problem = await problem_of(response, 503)
     assert problem["type"].endswith("/unavailable")
     assert response.headers["Retry-After"] == "1"
-    assert await _spooled(sessionmaker) == 0
+    assert await store.run_read(_spooled) == 0
     release.set()
     await asyncio.gather(*holders)
     response = await client.post("/v1/log", data=RAW, params={"project_id": project["id"]},
@@ -66,27 +64,28 @@ async def test_log_beyond_the_capture_queue_is_503_with_retry_after_and_spools_n
 
 
 @pytest.fixture
-async def one_connection_sessionmaker(database_url: str, engine: object
-                                      ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Return a session factory whose pool has one connection and gives up after 0.2 s."""
-    small = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    yield create_sessionmaker(small)
-    await small.dispose()
+def one_connection_store(database_url: str, engine: object) -> Iterator[Store]:
+    """Return a store whose pool has one connection and gives up after 0.2 s."""
+    small = Store(create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2))
+    yield small
+    small.close()
 
 
 async def test_log_with_the_connection_pool_exhausted_is_503_not_500(
     aiohttp_client: AiohttpClient, api_settings: Settings, context: ProcessingContext,
-    one_connection_sessionmaker: async_sessionmaker[AsyncSession],
+    one_connection_store: Store,
 ) -> None:
-    sessionmaker = one_connection_sessionmaker
+    store = one_connection_store
     client = await aiohttp_client(create_app(
-        api_settings, sessionmaker, ProcessingService(sessionmaker, context)))
+        api_settings, store, ProcessingService(store, context)))
     directory = Directory(client)
     project = await directory.project()
     _alice, token = await directory.member_with_token(project["id"], "alice@acme.test")
 
-    async with sessionmaker() as holder:
-        await holder.connection()
+    # The test holds the only connection; the request's units of work run in the store's
+    # threads, so they wait for the pool (not the event loop) and give up.
+    with store.read() as holder:
+        holder.connection()
         response = await client.post("/v1/log", data=RAW, params={"project_id": project["id"]},
                                      headers={**token, **RFC822})
         problem = await problem_of(response, 503)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.openapi import OPERATIONS
 from blindcopy.settings import Settings
-from store.database import create_engine, create_sessionmaker
+from store.database import Store, create_engine
 from store.schema import migrate
 from tests.integration.api.support import ADMIN, Client, problem_of
 
@@ -22,12 +21,11 @@ async def test_healthz_and_readyz(client: Client) -> None:
 
 async def test_readyz_without_store_is_503(aiohttp_client: AiohttpClient, settings: Settings,
                                            tmp_path: object) -> None:
-    engine: AsyncEngine = create_engine("postgresql://nobody@127.0.0.1:1/none")
-    client = await aiohttp_client(
-        create_app(settings, create_sessionmaker(engine)))
+    store = Store(create_engine("postgresql://nobody@127.0.0.1:1/none"))
+    client = await aiohttp_client(create_app(settings, store))
     await problem_of(await client.get("/readyz"), 503)
     assert (await client.get("/healthz")).status == 200
-    await engine.dispose()
+    store.close()
 
 
 async def test_openapi_matches_routes(client: Client) -> None:
@@ -61,14 +59,13 @@ async def test_unknown_route_and_method_are_problems(client: Client) -> None:
 async def test_unreachable_store_is_a_503_problem_without_internals(
     aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
-    engine: AsyncEngine = create_engine("postgresql://nobody@127.0.0.1:1/none")
-    client = await aiohttp_client(
-        create_app(settings, create_sessionmaker(engine)))
+    store = Store(create_engine("postgresql://nobody@127.0.0.1:1/none"))
+    client = await aiohttp_client(create_app(settings, store))
     response = await client.get("/v1/projects", headers=ADMIN)
     problem = await problem_of(response, 503)
     assert problem["detail"] == "The store is unavailable; try again shortly."
     assert "Traceback" not in await response.text() and "127.0.0.1" not in await response.text()
-    await engine.dispose()
+    store.close()
 
 
 async def test_unexpected_error_is_a_500_problem_without_internals(
@@ -77,13 +74,14 @@ async def test_unexpected_error_is_a_500_problem_without_internals(
     # A row the code cannot read (a timestamp that is not one) is a server error, not an
     # outage: retrying would fail the same way.
     engine = create_engine(f"sqlite:///{tmp_path / 'broken.db'}")
-    await migrate(engine)
-    client = await aiohttp_client(create_app(settings, create_sessionmaker(engine)))
+    migrate(engine)
+    store = Store(engine)
+    client = await aiohttp_client(create_app(settings, store))
     await client.post("/v1/projects", headers=ADMIN, json={"name": "Acme Homes"})
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("UPDATE projects SET created_at = 'not a date'")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE projects SET created_at = 'not a date'")
     response = await client.get("/v1/projects", headers=ADMIN)
     problem = await problem_of(response, 500)
     assert problem["detail"] == "The server could not answer this request."
     assert "Traceback" not in await response.text() and "not a date" not in await response.text()
-    await engine.dispose()
+    store.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store.database import Store
 from store.models import ApiToken
 from tests.integration.api.support import ADMIN, Client, Directory, problem_of
 
@@ -47,13 +47,13 @@ async def test_list_get_and_patch_user(client: Client, directory: Directory) -> 
 
 
 async def test_token_is_stored_hashed_and_works(
-    client: Client, directory: Directory, sessionmaker: async_sessionmaker[AsyncSession]
+    client: Client, directory: Directory, store: Store
 ) -> None:
     user = await directory.user("alice@acme.test")
     response = await client.post(f"/v1/users/{user['id']}/tokens", headers=ADMIN)
     token = (await response.json())["token"]
-    async with sessionmaker() as session:
-        rows = (await session.scalars(select(ApiToken))).all()
+    with store.read() as session:
+        rows = session.scalars(select(ApiToken)).all()
     assert len(rows) == 1 and token not in rows[0].token_hash and len(rows[0].token_hash) == 64
     me = await client.get(f"/v1/users/{user['id']}", headers={"Authorization": f"Bearer {token}"})
     assert me.status == 200

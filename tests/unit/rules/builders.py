@@ -8,6 +8,7 @@ an aligned DKIM signature. Each test overrides only what its situation is about.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from rules import decide
@@ -37,6 +38,7 @@ ACME_BCC = "acme-homes.k3f9q2xw7d@bcc.example.com"
 ACME_FWD = "acme-homes.k3f9q2xw7d@fwd.example.com"
 BETA_BCC = "beta-build.p8v2m4n6c1@bcc.example.com"
 DECIDED_AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+DEFAULT_MESSAGE_ID = "<m1@acme.test>"
 RECEIVED_AT = DECIDED_AT - timedelta(minutes=1)
 REPLAY_WINDOW = timedelta(hours=48)
 # acme.test's signature, made a minute before the message arrived, signing every field.
@@ -49,11 +51,12 @@ DKIM_PASS = SenderAuthFacts(
 def a_message(
     *, from_: str | Iterable[str] = "alice@acme.test",
     to: Iterable[str] = ("bob@client.test",), cc: Iterable[str] = (), bcc: Iterable[str] = (),
-    message_id: str = "<m1@acme.test>", subject: str = "Viewing on Saturday",
+    message_id: str = DEFAULT_MESSAGE_ID, subject: str = "Viewing on Saturday",
     in_reply_to: Iterable[str] = (), references: Iterable[str] = (),
     headers: dict[str, str] | Iterable[tuple[str, str]] = (),
     content_type: str = "text/plain", original: MessageFacts | None = None,
     date: datetime | None = None,
+    fingerprint: str = "fp-m1",
 ) -> MessageFacts:
     """Return the facts of one email (addresses as the parser normalises them)."""
     pairs = headers.items() if isinstance(headers, dict) else headers
@@ -62,7 +65,7 @@ def a_message(
         to=tuple(to), cc=tuple(cc), bcc=tuple(bcc), subject=subject, date=date,
         in_reply_to=tuple(in_reply_to), references=tuple(references),
         headers=tuple((k.lower(), v) for k, v in pairs), content_type=content_type,
-        original=original,
+        original=original, fingerprint=fingerprint,
     )
 
 
@@ -82,13 +85,20 @@ def a_project(
     sender_auth: SenderAuthMode = SenderAuthMode.ALIGNED,
     create_contacts: CreateContacts = CreateContacts.NEVER, ignored: Iterable[str] = (),
     never_log: Iterable[str] = (), logged_message_ids: Iterable[str] = (),
-    thread_user_id: str | None = None,
+    thread_user_id: str | None = None, thread: ThreadView | None = None,
+    held_for: str = DEFAULT_MESSAGE_ID,
 ) -> ProjectView:
-    """Return a project (by default Acme Homes, with Alice as member)."""
+    """Return a project (by default Acme Homes, with Alice as member).
+
+    `logged_message_ids`, `thread_user_id` and `thread` describe what the project holds of
+    the conversation of the message `held_for` (by default `<m1@acme.test>`).
+    """
+    held = replace(thread or ThreadView(), message_id=held_for,
+                   logged_message_ids=frozenset(logged_message_ids),
+                   credited_user_id=thread_user_id)
     return ProjectView(
         id, name, interaction_type, logging_mode, sender_auth, create_contacts,
-        frozenset(member_ids), tuple(ignored), frozenset(never_log),
-        frozenset(logged_message_ids), thread_user_id,
+        frozenset(member_ids), tuple(ignored), frozenset(never_log), (held,),
     )
 
 
@@ -114,13 +124,22 @@ def a_snapshot(
     project_addresses: Iterable[str] = (ACME_BCC, ACME_FWD), global_ignored: Iterable[str] = (),
     thread: ThreadView | None = None,
 ) -> DirectorySnapshot:
-    """Return a directory snapshot (by default Alice, Acme Homes and contact Bob)."""
+    """Return a directory snapshot (by default Alice, Acme Homes and contact Bob).
+
+    `thread`: the state of the default message's conversation in every project.
+    """
+    views = tuple(projects) if projects is not None else (a_project(),)
+    if thread is not None:
+        views = tuple(replace(p, threads=tuple(replace(thread, message_id=t.message_id,
+                                                       logged_message_ids=t.logged_message_ids,
+                                                       credited_user_id=t.credited_user_id)
+                                               for t in p.threads)) for p in views)
     return DirectorySnapshot(
         users=tuple(users) if users is not None else (a_user(),),
-        projects=tuple(projects) if projects is not None else (a_project(),),
+        projects=views,
         contacts=tuple(contacts) if contacts is not None else (a_contact(),),
         mailboxes=tuple(mailboxes), project_addresses=frozenset(project_addresses),
-        global_ignored=tuple(global_ignored), thread=thread or ThreadView(),
+        global_ignored=tuple(global_ignored),
     )
 
 

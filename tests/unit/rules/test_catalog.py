@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import rules
-from rules import pipeline
+from rules import policy
 from rules.catalog import REGENERATE, module_path, render_rules_markdown
 from rules.evaluation import Rule
 from rules.facts import LoggingMode, SenderAuthFacts
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 RULES_DIR = ROOT / "rules"
 TESTS_DIR = Path(__file__).resolve().parent
 # Modules of the engine itself, not rules.
-INFRASTRUCTURE = {"__init__", "facts", "decision", "reasons", "evaluation", "pipeline",
+INFRASTRUCTURE = {"__init__", "facts", "decision", "reasons", "evaluation", "policy",
                   "engine", "catalog"}
 # Documented exceptions to name/class/module triple consistency (DESIGN §4):
 # - logging-mode's class is LoggingModeRule because LoggingMode is the facts enum of the
@@ -50,7 +50,7 @@ def test_docs_rules_md_is_up_to_date() -> None:
 
 
 def test_rule_names_are_unique_and_kebab_case() -> None:
-    names = [rule.name for rule in pipeline.all_rules()]
+    names = [rule.name for rule in policy.all_rules()]
 
     assert len(names) == len(set(names)), names
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", name) for name in names), names
@@ -59,13 +59,13 @@ def test_rule_names_are_unique_and_kebab_case() -> None:
 def test_every_rule_module_is_in_the_table() -> None:
     modules = {path.stem for path in RULES_DIR.glob("*.py")} - INFRASTRUCTURE
     in_table = {module_path(rule).removeprefix("rules/").removesuffix(".py")
-                for rule in pipeline.all_rules()}
+                for rule in policy.all_rules()}
 
     assert modules == in_table
 
 
 def test_name_class_and_module_are_consistent() -> None:
-    for rule in pipeline.all_rules():
+    for rule in policy.all_rules():
         expected_class = CLASS_EXCEPTIONS.get(rule.name, kebab_to_class(rule.name))
         expected_module = MODULE_EXCEPTIONS.get(rule.name, rule.name.replace("-", "_"))
 
@@ -80,14 +80,14 @@ def test_logging_mode_class_name_exception_still_needed() -> None:
 
 
 def test_rules_declare_metadata() -> None:
-    for rule in pipeline.all_rules():
+    for rule in policy.all_rules():
         assert rule.description.endswith("."), rule.name
         assert re.fullmatch(r"(4|9)(\.\d+)*", rule.spec), rule.name
         assert rule.reasons, rule.name
 
 
 def test_every_reason_is_declared_by_exactly_one_rule() -> None:
-    declared = [reason for rule in pipeline.all_rules() for reason in rule.reasons]
+    declared = [reason for rule in policy.all_rules() for reason in rule.reasons]
 
     assert sorted(declared) == sorted(Reason)
 
@@ -98,7 +98,7 @@ def test_every_reason_has_a_template_and_snake_case_code() -> None:
 
 
 def test_findings_give_only_reasons_their_rule_declares() -> None:
-    by_name: dict[str, Rule] = {rule.name: rule for rule in pipeline.all_rules()}
+    by_name: dict[str, Rule] = {rule.name: rule for rule in policy.all_rules()}
     decisions = [
         decide_now(),
         decide_now(capture=a_capture(sender_auth=SenderAuthFacts())),

@@ -274,7 +274,7 @@ NEW_FROM_BOB = a_message(from_="bob@client.test", to=["alice@gmail.test"],
 
 def test_s09_replies_only_reply_to_logged_logged() -> None:
     snapshot = world(projects=[acme(logged_message_ids=["<m1@acme.test>"],
-                                    thread_user_id="u-carol")])
+                                    thread_user_id="u-carol", held_for=REPLY.message_id)])
 
     decision = synced(REPLY, snapshot)
 
@@ -428,8 +428,9 @@ def test_trace_records_every_rule_in_table_order() -> None:
 
     assert [f.rule for f in decision.trace] == [
         "channel-promotion", "capturing-user", "member-of-project", "sender-authenticated",
-        "auto-generated", "ignored-address", "internal-only", "contact-side", "never-log",
-        "logging-mode", "contact-match", "project-choice", "attribution"]
+        "auto-generated", "ignored-address", "internal-only", "message-identity",
+        "contact-side", "never-log", "logging-mode", "contact-match", "project-choice",
+        "attribution"]
     assert str(decision.trace[5]) == (
         "ignored-address: pass (no_ignored_participant) No participant is ignored in project "
         "Acme Homes.")

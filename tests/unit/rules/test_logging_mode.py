@@ -34,7 +34,7 @@ def synced(message: MessageFacts | None = None,
 
 
 def test_reply_to_logged_mail_under_replies_only_passes() -> None:
-    project = a_project(logged_message_ids=["<m1@acme.test>"])
+    project = a_project(logged_message_ids=["<m1@acme.test>"], held_for=FROM_BOB.message_id)
 
     finding = RULE.check(synced(FROM_BOB), "bob@client.test", project)
 

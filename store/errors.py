@@ -1,4 +1,4 @@
-"""Errors the store, processing and API layers raise for expected failures of a request.
+"""Errors the store, processing and API layers raise for expected failures.
 
 This module imports nothing from aiohttp (or from any layer above `store`), so query
 functions and the processing layer can raise these; the API maps them to RFC 9457
@@ -66,3 +66,8 @@ class Unavailable(BlindcopyError):
     def __init__(self, detail: str, retry_after: int = 5) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class RecordingRace(Exception):
+    """Another worker inserted a row this claim meant to add (the same email or conversation,
+    recorded since the snapshot was read): retried like any failure, its next snapshot sees it."""
