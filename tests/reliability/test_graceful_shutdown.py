@@ -16,7 +16,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine
 
 from blindcopy.runtime import build_context
 from blindcopy.settings import load_settings
@@ -75,7 +75,7 @@ HEAD, TAIL = MESSAGE[:len(MESSAGE) // 2], MESSAGE[len(MESSAGE) // 2:] + b"\r\n.\
 
 
 async def test_sigterm_during_data_lets_the_message_finish_then_answers_421(
-        database_url: str, observer: AsyncEngine, tmp_path: Path,
+        database_url: str, observer: Engine, tmp_path: Path,
         processes: list[BlindcopyProcess]) -> None:
     serve = BlindcopyProcess("serve", database_url, tmp_path / "serve.log", workers=1,
                              shutdown_grace_seconds=20)
@@ -125,7 +125,7 @@ async def _stop_during_data(serve: BlindcopyProcess, sending: RawSmtp, idle: Raw
 
 
 async def test_sigterm_cuts_data_that_outlasts_the_grace_with_421_and_stores_nothing(
-        database_url: str, observer: AsyncEngine, tmp_path: Path,
+        database_url: str, observer: Engine, tmp_path: Path,
         processes: list[BlindcopyProcess]) -> None:
     serve = BlindcopyProcess("serve", database_url, tmp_path / "serve.log", workers=1,
                              shutdown_grace_seconds=1)
