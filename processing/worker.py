@@ -16,12 +16,15 @@ import socket
 import threading
 import time
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from processing.claim import process_claim
 from processing.context import ProcessingContext
 from store import spool
 from store.database import Store
+from store.events import EventType, emit_many, message_events
+from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
@@ -39,7 +42,10 @@ def worker_id(index: int | str = 0) -> str:
 def fail_abandoned(store: Store, ctx: ProcessingContext) -> int:
     """Keep as failed the messages whose workers died holding them `max_attempts` times."""
     with store.write() as session:
-        count = spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
+        failed = spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
+        emit_many(session, message_events(session, EventType.MESSAGE_FAILED, session.scalars(
+            select(ReceivedMessage).where(ReceivedMessage.id.in_(failed))).all()))
+    count = len(failed)
     if count:
         log.error("messages abandoned by dying workers kept as failed", extra={"count": count})
     return count
