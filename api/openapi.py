@@ -129,6 +129,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Release a quarantined message (admin).", "Decision", errors=(403, 404, 409, 503)),
     ("DELETE", "/v1/quarantine/{id}"): Operation("Delete a quarantined message (admin).",
                                                  status=204, errors=(403, 404)),
+    ("GET", "/v1/events"): Operation(
+        "Events after a cursor, in commit order; `next` is always the cursor to poll with.",
+        "Events", query=("after", "type", "project_id", "limit"), errors=(422,)),
 }
 
 
@@ -138,7 +141,7 @@ def _parameters(path: str, operation: Operation) -> list[Schema]:
               for n in names]
     for name in operation.query:
         schema: Schema = {"type": "string"}
-        if name == "project_id":
+        if name in ("project_id", "type"):
             schema = {"type": "array", "items": {"type": "string"}}
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params

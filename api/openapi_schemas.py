@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from store.events import EventType
+
 Schema = dict[str, Any]
 
 
@@ -137,4 +139,10 @@ SCHEMAS: dict[str, Schema] = {
                        authentication_results=NULLABLE_STRING, received_at=TIME),
     "QuarantineList": items_of("Quarantined"),
     "Status": obj(["status"], status=STRING),
+    "Event": obj(["id", "type", "timestamp", "project_id", "data"], id=STRING,
+                 type={"enum": [str(t) for t in EventType]}, timestamp=TIME, project_id=NULLABLE_STRING,
+                 data={**ANY_OBJECT, "description": "the resource as the API shows it"}),
+    "Events": obj(["items", "next"], items={"type": "array", "items": ref("Event")},
+                  next={"type": ["string", "null"],
+                        "description": "cursor to ask with next (`after`)"}),
 }

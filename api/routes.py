@@ -11,6 +11,7 @@ from api.handlers import (
     address_lists,
     capture,
     contacts,
+    events,
     health,
     interactions,
     mailboxes,
@@ -88,6 +89,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/quarantine", quarantine.list_quarantine),
     Route("POST", "/v1/quarantine/{id}/release", quarantine.release),
     Route("DELETE", "/v1/quarantine/{id}", quarantine.delete_quarantined),
+    # Events and webhooks.
+    Route("GET", "/v1/events", events.list_all_events),
 )
 
 
