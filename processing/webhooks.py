@@ -136,6 +136,10 @@ async def _post(http: aiohttp.ClientSession, delivery: ClaimedDelivery,
                 error = f"HTTP {status}: {(await response.text(errors='replace'))[:MAX_ERROR_CHARS]}"
     except TimeoutError:
         error = f"no answer within {DELIVERY_TIMEOUT_SECONDS:g} s"
+    except aiohttp.ClientConnectorError as exc:
+        # A refusal of the resolver (PrivateAddress) arrives wrapped: keep its sentence.
+        cause = exc.os_error if isinstance(exc.os_error, PrivateAddress) else exc
+        error = f"{type(cause).__name__}: {cause}"[:MAX_ERROR_CHARS]
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
     return Attempt(delivery.id, delivery.attempt, ctx.now(), status, error)
