@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
@@ -108,7 +108,9 @@ def deal_timeline(
     )
     if before is not None:
         logged_at, interaction_id = before
-        query = query.where(or_(filed.logged_at < logged_at, and_(
-            filed.logged_at == logged_at, filed.interaction_id < interaction_id)))
+        # A row value, so the page starts where the index range does (deep pages stay cheap).
+        query = query.where(tuple_(filed.logged_at, filed.interaction_id)
+                            < tuple_(literal(logged_at, filed.logged_at.type),
+                                     literal(interaction_id, filed.interaction_id.type)))
     rows = [(row[0], row[1]) for row in session.execute(query.limit(limit + 1)).all()]
     return Page.from_rows(rows, limit)

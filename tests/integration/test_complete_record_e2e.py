@@ -166,6 +166,17 @@ async def test_logged_reply_is_filed_under_the_contacts_company_and_all_open_dea
     assert again["outcomes"][0]["interaction_id"] == outcome["interaction_id"]
     assert len((await api.get(f"/v1/projects/{pid}/deals/{deal_ids['deal-0']}/interactions"))[
         "items"]) == 1
+    # A second email: the company's timeline pages newest first.
+    second = email("Gil <gil@gmail.com>", "alice@acme.test", "Re: Re: The offer",
+                   message_id="<reply2@gmail.com>")
+    newer = await alice_api.post("/v1/log", {"raw": base64.b64encode(second).decode(),
+                                             "project_ids": [pid]})
+    timeline = f"/v1/projects/{pid}/companies/{company['id']}/interactions"
+    first = await alice_api.get(timeline, params={"limit": "1"})
+    rest = await alice_api.get(timeline, params={"limit": "1", "cursor": first["next"]})
+    assert [i["id"] for i in first["items"] + rest["items"]] == [
+        newer["outcomes"][0]["interaction_id"], outcome["interaction_id"]]
+    assert rest["next"] is None
 
 
 async def test_direction_is_told_relative_to_the_projects_members(
