@@ -137,8 +137,10 @@ async def main(args: argparse.Namespace) -> None:
         for name, rows in results.items():
             print(describe(name, sorted(r[0] for r in rows), sum(r[1] for r in rows),
                            sum(r[2] for r in rows)))
-        print("load average (1, 5, 15 min) before %.2f %.2f %.2f, after %.2f %.2f %.2f; "
-              "%d CPUs" % (*load_before, *load_after, os.cpu_count() or 0))
+        before, after = (" ".join(f"{v:.2f}" for v in load) for load in (load_before,
+                                                                         load_after))
+        print(f"load average (1, 5, 15 min) before {before}, after {after}; "
+              f"{os.cpu_count()} CPUs")
     finally:
         await service.stop()
 

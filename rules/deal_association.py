@@ -7,7 +7,7 @@ most recently updated open deals, at most OPEN_RECENT_LIMIT (as the common CRMs 
 
 from __future__ import annotations
 
-from rules.decision import Finding, Verdict
+from rules.decision import Effect, Finding, Verdict
 from rules.evaluation import Association, Evaluation
 from rules.facts import ContactView, DealAssociationMode, ProjectView
 from rules.reasons import Reason
@@ -48,6 +48,6 @@ class DealAssociation:
 
     def _finding(self, ids: tuple[str, ...], verdict: Verdict, reason: Reason, address: str,
                  project: ProjectView, **values: str) -> Association:
-        return Association(ids, Finding.make(self.name, verdict, reason, address=address,
+        return Association(ids, Finding.make(self.name, verdict, reason, effect=Effect.NONE, address=address,
                                              project_id=project.id, project=project.name,
                                              **values))

@@ -91,11 +91,11 @@ async def test_bcc_is_filed_under_company_and_recent_open_deals(
     assert (gil["company_ids"], gil["deal_ids"]) == ([], [])
     assert findings(decision, "company-association") == [
         ("bob@eu.client.test", "company_by_domain",
-         "Also filed under company Client Ltd, whose domain client.test matches "
-         "bob@eu.client.test in project Acme Homes."),
+         ("Also filed under company Client Ltd, whose domain client.test matches "
+          "bob@eu.client.test in project Acme Homes.")),
         ("gil@gmail.com", "free_mail_domain",
-         "gil@gmail.com is at gmail.com, a free-mail provider: no company of project "
-         "Acme Homes is matched by its domain.")]
+         ("gil@gmail.com is at gmail.com, a free-mail provider: no company of project "
+          "Acme Homes is matched by its domain."))]
     assert [f[1] for f in findings(decision, "deal-association")] == [
         "deals_open_recent", "no_open_deals"]
 

@@ -350,11 +350,11 @@ def test_company_and_deal_timelines_are_read_in_index_order(
     assert [_history_scans(plan) for plan in plans] == [[], [], []], plans
     # The later page starts inside the index range (a row value), not at its newest end.
     assert [step for step in _reads(plans, "interaction_companies")] == [
-        "SEARCH interaction_companies USING COVERING INDEX "
-        "ix_interaction_companies_company_logged (company_id=?)",
-        "SEARCH interaction_companies USING COVERING INDEX "
-        "ix_interaction_companies_company_logged (company_id=? AND (logged_at,interaction_id)<(?,?))"
-    ], plans
+        ("SEARCH interaction_companies USING COVERING INDEX "
+         "ix_interaction_companies_company_logged (company_id=?)"),
+        ("SEARCH interaction_companies USING COVERING INDEX "
+         "ix_interaction_companies_company_logged "
+         "(company_id=? AND (logged_at,interaction_id)<(?,?))")], plans
 
 
 def test_one_interaction_whole_is_read_by_keys(filed: Filed, store: Store) -> None:
