@@ -86,7 +86,10 @@ def _contact_id(run: str, index: int) -> str:
 
 
 def company_domain(index: int) -> str:
-    """Return the domain of seeded company `index`: the first 1,000 are the contacts'."""
+    """Return the domain of seeded company `index`: the first 1,000 are the contacts'
+    (company 0 is bob@client.test's)."""
+    if index == 0:
+        return "client.test"
     return f"client{index}.test" if index < 1000 else f"company{index}.test"
 
 
@@ -115,14 +118,16 @@ def seed_companies(engine: Engine, project_id: str, count: int, run: str) -> flo
 
 def seed_deals(engine: Engine, project_id: str, count: int, contacts: int, run: str) -> float:
     """Insert `count` deals, deal i on contact i % contacts (seeded with `run`); return the
-    seconds. Four in five are open; deal i was updated i minutes after the epoch of the run."""
+    seconds. Every fifth round over the contacts is closed (won or lost), the others open, so
+    every contact has open deals; their updated_at times differ."""
     started = time.perf_counter()
     now = datetime.now(UTC)
     for first in range(0, count, CHUNK):
         deals, links = [], []
         for index in range(first, min(first + CHUNK, count)):
             deal_id = f"d{run}{index:023d}"
-            status = "open" if index % 5 else ("won" if index % 10 else "lost")
+            round_ = index // contacts
+            status = "open" if round_ % 5 != 4 else ("won" if round_ % 10 == 4 else "lost")
             updated = datetime(2026, 1, 1, tzinfo=UTC).replace(
                 minute=index % 60, hour=(index // 60) % 24)
             deals.append({"id": deal_id, "project_id": project_id, "external_id": f"deal-{index}",
