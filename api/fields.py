@@ -75,6 +75,17 @@ class FieldReader:
             return None
         return value
 
+    def integer(self, name: str, *, minimum: int, maximum: int) -> int | None:
+        """Return an integer field between `minimum` and `maximum`."""
+        value = self._get(name, False)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+                minimum <= value <= maximum):
+            self.fail(name, f"must be an integer from {minimum} to {maximum}")
+            return None
+        return value
+
     def boolean(self, name: str) -> bool | None:
         """Return a boolean field."""
         value = self._get(name, False)

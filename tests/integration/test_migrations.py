@@ -52,9 +52,15 @@ ROWS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
+# The ROWS are shaped as before this revision (messages and threads shared by projects).
+PROJECT_MESSAGES = "0008_project_messages"
+
+
 def _revisions() -> list[str]:
+    """Return the revisions older than PROJECT_MESSAGES, newest first."""
     script = ScriptDirectory.from_config(alembic_config())
-    return [revision.revision for revision in script.walk_revisions()][1:]  # all but head
+    revisions = [revision.revision for revision in script.walk_revisions()]
+    return revisions[revisions.index(PROJECT_MESSAGES) + 1:]
 
 
 def _value(column: Any) -> Any:
