@@ -46,7 +46,8 @@ OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,
               detail={**STRING, "description": "the reason as a sentence"},
               rule={**STRING, "description": "the rule that decided"},
               user_id={**NULLABLE_STRING, "description": "the user credited"},
-              interaction_type=STRING, create_contact={"type": "boolean"})
+              interaction_type=STRING, create_contact={"type": "boolean"},
+              thread_id=NULLABLE_STRING)
 FINDING = obj(["rule", "verdict", "detail"], rule=STRING,
               verdict={"enum": ["pass", "fail", "skip"]}, reason=STRING, detail=STRING,
               effect=NULLABLE_STRING, address=NULLABLE_STRING, project_id=NULLABLE_STRING)
@@ -137,7 +138,7 @@ SCHEMAS: dict[str, Schema] = {
                     received_id=NULLABLE_STRING, status=STRING, channel=STRING,
                     user_id=NULLABLE_STRING, quarantine_reason=NULLABLE_STRING,
                     logged_original={"type": "boolean"}, warnings=STRINGS,
-                    decided_at=TIME, rules_version=STRING,
+                    decided_at=TIME, rules_version=STRING, thread_id=NULLABLE_STRING,
                     outcomes={"type": "array", "items": OUTCOME},
                     trace={"type": "array", "items": FINDING},
                     original_verified={
