@@ -80,11 +80,10 @@ class FieldReader:
         value = self._get(name, False)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or not (
-                minimum <= value <= maximum):
-            self.fail(name, f"must be an integer from {minimum} to {maximum}")
-            return None
-        return value
+        if isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum:
+            return value
+        self.fail(name, f"must be an integer from {minimum} to {maximum}")
+        return None
 
     def boolean(self, name: str) -> bool | None:
         """Return a boolean field."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CompoundSelect, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.models import (
     Contact,
@@ -48,8 +49,8 @@ class AddressFacts:
     contacts: list[ContactHit] = field(default_factory=list)
 
 
-def _within(column: ColumnElement[str | None], project_ids: Collection[str] | None
-            ) -> ColumnElement[bool]:
+def _within(column: InstrumentedAttribute[Any], project_ids: Collection[str] | None
+             ) -> ColumnElement[bool]:
     return true() if project_ids is None else column.in_(sorted(project_ids))
 
 
@@ -60,14 +61,14 @@ def pattern_candidates(address: str) -> list[str]:
 
 
 def _user_addresses(addresses: list[str], project_ids: Collection[str] | None
-                    ) -> Select[tuple[str]]:
+                    ) -> CompoundSelect[str]:
     members = select(Membership.user_id).where(_within(Membership.project_id, project_ids))
     branches = [select(User.email).where(User.email.in_(addresses), User.id.in_(members)),
                 select(UserAlias.address).where(UserAlias.address.in_(addresses),
                                                 UserAlias.user_id.in_(members)),
                 select(Mailbox.address).where(Mailbox.address.in_(addresses),
                                               Mailbox.user_id.in_(members))]
-    return branches[0].union(*branches[1:])  # type: ignore[return-value]
+    return branches[0].union(*branches[1:])
 
 
 def look_up_addresses(session: Session, addresses: list[str],
@@ -76,8 +77,8 @@ def look_up_addresses(session: Session, addresses: list[str],
     facts = {address: AddressFacts(address) for address in addresses}
     if project_ids is not None and not project_ids:
         return list(facts.values())
-    for (address,) in session.execute(_user_addresses(addresses, project_ids)):
-        facts[address].is_user = True
+    for user_address in session.scalars(_user_addresses(addresses, project_ids)):
+        facts[user_address].is_user = True
     contacts = (select(ContactAddress.address, Contact.project_id, Contact.id, Contact.name)
                 .join(Contact, Contact.id == ContactAddress.contact_id)
                 .where(ContactAddress.address.in_(addresses),
@@ -87,8 +88,8 @@ def look_up_addresses(session: Session, addresses: list[str],
         facts[row.address].contacts.append(ContactHit(row.project_id, row.id, row.name))
     never_log = select(NeverLogEntry.address).where(
         NeverLogEntry.address.in_(addresses), _within(NeverLogEntry.project_id, project_ids))
-    for (address,) in session.execute(never_log):
-        facts[address].never_log = True
+    for listed in session.scalars(never_log):
+        facts[listed].never_log = True
     candidates = sorted({p for a in addresses for p in pattern_candidates(a)})
     ignored = select(IgnoredEntry.pattern).where(
         IgnoredEntry.pattern.in_(candidates),
