@@ -17,8 +17,8 @@ from api.openapi_schemas import SCHEMAS, Schema, ref
 RFC822 = "message/rfc822"
 JSON = "application/json"
 PROBLEM = "application/problem+json"
-# Errors any authenticated operation may answer.
-COMMON_ERRORS = (401, 413, 500)
+# Errors any authenticated operation may answer (403: insufficient_scope, api/scopes.py).
+COMMON_ERRORS = (401, 403, 413, 500)
 
 
 @dataclass(frozen=True, slots=True)

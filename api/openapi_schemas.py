@@ -155,8 +155,10 @@ SCHEMAS: dict[str, Schema] = {
                           project_ids=STRINGS),
     "StructuredMessage": STRUCTURED_MESSAGE,
     "Lookup": obj(["items"], items={"type": "array", "items": ADDRESS_LOOKUP}),
-    "OpenApiDocument": obj(["openapi", "info", "paths"], openapi=STRING, info=ANY_OBJECT,
-                           paths=ANY_OBJECT, components=ANY_OBJECT),
+    "OpenApiDocument": {**obj(["openapi", "info", "paths"], openapi=STRING, info=ANY_OBJECT,
+                              paths=ANY_OBJECT, components=ANY_OBJECT),
+                        "description": "An OpenAPI 3.1 document (its parts as that "
+                                       "specification defines them)."},
     "ReceivedMessage": obj(["id", "message_id", "channel", "status", "outcomes"], id=STRING,
                            message_id=NULLABLE_STRING, channel=STRING,
                            status={"enum": ["queued", "processing", "done", "quarantined",
