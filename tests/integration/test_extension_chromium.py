@@ -137,6 +137,27 @@ async def test_the_extension_looks_up_and_logs_a_pasted_message(
     await async_api.expect(carol).to_contain_text(sentence)
 
 
+async def test_the_extension_logs_a_chosen_eml_file_as_its_bytes(
+        service: Service, api: ApiClient, alice_token: str, browser: Any,
+        tmp_path: Path) -> None:
+    eml = tmp_path / "quote.eml"
+    # Latin-1 in the body: the file's bytes go to the server as they are.
+    eml.write_bytes(MESSAGE.replace("\n", "\r\n").replace(
+        "quote-ext-1", "quote-ext-2").encode() + "Merci, à bientôt\r\n".encode("latin-1"))
+    await configure(browser, f"http://127.0.0.1:{service.http_port}", alice_token)
+    page = await browser.new_page()
+    await page.goto(f"{ORIGIN}/popup.html")
+    await page.set_input_files("#file", str(eml))
+    # Choosing a file looks its addresses up at once.
+    await async_api.expect(page.locator("#addresses tbody tr")).to_have_count(3)
+    await page.click("#log")
+    await async_api.expect(page.locator("#status")).to_have_text("Logged on 1 contact.")
+    await async_api.expect(page.locator("#decision tbody tr.logged")).to_contain_text(
+        "bob@client.test")
+    [received] = (await api.get("/v1/messages"))["items"]
+    assert (await api.get_bytes(f"/v1/messages/{received['id']}/raw"))[2] == eml.read_bytes()
+
+
 async def test_a_token_without_the_log_scope_is_told_why(
         service: Service, api: ApiClient, browser: Any) -> None:
     acme = (await a_project(api, "Acme Homes"))["id"]
