@@ -42,7 +42,7 @@ class Operation:
 
 
 PAGED = ("cursor", "limit")
-REPEATABLE_QUERY = frozenset({"project_id", "address"})
+REPEATABLE_QUERY = frozenset({"project_id", "type", "address"})
 REQUIRED_QUERY = frozenset({"address"})
 ADMIN = (403,)
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -150,6 +150,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Release a quarantined message (admin).", "Decision", errors=(403, 404, 409, 503)),
     ("DELETE", "/v1/quarantine/{id}"): Operation("Delete a quarantined message (admin).",
                                                  status=204, errors=(403, 404)),
+    ("GET", "/v1/events"): Operation(
+        "Events after a cursor, in commit order; `next` is always the cursor to poll with.",
+        "Events", query=("after", "type", "project_id", "limit"), errors=(422,)),
+    ("POST", "/v1/webhooks"): Operation(
+        "Register a webhook (admin); its secret is shown once.", "NewWebhook", 201,
+        "WebhookCreate", (403, 422)),
+    ("GET", "/v1/webhooks"): Operation("List webhooks (admin).", "Webhooks", query=PAGED,
+                                       errors=ADMIN),
+    ("GET", "/v1/webhooks/{id}"): Operation("Read a webhook (admin).", "Webhook",
+                                            errors=(403, 404)),
+    ("DELETE", "/v1/webhooks/{id}"): Operation("Delete a webhook and its deliveries (admin).",
+                                               status=204, errors=(403, 404)),
+    ("GET", "/v1/webhooks/{id}/deliveries"): Operation(
+        "A webhook's deliveries with their attempts (admin).", "Deliveries",
+        query=("status", *PAGED), errors=(403, 404, 422)),
+    ("POST", "/v1/webhooks/{id}/deliveries/{did}/retry"): Operation(
+        "Deliver again now (admin); 409 while an attempt is under way.", "Delivery",
+        errors=(403, 404, 409)),
 }
 
 

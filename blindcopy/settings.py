@@ -75,6 +75,7 @@ class Settings:
     metrics_public: bool = False
     shutdown_grace_seconds: float = 25.0
     cors_origins: str = ""
+    webhook_allow_private: bool = False
 
 
 DOCS: dict[str, str] = {
@@ -149,6 +150,9 @@ DOCS: dict[str, str] = {
                               "under way get to finish (new commands are answered 421).",
     "cors_origins": "Origins browsers may call the API from, exact and comma-separated "
                     "(e.g. chrome-extension://<id>,https://outlook.office.com; empty: none).",
+    "webhook_allow_private": "Let webhooks reach loopback, private, link-local (cloud "
+                             "metadata) and other non-global addresses; refused with 422 "
+                             "otherwise, and checked again at every delivery (tests, the demo).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"

@@ -12,31 +12,10 @@ from api.pagination import id_cursor, page_body, page_limit, time_id_cursor
 from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
-from store.models import Contact, Interaction, Message
 from store.queries.contacts import get_contact, list_contacts, upsert_contacts
 from store.queries.interactions import contact_timeline
 from store.queries.users import existing_user_ids
-
-
-def contact_json(contact: Contact) -> dict[str, Any]:
-    """Return the API representation of a contact."""
-    return {"id": contact.id, "external_id": contact.external_id, "name": contact.name,
-            "emails": sorted(a.address for a in contact.addresses), "owner_id": contact.owner_id}
-
-
-def interaction_json(interaction: Interaction, message: Message) -> dict[str, Any]:
-    """Return a timeline entry: the interaction with its message's metadata."""
-    return {
-        "id": interaction.id, "type": interaction.type, "channels": interaction.channels,
-        "user_id": interaction.user_id, "logged_at": interaction.logged_at.isoformat(),
-        "message": {
-            "subject": message.subject, "from": message.from_address, "to": message.to,
-            "cc": message.cc, "date": message.date.isoformat() if message.date else None,
-            "preview": message.preview,
-            "attachments": [{k: v for k, v in a.items() if k != "content"}
-                            for a in message.attachments],
-        },
-    }
+from store.representations import contact_json, interaction_json
 
 
 async def put_contacts(request: web.Request) -> web.Response:

@@ -52,15 +52,15 @@ ROWS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-# The ROWS are shaped as before this revision (messages and threads shared by projects).
-PROJECT_MESSAGES = "0008_project_messages"
+# The first revision whose stores ROWS (written before messages and threads belonged to a
+# project) no longer fit; every earlier one upgrades through all later migrations.
+ROWS_FIT_BEFORE = "0008_project_messages"
 
 
 def _revisions() -> list[str]:
-    """Return the revisions older than PROJECT_MESSAGES, newest first."""
     script = ScriptDirectory.from_config(alembic_config())
-    revisions = [revision.revision for revision in script.walk_revisions()]
-    return revisions[revisions.index(PROJECT_MESSAGES) + 1:]
+    revisions = [revision.revision for revision in script.walk_revisions()]  # newest first
+    return revisions[revisions.index(ROWS_FIT_BEFORE) + 1:]
 
 
 def _value(column: Any) -> Any:

@@ -1,7 +1,7 @@
 """API tokens get a name, scopes and an expiry (SPEC §11)
 
 Revision ID: 0010_tokens
-Revises: 0008_project_messages
+Revises: 0009_events
 Create Date: 2026-12-03 17:10:00
 
 Tokens issued before this revision keep every power: all three scopes, no expiry.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010_tokens'
-down_revision = '0008_project_messages'
+down_revision = '0009_events'
 branch_labels = None
 depends_on = None
 
