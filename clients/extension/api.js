@@ -24,6 +24,17 @@ export class ApiError extends Error {
   }
 }
 
+// The answer's JSON (a result or a problem document); null when it is empty or not JSON,
+// e.g. a proxy's HTML error page.
+async function parsed(response) {
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
 // Send a request to the configured server; return the parsed JSON answer or throw ApiError.
 export async function call(path, { method = "GET", body, contentType } = {}) {
   const { server, token } = await loadSettings();
@@ -35,13 +46,12 @@ export async function call(path, { method = "GET", body, contentType } = {}) {
   let response;
   try {
     response = await fetch(server + path, { method, headers, body });
-  } catch (error) {
+  } catch {
     throw new ApiError(
       `Could not reach ${server}. Check the server URL, and that the server's ` +
       `BLINDCOPY_CORS_ORIGINS lists ${location.origin}.`);
   }
-  const text = await response.text();
-  const answer = text ? JSON.parse(text) : null;
+  const answer = await parsed(response);
   if (!response.ok) {
     const detail = answer && answer.detail ? answer.detail : response.statusText;
     const fields = answer && answer.errors
