@@ -16,6 +16,7 @@ from api.handlers import (
     deals,
     health,
     interactions,
+    lookup,
     mailboxes,
     messages,
     projects,
@@ -57,7 +58,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/v1/users/{uid}", users.patch_user),
     Route("POST", "/v1/users/{uid}/tokens", tokens.create_token),
     Route("GET", "/v1/users/{uid}/tokens", tokens.list_user_tokens),
-    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_token),
+    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_user_token),
+    Route("DELETE", "/v1/tokens/{id}", tokens.revoke_token),
     # Mailboxes and mailbox sync ingestion.
     Route("POST", "/v1/mailboxes", mailboxes.create_mailbox),
     Route("GET", "/v1/mailboxes", mailboxes.list_all_mailboxes),
@@ -89,6 +91,7 @@ ROUTES: tuple[Route, ...] = (
     # Capture, decisions and explanations.
     Route("POST", "/v1/log", capture.log),
     Route("POST", "/v1/explain", capture.explain),
+    Route("GET", "/v1/lookup", lookup.lookup),
     Route("GET", "/v1/messages", messages.list_messages),
     Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
     Route("GET", "/v1/messages/{id}/raw", messages.get_raw),
