@@ -69,7 +69,10 @@ async def module_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
     with fresh_database_url(tmp_path_factory.mktemp("api-hostility")) as url:
         yield load_settings({}, database_url=url, smtp_port=0, http_port=0,
                             admin_token=ADMIN_TOKEN, secret="test-secret",
-                            mail_domain=MAIL_DOMAIN, workers=0, **LIMITS)
+                            mail_domain=MAIL_DOMAIN, workers=0, **LIMITS,
+                            # Fuzzed webhook URLs are not resolved (no DNS off loopback),
+                            # and without workers nothing is delivered to them.
+                            webhook_allow_private=True)
 
 
 async def _running_world(settings: Settings) -> tuple[Service, ApiClient, World]:
@@ -92,14 +95,16 @@ async def world(module_settings: Settings) -> AsyncIterator[tuple[Service, ApiCl
 def _b_path_value(path: str, name: str, world: World) -> str:
     """Return project B's resource for a path parameter (a new route must be added here)."""
     by_name = {"pid": world.project_b, "uid": world.bob, "cid": world.b_contact,
-               "tid": world.bob_token_id}
+               "tid": world.bob_token_id, "did": world.b_received}
     if name in by_name:
         return by_name[name]
     by_prefix = {"/v1/projects/{pid}/ignored/": world.b_ignored,
                  "/v1/projects/{pid}/never-log/": world.b_never_log,
                  "/v1/mailboxes/": world.b_mailbox, "/v1/interactions/": world.b_interaction,
                  "/v1/messages/": world.b_received, "/v1/threads/": world.b_thread,
-                 "/v1/quarantine/": world.b_received, "/v1/ignored/": world.global_ignored}
+                 "/v1/quarantine/": world.b_received, "/v1/ignored/": world.global_ignored,
+                 # Webhooks are the admin's, no project's: any id, refused 403 first.
+                 "/v1/webhooks/": world.b_received}
     for prefix, value in by_prefix.items():
         if path.startswith(prefix):
             return value
@@ -124,6 +129,8 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "ExplainRequest": lambda w: {"raw": base64_message(), "channel": "log",
                                  "project_ids": [w.project_b]},
     "Assignment": lambda w: {"project_ids": [w.project_b]},
+    "WebhookCreate": lambda w: {"url": "https://93.184.216.34/hook",
+                                "project_ids": [w.project_b]},
 }
 
 
