@@ -91,6 +91,8 @@ def report(args: argparse.Namespace, plain: list[ServiceResult],
     """Return the markdown section of this run."""
     without = statistics.median(r.end_to_end_rate for r in plain)
     with_ = statistics.median(r.end_to_end_rate for r, _ in hooked)
+    cpu_without = statistics.median(_cpu_ms(r) for r in plain)
+    cpu_with = statistics.median(_cpu_ms(r) for r, _ in hooked)
     delivered = [len(receiver.ids) for _r, receiver in hooked]
     lines = [
         f"## {SECTION}", "",
@@ -102,22 +104,31 @@ def report(args: argparse.Namespace, plain: list[ServiceResult],
         f"({args.sessions} sessions, {args.messages} messages of {args.size} bytes, each "
         "logged on a contact); with a webhook every message's `interaction.logged` event is "
         "delivered to a receiver on loopback that answers 200 at once.", "",
-        "| run | end to end (first 250 → last interaction) | accepted | deliveries |",
-        "| --- | --- | --- | --- |",
+        "| run | end to end (first 250 → last interaction) | accepted | server CPU per "
+        "message | deliveries |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for index, result in enumerate(plain):
         lines.append(f"| without webhook #{index + 1} | {result.end_to_end_rate:,.0f} msg/s "
-                     f"| {result.load.rate:,.0f} msg/s | — |")
+                     f"| {result.load.rate:,.0f} msg/s | {_cpu_ms(result):.2f} ms | — |")
     for index, (result, receiver) in enumerate(hooked):
         lines.append(f"| with webhook #{index + 1} | {result.end_to_end_rate:,.0f} msg/s | "
-                     f"{result.load.rate:,.0f} msg/s | {len(receiver.ids)} events, "
+                     f"{result.load.rate:,.0f} msg/s | {_cpu_ms(result):.2f} ms | "
+                     f"{len(receiver.ids)} events, "
                      f"{receiver.requests} requests |")
     lines += ["", f"Median end to end: **{without:,.0f} msg/s without, {with_:,.0f} msg/s "
-              f"with a webhook: ratio {with_ / without:.2f}** (target ≥ 0.90). Deliveries "
+              f"with a webhook: ratio {with_ / without:.2f}** (target ≥ 0.90). Server CPU "
+              f"per message (accept, process and deliver, all of the service's threads; "
+              f"steadier than rates on a shared machine): {cpu_without:.2f} ms without, "
+              f"{cpu_with:.2f} ms with: ratio {cpu_without / cpu_with:.2f}. Deliveries "
               f"made: {', '.join(map(str, delivered))} of {args.messages} per run. "
               f"Load average (1 min) when done: {os.getloadavg()[0]:.1f} on "
               f"{os.cpu_count()} CPUs (the machine is shared)."]
     return "\n".join(lines) + "\n"
+
+
+def _cpu_ms(result: ServiceResult) -> float:
+    return result.load.server_cpu / result.load.messages * 1000
 
 
 def parse_args() -> argparse.Namespace:

@@ -52,7 +52,7 @@ MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 DELIVERY_TIMEOUT_SECONDS = 10.0
 # Deliveries one round claims and sends together, and how long they stay claimed (a
 # worker that dies mid-round leaves them to another after this).
-DELIVERY_BATCH = 50
+DELIVERY_BATCH = 100
 DELIVERY_LEASE = timedelta(seconds=60)
 # What of a receiver's refusal is kept with the attempt.
 MAX_ERROR_CHARS = 300
@@ -134,7 +134,7 @@ class WebhookSender:
     async def _send_all(self, deliveries: list[ClaimedDelivery]) -> list[Attempt]:
         guarded = None if self.ctx.webhook_allow_private else GuardedResolver()
         async with aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(resolver=guarded),
+                connector=aiohttp.TCPConnector(resolver=guarded, limit_per_host=8),
                 timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_SECONDS)) as http:
             return list(await asyncio.gather(*(self._post(http, d) for d in deliveries)))
 

@@ -31,7 +31,7 @@ from store.models import ReceivedMessage
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
 DELIVERY_POLL_SECONDS = 0.5
-DELIVERY_GATHER_SECONDS = 0.2
+DELIVERY_GATHER_SECONDS = 0.5
 STORE_DOWN_PAUSE_SECONDS = 1.0
 
 
