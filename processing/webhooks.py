@@ -2,11 +2,13 @@
 
 `deliver_due` is one round of a worker's delivery loop: claim a bounded batch of due
 deliveries (store/queries/webhooks.py), POST them together on the context's background loop
-(each within DELIVERY_TIMEOUT_SECONDS), and keep every attempt in one UPDATE: delivered on a 2xx answer,
-else due again after the next step of RETRY_SCHEDULE, and failed (kept, retryable by hand)
-once it is used up. The body is `{"type", "timestamp", "data"}`; the headers `webhook-id`
-(the event id, the same on every attempt: receivers dedupe by it), `webhook-timestamp` and
-`webhook-signature` (signed with the `standardwebhooks` library).
+(at most 8 connections per host, kept alive for the round; every attempt ends within
+DELIVERY_TIMEOUT_SECONDS, waiting for a connection included, so a round does too), and keep
+every attempt in one UPDATE: delivered on a 2xx answer, else due again after the next step
+of RETRY_SCHEDULE, and failed (kept, retryable by hand) once it is used up. The body is
+`{"type", "timestamp", "data"}`; the headers `webhook-id` (the event id, the same on every
+attempt: receivers dedupe by it), `webhook-timestamp` and `webhook-signature` (signed with
+the `standardwebhooks` library).
 
 No SSRF: unless `webhook_allow_private`, a URL whose host is, or resolves to, an address
 that is not global (loopback, private, link-local such as the cloud metadata address,
