@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from blindcopy.runtime import Service
 from blindcopy.settings import Settings
 from processing.webhooks import MAX_ATTEMPTS, RETRY_SCHEDULE, retry_after
-from store.queries.webhooks import Attempt
+from store.queries.webhooks import Attempt, ClaimedDelivery
 from tests.client import ApiClient, eventually
 from tests.webhook_receiver import Receiver, running_receiver, verify_signature
 
@@ -184,7 +185,11 @@ async def test_webhooks_are_for_admins_and_go_with_their_deliveries(
 
 
 def test_retries_follow_the_schedule_then_stop() -> None:
-    waits = [retry_after(Attempt("d", n, None, 500, "HTTP 500")) for n in  # type: ignore[arg-type]
-             range(1, MAX_ATTEMPTS + 1)]
+    def refused(attempt: int) -> Attempt:
+        delivery = ClaimedDelivery("d", attempt, "https://crm.test/", "whsec_", "evt_1",
+                                   "interaction.logged", datetime.now(UTC), {})
+        return Attempt(delivery, datetime.now(UTC), 500, "HTTP 500")
+
+    waits = [retry_after(refused(n)) for n in range(1, MAX_ATTEMPTS + 1)]
     assert [w.total_seconds() if w else None for w in waits] == [
         5, 300, 1800, 7200, 18000, 36000, 36000, None]
