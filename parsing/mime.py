@@ -13,6 +13,7 @@ import hashlib
 import quopri
 import re
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
@@ -230,6 +231,7 @@ def _forward(
     subject: str,
     depth: int,
     warnings: list[str],
+    zone: tzinfo | None = None,
 ) -> _Forward:
     # A delivery report returns the bounced message and a digest bundles list mail;
     # neither is a forward.
@@ -239,7 +241,7 @@ def _forward(
     original = _attached_original(attached, carrier, depth, warnings)
     if original is not None:
         return original, ForwardKind.ATTACHMENT, ""
-    inline = find_inline_original(body, subject)
+    inline = find_inline_original(body, subject, zone=zone)
     if inline is not None:
         return inline.message, ForwardKind.INLINE, inline.note
     return None, None, ""
@@ -262,9 +264,10 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
     warnings.extend(walk.warnings)
     text, html, attachments = _bodies(walk.leaves, warnings)
     readable = text or html_to_text(html)
+    date = parse_header_date(get("date"), warnings)
     forwarded, kind, note = _forward(
-        _Carrier(msg, raw), walk, readable, subject, depth, warnings
-    )
+        _Carrier(msg, raw), walk, readable, subject, depth, warnings,
+        date.tzinfo if date is not None else None)
     ids = _message_ids(get("message-id"))
     sender_key = from_[0].key if from_ else ""
     return ParsedMessage(
@@ -279,7 +282,7 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
         cc=parse_address_list(get("cc")),
         bcc=parse_address_list(get("bcc")),
         subject=subject,
-        date=parse_header_date(get("date"), warnings),
+        date=date,
         date_text=date_text,
         in_reply_to=_message_ids(get("in-reply-to")),
         references=_message_ids(get("references")),
