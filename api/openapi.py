@@ -89,6 +89,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "A contact's timeline, newest first.", "Interactions", query=PAGED, errors=(404, 422)),
     ("DELETE", "/v1/interactions/{id}"): Operation("Unlog an interaction (recorded).",
                                                    status=204),
+    ("GET", "/v1/interactions/{id}/attachments/{n}"): Operation(
+        "An attachment's bytes (n from 1), as a download with its type.",
+        text="application/octet-stream", errors=(404, 422)),
     ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
                                                       201, "IgnoredCreate", (404, 409, 422)),
     ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList"),

@@ -45,6 +45,15 @@ OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,
 FINDING = obj(["rule", "verdict", "detail"], rule=STRING,
               verdict={"enum": ["pass", "fail", "skip"]}, detail=STRING)
 
+# A meeting as its latest invitation describes it (SPEC §12); start and end are ISO 8601
+# (an offset for a zoned or UTC time, none for a floating time, a date for an all-day event).
+MEETING = obj(["uid", "sequence", "status", "start", "end"], uid=STRING,
+              sequence={"type": "integer"},
+              status={"type": "string", "enum": ["confirmed", "tentative", "cancelled"]},
+              summary=STRING, start=NULLABLE_STRING, end=NULLABLE_STRING,
+              timezone=NULLABLE_STRING, location=STRING, organizer=STRING,
+              attendees={"type": "array", "items": ANY_OBJECT}, updated_at=TIME)
+
 SCHEMAS: dict[str, Schema] = {
     "Problem": obj(["type", "title", "status", "detail"], type=STRING, title=STRING,
                    status={"type": "integer"}, detail=STRING,
@@ -87,6 +96,7 @@ SCHEMAS: dict[str, Schema] = {
     "Contacts": items_of("Contact"),
     "Interaction": obj(["id", "type", "channels", "user_id", "logged_at", "message"], id=STRING,
                        type=STRING, channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
+                       meeting={"oneOf": [{"type": "null"}, MEETING]},
                        message=obj(["subject", "from", "to", "cc", "date", "preview",
                                     "attachments"], subject=STRING, to=STRINGS, cc=STRINGS,
                                    date=NULLABLE_STRING, preview=STRING,

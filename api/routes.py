@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 
 from api.handlers import (
     address_lists,
+    attachments,
     capture,
     contacts,
     health,
@@ -65,6 +66,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects/{pid}/contacts", contacts.get_contacts),
     Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
     Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
+    Route("GET", "/v1/interactions/{id}/attachments/{n}", attachments.get_attachment),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),

@@ -18,12 +18,13 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from parsing.addresses import parse_address_list
+from parsing.calendar import read_invitation
 from parsing.dates import parse_header_date
 from parsing.enclosed_source import enclosed_source
 from parsing.forwarded import MAX_FORWARD_DEPTH, find_inline_original
 from parsing.header_policy import MIME_POLICY
 from parsing.html_text import html_to_text
-from parsing.message import Attachment, ForwardKind, ParsedMessage
+from parsing.message import Attachment, ForwardKind, MeetingInvite, ParsedMessage
 from parsing.parts import MAX_MIME_DEPTH, PartWalk, walk_parts
 from parsing.preview import clean_preview
 from parsing.synthetic_id import synthetic_message_id
@@ -42,6 +43,8 @@ MAX_DECODED_HEADER_CHARS = 16_384
 # A fold: a line break followed by white space. Cutting there splits no encoded word.
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _Forward = tuple[ParsedMessage | None, ForwardKind | None, str]
+# The media types an invitation comes in (Outlook sends both: the part and an .ics file).
+CALENDAR_TYPES = ("text/calendar", "application/ics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +148,18 @@ def _attachment(part: Message) -> Attachment:
     except Exception:  # noqa: BLE001 - a broken filename parameter is not fatal
         filename = ""
     return Attachment(
-        filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+        filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest(), data
     )
+
+
+def _meeting(leaves: list[Message]) -> MeetingInvite | None:
+    """Return the first REQUEST or CANCEL invitation among the calendar parts, if any."""
+    for part in leaves:
+        if part.get_content_type() in CALENDAR_TYPES:
+            found = read_invitation(_decoded_payload(part), str(part.get_param("method") or ""))
+            if found is not None:
+                return found
+    return None
 
 
 def _is_body_part(part: Message, ctype: str, taken: str) -> bool:
@@ -296,6 +309,7 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
         forward_kind=kind,
         forward_note=note,
         warnings=tuple(dict.fromkeys(warnings)),
+        meeting=_meeting(walk.leaves),
     )
 
 

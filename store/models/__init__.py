@@ -3,6 +3,7 @@
 from store.models.address_list import IgnoredEntry, NeverLogEntry
 from store.models.base import Base, new_id, table_of, utcnow
 from store.models.contact import Contact, ContactAddress
+from store.models.content import AttachmentContent, Meeting
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
 from store.models.project import Project, ProjectAddress
@@ -10,8 +11,8 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
-    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Project",
+    "ApiToken", "AttachmentContent", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
+    "Mailbox", "MailboxProject", "Meeting", "Membership", "Message", "NeverLogEntry", "Project",
     "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
     "utcnow",
 ]

@@ -76,6 +76,8 @@ class Message(Base):
     preview: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str | None] = mapped_column(Text, default=None)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # The calendar UID of the meeting its invitation (REQUEST or CANCEL) is about (§12).
+    meeting_uid: Mapped[str | None] = mapped_column(String(998), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

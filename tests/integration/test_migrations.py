@@ -53,8 +53,11 @@ ROWS: list[tuple[str, dict[str, object]]] = [
 
 
 def _revisions() -> list[str]:
+    """Every revision from 0007 down: the rows above are written as stores before 0008 held
+    them (later revisions only add to the schema those stores upgrade through)."""
     script = ScriptDirectory.from_config(alembic_config())
-    return [revision.revision for revision in script.walk_revisions()][1:]  # all but head
+    revisions = [revision.revision for revision in script.walk_revisions()]
+    return revisions[revisions.index("0008_project_messages") + 1:]
 
 
 def _value(column: Any) -> Any:
