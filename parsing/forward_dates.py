@@ -52,6 +52,8 @@ _TIME = re.compile(r"(?<![\d.:])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?![\d])"
                    r"(?:\s*([AaPp])\.?\s?[Mm]\.?(?!\w))?")
 _NAMED_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?(?!\d)")
 _NUMERIC_OFFSET = re.compile(r"(?<![\w:])([+-])(\d{2}):?(\d{2})(?!\d)")
+# An offset written against the time (ISO 8601: "12:46:00+02:00").
+_GLUED_OFFSET = re.compile(r"(?<=\d\d:\d\d)([+-])(\d{2}):?(\d{2})(?!\d)")
 _WORD = re.compile(r"[^\W\d_]+(?:\(s\))?", re.UNICODE)
 _NUMBER = re.compile(r"(?<!\d)\d{1,4}(?!\d)")
 
@@ -92,7 +94,7 @@ def _words() -> _Words:
 
 def _zone(text: str) -> tuple[tzinfo | None, str]:
     """Return the zone the text names (and the text without it), or None."""
-    for pattern in (_NAMED_OFFSET, _NUMERIC_OFFSET):
+    for pattern in (_NAMED_OFFSET, _GLUED_OFFSET, _NUMERIC_OFFSET):
         found = pattern.search(text)
         if found is not None:
             sign = -1 if found.group(1) == "-" else 1

@@ -24,6 +24,9 @@ PLUS_ONE = timezone(timedelta(hours=1))
     ("26. Oktober 2021 um 14:25:08 OESZ", datetime(2021, 10, 26, 11, 25, 8, tzinfo=UTC)),
     ("úterý 2. listopadu 2021 09:26:50 SEČ", datetime(2021, 11, 2, 8, 26, 50, tzinfo=UTC)),
     ("2022年9月19日月曜日 17:55:44 -0400", datetime(2022, 9, 19, 21, 55, 44, tzinfo=UTC)),
+    ("2021-10-28T12:46:00+02:00", datetime(2021, 10, 28, 10, 46, tzinfo=UTC)),
+    # A year after a dash is no zone.
+    ("28-10-2021 12:46", datetime(2021, 10, 28, 11, 46, tzinfo=UTC)),
 ])
 def test_localized_dates_are_read_with_their_zone(text: str, instant: datetime) -> None:
     assert parse_forward_date(text, PLUS_ONE) == instant
