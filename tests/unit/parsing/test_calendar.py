@@ -79,3 +79,4 @@ def test_an_ics_attachment_makes_the_message_a_meeting() -> None:
 
     assert parsed.meeting is not None and parsed.meeting.uid == "meeting-1@client.test"
     assert [a.filename for a in parsed.attachments] == ["invite.ics"]
+
