@@ -109,6 +109,10 @@ async def test_attachments_are_stored_once_and_served_only_to_their_project(
     assert status == 404 and headers["Content-Type"].startswith("application/problem+json")
     assert OFFER not in body
 
+    # Unlogged, it is no longer served.
+    await world.alice_api.delete(f"/v1/interactions/{item['id']}")
+    assert (await download(world.alice_api, item["id"], 1))[0] == 404
+
 
 async def test_a_project_that_keeps_no_bodies_keeps_no_attachment_bytes(
         world: World, service: Service) -> None:
@@ -176,8 +180,12 @@ async def bcc(world: World, service: Service, raw: bytes, message_id: str) -> di
 
 async def test_a_meeting_is_requested_updated_and_cancelled(world: World,
                                                            service: Service) -> None:
-    p1 = world.p1["id"]
+    p1, p2 = world.p1["id"], world.p2["id"]
     bob = (await contacts(world.api, p1, ("bob", "Bob", ["bob@client.test"])))["bob"]
+    bob_in_p2 = (await contacts(world.api, p2, ("bob", "Bob", ["bob@client.test"])))["bob"]
+    # The invitation (its UID) logged in the other project too: a meeting of its own there.
+    await log(world.alice_api, invitation("REQUEST", 0, "20261130T150000",
+                                          "<invite-p2@acme.test>"), [p2])
 
     decision = await bcc(world, service, invitation("REQUEST", 0, "20261130T150000",
                                                     "<invite-0@acme.test>"),
@@ -214,6 +222,10 @@ async def test_a_meeting_is_requested_updated_and_cancelled(world: World,
     assert [i["type"] for i in items] == ["Meeting"] * 4
     assert {(i["meeting"]["status"], i["meeting"]["sequence"]) for i in items} == {
         ("cancelled", 2)}
+    # Nothing captured for project 2 changed its meeting (SPEC §9).
+    [other] = await timeline(world.api, p2, bob_in_p2)
+    assert (other["type"], other["meeting"]["status"], other["meeting"]["start"]) == (
+        "Meeting", "confirmed", "2026-11-30T15:00:00+01:00")
 
 
 FORWARDS = {
