@@ -10,7 +10,8 @@
    allocation during parse + record, over the attachment's size, counts the copies made.
 2. End-to-end rate: `blindcopy serve` (one worker) in a subprocess; `--sessions` concurrent
    SMTP sessions (aiosmtplib) send `--messages` messages of each size, every attachment
-   distinct; first 250 → last interaction recorded, from the store; server CPU and peak RSS.
+   distinct, bytes stored or metadata only (store_bodies false); first 250 → last
+   interaction recorded, from the store; server CPU and peak RSS.
 
 `--write` replaces the "Attachment storage" section of BENCHMARKS.md.
 """
@@ -76,7 +77,7 @@ def attached(number: int, size: int) -> bytes:
 
 
 async def worker_cost(args: argparse.Namespace, workdir: Path, size: int
-                      ) -> dict[str, tuple[float, float, float, float]]:
+                      ) -> dict[str, tuple[float, ...]]:
     """Return, stored and metadata-only: (parse, judge, record ms, peak bytes / size)."""
     results = {}
     with fresh_database(args.database_url, workdir, f"worker{size}") as url:
@@ -147,18 +148,26 @@ async def send_all(port: int, messages: list[bytes], sessions: int, bcc: str) ->
     return time.perf_counter() - started
 
 
-async def end_to_end(args: argparse.Namespace, workdir: Path, size: int
+async def end_to_end(args: argparse.Namespace, workdir: Path, size: int, keep_bytes: bool
                      ) -> tuple[float, float, float, float, int, int]:
-    """Return (accepted msg/s, end-to-end msg/s, CPU ms/message, peak RSS MiB, done, stored)."""
-    with fresh_database(args.database_url, workdir, f"rate{size}") as url:
+    """Return (accepted msg/s, end-to-end msg/s, CPU ms/message, peak RSS MiB, done, stored).
+
+    `keep_bytes`: the project stores bodies (and so attachment bytes), else metadata only.
+    """
+    with fresh_database(args.database_url, workdir, f"rate{size}{keep_bytes}") as url:
         engine = create_engine(url)
         migrate(engine)
         smtp_port, http_port = free_port(), free_port()
         process = start_blindcopy(url, smtp_port, http_port, 1, workdir / "service.log")
         try:
             await wait_http(f"http://127.0.0.1:{http_port}", process)
-            directory = await seed_members(f"http://127.0.0.1:{http_port}", ADMIN_TOKEN)
+            base = f"http://127.0.0.1:{http_port}"
+            directory = await seed_members(base, ADMIN_TOKEN)
             seed_contacts(engine, directory.project_id, 10)
+            async with aiohttp.ClientSession(headers={
+                    "Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
+                await http.patch(f"{base}/v1/projects/{directory.project_id}",
+                                 json={"settings": {"store_bodies": keep_bytes}})
             messages = [attached(n, size) for n in range(args.messages)]
             cpu = cpu_seconds(process.pid)
             seconds = await send_all(smtp_port, messages, args.sessions, directory.bcc)
@@ -177,7 +186,7 @@ async def end_to_end(args: argparse.Namespace, workdir: Path, size: int
 
 
 def report(args: argparse.Namespace, costs: dict[int, dict[str, tuple[float, ...]]],
-           rates: dict[int, tuple[float, ...]]) -> str:
+           rates: dict[tuple[int, bool], tuple[float, ...]]) -> str:
     backend = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") \
         else "SQLite (WAL)"
     lines = [f"## {SECTION}", "",
@@ -194,13 +203,15 @@ def report(args: argparse.Namespace, costs: dict[int, dict[str, tuple[float, ...
             lines.append(f"| {size // 1024:,} KiB | {mode} | {parse_ms:.1f} ms | "
                          f"{judge_ms:.1f} ms | {record_ms:.1f} ms | {ratio:.1f} |")
     lines += ["", f"End to end: `blindcopy serve` with one worker, {args.sessions} SMTP "
-              f"sessions, {args.messages} messages per size, every attachment distinct "
-              "(stored):", "",
-              "| attachment | accepted | end to end | end to end, attachment MB/s | "
+              f"sessions, {args.messages} messages per size, every attachment distinct; the "
+              "project stores bytes, or metadata only (store_bodies false):", "",
+              "| attachment | project | accepted | end to end | end to end, attachment MB/s | "
               "server CPU per message | peak RSS | done / contents stored |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for size, (accepted, rate, cpu, rss, done, stored) in rates.items():
-        lines.append(f"| {size // 1024:,} KiB | {accepted:,.0f} msg/s | {rate:,.1f} msg/s | "
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for (size, keep_bytes), (accepted, rate, cpu, rss, done, stored) in rates.items():
+        mode = "stored" if keep_bytes else "metadata only"
+        lines.append(f"| {size // 1024:,} KiB | {mode} | {accepted:,.0f} msg/s | "
+                     f"{rate:,.1f} msg/s | "
                      f"{rate * size / 1e6:,.1f} | {cpu:.1f} ms | {rss:,.0f} MiB | "
                      f"{done} / {stored} |")
     lines += ["", f"Load average (1/5/15 min) when done: "
@@ -228,8 +239,9 @@ async def main() -> None:
         workdir = Path(folder)
         costs = {kb * 1024: await worker_cost(args, workdir, kb * 1024)
                  for kb in map(int, args.worker_sizes_kb.split(",")) if kb}
-        rates = {kb * 1024: await end_to_end(args, workdir, kb * 1024)
-                 for kb in map(int, args.rate_sizes_kb.split(","))}
+        rates = {(kb * 1024, keep): await end_to_end(args, workdir, kb * 1024, keep)
+                 for kb in map(int, args.rate_sizes_kb.split(","))
+                 for keep in ((True, False) if kb else (True,))}
     text = report(args, costs, rates)
     print(text)
     if args.write:

@@ -6,8 +6,8 @@ Reads every date of the Crisp forward corpus (../shared/corpora, 196 dated cases
 four of issue 22 with `parsing.forward_dates` (CLDR month and weekday words via Babel), and,
 when it is installed (it is not a dependency), with dateparser 1.x. For each: import time,
 the first date (tables built, languages loaded), µs per date warm, dates not read, and the
-process's peak RSS growth (the `parsing` package itself imported before, for both). Each reader runs in a subprocess of its own, so neither's
-imports or caches count for the other.
+process's peak RSS growth (the `parsing` package itself imported before, for both). Each
+reader runs in a subprocess of its own, so neither's imports or caches count for the other.
 """
 
 from __future__ import annotations

@@ -63,5 +63,5 @@ ATTRIBUTION = Attribution()
 
 def all_rules() -> tuple[Rule, ...]:
     """Return every rule of the table, in order (for docs and checks)."""
-    return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, MEETING_INVITE, *GATES, CONTACT_SIDE,
-            *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION)
+    return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, MEETING_INVITE, *GATES,
+            CONTACT_SIDE, *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION)

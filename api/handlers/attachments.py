@@ -22,7 +22,8 @@ from store.queries.content import StoredAttachment, attachment_of
 from store.queries.interactions import get_interaction
 
 # type/subtype as RFC 6838 allows; anything else is served as bytes.
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+_MEDIA_TYPE = re.compile(f"{_NAME}/{_NAME}")
 # What may stand in the quoted ASCII fallback filename: printable ASCII but quote and
 # backslash (and path separators, which no filename should carry to a disk).
 _UNSAFE_IN_FALLBACK = re.compile(r'[^\x20-\x7e]|["\\/:]')

@@ -11,8 +11,8 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "AttachmentContent", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
-    "Mailbox", "MailboxProject", "Meeting", "Membership", "Message", "NeverLogEntry", "Project",
+    "ApiToken", "AttachmentContent", "Base", "Contact", "ContactAddress", "Decision",
+    "IgnoredEntry", "Interaction", "Mailbox", "MailboxProject", "Meeting", "Membership", "Message", "NeverLogEntry", "Project",
     "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
     "utcnow",
 ]
