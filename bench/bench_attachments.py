@@ -190,23 +190,23 @@ def report(args: argparse.Namespace, costs: dict[int, dict[str, tuple[float, ...
     backend = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") \
         else "SQLite (WAL)"
     lines = [f"## {SECTION}", "",
-             f"`python bench/bench_attachments.py --messages {args.messages}` — "
+             (f"`python bench/bench_attachments.py --messages {args.messages}` — "
              f"{time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
-             f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}.", "",
-             "Worker steps for one message with one attachment (median of "
+             f"{platform.python_version()}, {os.cpu_count()} CPUs, store {backend}."), "",
+             ("Worker steps for one message with one attachment (median of "
              f"{args.repeats}; peak = Python's peak allocation while parsing, over the "
-             "attachment's size):", "",
+             "attachment's size):"), "",
              "| attachment | project | parse | snapshot + verify + decide | record | peak / size |",
              "| --- | --- | --- | --- | --- | --- |"]
     for size, by_mode in costs.items():
         for mode, (parse_ms, judge_ms, record_ms, ratio) in by_mode.items():
             lines.append(f"| {size // 1024:,} KiB | {mode} | {parse_ms:.1f} ms | "
                          f"{judge_ms:.1f} ms | {record_ms:.1f} ms | {ratio:.1f} |")
-    lines += ["", f"End to end: `blindcopy serve` with one worker, {args.sessions} SMTP "
+    lines += ["", (f"End to end: `blindcopy serve` with one worker, {args.sessions} SMTP "
               f"sessions, {args.messages} messages per size, every attachment distinct; the "
-              "project stores bytes, or metadata only (store_bodies false):", "",
-              "| attachment | project | accepted | end to end | end to end, attachment MB/s | "
-              "server CPU per message | peak RSS | done / contents stored |",
+              "project stores bytes, or metadata only (store_bodies false):"), "",
+              ("| attachment | project | accepted | end to end | end to end, attachment MB/s | "
+              "server CPU per message | peak RSS | done / contents stored |"),
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for (size, keep_bytes), (accepted, rate, cpu, rss, done, stored) in rates.items():
         mode = "stored" if keep_bytes else "metadata only"
@@ -214,7 +214,7 @@ def report(args: argparse.Namespace, costs: dict[int, dict[str, tuple[float, ...
                      f"{rate:,.1f} msg/s | "
                      f"{rate * size / 1e6:,.1f} | {cpu:.1f} ms | {rss:,.0f} MiB | "
                      f"{done} / {stored} |")
-    lines += ["", f"Load average (1/5/15 min) when done: "
+    lines += ["", "Load average (1/5/15 min) when done: "
               + " / ".join(f"{x:.1f}" for x in os.getloadavg())
               + f" on {os.cpu_count()} CPUs (the machine is shared)."]
     return "\n".join(lines) + "\n"

@@ -71,7 +71,7 @@ def corpus_dates() -> list[str]:
 
 def measure(reader: str, dates: list[str]) -> dict[str, object] | None:
     done = subprocess.run([sys.executable, "-c", READER, reader], input=json.dumps(dates),
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode != 0:
         return None
     result: dict[str, object] = json.loads(done.stdout)

@@ -20,7 +20,7 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from babel import Locale
 
@@ -186,6 +186,6 @@ def parse_forward_date(text: str, default_zone: tzinfo | None = None) -> datetim
         return None
     try:
         return datetime(*day, hour, minute, second,
-                        tzinfo=zone or default_zone or timezone.utc)
+                        tzinfo=zone or default_zone or UTC)
     except ValueError:
         return None

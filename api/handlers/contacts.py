@@ -13,8 +13,8 @@ from api.request_context import caller, in_unit_of_work, json_response, read_jso
 from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
 from store.models import Contact, Interaction, Meeting, Message
-from store.queries.content import meetings_by_uid
 from store.queries.contacts import get_contact, list_contacts, upsert_contacts
+from store.queries.content import meetings_by_uid
 from store.queries.interactions import contact_timeline
 from store.queries.users import existing_user_ids
 

@@ -231,18 +231,18 @@ async def test_a_meeting_is_requested_updated_and_cancelled(world: World,
 FORWARDS = {
     # Outlook (German), Gmail (French), Outlook (Spanish): no zone, so the forward's own
     # (its Date says +0100); Apple Mail says GMT+1 itself.
-    "de": ("WG: Angebot", "Von: Bob Buyer <bob@client.test>\r\n"
+    "de": ("WG: Angebot", ("Von: Bob Buyer <bob@client.test>\r\n"
            "Gesendet: Montag, 23. November 2026 16:12\r\nAn: Alice <alice@acme.test>\r\n"
-           "Betreff: Angebot\r\n", "2026-11-23T15:12:00+00:00"),
-    "fr": ("TR: Offre", "---------- Forwarded message ---------\r\n"
+           "Betreff: Angebot\r\n"), "2026-11-23T15:12:00+00:00"),
+    "fr": ("TR: Offre", ("---------- Forwarded message ---------\r\n"
            "De : Bob Buyer <bob@client.test>\r\nDate : lun. 23 nov. 2026 à 16:12\r\n"
-           "Subject: Offre\r\nTo: Alice <alice@acme.test>\r\n", "2026-11-23T15:12:00+00:00"),
-    "es": ("RV: Oferta", "De: Bob Buyer <bob@client.test>\r\n"
+           "Subject: Offre\r\nTo: Alice <alice@acme.test>\r\n"), "2026-11-23T15:12:00+00:00"),
+    "es": ("RV: Oferta", ("De: Bob Buyer <bob@client.test>\r\n"
            "Enviado: lunes, 23 de noviembre de 2026 16:12\r\nPara: Alice <alice@acme.test>\r\n"
-           "Asunto: Oferta\r\n", "2026-11-23T15:12:00+00:00"),
-    "apple": ("Fwd: Offer", "Begin forwarded message:\r\n\r\n"
+           "Asunto: Oferta\r\n"), "2026-11-23T15:12:00+00:00"),
+    "apple": ("Fwd: Offer", ("Begin forwarded message:\r\n\r\n"
               "From: Bob Buyer <bob@client.test>\r\nSubject: Offer\r\n"
-              "Date: November 23, 2026 at 4:12:09 PM GMT+1\r\nTo: Alice <alice@acme.test>\r\n",
+              "Date: November 23, 2026 at 4:12:09 PM GMT+1\r\nTo: Alice <alice@acme.test>\r\n"),
               "2026-11-23T15:12:09+00:00"),
 }
 
