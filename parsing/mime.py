@@ -296,6 +296,9 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
     forwarded, kind, note = _forward(
         _Carrier(msg, raw), walk, readable, subject, depth, warnings,
         date.tzinfo if date is not None else None)
+    if forwarded is not None and kind is ForwardKind.INLINE:
+        # Clients forwarding inline attach the original's attachments to the forward.
+        forwarded = replace(forwarded, attachments=attachments)
     ids = _message_ids(get("message-id"))
     sender_key = from_[0].key if from_ else ""
     return ParsedMessage(
