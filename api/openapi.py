@@ -116,6 +116,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/projects/{pid}/deals/{did}/interactions"): Operation(
         "The interactions filed under a deal, newest first.", "FiledInteractions",
         query=PAGED, errors=(404, 422)),
+    ("GET", "/v1/interactions/{id}/attachments/{n}"): Operation(
+        "An attachment's bytes (n from 1), as a download with its type.",
+        text="application/octet-stream", errors=(404, 422)),
     ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
                                                       201, "IgnoredCreate", (404, 409, 422),
                                                       operation_id="addIgnored"),

@@ -82,6 +82,15 @@ WEBHOOK = obj(["id", "url", "types", "project_ids", "description"], id=STRING,
               url=STRING, types=STRINGS, project_ids=STRINGS, description=STRING,
               created_at=TIME)
 
+# A meeting as its latest invitation describes it (SPEC §12); start and end are ISO 8601
+# (an offset for a zoned or UTC time, none for a floating time, a date for an all-day event).
+MEETING = obj(["uid", "sequence", "status", "start", "end"], uid=STRING,
+              sequence={"type": "integer"},
+              status={"type": "string", "enum": ["confirmed", "tentative", "cancelled"]},
+              summary=STRING, start=NULLABLE_STRING, end=NULLABLE_STRING,
+              timezone=NULLABLE_STRING, location=STRING, organizer=STRING,
+              attendees={"type": "array", "items": ANY_OBJECT}, updated_at=TIME)
+
 SCHEMAS: dict[str, Schema] = {
     "Problem": obj(["type", "title", "status", "detail"], type=STRING, title=STRING,
                    status={"type": "integer"}, detail=STRING,
@@ -130,6 +139,7 @@ SCHEMAS: dict[str, Schema] = {
     "Contacts": items_of("Contact"),
     "Interaction": obj(["id", "type", "channels", "user_id", "logged_at", "message"], id=STRING,
                        type=STRING, channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
+                       meeting={"oneOf": [{"type": "null"}, MEETING]},
                        message=obj(["subject", "from", "to", "cc", "date", "preview",
                                     "attachments"], subject=STRING, to=STRINGS, cc=STRINGS,
                                    date=NULLABLE_STRING, preview=STRING,
@@ -147,6 +157,7 @@ SCHEMAS: dict[str, Schema] = {
         unlogged_at={"type": ["string", "null"], "format": "date-time"},
         direction={"enum": ["outbound", "inbound", "internal"]},
         original_verified={"type": "boolean"},
+        meeting={"oneOf": [{"type": "null"}, MEETING]},
         message=obj(["message_id", "subject", "from", "to", "cc", "date", "headers", "preview",
                      "text", "html"],
                     message_id=STRING, subject=STRING, from_name=STRING, to=STRINGS,

@@ -9,11 +9,12 @@ from aiohttp.typedefs import Handler
 
 from api.handlers import (
     address_lists,
+    attachments,
     capture,
     companies,
     contacts,
-    events,
     deals,
+    events,
     health,
     interactions,
     lookup,
@@ -78,6 +79,7 @@ ROUTES: tuple[Route, ...] = (
           companies.get_company_interactions),
     Route("PUT", "/v1/projects/{pid}/deals", deals.put_deals),
     Route("GET", "/v1/projects/{pid}/deals/{did}/interactions", deals.get_deal_interactions),
+    Route("GET", "/v1/interactions/{id}/attachments/{n}", attachments.get_attachment),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),

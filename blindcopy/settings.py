@@ -63,6 +63,7 @@ class Settings:
     lease_seconds: float = 300.0
     claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
+    max_attachment_bytes: int = 25 * 1024 * 1024
     address_grace_days: float = 30.0
     recipient_cache_seconds: float = 10.0
     http_max_body: int = 30 * 1024 * 1024
@@ -128,6 +129,9 @@ DOCS: dict[str, str] = {
                     "one transaction (1: one at a time)."),
     "claim_bytes": ("Raw bytes a worker claims at once at most (the oldest due message is "
                     "claimed whatever its size): what a worker holds in memory."),
+    "max_attachment_bytes": ("Largest attachment whose bytes are stored (once per content, "
+                             "sha256) and served by GET /v1/interactions/{id}/attachments/{n}; "
+                             "a larger one keeps only its metadata, marked stored: false."),
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "recipient_cache_seconds": ("Seconds the SMTP gateway keeps a project address it found at "
                                 "RCPT, at most the grace period (0: look up every RCPT)."),
