@@ -87,11 +87,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                       query=("email", *PAGED), errors=(404, 422)),
     ("GET", "/v1/projects/{pid}/contacts/{cid}/interactions"): Operation(
         "A contact's timeline, newest first.", "Interactions", query=PAGED, errors=(404, 422)),
+    ("GET", "/v1/interactions/{id}"): Operation(
+        "One interaction whole: its message, direction, companies, deals and attachments.",
+        "InteractionWhole"),
     ("DELETE", "/v1/interactions/{id}"): Operation("Unlog an interaction (recorded).",
                                                    status=204),
     ("GET", "/v1/interactions/{id}/attachments/{n}"): Operation(
         "An attachment's bytes (n from 1), as a download with its type.",
         text="application/octet-stream", errors=(404, 422)),
+    ("PUT", "/v1/projects/{pid}/companies"): Operation(
+        "Create or update companies by external id (their domains replaced).",
+        "CompanyUpsertResult", body="CompanyUpsert", errors=(404, 422)),
+    ("GET", "/v1/projects/{pid}/companies/{cid}/interactions"): Operation(
+        "The interactions filed under a company, newest first.", "FiledInteractions",
+        query=PAGED, errors=(404, 422)),
+    ("PUT", "/v1/projects/{pid}/deals"): Operation(
+        "Create or update deals by external id (their contacts replaced).",
+        "DealUpsertResult", body="DealUpsert", errors=(404, 422)),
+    ("GET", "/v1/projects/{pid}/deals/{did}/interactions"): Operation(
+        "The interactions filed under a deal, newest first.", "FiledInteractions",
+        query=PAGED, errors=(404, 422)),
     ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
                                                       201, "IgnoredCreate", (404, 409, 422)),
     ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList"),
@@ -132,6 +147,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Release a quarantined message (admin).", "Decision", errors=(403, 404, 409, 503)),
     ("DELETE", "/v1/quarantine/{id}"): Operation("Delete a quarantined message (admin).",
                                                  status=204, errors=(403, 404)),
+    ("GET", "/v1/events"): Operation(
+        "Events after a cursor, in commit order; `next` is always the cursor to poll with.",
+        "Events", query=("after", "type", "project_id", "limit"), errors=(422,)),
+    ("POST", "/v1/webhooks"): Operation(
+        "Register a webhook (admin); its secret is shown once.", "NewWebhook", 201,
+        "WebhookCreate", (403, 422)),
+    ("GET", "/v1/webhooks"): Operation("List webhooks (admin).", "Webhooks", query=PAGED,
+                                       errors=ADMIN),
+    ("GET", "/v1/webhooks/{id}"): Operation("Read a webhook (admin).", "Webhook",
+                                            errors=(403, 404)),
+    ("DELETE", "/v1/webhooks/{id}"): Operation("Delete a webhook and its deliveries (admin).",
+                                               status=204, errors=(403, 404)),
+    ("GET", "/v1/webhooks/{id}/deliveries"): Operation(
+        "A webhook's deliveries with their attempts (admin).", "Deliveries",
+        query=("status", *PAGED), errors=(403, 404, 422)),
+    ("POST", "/v1/webhooks/{id}/deliveries/{did}/retry"): Operation(
+        "Deliver again now (admin); 409 while an attempt is under way.", "Delivery",
+        errors=(403, 404, 409)),
 }
 
 
@@ -141,7 +174,7 @@ def _parameters(path: str, operation: Operation) -> list[Schema]:
               for n in names]
     for name in operation.query:
         schema: Schema = {"type": "string"}
-        if name == "project_id":
+        if name in ("project_id", "type"):
             schema = {"type": "array", "items": {"type": "string"}}
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params

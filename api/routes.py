@@ -11,7 +11,10 @@ from api.handlers import (
     address_lists,
     attachments,
     capture,
+    companies,
     contacts,
+    events,
+    deals,
     health,
     interactions,
     mailboxes,
@@ -21,6 +24,7 @@ from api.handlers import (
     threads,
     tokens,
     users,
+    webhooks,
 )
 from api.handlers.openapi import openapi_document
 
@@ -65,8 +69,15 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/v1/projects/{pid}/contacts", contacts.put_contacts),
     Route("GET", "/v1/projects/{pid}/contacts", contacts.get_contacts),
     Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
+    Route("GET", "/v1/interactions/{id}", interactions.get_one_interaction),
     Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
     Route("GET", "/v1/interactions/{id}/attachments/{n}", attachments.get_attachment),
+    # Companies and deals, and the interactions filed under them (SPEC §12).
+    Route("PUT", "/v1/projects/{pid}/companies", companies.put_companies),
+    Route("GET", "/v1/projects/{pid}/companies/{cid}/interactions",
+          companies.get_company_interactions),
+    Route("PUT", "/v1/projects/{pid}/deals", deals.put_deals),
+    Route("GET", "/v1/projects/{pid}/deals/{did}/interactions", deals.get_deal_interactions),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),
@@ -90,6 +101,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/quarantine", quarantine.list_quarantine),
     Route("POST", "/v1/quarantine/{id}/release", quarantine.release),
     Route("DELETE", "/v1/quarantine/{id}", quarantine.delete_quarantined),
+    # Events and webhooks.
+    Route("GET", "/v1/events", events.list_all_events),
+    Route("POST", "/v1/webhooks", webhooks.create_webhook),
+    Route("GET", "/v1/webhooks", webhooks.list_all_webhooks),
+    Route("GET", "/v1/webhooks/{id}", webhooks.get_one_webhook),
+    Route("DELETE", "/v1/webhooks/{id}", webhooks.delete_webhook),
+    Route("GET", "/v1/webhooks/{id}/deliveries", webhooks.get_deliveries),
+    Route("POST", "/v1/webhooks/{id}/deliveries/{did}/retry", webhooks.retry),
 )
 
 

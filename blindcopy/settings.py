@@ -74,6 +74,7 @@ class Settings:
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
     shutdown_grace_seconds: float = 25.0
+    webhook_allow_private: bool = False
 
 
 DOCS: dict[str, str] = {
@@ -149,6 +150,9 @@ DOCS: dict[str, str] = {
     "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
     "shutdown_grace_seconds": "On SIGTERM, seconds SMTP sessions in DATA and API requests "
                               "under way get to finish (new commands are answered 421).",
+    "webhook_allow_private": "Let webhooks reach loopback, private, link-local (cloud "
+                             "metadata) and other non-global addresses; refused with 422 "
+                             "otherwise, and checked again at every delivery (tests, the demo).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"

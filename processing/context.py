@@ -44,7 +44,9 @@ class ProcessingContext:
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)
-    # Where the synchronous steps run their DNS look-ups.
+    # Deliver webhooks to loopback, private and link-local addresses too (tests, the demo).
+    webhook_allow_private: bool = False
+    # Where the synchronous steps run their DNS look-ups and webhook deliveries.
     background: BackgroundLoop = field(default_factory=BackgroundLoop)
 
     def now(self) -> datetime:
@@ -52,5 +54,6 @@ class ProcessingContext:
         return self.clock()
 
     def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine (the DNS look-ups of sender verification) and return its result."""
+        """Run a coroutine (sender verification's DNS look-ups, webhook deliveries) and
+        return its result."""
         return self.background.run(coroutine)

@@ -5,7 +5,8 @@ one `executemany` per table (`write`). What is stored already comes from the mes
 snapshots (store.snapshot), read before the claim's DNS look-ups; rows two messages of the
 claim share (a conversation's thread, an email captured twice) are added once. A row another
 worker inserted since the snapshot was read makes `write` raise `RecordingRace`: the claim is
-retried (an attempt like any failure's) and its next snapshot sees that row. Everything here stays inside one project.
+retried (an attempt like any failure's) and its next snapshot sees that row. Everything here
+stays inside one project. The events telling of the claim's changes are written with them.
 Query functions never commit; the caller owns the transaction.
 """
 
@@ -22,12 +23,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.errors import RecordingRace
+from store.events import (
+    EventType,
+    contact_events,
+    emit_many,
+    interaction_events,
+    thread_events,
+)
 from store.models import (
     AttachmentContent,
     Contact,
     ContactAddress,
     Decision,
     Interaction,
+    InteractionCompany,
+    InteractionDeal,
     Meeting,
     Message,
     Thread,
@@ -88,6 +98,10 @@ class EmailRecord:
     contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # The calendar invitation the email carries (SPEC §12).
     meeting: MeetingRecord | None = None
+    # The HTML body, already sanitised ('' when the email has none).
+    html: str = ""
+    # The header fields that matter to a reader: [{name, value}, …].
+    headers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +149,8 @@ class NewMessage:
     attachments: list[dict[str, Any]]
     original_verified: bool
     created_at: datetime
+    html: str | None
+    headers: list[dict[str, Any]]
     meeting_uid: str | None = None
 
 
@@ -166,6 +182,15 @@ class NewContact:
     updated_at: datetime
 
 
+@dataclass(slots=True)
+class Filing:
+    """What one interaction is also filed under (SPEC §12): its project's companies, deals."""
+
+    project_id: str
+    company_ids: set[str] = field(default_factory=set)
+    deal_ids: set[str] = field(default_factory=set)
+
+
 def _row(value: Any) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in fields(value)}
 
@@ -173,6 +198,8 @@ def _row(value: Any) -> dict[str, Any]:
 _CONTACTS, _CONTACT_ADDRESSES = table_of(Contact), table_of(ContactAddress)
 _THREADS, _MESSAGES, _INTERACTIONS = table_of(Thread), table_of(Message), table_of(Interaction)
 _CONTENTS, _MEETINGS = table_of(AttachmentContent), table_of(Meeting)
+_INTERACTION_COMPANIES = table_of(InteractionCompany)
+_INTERACTION_DEALS = table_of(InteractionDeal)
 _MAX_EXTERNAL_ID = _CONTACTS.c.external_id.type.length  # type: ignore[attr-defined]
 _MAX_NAME = _CONTACTS.c.name.type.length  # type: ignore[attr-defined]
 
@@ -206,6 +233,8 @@ class Recording:
     contents: dict[str, bytes] = field(default_factory=dict)
     # The meetings the claim's invitations describe, by (project, UID), in arrival order.
     meetings: dict[tuple[str, str], MeetingRecord] = field(default_factory=dict)
+    # What each interaction (by the id the claim gave it) is also filed under (§12).
+    filed: dict[str, Filing] = field(default_factory=dict)
 
     def message(self, project_id: str, email: EmailRecord, stored: tuple[StoredEmail, ...],
                 thread_id: str | None, received_id: str, keep_text: bool) -> StoredMessage:
@@ -232,6 +261,7 @@ class Recording:
                 email.subject, email.from_address, email.from_name, email.to, email.cc,
                 email.date, email.preview, email.text if keep_text else None,
                 self._attachments(email, keep_text), email.original_verified, self.now,
+                (email.html or None) if keep_text else None, email.headers,
                 email.meeting.uid if email.meeting else None)
         return StoredMessage(added.id, added.thread_id)
 
@@ -294,6 +324,13 @@ class Recording:
             added.channels.append(channel)
         return added.id
 
+    def file_under(self, interaction_id: str, project_id: str, company_ids: tuple[str, ...],
+                   deal_ids: tuple[str, ...]) -> None:
+        """File the interaction the claim logged under these companies and deals too."""
+        filing = self.filed.setdefault(interaction_id, Filing(project_id))
+        filing.company_ids.update(company_ids)
+        filing.deal_ids.update(deal_ids)
+
     def mark_pending(self, thread_id: str, candidates: list[str], received_id: str) -> None:
         """Make the thread pending until a user assigns it (assigned threads stay so)."""
         added = next((t for t in self.threads.values() if t.id == thread_id), None)
@@ -307,7 +344,8 @@ class Recording:
         waiting.append(received_id)
 
     def write(self, session: Session) -> dict[str, str]:
-        """Insert the claim's rows (parents first) and apply its changes to stored rows.
+        """Insert the claim's rows (parents first), apply its changes to stored rows, and
+        emit the events telling of them (store/events.py), in the caller's transaction.
 
         Return the id each interaction the claim logged ended up with: its own, or the
         stored one's when the contact already had the message (its channel is added).
@@ -322,10 +360,18 @@ class Recording:
         self._insert_new(db, _MESSAGES, self.messages.values())
         _insert_contents(db, self.contents, self.now)
         _apply_meetings(session, self.meetings, self.now)
-        ids = _insert_interactions(session, list(self.interactions.values()))
+        interactions = _insert_interactions(session, list(self.interactions.values()))
+        _insert_filings(db, self.filed, interactions.ids)
         _apply_fingerprints(db, self.fingerprints)
-        _apply_pending(session, self.pending)
-        return ids
+        pending = [t.id for t in self.threads.values() if t.status == "pending"]
+        pending += _apply_pending(session, self.pending)
+        emit_many(session, [
+            *contact_events(session, EventType.CONTACT_CREATED,
+                            [c.id for c in self.contacts.values()]),
+            *interaction_events(session, EventType.INTERACTION_LOGGED, interactions.logged),
+            *interaction_events(session, EventType.INTERACTION_UPDATED, interactions.updated),
+            *thread_events(session, EventType.THREAD_PENDING, pending)])
+        return {claimed: stored_id for claimed, (stored_id, _at) in interactions.ids.items()}
 
     @staticmethod
     def _insert_new(db: Connection, table: Table, rows: Any) -> None:
@@ -410,23 +456,50 @@ def _meeting_record(stored: Meeting) -> MeetingRecord:
                                                  for name in _MEETING_FIELDS})
 
 
-def _insert_interactions(session: Session, rows: list[NewInteraction]) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class InteractionChanges:
+    """What inserting a claim's interactions did: the id and logged_at each row ended up with
+    (its own, or the stored one's) by the id the claim gave it, and which stored interactions
+    were logged now or got a channel added."""
+
+    ids: dict[str, tuple[str, datetime]]
+    logged: list[str]
+    updated: list[str]
+
+
+def _insert_interactions(session: Session, rows: list[NewInteraction]) -> InteractionChanges:
     """Insert the interactions; one the contact already has gets the new channels instead."""
     if not rows:
-        return {}
+        return InteractionChanges({}, [], [])
     db = session.connection()
     statement = _dialect_insert(db, _INTERACTIONS).on_conflict_do_nothing(
         index_elements=["project_id", "contact_id", "message_ref"]).returning(_INTERACTIONS.c.id)
     inserted = set(db.execute(statement, [_row(r) for r in rows]).scalars())
-    ids = {row.id: row.id for row in rows}
+    ids = {row.id: (row.id, row.logged_at) for row in rows}
+    updated: list[str] = []
     for row in (r for r in rows if r.id not in inserted):
         stored = session.execute(select(Interaction).where(
             Interaction.project_id == row.project_id, Interaction.contact_id == row.contact_id,
             Interaction.message_ref == row.message_ref)).scalar_one()
-        stored.channels = [*stored.channels, *(c for c in row.channels
-                                               if c not in stored.channels)]
-        ids[row.id] = stored.id
-    return ids
+        added = [c for c in row.channels if c not in stored.channels]
+        if added:
+            stored.channels = [*stored.channels, *added]
+            updated.append(stored.id)
+        ids[row.id] = (stored.id, stored.logged_at)
+    return InteractionChanges(ids, sorted(inserted), updated)
+
+
+def _insert_filings(db: Connection, filed: dict[str, Filing],
+                    logged: dict[str, tuple[str, datetime]]) -> None:
+    """Insert the interactions' companies and deals; a row already there is kept as it is."""
+    for table, column, kind in ((_INTERACTION_COMPANIES, "company_id", "company_ids"),
+                                (_INTERACTION_DEALS, "deal_id", "deal_ids")):
+        rows = [{"interaction_id": logged[claimed][0], column: other,
+                 "project_id": filing.project_id, "logged_at": logged[claimed][1]}
+                for claimed, filing in filed.items() if claimed in logged
+                for other in sorted(getattr(filing, kind))]
+        if rows:
+            db.execute(_dialect_insert(db, table).on_conflict_do_nothing(), rows)
 
 
 def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
@@ -436,15 +509,21 @@ def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
                         [{"ref": ref, "new_fingerprint": fp} for ref, fp in fingerprints.items()])
 
 
-def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]) -> None:
+def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]
+                   ) -> list[str]:
+    """Make stored threads pending (assigned ones stay so); return those that became so."""
+    became: list[str] = []
     for thread_id, (candidates, waiting) in pending.items():
         thread = session.get(Thread, thread_id, with_for_update=True)
         if thread is None or thread.status == "assigned":
             continue
+        if thread.status != "pending":
+            became.append(thread.id)
         thread.status = "pending"
         thread.candidate_project_ids = sorted({*thread.candidate_project_ids, *candidates})
         thread.pending_received_ids = [*thread.pending_received_ids,
                                        *(r for r in waiting if r not in thread.pending_received_ids)]
+    return became
 
 
 def store_decisions(session: Session, decisions: list[tuple[str, str, dict[str, Any]]]) -> None:
