@@ -157,7 +157,6 @@ SCHEMAS: dict[str, Schema] = {
         unlogged_at={"type": ["string", "null"], "format": "date-time"},
         direction={"enum": ["outbound", "inbound", "internal"]},
         original_verified={"type": "boolean"},
-        meeting={"oneOf": [{"type": "null"}, MEETING]},
         message=obj(["message_id", "subject", "from", "to", "cc", "date", "headers", "preview",
                      "text", "html"],
                     message_id=STRING, subject=STRING, from_name=STRING, to=STRINGS,
@@ -169,7 +168,9 @@ SCHEMAS: dict[str, Schema] = {
                     **{"from": STRING}),
         attachments={"type": "array", "items": obj(
             ["n", "filename", "content_type", "size", "sha256"], n={"type": "integer"},
-            filename=STRING, content_type=STRING, size={"type": "integer"}, sha256=STRING)},
+            filename=STRING, content_type=STRING, size={"type": "integer"}, sha256=STRING,
+            stored={"type": "boolean"}, not_stored=STRING)},
+        meeting={"oneOf": [{"type": "null"}, MEETING]},
         companies={"type": "array", "items": obj(["id", "external_id", "name"], id=STRING,
                                                  external_id=STRING, name=STRING)},
         deals={"type": "array", "items": obj(["id", "external_id", "name", "status"],

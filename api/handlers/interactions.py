@@ -56,7 +56,8 @@ def interaction_whole_json(record: InteractionRecord,
             "headers": message.headers, "preview": message.preview,
             "text": message.text, "html": message.html,
         },
-        # Listed by n, their position in the message: GET …/attachments/{n} serves one.
+        # Listed by n, their position in the message from 1 (kept with each since §12):
+        # GET …/attachments/{n} serves one.
         "attachments": [{"n": n, **{k: v for k, v in a.items() if k != "content"}}
                         for n, a in enumerate(message.attachments, start=1)],
         "companies": [{"id": c.id, "external_id": c.external_id, "name": c.name}

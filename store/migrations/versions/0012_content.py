@@ -1,7 +1,7 @@
 """attachment contents kept once per sha256; meetings; the meeting a message is about
 
 Revision ID: 0012_content
-Revises: 0008_project_messages
+Revises: 0011_companies_deals
 Create Date: 2026-12-03 17:00:00
 
 SPEC §12: attachment bytes are stored once per content (up to max_attachment_bytes) and
