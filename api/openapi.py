@@ -118,6 +118,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/messages/{id}/raw"): Operation(
         "A received message as it arrived, e.g. mail to postmaster (admin).", text=RFC822,
         errors=(403, 404)),
+    ("POST", "/v1/messages/{id}/match"): Operation(
+        "Log an address no contact matched on an existing or new contact (manual-match).",
+        "Decision", body="Match", errors=(404, 409, 422, 503)),
+    ("POST", "/v1/messages/{id}/replay"): Operation(
+        "Queue a failed message again for the workers (admin).", "Replayed", 202,
+        errors=(403, 404, 409)),
     ("GET", "/v1/threads"): Operation("List threads (pending by default).", "Threads",
                                       query=("status", *PAGED), errors=(422,)),
     ("POST", "/v1/threads/{id}/assign"): Operation("Assign a pending thread to projects.",

@@ -130,6 +130,12 @@ SCHEMAS: dict[str, Schema] = {
                   status=STRING),
     "Threads": items_of("Thread"),
     "Assignment": obj(["project_ids"], project_ids=STRINGS),
+    "Match": {**obj(["address"], address=STRING, contact_id=STRING,
+                    create=obj(["name"], name=STRING), project_id=STRING),
+              "description": "Give contact_id (an existing contact) or create (a new one; "
+                             "project_id names its project when the address is unmatched "
+                             "in several)."},
+    "Replayed": obj(["id", "status"], id=STRING, status={"enum": ["queued"]}),
     "Quarantined": obj(["id", "message_id", "mail_from", "quarantine_reason",
                         "authentication_results", "received_at"], id=STRING,
                        message_id=NULLABLE_STRING, mail_from=STRING,

@@ -81,6 +81,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/messages", messages.list_messages),
     Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
     Route("GET", "/v1/messages/{id}/raw", messages.get_raw),
+    Route("POST", "/v1/messages/{id}/match", messages.match_address),
+    Route("POST", "/v1/messages/{id}/replay", messages.replay),
     # Pending threads.
     Route("GET", "/v1/threads", threads.list_pending_threads),
     Route("POST", "/v1/threads/{id}/assign", threads.assign_thread),

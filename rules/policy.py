@@ -14,6 +14,7 @@ from rules.evaluation import AddressRule, Gate, Rule
 from rules.ignored_address import IgnoredAddress
 from rules.internal_only import InternalOnly
 from rules.logging_mode import LoggingModeRule
+from rules.manual_match import ManualMatch
 from rules.member_of_project import MemberOfProject
 from rules.message_identity import MessageIdentity
 from rules.never_log import NeverLog
@@ -56,8 +57,12 @@ PROJECT_CHOICE = ProjectChoice()
 # SPEC §4.5: who each interaction is credited to.
 ATTRIBUTION = Attribution()
 
+# SPEC §12: applied on a user's request after the decision (POST /v1/messages/{id}/match),
+# never by decide(); its finding is appended to the stored decision's trace.
+MANUAL_MATCH = ManualMatch()
+
 
 def all_rules() -> tuple[Rule, ...]:
     """Return every rule of the table, in order (for docs and checks)."""
     return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, *GATES, CONTACT_SIDE,
-            *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION)
+            *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION, MANUAL_MATCH)

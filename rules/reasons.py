@@ -101,6 +101,10 @@ class Reason(StrEnum):
     CREDIT_ONLY_ASSOCIATED_USER = "credit_only_associated_user"
     CREDIT_CONTACT_OWNER = "credit_contact_owner"
     NO_CREDIT = "no_credit"
+    # §12 manual match (on a user's request, after the decision)
+    MANUAL_MATCH = "manual_match"
+    MANUAL_MATCH_CREATED = "manual_match_created"
+    ADDRESS_NOT_UNMATCHED = "address_not_unmatched"
 
     @property
     def template(self) -> str:
@@ -248,4 +252,10 @@ TEMPLATES: dict[Reason, str] = {
     Reason.CREDIT_CONTACT_OWNER: "Several users received it; credited to {user}, the owner "
     "of contact {contact}.",
     Reason.NO_CREDIT: "No user could be credited.",
+    Reason.MANUAL_MATCH: "{user} matched {address} to contact {contact} in project {project}, "
+    "so the email is logged there.",
+    Reason.MANUAL_MATCH_CREATED: "{user} created contact {contact} for {address} in project "
+    "{project}, so the email is logged there.",
+    Reason.ADDRESS_NOT_UNMATCHED: "{address} is {status} in project {project} ({code}), not "
+    "an address without a contact; only those can be matched by hand.",
 }

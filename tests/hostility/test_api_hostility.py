@@ -124,6 +124,7 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "ExplainRequest": lambda w: {"raw": base64_message(), "channel": "log",
                                  "project_ids": [w.project_b]},
     "Assignment": lambda w: {"project_ids": [w.project_b]},
+    "Match": lambda w: {"address": "carol@client.test", "contact_id": w.b_contact},
 }
 
 
