@@ -70,6 +70,12 @@ class UserFields:
     aliases: list[str] | None
     role: str | None
     personal_email_access: bool | None
+    notices: bool | None = None
+
+    def given_besides_notices(self) -> list[str]:
+        """Return the names of the fields given other than `notices` (an admin's to change)."""
+        return [name for name in ("name", "email", "aliases", "role", "personal_email_access")
+                if getattr(self, name) is not None]
 
 
 def read_user(body: object, *, creating: bool) -> UserFields:
@@ -81,6 +87,7 @@ def read_user(body: object, *, creating: bool) -> UserFields:
         aliases=reader.address_list("aliases"),
         role=reader.choice("role", set(Role)),
         personal_email_access=reader.boolean("personal_email_access"),
+        notices=reader.boolean("notices"),
     )
     reader.finish()
     return fields

@@ -2,6 +2,7 @@
 
 from store.models.address_list import IgnoredEntry, NeverLogEntry
 from store.models.base import Base, new_id, table_of, utcnow
+from store.models.console import ConsoleSession, Notice
 from store.models.contact import Contact, ContactAddress
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
@@ -10,8 +11,8 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
-    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Project",
+    "ApiToken", "Base", "ConsoleSession", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
+    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Notice", "Project",
     "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
     "utcnow",
 ]
