@@ -11,6 +11,7 @@ docs/console/*.png are made: bench/console_screenshots.sh).
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -70,7 +71,7 @@ async def _log(api: ApiClient, project_ids: list[str], to: str, subject: str,
                message_id: str) -> dict[str, Any]:
     raw = an_email("Alice <alice@acme.test>", to, subject, message_id=message_id,
                    body="Following up on the viewing of 12 Elm Street.")
-    body = {"raw": __import__("base64").b64encode(raw).decode(), "project_ids": project_ids}
+    body = {"raw": base64.b64encode(raw).decode(), "project_ids": project_ids}
     result: dict[str, Any] = await api.post("/v1/log", body)
     return result
 
