@@ -41,14 +41,13 @@ class ManualMatch:
 
     def check(self, request: MatchRequest) -> Finding:
         """Pass when the address was not logged for want of a contact; else fail."""
-        values = {"project": request.project_name, "user": request.user_name,
-                  "contact": request.contact_name}
         if (request.status != OutcomeStatus.NOT_LOGGED
                 or request.reason != Reason.NO_CONTACT):
             return Finding.make(self.name, Verdict.FAIL, Reason.ADDRESS_NOT_UNMATCHED,
                                 effect=Effect.NONE, address=request.address,
-                                project_id=request.project_id, status=request.status,
-                                code=request.reason, **values)
+                                project_id=request.project_id, project=request.project_name,
+                                status=request.status, code=request.reason)
         reason = Reason.MANUAL_MATCH_CREATED if request.created else Reason.MANUAL_MATCH
         return Finding.make(self.name, Verdict.PASS, reason, address=request.address,
-                            project_id=request.project_id, **values)
+                            project_id=request.project_id, project=request.project_name,
+                            user=request.user_name, contact=request.contact_name)
