@@ -63,9 +63,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/users"): Operation("List users (a user sees only themselves).", "Users",
                                     errors=()),
     ("GET", "/v1/users/{uid}"): Operation("Read a user.", "User", errors=(403, 404)),
-    ("PATCH", "/v1/users/{uid}"): Operation("Change a user (admin; a user may set their own notices).",
-                                            "User", body="UserPatch",
-                                            errors=(403, 404, 409, 422)),
+    ("PATCH", "/v1/users/{uid}"): Operation(
+        "Change a user (admin; a user may set their own notices).", "User", body="UserPatch",
+        errors=(403, 404, 409, 422)),
     ("POST", "/v1/users/{uid}/tokens"): Operation("Issue an API token, shown once.", "NewToken",
                                                   201, errors=(403, 404)),
     ("GET", "/v1/users/{uid}/tokens"): Operation("List a user's tokens (no secrets).", "Tokens",

@@ -11,8 +11,9 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "ConsoleSession", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
-    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Notice", "Project",
+    "ApiToken", "Base", "ConsoleSession", "Contact", "ContactAddress", "Decision", "IgnoredEntry",
+    "Interaction", "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Notice",
+    "Project",
     "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
     "utcnow",
 ]
