@@ -95,22 +95,27 @@ def _target(session: Session, match: Match, outcomes: list[dict[str, Any]]) -> _
         raise Invalid.field("address", f"{match.address} is not an address of message "
                             f"{match.received_id} in your projects.")
     contact = _chosen_contact(session, match) if match.contact_id else None
-    project_id = contact.project_id if contact else match.project_id
-    if project_id is None:
-        unmatched = {o["project_id"] for o in visible.values() if o["status"] == "not_logged"}
-        project_id = next(iter(unmatched)) if len(unmatched) == 1 else None
-        if project_id is None and len({o["project_id"] for o in visible.values()}) == 1:
-            project_id = next(iter(visible.values()))["project_id"]
-    if project_id is None:
-        raise Invalid.field("project_id", f"{match.address} has outcomes in several projects: "
-                            "name the project of the new contact.")
+    project_id = contact.project_id if contact else (match.project_id
+                                                     or _only_project(match, visible))
     index = next((i for i, o in visible.items() if o["project_id"] == project_id), None)
     if index is None:
         field = "contact_id" if contact else "project_id"
         raise Invalid.field(field, f"{match.address} has no outcome in project {project_id}.")
     project = session.get(Project, project_id)
-    assert project is not None  # the outcome's project: decisions name existing projects
+    if project is None:
+        raise NotFound(f"Project {project_id} does not exist any more.")
     return _Target(index, project, contact)
+
+
+def _only_project(match: Match, visible: dict[int, dict[str, Any]]) -> str:
+    """The project of a new contact when none is named: where the address is unmatched
+    (or its only project), if that is one project."""
+    unmatched = {o["project_id"] for o in visible.values() if o["status"] == "not_logged"}
+    candidates = unmatched or {o["project_id"] for o in visible.values()}
+    if len(candidates) != 1:
+        raise Invalid.field("project_id", f"{match.address} has outcomes in several projects: "
+                            "name the project of the new contact.")
+    return str(next(iter(candidates)))
 
 
 def _chosen_contact(session: Session, match: Match) -> Contact:

@@ -105,6 +105,10 @@ def _send_one(client: smtplib.SMTP, message: EmailMessage) -> None:
 
 def send_due_notices(store: Store, relay: Relay, now: datetime, limit: int = BATCH) -> int:
     """Claim due notices, send them and settle each; return how many were claimed."""
+    # Idle rounds only read: no write lock (SQLite has one for the whole store) every second.
+    with store.read() as session:
+        if not outbox.has_due_work(session, now):
+            return 0
     with store.write() as session:
         outbox.keep_interrupted(session, now)
         claimed = outbox.claim_notices(session, now, timedelta(seconds=5 * SMTP_TIMEOUT_SECONDS

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Notice
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 FAILED, INTERRUPTED = "failed", "interrupted"
+
+
+def has_due_work(session: Session, now: datetime) -> bool:
+    """Tell whether a notice is due, or a sending one's lease ran out (read-only, indexed)."""
+    due = select(Notice.id).where(
+        or_(and_(Notice.status == PENDING, Notice.next_attempt_at <= now),
+            and_(Notice.status == SENDING, Notice.lease_until < now))).limit(1)
+    return session.scalar(due) is not None
 
 
 def claim_notices(session: Session, now: datetime, lease: timedelta, limit: int) -> list[Notice]:
