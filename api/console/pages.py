@@ -163,8 +163,9 @@ async def pending(request: web.Request, signed: SignedIn, form: Form) -> web.Str
             session, status="pending", project_ids=mine, after_id=None, limit=LISTED).items]
         names = _project_names(session, {p for t in threads for p in t["candidate_project_ids"]})
         for thread in threads:
-            thread["candidates"] = [{"id": p, "name": names.get(p, p)}
-                                    for p in thread["candidate_project_ids"]]
+            thread["candidates"] = sorted(({"id": p, "name": names.get(p, p)}
+                                           for p in thread["candidate_project_ids"]),
+                                          key=lambda project: project["name"])
         return threads
 
     return render(request, "pending.html", signed, "Pending threads", page="pending",

@@ -152,7 +152,11 @@ async def test_console_in_chromium(service: Service, api: ApiClient, browser: An
     await page.get_by_role("heading", name="Viewing on Saturday").wait_for()
     assert "bob@client.test" in await page.inner_text("main")
     await _fits_phone(page, "pending")
-    await page.get_by_role("button", name="Assign to Acme Homes").click()
+    # By keyboard: Tab moves between the buttons (by project name); Enter presses one.
+    await page.get_by_role("button", name="Assign to Beta Homes").focus()
+    await page.keyboard.press("Shift+Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Assign to Acme Homes"
+    await page.keyboard.press("Enter")
     await page.get_by_role("status").wait_for()
     assert "1 address(es) logged" in await page.get_by_role("status").inner_text()
     assert "logged" in await page.locator(".badge.logged").first.inner_text()
