@@ -8,6 +8,7 @@ expected error (store.errors) → an error page with its status, never a traceba
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from typing import Any
@@ -99,6 +100,11 @@ def render(request: web.Request, template: str, signed: SignedIn | None, title: 
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
     return response
+
+
+def _shown_time(at: datetime) -> str:
+    """Return a time as the pages show it (minutes, UTC)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _read(request: web.Request, work: Callable[[Session], Any]) -> Awaitable[Any]:
@@ -200,7 +206,7 @@ def _unmatched(session: Session, signed: SignedIn) -> list[dict[str, Any]]:
     received = list_received(session, viewer(session, signed.caller), message_id=None,
                              status=str(spool.DONE), before=None, limit=LISTED).items
     decisions = newest_decisions(session, [r.id for r in received])
-    rows = [{"received_id": r.id, "received_at": r.received_at.strftime("%Y-%m-%d %H:%M"),
+    rows = [{"received_id": r.id, "received_at": _shown_time(r.received_at),
              "address": o["address"], "project_id": o["project_id"],
              "suggested_name": o["address"].split("@")[0]}
             for r in received if r.id in decisions
@@ -260,6 +266,7 @@ async def quarantine(request: web.Request, signed: SignedIn, form: Form) -> web.
         decisions = newest_decisions(session, [r.id for r in items])
         subjects = _subjects(session, [r.id for r in items])
         return [{**quarantined_json(r), "subject": subjects.get(r.id, ""),
+                 "received_at": _shown_time(r.received_at),
                  "sentence": _quarantine_sentence(decisions[r.id].body if r.id in decisions
                                                   else {})} for r in items]
 
@@ -303,7 +310,7 @@ async def failed(request: web.Request, signed: SignedIn, form: Form) -> web.Stre
         subjects = _subjects(session, [r.id for r in items])
         return [{"id": r.id, "channel": r.channel, "attempts": r.attempts,
                  "last_error": r.last_error, "subject": subjects.get(r.id, ""),
-                 "received_at": r.received_at.strftime("%Y-%m-%d %H:%M")} for r in items]
+                 "received_at": _shown_time(r.received_at)} for r in items]
 
     return render(request, "failed.html", signed, "Failed messages", page="failed",
                   messages=await _read(request, read))
@@ -376,7 +383,8 @@ async def timeline(request: web.Request, signed: SignedIn, form: Form) -> web.St
         contact = get_contact(session, project.id, contact_id)
         items = contact_timeline(session, contact.id, before=None, limit=LISTED).items
         return {"contact": contact_json(contact), "project_name": project.name,
-                "items": [interaction_json(i, m) for i, m in items]}
+                "items": [{**interaction_json(i, m), "shown_at": _shown_time(m.date or i.logged_at)}
+                          for i, m in items]}
 
     data = await _read(request, read)
     return render(request, "timeline.html", signed, data["contact"]["name"] or "Contact",
