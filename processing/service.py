@@ -21,6 +21,7 @@ from processing.claim import settle_failure
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
 from processing.judging import Job, judge, live
+from processing.manual_match import Match, match_address
 from processing.record import record
 from processing.structured import compose_message
 from processing.worker import worker_id
@@ -207,6 +208,27 @@ class ProcessingService:
             received.status = spool.PROCESSING
             received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
         return self._process(self._stored_job(received_id))
+
+
+    async def match_address(
+        self, received_id: str, address: str, *, contact_id: str | None,
+        create_name: str | None, project_id: str | None, user_id: str | None,
+        project_ids: frozenset[str] | None,
+    ) -> DecisionJSON:
+        """Log an address no contact matched on a contact (SPEC §12); return the decision.
+
+        `project_ids`: the projects the user may see (None: an admin).
+        """
+        match = Match(received_id, address, contact_id, create_name, project_id, user_id,
+                      project_ids)
+        return await self.store.run(self._match, match)
+
+    def _match(self, match: Match) -> DecisionJSON:
+        with self.store.write() as session:
+            body = match_address(session, match, self.ctx.now())
+        log.info("address matched by hand", extra={"received_id": match.received_id,
+                                                    "user_id": match.user_id})
+        return body
 
 
 def _participating_mailbox(session: Any, raw: bytes, user_id: str | None) -> Mailbox | None:

@@ -4,6 +4,7 @@ from store.models.address_list import IgnoredEntry, NeverLogEntry
 from store.models.association import InteractionCompany, InteractionDeal
 from store.models.base import Base, new_id, table_of, utcnow
 from store.models.company import Company, CompanyDomain
+from store.models.console import ConsoleSession, Notice
 from store.models.contact import Contact, ContactAddress
 from store.models.content import AttachmentContent, Meeting
 from store.models.deal import Deal, DealContact
@@ -15,10 +16,10 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "AttachmentContent", "Base", "Company", "CompanyDomain", "Contact",
-    "ContactAddress", "Deal", "DealContact", "Decision", "Event", "IgnoredEntry", "Interaction",
-    "InteractionCompany", "InteractionDeal", "Mailbox", "MailboxProject", "Meeting",
-    "Membership", "Message", "NeverLogEntry", "Project", "ProjectAddress", "ReceivedMessage",
-    "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook", "WebhookDelivery", "new_id",
-    "table_of", "utcnow",
+    "ApiToken", "AttachmentContent", "Base", "Company", "CompanyDomain", "ConsoleSession",
+    "Contact", "ContactAddress", "Deal", "DealContact", "Decision", "Event", "IgnoredEntry",
+    "Interaction", "InteractionCompany", "InteractionDeal", "Mailbox", "MailboxProject",
+    "Meeting", "Membership", "Message", "NeverLogEntry", "Notice", "Project", "ProjectAddress",
+    "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook",
+    "WebhookDelivery", "new_id", "table_of", "utcnow",
 ]
