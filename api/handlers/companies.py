@@ -8,7 +8,6 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from api.access import visible_project
-from api.handlers.contacts import interaction_json
 from api.pagination import page_body, page_limit, time_id_cursor
 from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_companies
@@ -20,6 +19,7 @@ from store.queries.companies import (
     upsert_companies,
 )
 from store.queries.pages import Page
+from store.representations import interaction_json
 
 
 def filed_page(page: Page[tuple[Interaction, Message]]) -> dict[str, Any]:

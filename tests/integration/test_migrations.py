@@ -52,15 +52,15 @@ ROWS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-# The first revision whose store keeps messages and threads per project: ROWS describe a
-# store written before it (a shared message logged in two projects).
+# The first revision whose stores ROWS (written before messages and threads belonged to a
+# project) no longer fit; every earlier one upgrades through all later migrations.
 PER_PROJECT = "0008_project_messages"
 
 
 def _revisions() -> list[str]:
     """Every revision before PER_PROJECT, newest first."""
     script = ScriptDirectory.from_config(alembic_config())
-    revisions = [revision.revision for revision in script.walk_revisions()]
+    revisions = [revision.revision for revision in script.walk_revisions()]  # newest first
     return revisions[revisions.index(PER_PROJECT) + 1:]
 
 
