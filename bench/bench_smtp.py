@@ -233,17 +233,9 @@ class Layout:
 
     def command(self, database_url: str, command: str, log: Path, workers: int = 0,
                 smtp_port: int = 0, http_port: int = 0) -> subprocess.Popen[bytes]:
-        """Start `blindcopy COMMAND` of this layout's checkout, limits opened for one IP."""
-        env = {**os.environ, "PYTHONPATH": str(self.checkout),
-               "BLINDCOPY_DATABASE_URL": database_url, "BLINDCOPY_SERVE_PROCESSES": "1",
-               "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
-               "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_WORKERS": str(workers),
-               "BLINDCOPY_SECRET": "bench-secret", "BLINDCOPY_MAIL_DOMAIN": "bcc.bench.test",
-               "BLINDCOPY_MAX_CONNECTIONS_PER_IP": "10000",
-               "BLINDCOPY_MAX_MESSAGES_PER_MINUTE": "100000000"}
-        with log.open("ab") as out:
-            return subprocess.Popen([self.python, "-m", "blindcopy.cli", command],
-                                    cwd=self.checkout, env=env, stdout=out, stderr=out)
+        """Start `blindcopy COMMAND` from this layout's checkout."""
+        return start_blindcopy(database_url, smtp_port, http_port, workers, log, command,
+                               checkout=self.checkout, python=self.python)
 
     def start(self, url: str, smtp_port: int, http_port: int,
               workdir: Path) -> list[subprocess.Popen[bytes]]:
@@ -255,6 +247,31 @@ class Layout:
         processes += [self.command(url, "worker", log, self.workers_per_process)
                       for _ in range(self.worker_processes)]
         return processes
+
+
+def start_blindcopy(database_url: str, smtp_port: int, http_port: int, workers: int,
+                    log_path: Path, command: str = "serve", serve_processes: int = 1,
+                    checkout: Path = ROOT, python: str = sys.executable
+                    ) -> subprocess.Popen[bytes]:
+    """Start `blindcopy serve` (or `worker`, `migrate`), limits opened for one-IP load."""
+    env = {**os.environ, "PYTHONPATH": str(checkout), "BLINDCOPY_DATABASE_URL": database_url,
+           "BLINDCOPY_SERVE_PROCESSES": str(serve_processes),
+           "BLINDCOPY_SMTP_PORT": str(smtp_port), "BLINDCOPY_HTTP_PORT": str(http_port),
+           "BLINDCOPY_ADMIN_TOKEN": ADMIN_TOKEN, "BLINDCOPY_WORKERS": str(workers),
+           "BLINDCOPY_SECRET": "bench-secret", "BLINDCOPY_MAIL_DOMAIN": "bcc.bench.test",
+           "BLINDCOPY_MAX_CONNECTIONS_PER_IP": "10000",
+           "BLINDCOPY_MAX_MESSAGES_PER_MINUTE": "100000000"}
+    with log_path.open("ab") as log:
+        return subprocess.Popen([python, "-m", "blindcopy.cli", command], cwd=checkout,
+                                env=env, stdout=log, stderr=log)
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Return the peak resident set size (VmHWM) of a live process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _workers(count: int) -> str:
