@@ -9,10 +9,15 @@ from aiohttp.typedefs import Handler
 
 from api.handlers import (
     address_lists,
+    attachments,
     capture,
+    companies,
     contacts,
+    deals,
+    events,
     health,
     interactions,
+    lookup,
     mailboxes,
     messages,
     projects,
@@ -20,6 +25,7 @@ from api.handlers import (
     threads,
     tokens,
     users,
+    webhooks,
 )
 from api.handlers.openapi import openapi_document
 
@@ -53,7 +59,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/v1/users/{uid}", users.patch_user),
     Route("POST", "/v1/users/{uid}/tokens", tokens.create_token),
     Route("GET", "/v1/users/{uid}/tokens", tokens.list_user_tokens),
-    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_token),
+    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_user_token),
+    Route("DELETE", "/v1/tokens/{id}", tokens.revoke_token),
     # Mailboxes and mailbox sync ingestion.
     Route("POST", "/v1/mailboxes", mailboxes.create_mailbox),
     Route("GET", "/v1/mailboxes", mailboxes.list_all_mailboxes),
@@ -64,7 +71,15 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/v1/projects/{pid}/contacts", contacts.put_contacts),
     Route("GET", "/v1/projects/{pid}/contacts", contacts.get_contacts),
     Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
+    Route("GET", "/v1/interactions/{id}", interactions.get_one_interaction),
     Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
+    # Companies and deals, and the interactions filed under them (SPEC §12).
+    Route("PUT", "/v1/projects/{pid}/companies", companies.put_companies),
+    Route("GET", "/v1/projects/{pid}/companies/{cid}/interactions",
+          companies.get_company_interactions),
+    Route("PUT", "/v1/projects/{pid}/deals", deals.put_deals),
+    Route("GET", "/v1/projects/{pid}/deals/{did}/interactions", deals.get_deal_interactions),
+    Route("GET", "/v1/interactions/{id}/attachments/{n}", attachments.get_attachment),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),
@@ -78,6 +93,7 @@ ROUTES: tuple[Route, ...] = (
     # Capture, decisions and explanations.
     Route("POST", "/v1/log", capture.log),
     Route("POST", "/v1/explain", capture.explain),
+    Route("GET", "/v1/lookup", lookup.lookup),
     Route("GET", "/v1/messages", messages.list_messages),
     Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
     Route("GET", "/v1/messages/{id}/raw", messages.get_raw),
@@ -88,6 +104,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/quarantine", quarantine.list_quarantine),
     Route("POST", "/v1/quarantine/{id}/release", quarantine.release),
     Route("DELETE", "/v1/quarantine/{id}", quarantine.delete_quarantined),
+    # Events and webhooks.
+    Route("GET", "/v1/events", events.list_all_events),
+    Route("POST", "/v1/webhooks", webhooks.create_webhook),
+    Route("GET", "/v1/webhooks", webhooks.list_all_webhooks),
+    Route("GET", "/v1/webhooks/{id}", webhooks.get_one_webhook),
+    Route("DELETE", "/v1/webhooks/{id}", webhooks.delete_webhook),
+    Route("GET", "/v1/webhooks/{id}/deliveries", webhooks.get_deliveries),
+    Route("POST", "/v1/webhooks/{id}/deliveries/{did}/retry", webhooks.retry),
 )
 
 

@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,9 +121,13 @@ def smtp_source(port: int, messages: int, sessions: int, size: int, recipient: s
 def drive(port: int, args: argparse.Namespace, size: int, recipient: str) -> tuple[int, float]:
     """Load the server for at least `--seconds`; return (messages, seconds).
 
-    smtp-source sends a fixed count: chunks are sized from the rate seen so far.
+    smtp-source sends a fixed count: chunks are sized from the rate seen so far. A caller
+    whose `args` has a `messages` count (bench/bench_events.py) sends exactly that many.
     """
     sent, started = 0, time.perf_counter()
+    if getattr(args, "messages", None):
+        smtp_source(port, args.messages, args.sessions, size, recipient)
+        return args.messages, time.perf_counter() - started
     chunk = max(args.sessions * 2, 2_000_000 // size)
     while True:
         smtp_source(port, chunk, args.sessions, size, recipient)
@@ -339,8 +343,13 @@ def collect(engine: Engine) -> tuple[int, float, float | None]:
 
 
 async def measure_service(args: argparse.Namespace, workdir: Path, layout: Layout,
-                          size: int, round_: int) -> Run:
-    """Run blindcopy in `layout` under load and measure it end to end from its store."""
+                          size: int, round_: int,
+                          before_load: Callable[[str], Awaitable[None]] | None = None) -> Run:
+    """Run blindcopy in `layout` under load and measure it end to end from its store.
+
+    `before_load(api_url)` runs once the project is seeded, before the load (e.g. to
+    register a webhook, bench/bench_events.py).
+    """
     with fresh_database(args.database_url, workdir, f"{layout.name}_{size}_{round_}") as url:
         engine = create_engine(url)
         smtp_port, http_port = free_port(), free_port()
@@ -349,6 +358,8 @@ async def measure_service(args: argparse.Namespace, workdir: Path, layout: Layou
             await wait_http(f"http://127.0.0.1:{http_port}", processes[0])
             directory = await seed_members(f"http://127.0.0.1:{http_port}", ADMIN_TOKEN)
             seed_contacts(engine, directory.project_id, args.contacts)
+            if before_load is not None:
+                await before_load(f"http://127.0.0.1:{http_port}")
             pids = family([process.pid for process in processes])
             cpu = cpu_seconds(pids)
             messages, load_seconds = await asyncio.to_thread(drive, smtp_port, args, size,

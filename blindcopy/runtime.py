@@ -48,7 +48,9 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         authserv_id=settings.authserv_id, max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
         claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes,
-        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock)
+        max_attachment_bytes=settings.max_attachment_bytes,
+        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock,
+        webhook_allow_private=settings.webhook_allow_private)
 
 
 @dataclass

@@ -37,12 +37,16 @@ class ProcessingContext:
     # raw bytes they may add up to (the oldest is claimed whatever its size).
     claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
+    # Largest attachment whose bytes are stored (SPEC §12); a larger one keeps its metadata.
+    max_attachment_bytes: int = 25 * 1024 * 1024
     # How old a signature (t=) or Date may be when a message proved only by DKIM arrives.
     dkim_replay_window: timedelta = timedelta(hours=48)
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)
-    # Where the synchronous steps run their DNS look-ups.
+    # Deliver webhooks to loopback, private and link-local addresses too (tests, the demo).
+    webhook_allow_private: bool = False
+    # Where the synchronous steps run their DNS look-ups and webhook deliveries.
     background: BackgroundLoop = field(default_factory=BackgroundLoop)
 
     def now(self) -> datetime:
@@ -50,5 +54,6 @@ class ProcessingContext:
         return self.clock()
 
     def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine (the DNS look-ups of sender verification) and return its result."""
+        """Run a coroutine (sender verification's DNS look-ups, webhook deliveries) and
+        return its result."""
         return self.background.run(coroutine)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 
+import nh3
+
 from parsing import Address, ParsedMessage
+from parsing.message import MeetingInvite
 from rules import MessageFacts
 from store.models import Message
-from store.recording import EmailRecord
+from store.recording import EmailRecord, MeetingRecord
 from store.snapshot import EmailKey
 
 
@@ -24,6 +27,26 @@ def _column_length(name: str) -> int:
 MAX_MESSAGE_ID = _column_length("message_id")
 MAX_FROM_ADDRESS = _column_length("from_address")
 MAX_FROM_NAME = _column_length("from_name")
+
+# The header fields kept for a reader of one interaction (SPEC §12), in the message's order.
+SHOWN_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc", "date", "subject",
+                           "message-id", "in-reply-to", "references"})
+MAX_SHOWN_HEADERS = 50
+MAX_HEADER_VALUE = 4096
+# Links keep these schemes; cid: lets an inline image name its attachment.
+HTML_URL_SCHEMES = frozenset(nh3.ALLOWED_URL_SCHEMES) | {"cid"}
+
+
+def sanitised_html(html: str) -> str:
+    """Return the HTML body with only safe markup left (no scripts, handlers or styles)."""
+    return nh3.clean(html, url_schemes=set(HTML_URL_SCHEMES)) if html.strip() else ""
+
+
+def shown_headers(parsed: ParsedMessage) -> list[dict[str, str]]:
+    """Return the header fields that matter to a reader, decoded, in the message's order."""
+    shown = [{"name": name, "value": value[:MAX_HEADER_VALUE]}
+             for name, value in parsed.headers if name in SHOWN_HEADERS]
+    return shown[:MAX_SHOWN_HEADERS]
 
 
 def storable_message_id(message_id: str) -> str:
@@ -93,6 +116,8 @@ def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
         content_type=parsed.content_type,
         original=to_message_facts(parsed.forwarded) if parsed.forwarded else None,
         fingerprint=fingerprint(parsed),
+        meeting_method=parsed.meeting.method if parsed.meeting else "",
+        meeting_uid=parsed.meeting.uid if parsed.meeting else "",
     )
 
 
@@ -128,9 +153,24 @@ def to_email_record(parsed: ParsedMessage, facts: MessageFacts,
         preview=parsed.preview,
         text=parsed.text,
         attachments=[
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
+            {"n": n, "filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256}
-            for a in parsed.attachments
+            for n, a in enumerate(parsed.attachments, start=1)
         ],
         original_verified=original_verified,
+        html=sanitised_html(parsed.html),
+        headers=shown_headers(parsed),
+        contents={a.sha256: a.content for a in parsed.attachments},
+        meeting=meeting_record(parsed.meeting) if parsed.meeting else None,
     )
+
+
+def meeting_record(invite: MeetingInvite) -> MeetingRecord:
+    """Return what is stored of a meeting invitation (values cut to fit their columns)."""
+    return MeetingRecord(
+        method=invite.method, uid=storable_message_id(invite.uid), sequence=invite.sequence,
+        status=invite.status, summary=invite.summary, start=invite.start, end=invite.end,
+        timezone=(invite.timezone or "")[:128] or None, location=invite.location,
+        organizer=invite.organizer[:MAX_FROM_ADDRESS],
+        attendees=[{"address": a.address, "name": a.name, "status": a.status, "role": a.role}
+                   for a in invite.attendees])

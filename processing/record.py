@@ -22,6 +22,7 @@ from processing.message_facts import to_email_record
 from rules import Decision, Outcome, OutcomeStatus, Reason
 from store import spool
 from store.database import Store, is_store_outage
+from store.events import EventType, emit_many, message_events
 from store.recording import EmailRecord, Recording, StoredMessage, store_decisions, tell_reused
 
 log = logging.getLogger("blindcopy.worker")
@@ -60,7 +61,7 @@ def record(store: Store, jobs: list[Job], ctx: ProcessingContext) -> None:
 
 
 def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[dict[str, Any]]:
-    recording = Recording(ctx.now())
+    recording = Recording(ctx.now(), ctx.max_attachment_bytes)
     bodies = [_record_decision(recording, job) for job in jobs]
     interaction_ids = recording.write(session)
     for body in bodies:
@@ -68,6 +69,8 @@ def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[d
             if outcome.get("interaction_id"):
                 outcome["interaction_id"] = interaction_ids[outcome["interaction_id"]]
     _settle(session, jobs)
+    emit_many(session, message_events(session, EventType.MESSAGE_QUARANTINED, [
+        job.received for job in jobs if job.decision is not None and job.decision.is_quarantined]))
     store_decisions(session, [(job.received.id, job.decision.rules_version, body)
                               for job, body in zip(jobs, bodies, strict=True)
                               if job.decision is not None])
@@ -80,7 +83,8 @@ def _logged_email(job: Job, decision: Decision) -> EmailRecord:
     parsed, facts = job.parsed, job.facts
     assert parsed is not None and facts is not None
     if decision.logged_original and parsed.forwarded and facts.original:
-        return to_email_record(parsed.forwarded, facts.original)
+        return to_email_record(parsed.forwarded, facts.original,
+                               original_verified=bool(decision.original_verified))
     return to_email_record(parsed, facts)
 
 
@@ -138,9 +142,11 @@ def _record_outcome(recording: Recording, outcome: Outcome,
         return body
     contact_id = outcome.contact_id or recording.contact(outcome.project_id, outcome.address,
                                                         outcome.user_id)
-    body.update(contact_id=contact_id, interaction_id=recording.interaction(
-        outcome.project_id, contact_id, message, outcome.user_id, outcome.interaction_type,
-        channel))
+    interaction_id = recording.interaction(outcome.project_id, contact_id, message,
+                                           outcome.user_id, outcome.interaction_type, channel)
+    recording.file_under(interaction_id, outcome.project_id, outcome.company_ids,
+                         outcome.deal_ids)
+    body.update(contact_id=contact_id, interaction_id=interaction_id)
     return body
 
 

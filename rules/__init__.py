@@ -8,8 +8,11 @@ from rules.engine import decide
 from rules.facts import (
     Capture,
     Channel,
+    CompanyView,
     ContactView,
     CreateContacts,
+    DealAssociationMode,
+    DealView,
     DirectorySnapshot,
     DkimProof,
     LoggingMode,
@@ -26,7 +29,8 @@ from rules.facts import (
 from rules.reasons import Reason
 
 __all__ = [
-    "RULES_VERSION", "Capture", "Channel", "ContactView", "CreateContacts", "Decision",
+    "RULES_VERSION", "Capture", "Channel", "CompanyView", "ContactView", "CreateContacts",
+    "DealAssociationMode", "DealView", "Decision",
     "DirectorySnapshot", "DkimProof", "Effect", "Finding", "LoggingMode", "MailboxView",
     "MessageFacts", "OriginalAuthFacts", "OriginalProof", "Outcome", "OutcomeStatus",
     "ProjectView", "Reason", "SenderAuthFacts",

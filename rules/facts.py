@@ -47,6 +47,28 @@ class CreateContacts(StrEnum):
     RECIPIENTS = "recipients"
 
 
+class DealAssociationMode(StrEnum):
+    """Per-project choice of the open deals an interaction is filed under (SPEC §12)."""
+
+    NONE = "none"
+    OPEN_RECENT = "open_recent"
+    ALL_OPEN = "all_open"
+
+
+def domain_of(address: str) -> str:
+    """Return an address's domain, lower-cased ('' when it has none)."""
+    return address.rpartition("@")[2].lower() if "@" in address else ""
+
+
+def domain_and_parents(domain: str) -> tuple[str, ...]:
+    """Return the domain and each parent of two labels or more, most specific first.
+
+    `mail.eu.acme.test` → (`mail.eu.acme.test`, `eu.acme.test`, `acme.test`).
+    """
+    labels = domain.split(".")
+    return tuple(".".join(labels[i:]) for i in range(max(len(labels) - 1, 0)))
+
+
 @dataclass(frozen=True, slots=True)
 class MessageFacts:
     """What the rules need of one email; addresses are lower-cased keys."""
@@ -68,6 +90,10 @@ class MessageFacts:
     original: MessageFacts | None = None
     # What tells this email from another that reuses its Message-ID (SPEC §9).
     fingerprint: str = ""
+    # The calendar invitation it carries (SPEC §12): "request" or "cancel" and its UID,
+    # or "" when it carries none.
+    meeting_method: str = ""
+    meeting_uid: str = ""
 
     @property
     def author(self) -> str:
@@ -231,6 +257,29 @@ class ContactView:
     name: str
     addresses: tuple[str, ...]
     owner_id: str | None = None
+    # The contact's company in the CRM (SPEC §12), if it names one.
+    company_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyView:
+    """A company of one project: a contact's own, or one with a participant's domain."""
+
+    id: str
+    project_id: str
+    name: str
+    domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    """An open deal of one project, with those of its contacts the message involves."""
+
+    id: str
+    project_id: str
+    name: str
+    updated_at: datetime
+    contact_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +321,7 @@ class ProjectView:
     threads: tuple[ThreadView, ...] = ()
     # Whether the project keeps full message bodies: for recording; no rule reads it.
     store_bodies: bool = False
+    deal_association: DealAssociationMode = DealAssociationMode.NONE
 
     def thread_for(self, message_id: str) -> ThreadView:
         """Return the conversation of the email `message_id` here (new if none is held)."""
@@ -299,6 +349,10 @@ class DirectorySnapshot:
     mailboxes: tuple[MailboxView, ...] = ()
     project_addresses: frozenset[str] = frozenset()
     global_ignored: tuple[str, ...] = ()
+    # The contacts' companies, and the companies with a domain of a participant (SPEC §12).
+    companies: tuple[CompanyView, ...] = ()
+    # The open deals of the contacts found (SPEC §12).
+    deals: tuple[DealView, ...] = ()
 
     def user_by_address(self, address: str) -> UserView | None:
         """Return the user an address stands for (account, alias or mailbox)."""
@@ -324,6 +378,21 @@ class DirectorySnapshot:
             c for c in self.contacts
             if c.project_id == project_id and key in map(address_key, c.addresses)
         )
+
+    def company(self, company_id: str | None) -> CompanyView | None:
+        """Return the company with this id, if in the snapshot."""
+        return next((c for c in self.companies if c.id == company_id), None)
+
+    def companies_with_domain(self, project_id: str, domain: str) -> tuple[CompanyView, ...]:
+        """Return the project's companies that have exactly this domain, by id."""
+        return tuple(sorted((c for c in self.companies
+                             if c.project_id == project_id and domain in c.domains),
+                            key=lambda c: c.id))
+
+    def open_deals_of(self, contact_id: str) -> tuple[DealView, ...]:
+        """Return the contact's open deals, most recently updated first."""
+        return tuple(sorted((d for d in self.deals if contact_id in d.contact_ids),
+                            key=lambda d: (d.updated_at, d.id), reverse=True))
 
     def is_project_address(self, address: str) -> bool:
         """Tell whether the address is a project address (local part case-insensitive)."""

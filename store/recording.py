@@ -5,14 +5,15 @@ one `executemany` per table (`write`). What is stored already comes from the mes
 snapshots (store.snapshot), read before the claim's DNS look-ups; rows two messages of the
 claim share (a conversation's thread, an email captured twice) are added once. A row another
 worker inserted since the snapshot was read makes `write` raise `RecordingRace`: the claim is
-retried (an attempt like any failure's) and its next snapshot sees that row. Everything here stays inside one project.
+retried (an attempt like any failure's) and its next snapshot sees that row. Everything here
+stays inside one project. The events telling of the claim's changes are written with them.
 Query functions never commit; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,17 +23,57 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.errors import RecordingRace
+from store.events import (
+    EventType,
+    contact_events,
+    emit_many,
+    interaction_events,
+    thread_events,
+)
 from store.models import (
+    AttachmentContent,
     Contact,
     ContactAddress,
     Decision,
     Interaction,
+    InteractionCompany,
+    InteractionDeal,
+    Meeting,
     Message,
     Thread,
     new_id,
     table_of,
 )
 from store.snapshot import StoredEmail
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRecord:
+    """A meeting as one invitation describes it (SPEC §12); `method` request or cancel."""
+
+    method: str
+    uid: str
+    sequence: int
+    status: str
+    summary: str
+    start: str | None
+    end: str | None
+    timezone: str | None
+    location: str
+    organizer: str
+    attendees: list[dict[str, str]]
+
+    def after(self, later: MeetingRecord) -> MeetingRecord:
+        """Return the meeting once `later` (an invitation of the same UID) is applied.
+
+        A REQUEST with a higher SEQUENCE replaces it; a CANCEL of at least its SEQUENCE
+        cancels it; anything else (a copy, an older update arriving late) changes nothing.
+        """
+        if later.method == "request" and later.sequence > self.sequence:
+            return later
+        if later.method == "cancel" and later.sequence >= self.sequence:
+            return replace(self, method="cancel", sequence=later.sequence, status="cancelled")
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +94,14 @@ class EmailRecord:
     text: str | None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     original_verified: bool = False
+    # The HTML body, already sanitised ('' when the email has none).
+    html: str = ""
+    # The header fields that matter to a reader: [{name, value}, …].
+    headers: list[dict[str, Any]] = field(default_factory=list)
+    # The attachments' bytes by sha256 (decoded once, by the parser; stored once per content).
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # The calendar invitation the email carries (SPEC §12).
+    meeting: MeetingRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +149,9 @@ class NewMessage:
     attachments: list[dict[str, Any]]
     original_verified: bool
     created_at: datetime
+    html: str | None
+    headers: list[dict[str, Any]]
+    meeting_uid: str | None = None
 
 
 @dataclass(slots=True)
@@ -130,12 +182,24 @@ class NewContact:
     updated_at: datetime
 
 
+@dataclass(slots=True)
+class Filing:
+    """What one interaction is also filed under (SPEC §12): its project's companies, deals."""
+
+    project_id: str
+    company_ids: set[str] = field(default_factory=set)
+    deal_ids: set[str] = field(default_factory=set)
+
+
 def _row(value: Any) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 _CONTACTS, _CONTACT_ADDRESSES = table_of(Contact), table_of(ContactAddress)
 _THREADS, _MESSAGES, _INTERACTIONS = table_of(Thread), table_of(Message), table_of(Interaction)
+_INTERACTION_COMPANIES = table_of(InteractionCompany)
+_INTERACTION_DEALS = table_of(InteractionDeal)
+_CONTENTS, _MEETINGS = table_of(AttachmentContent), table_of(Meeting)
 _MAX_EXTERNAL_ID = _CONTACTS.c.external_id.type.length  # type: ignore[attr-defined]
 _MAX_NAME = _CONTACTS.c.name.type.length  # type: ignore[attr-defined]
 
@@ -154,6 +218,8 @@ class Recording:
     """The rows a claim adds, kept until `write`; two messages sharing a row share it."""
 
     now: datetime
+    # Largest attachment whose bytes are stored (max_attachment_bytes).
+    max_attachment_bytes: int = 25 * 1024 * 1024
     contacts: dict[tuple[str, str], NewContact] = field(default_factory=dict)
     threads: dict[tuple[str, str], NewThread] = field(default_factory=dict)
     messages: dict[tuple[str, str, str], NewMessage] = field(default_factory=dict)
@@ -163,6 +229,12 @@ class Recording:
     pending: dict[str, tuple[set[str], list[str]]] = field(default_factory=dict)
     # Earlier captures whose decision learns that their Message-ID was reused (§9).
     reused: set[str] = field(default_factory=set)
+    # What each interaction (by the id the claim gave it) is also filed under (§12).
+    filed: dict[str, Filing] = field(default_factory=dict)
+    # Attachment bytes the claim's new messages store, by sha256 (§12).
+    contents: dict[str, bytes] = field(default_factory=dict)
+    # The meetings the claim's invitations describe, by (project, UID), in arrival order.
+    meetings: dict[tuple[str, str], MeetingRecord] = field(default_factory=dict)
 
     def message(self, project_id: str, email: EmailRecord, stored: tuple[StoredEmail, ...],
                 thread_id: str | None, received_id: str, keep_text: bool) -> StoredMessage:
@@ -171,6 +243,8 @@ class Recording:
         `stored`: what the project holds under its Message-ID; `thread_id`: the thread the
         snapshot found for its conversation there; `keep_text`: the project keeps bodies.
         """
+        if email.meeting is not None:
+            self._meeting(project_id, email.meeting)
         same = next((s for s in stored if s.fingerprint == email.fingerprint),
                     next((s for s in stored if s.fingerprint is None), None))
         if same is not None:
@@ -185,9 +259,39 @@ class Recording:
             added = self.messages[key] = NewMessage(
                 new_id(), project_id, email.message_id, email.fingerprint, thread, received_id,
                 email.subject, email.from_address, email.from_name, email.to, email.cc,
-                email.date, email.preview, email.text if keep_text else None, email.attachments,
-                email.original_verified, self.now)
+                email.date, email.preview, email.text if keep_text else None,
+                self._attachments(email, keep_text), email.original_verified, self.now,
+                (email.html or None) if keep_text else None, email.headers,
+                email.meeting.uid if email.meeting else None)
         return StoredMessage(added.id, added.thread_id)
+
+    def _meeting(self, project_id: str, invitation: MeetingRecord) -> None:
+        key = (project_id, invitation.uid)
+        earlier = self.meetings.get(key)
+        self.meetings[key] = earlier.after(invitation) if earlier else invitation
+
+    def _attachments(self, email: EmailRecord, keep_content: bool) -> list[dict[str, Any]]:
+        """Return the attachments' metadata as this project stores it; keep their bytes.
+
+        Bytes are kept for a project that stores bodies, up to max_attachment_bytes each;
+        any other attachment says why only its metadata is there.
+        """
+        listed = []
+        for attachment in email.attachments:
+            content = email.contents.get(attachment["sha256"])
+            if not keep_content:
+                why = "the project does not store bodies (store_bodies is false)"
+            elif attachment["size"] > self.max_attachment_bytes:
+                why = (f"larger than max_attachment_bytes ({self.max_attachment_bytes} "
+                       "bytes): only its metadata is kept")
+            elif content is None:
+                why = "its content could not be read"
+            else:
+                self.contents[attachment["sha256"]] = content
+                listed.append({**attachment, "stored": True})
+                continue
+            listed.append({**attachment, "stored": False, "not_stored": why})
+        return listed
 
     def _thread(self, project_id: str, email: EmailRecord) -> NewThread:
         """The thread the claim adds for the email's conversation (shared by the claim)."""
@@ -220,6 +324,13 @@ class Recording:
             added.channels.append(channel)
         return added.id
 
+    def file_under(self, interaction_id: str, project_id: str, company_ids: tuple[str, ...],
+                   deal_ids: tuple[str, ...]) -> None:
+        """File the interaction the claim logged under these companies and deals too."""
+        filing = self.filed.setdefault(interaction_id, Filing(project_id))
+        filing.company_ids.update(company_ids)
+        filing.deal_ids.update(deal_ids)
+
     def mark_pending(self, thread_id: str, candidates: list[str], received_id: str) -> None:
         """Make the thread pending until a user assigns it (assigned threads stay so)."""
         added = next((t for t in self.threads.values() if t.id == thread_id), None)
@@ -233,7 +344,8 @@ class Recording:
         waiting.append(received_id)
 
     def write(self, session: Session) -> dict[str, str]:
-        """Insert the claim's rows (parents first) and apply its changes to stored rows.
+        """Insert the claim's rows (parents first), apply its changes to stored rows, and
+        emit the events telling of them (store/events.py), in the caller's transaction.
 
         Return the id each interaction the claim logged ended up with: its own, or the
         stored one's when the contact already had the message (its channel is added).
@@ -246,10 +358,20 @@ class Recording:
                 for (_p, a), c in self.contacts.items()])
         self._insert_new(db, _THREADS, self.threads.values())
         self._insert_new(db, _MESSAGES, self.messages.values())
-        ids = _insert_interactions(session, list(self.interactions.values()))
+        _insert_contents(db, self.contents, self.now)
+        _apply_meetings(session, self.meetings, self.now)
+        interactions = _insert_interactions(session, list(self.interactions.values()))
+        _insert_filings(db, self.filed, interactions.ids)
         _apply_fingerprints(db, self.fingerprints)
-        _apply_pending(session, self.pending)
-        return ids
+        pending = [t.id for t in self.threads.values() if t.status == "pending"]
+        pending += _apply_pending(session, self.pending)
+        emit_many(session, [
+            *contact_events(session, EventType.CONTACT_CREATED,
+                            [c.id for c in self.contacts.values()]),
+            *interaction_events(session, EventType.INTERACTION_LOGGED, interactions.logged),
+            *interaction_events(session, EventType.INTERACTION_UPDATED, interactions.updated),
+            *thread_events(session, EventType.THREAD_PENDING, pending)])
+        return {claimed: stored_id for claimed, (stored_id, _at) in interactions.ids.items()}
 
     @staticmethod
     def _insert_new(db: Connection, table: Table, rows: Any) -> None:
@@ -271,23 +393,113 @@ def _insert_new_statement(db: Connection, table: Table) -> Any:
     return _dialect_insert(db, table).on_conflict_do_nothing().returning(table.c.id)
 
 
-def _insert_interactions(session: Session, rows: list[NewInteraction]) -> dict[str, str]:
+def _insert_contents(db: Connection, contents: dict[str, bytes], now: datetime) -> None:
+    """Store attachment bytes not stored yet, once per sha256.
+
+    The hashes are looked up first, so bytes already stored (another email, another
+    project) are not sent to the database again; one stored meanwhile by another worker
+    is the same bytes, and its conflict is ignored.
+    """
+    if not contents:
+        return
+    stored = set(db.execute(select(_CONTENTS.c.sha256)
+                            .where(_CONTENTS.c.sha256.in_(sorted(contents)))).scalars())
+    missing = [{"sha256": sha256, "size": len(content), "content": content,
+                "created_at": now}
+               for sha256, content in contents.items() if sha256 not in stored]
+    if missing:
+        db.execute(_dialect_insert(db, _CONTENTS).on_conflict_do_nothing(
+            index_elements=["sha256"]), missing)
+
+
+_MEETING_FIELDS = ("sequence", "status", "summary", "start", "end", "timezone", "location",
+                   "organizer", "attendees")
+
+
+def _apply_meetings(session: Session, meetings: dict[tuple[str, str], MeetingRecord],
+                    now: datetime) -> None:
+    """Record each meeting in its project: a new UID added, a known one updated in place.
+
+    The stored meeting is read locked, so two workers recording invitations of one meeting
+    apply them one after the other; a meeting another worker inserted meanwhile raises
+    RecordingRace (the claim is retried and finds it).
+    """
+    for (project_id, uid), invitation in meetings.items():
+        stored = session.execute(select(Meeting).where(
+            Meeting.project_id == project_id, Meeting.uid == uid).with_for_update()).scalar()
+        if stored is None:
+            _insert_meeting(session, project_id, invitation, now)
+            continue
+        known = _meeting_record(stored)
+        current = known.after(invitation)
+        if current == known:
+            continue
+        for name in _MEETING_FIELDS:
+            setattr(stored, name, getattr(current, name))
+        stored.updated_at = now
+
+
+def _insert_meeting(session: Session, project_id: str, invitation: MeetingRecord,
+                    now: datetime) -> None:
+    db = session.connection()
+    values = {"id": new_id(), "project_id": project_id, "uid": invitation.uid,
+              "updated_at": now, **{name: getattr(invitation, name) for name in _MEETING_FIELDS}}
+    inserted = db.execute(_dialect_insert(db, _MEETINGS).values(values)
+                          .on_conflict_do_nothing().returning(_MEETINGS.c.id)).scalars().all()
+    if not inserted:
+        raise RecordingRace("another worker recorded a meeting of this UID meanwhile")
+
+
+def _meeting_record(stored: Meeting) -> MeetingRecord:
+    method = "cancel" if stored.status == "cancelled" else "request"
+    return MeetingRecord(method, stored.uid, **{name: getattr(stored, name)
+                                                 for name in _MEETING_FIELDS})
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionChanges:
+    """What inserting a claim's interactions did: the id and logged_at each row ended up with
+    (its own, or the stored one's) by the id the claim gave it, and which stored interactions
+    were logged now or got a channel added."""
+
+    ids: dict[str, tuple[str, datetime]]
+    logged: list[str]
+    updated: list[str]
+
+
+def _insert_interactions(session: Session, rows: list[NewInteraction]) -> InteractionChanges:
     """Insert the interactions; one the contact already has gets the new channels instead."""
     if not rows:
-        return {}
+        return InteractionChanges({}, [], [])
     db = session.connection()
     statement = _dialect_insert(db, _INTERACTIONS).on_conflict_do_nothing(
         index_elements=["project_id", "contact_id", "message_ref"]).returning(_INTERACTIONS.c.id)
     inserted = set(db.execute(statement, [_row(r) for r in rows]).scalars())
-    ids = {row.id: row.id for row in rows}
+    ids = {row.id: (row.id, row.logged_at) for row in rows}
+    updated: list[str] = []
     for row in (r for r in rows if r.id not in inserted):
         stored = session.execute(select(Interaction).where(
             Interaction.project_id == row.project_id, Interaction.contact_id == row.contact_id,
             Interaction.message_ref == row.message_ref)).scalar_one()
-        stored.channels = [*stored.channels, *(c for c in row.channels
-                                               if c not in stored.channels)]
-        ids[row.id] = stored.id
-    return ids
+        added = [c for c in row.channels if c not in stored.channels]
+        if added:
+            stored.channels = [*stored.channels, *added]
+            updated.append(stored.id)
+        ids[row.id] = (stored.id, stored.logged_at)
+    return InteractionChanges(ids, sorted(inserted), updated)
+
+
+def _insert_filings(db: Connection, filed: dict[str, Filing],
+                    logged: dict[str, tuple[str, datetime]]) -> None:
+    """Insert the interactions' companies and deals; a row already there is kept as it is."""
+    for table, column, kind in ((_INTERACTION_COMPANIES, "company_id", "company_ids"),
+                                (_INTERACTION_DEALS, "deal_id", "deal_ids")):
+        rows = [{"interaction_id": logged[claimed][0], column: other,
+                 "project_id": filing.project_id, "logged_at": logged[claimed][1]}
+                for claimed, filing in filed.items() if claimed in logged
+                for other in sorted(getattr(filing, kind))]
+        if rows:
+            db.execute(_dialect_insert(db, table).on_conflict_do_nothing(), rows)
 
 
 def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
@@ -297,15 +509,21 @@ def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
                         [{"ref": ref, "new_fingerprint": fp} for ref, fp in fingerprints.items()])
 
 
-def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]) -> None:
+def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]
+                   ) -> list[str]:
+    """Make stored threads pending (assigned ones stay so); return those that became so."""
+    became: list[str] = []
     for thread_id, (candidates, waiting) in pending.items():
         thread = session.get(Thread, thread_id, with_for_update=True)
         if thread is None or thread.status == "assigned":
             continue
+        if thread.status != "pending":
+            became.append(thread.id)
         thread.status = "pending"
         thread.candidate_project_ids = sorted({*thread.candidate_project_ids, *candidates})
         thread.pending_received_ids = [*thread.pending_received_ids,
                                        *(r for r in waiting if r not in thread.pending_received_ids)]
+    return became
 
 
 def store_decisions(session: Session, decisions: list[tuple[str, str, dict[str, Any]]]) -> None:

@@ -1,8 +1,9 @@
 """Read the directory snapshots of a claim's messages: indexed look-ups of only their keys.
 
-One read-only query set for the whole claim (about eight statements, store.snapshot_queries):
-users, projects, contacts, lists and what each candidate project holds of the messages'
-conversations — never a scan of a whole directory. Every row comes back with the key it was
+One read-only query set for the whole claim (about ten statements, store.snapshot_queries):
+users, projects, contacts, lists, what each candidate project holds of the messages'
+conversations, and the companies and open deals interactions may be filed under (SPEC §12)
+— never a scan of a whole directory. Every row comes back with the key it was
 found by, and each message takes the rows of its own keys (`_Rows.of`): the look-up is
 written once, in SQL. It must not decide anything; the rules do.
 """
@@ -18,8 +19,11 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from rules.facts import (
+    CompanyView,
     ContactView,
     CreateContacts,
+    DealAssociationMode,
+    DealView,
     DirectorySnapshot,
     LoggingMode,
     MailboxView,
@@ -27,6 +31,8 @@ from rules.facts import (
     SenderAuthMode,
     ThreadView,
     UserView,
+    domain_and_parents,
+    domain_of,
 )
 from store import snapshot_queries as sq
 
@@ -201,7 +207,10 @@ def build_snapshots(session: Session, requests: Sequence[SnapshotRequest]) -> li
     settings = {row[0]: row for row in db.execute(
         sq.projects_query(), {"project_ids": projects})}
     conversations = _Conversations.read(db, projects, requests)
-    return [_snapshot(f, people, lists, contacts, settings, conversations) for f in found]
+    filed = _Filing(_read_companies(db, projects, addresses),
+                    _read_open_deals(db, contacts, settings))
+    return [_snapshot(f, people, lists, contacts, settings, conversations, filed)
+            for f in found]
 
 
 def build_snapshot(session: Session, request: SnapshotRequest) -> Snapshot:
@@ -232,22 +241,55 @@ def _read_lists(db: Connection, projects: list[str], addresses: list[str]) -> _L
 
 @dataclass(frozen=True, slots=True)
 class _Contacts:
-    """Contact ids by (project, address), and each contact's view."""
+    """Contact ids by (project, address), each contact's view, and their companies."""
 
     ids: _Rows
     views: dict[str, ContactView]
+    companies: dict[str, CompanyView]
 
 
 def _read_contacts(db: Connection, projects: list[str], addresses: list[str]) -> _Contacts:
     keys: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
-    found: dict[str, tuple[str, str, str | None, dict[str, None]]] = {}
-    for project_id, address, contact_id, name, owner_id, every in db.execute(
-            sq.contacts_query(), {"project_ids": projects, "addresses": addresses}):
+    found: dict[str, tuple[str, str, str | None, str | None, dict[str, None]]] = {}
+    companies: dict[str, CompanyView] = {}
+    for project_id, address, contact_id, name, owner_id, every, company_id, company_name \
+            in db.execute(sq.contacts_query(), {"project_ids": projects, "addresses": addresses}):
         keys[(project_id, address)][contact_id] = None
-        found.setdefault(contact_id, (project_id, name, owner_id, {}))[3][every] = None
-    views = {contact_id: ContactView(contact_id, project_id, name, tuple(every), owner_id)
-             for contact_id, (project_id, name, owner_id, every) in found.items()}
-    return _Contacts(_Rows((key, c) for key, ids in keys.items() for c in ids), views)
+        found.setdefault(contact_id, (project_id, name, owner_id, company_id, {}))[4][every] = None
+        if company_id is not None:
+            companies[company_id] = CompanyView(company_id, project_id, company_name)
+    views = {contact_id: ContactView(contact_id, project_id, name, tuple(every), owner_id,
+                                     company_id)
+             for contact_id, (project_id, name, owner_id, company_id, every) in found.items()}
+    return _Contacts(_Rows((key, c) for key, ids in keys.items() for c in ids), views,
+                     companies)
+
+
+def _domains(addresses: Iterable[str]) -> list[str]:
+    """The domains of the addresses and their parents: where a company may be found."""
+    return sorted({d for a in addresses for d in domain_and_parents(domain_of(a))})
+
+
+def _read_companies(db: Connection, projects: list[str], addresses: list[str]) -> _Rows:
+    """Companies by (project, domain) for the addresses' domains and their parents."""
+    domains = _domains(addresses)
+    if not projects or not domains:
+        return _Rows(())
+    return _Rows(((project_id, domain), (company_id, project_id, name, domain))
+                 for project_id, domain, company_id, name in db.execute(
+                     sq.companies_query(), {"project_ids": projects, "domains": domains}))
+
+
+def _read_open_deals(db: Connection, contacts: _Contacts, settings: dict[str, Any]) -> _Rows:
+    """The open deals of the contacts found in projects that file interactions under deals."""
+    filing = {pid for pid, row in settings.items()
+              if row.deal_association != DealAssociationMode.NONE}
+    contact_ids = sorted(c.id for c in contacts.views.values() if c.project_id in filing)
+    if not contact_ids:
+        return _Rows(())
+    return _Rows((contact_id, (deal_id, project_id, name, updated_at))
+                 for contact_id, deal_id, project_id, name, updated_at in db.execute(
+                     sq.open_deals_query(), {"contact_ids": contact_ids}))
 
 
 def _add_owners(db: Connection, people: _People, contacts: _Contacts) -> None:
@@ -313,16 +355,54 @@ class _Conversations:
 
 def _read_history(db: Connection, projects: list[str], referenced: list[str],
                   thread_ids: list[str]) -> _Rows:
-    rows = db.execute(sq.history_query(), {
-        "project_ids": projects, "referenced": referenced, "thread_ids": thread_ids}).all()
+    values = {"project_ids": projects, "referenced": referenced}
+    rows = db.execute(sq.history_query(by_thread=bool(thread_ids)),
+                      {**values, "thread_ids": thread_ids} if thread_ids else values).all()
     keyed = []
     for row in dict.fromkeys(tuple(r) for r in rows):
         keyed += [((row[0], row[2]), row), ((row[0], row[4]), row)]
     return _Rows(keyed)
 
 
+@dataclass(frozen=True, slots=True)
+class _Filing:
+    """What interactions may be filed under (SPEC §12): companies by (project, domain),
+    open deals by contact."""
+
+    companies: _Rows
+    deals: _Rows
+
+    def companies_for(self, found: _Found, contacts: tuple[ContactView, ...],
+                      own: dict[str, CompanyView]) -> tuple[CompanyView, ...]:
+        """The contacts' own companies and those with a domain of the request's addresses."""
+        domains: dict[str, dict[str, None]] = defaultdict(dict)
+        names: dict[str, tuple[str, str]] = {}
+        keys = [(p, d) for p in found.project_ids for d in _domains(found.request.addresses)]
+        for company_id, project_id, name, domain in self.companies.of(keys):
+            domains[company_id][domain] = None
+            names[company_id] = (project_id, name)
+        views = {c.company_id: own[c.company_id] for c in contacts
+                 if c.company_id and c.company_id in own}
+        for company_id, (project_id, name) in names.items():
+            views[company_id] = CompanyView(company_id, project_id, name,
+                                            tuple(domains[company_id]))
+        return tuple(views[company_id] for company_id in sorted(views))
+
+    def deals_for(self, contacts: tuple[ContactView, ...]) -> tuple[DealView, ...]:
+        """The contacts' open deals, each with those of the contacts it involves."""
+        linked: dict[str, list[str]] = defaultdict(list)
+        rows: dict[str, tuple[str, str, Any]] = {}
+        for contact in contacts:
+            for deal_id, project_id, name, updated_at in self.deals.of([contact.id]):
+                linked[deal_id].append(contact.id)
+                rows[deal_id] = (project_id, name, updated_at)
+        return tuple(DealView(deal_id, *rows[deal_id], contact_ids=tuple(linked[deal_id]))
+                     for deal_id in sorted(rows))
+
+
 def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts,
-              settings: dict[str, Any], conversations: _Conversations) -> Snapshot:
+              settings: dict[str, Any], conversations: _Conversations,
+              filed: _Filing) -> Snapshot:
     """One request's snapshot, taken from the rows read for all of them."""
     request = found.request
     matched = tuple(contacts.views[c] for c in dict.fromkeys(contacts.ids.of(found.contact_keys)))
@@ -337,12 +417,15 @@ def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts
         users=found.users + owners, projects=projects, contacts=matched,
         mailboxes=tuple(found.mailboxes.values()),
         project_addresses=lists.project_addresses & request.addresses,
-        global_ignored=tuple(lists.ignored.of([None]))), stored)
+        global_ignored=tuple(lists.ignored.of([None])),
+        companies=filed.companies_for(found, matched, contacts.companies),
+        deals=filed.deals_for(matched)), stored)
 
 
 def _project_view(row: Any, found: _Found, lists: _Lists,
                   conversations: _Conversations) -> ProjectView:
-    pid, name, interaction_type, logging_mode, sender_auth, create_contacts, store_bodies = row
+    (pid, name, interaction_type, logging_mode, sender_auth, create_contacts, store_bodies,
+     deal_association) = row
     request = found.request
     return ProjectView(
         id=pid, name=name, interaction_type=interaction_type,
@@ -352,4 +435,5 @@ def _project_view(row: Any, found: _Found, lists: _Lists,
         ignored=tuple(lists.ignored.of([pid])),
         never_log=frozenset(lists.never.of((pid, a) for a in request.addresses)),
         threads=tuple(conversations.thread(pid, e) for e in request.emails),
-        store_bodies=bool(store_bodies))
+        store_bodies=bool(store_bodies),
+        deal_association=DealAssociationMode(deal_association))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    func,
     literal,
     null,
     or_,
@@ -28,8 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from store.models import (
+    Company,
+    CompanyDomain,
     Contact,
     ContactAddress,
+    Deal,
+    DealContact,
     IgnoredEntry,
     Interaction,
     Mailbox,
@@ -59,6 +64,14 @@ _THREADS = table_of(Thread)
 _MESSAGES = table_of(Message)
 _INTERACTIONS = table_of(Interaction)
 _PROJECTS = table_of(Project)
+_COMPANIES = table_of(Company)
+_COMPANY_DOMAINS = table_of(CompanyDomain)
+_DEALS = table_of(Deal)
+_DEAL_CONTACTS = table_of(DealContact)
+
+# The most open deals read for one contact (most recently updated first): `all_open` files
+# an interaction under at most this many.
+MAX_OPEN_DEALS = 100
 
 # What a user row was found by.
 BY_ADDRESS, BY_USER, BY_MAILBOX = "address", "user", "mailbox"
@@ -134,14 +147,16 @@ def lists_query() -> CompoundSelect[Any]:
 
 @functools.cache
 def contacts_query() -> Select[Any]:
-    """Contacts by (project, address), with every address of each: (project, address, …)."""
+    """Contacts by (project, address), with every address of each and their company:
+    (project, address, id, name, owner, every address, company id, company name)."""
     matched = aliased(_CONTACT_ADDRESSES, name="matched")
     every = _CONTACT_ADDRESSES.c
-    contacts = _CONTACTS.c
+    contacts, companies = _CONTACTS.c, _COMPANIES.c
     return (select(matched.c.project_id, matched.c.address, contacts.id, contacts.name,
-                   contacts.owner_id, every.address)
+                   contacts.owner_id, every.address, companies.id, companies.name)
             .join(_CONTACTS, contacts.id == matched.c.contact_id)
             .join(_CONTACT_ADDRESSES, every.contact_id == contacts.id)
+            .outerjoin(_COMPANIES, companies.id == contacts.company_id)
             .where(matched.c.project_id.in_(_list("project_ids")),
                    matched.c.address.in_(_list("addresses")))
             .order_by(contacts.id, every.address))
@@ -152,7 +167,8 @@ def projects_query() -> Select[Any]:
     """The settings of projects, by id."""
     projects = _PROJECTS.c
     return (select(projects.id, projects.name, projects.interaction_type, projects.logging_mode,
-                   projects.sender_auth, projects.create_contacts, projects.store_bodies)
+                   projects.sender_auth, projects.create_contacts, projects.store_bodies,
+                   projects.deal_association)
             .where(projects.id.in_(_list("project_ids"))).order_by(projects.id))
 
 
@@ -181,12 +197,14 @@ def threads_query() -> CompoundSelect[Any]:
 
 
 @functools.cache
-def history_query() -> CompoundSelect[Any]:
+def history_query(by_thread: bool = True) -> Select[Any] | CompoundSelect[Any]:
     """The projects' interactions with referenced emails or in threads, oldest first.
 
     (project, user, Message-ID, logged at, thread, id). One branch per way in, each read by
     its own index: one `message_id IN … OR thread_id IN …` could only be read by project,
-    every interaction the project ever logged.
+    every interaction the project ever logged. Without threads to look in (a new
+    conversation), `by_thread` False leaves that branch out: SQLite reads an empty
+    `thread_id IN ()` by project, every interaction the project holds.
     """
     interactions, messages = _INTERACTIONS.c, _MESSAGES.c
 
@@ -201,7 +219,39 @@ def history_query() -> CompoundSelect[Any]:
     # (project, message): the planner would otherwise start from the project's interactions.
     referenced = select(messages.id).where(messages.project_id.in_(_list("project_ids")),
                                            messages.message_id.in_(_list("referenced")))
-    return union_all(
-        branch(interactions.message_ref.in_(referenced)),
-        branch(interactions.thread_id.in_(_list("thread_ids"))),
-    )
+    by_reference = branch(interactions.message_ref.in_(referenced))
+    if not by_thread:
+        return by_reference
+    return union_all(by_reference, branch(interactions.thread_id.in_(_list("thread_ids"))))
+
+
+@functools.cache
+def companies_query() -> Select[Any]:
+    """Companies by (project, domain): (project, domain, company id, name)."""
+    domains, companies = _COMPANY_DOMAINS.c, _COMPANIES.c
+    return (select(domains.project_id, domains.domain, companies.id, companies.name)
+            .join(_COMPANIES, companies.id == domains.company_id)
+            .where(domains.project_id.in_(_list("project_ids")),
+                   domains.domain.in_(_list("domains"))))
+
+
+@functools.cache
+def open_deals_query() -> Select[Any]:
+    """The contacts' open deals, at most MAX_OPEN_DEALS each, most recently updated first:
+    (contact id, deal id, project, name, updated_at).
+
+    One range of the contact's (status, updated_at) index per contact, however many deals
+    the project holds.
+    """
+    links = _DEAL_CONTACTS.c
+    ranked = (select(links.contact_id, links.deal_id, links.updated_at,
+                     func.row_number().over(partition_by=links.contact_id,
+                                            order_by=(links.updated_at.desc(),
+                                                      links.deal_id.desc())).label("rank"))
+              .where(links.contact_id.in_(_list("contact_ids")), links.status == "open")
+              .subquery("ranked"))
+    deals = _DEALS.c
+    return (select(ranked.c.contact_id, deals.id, deals.project_id, deals.name,
+                   ranked.c.updated_at)
+            .join(_DEALS, deals.id == ranked.c.deal_id)
+            .where(ranked.c.rank <= MAX_OPEN_DEALS))

@@ -12,31 +12,12 @@ from api.pagination import id_cursor, page_body, page_limit, time_id_cursor
 from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
-from store.models import Contact, Interaction, Message
-from store.queries.contacts import get_contact, list_contacts, upsert_contacts
+from store.queries.companies import company_ids_by_external_id
+from store.queries.contacts import ContactUpsert, get_contact, list_contacts, upsert_contacts
+from store.queries.content import meetings_by_uid
 from store.queries.interactions import contact_timeline
 from store.queries.users import existing_user_ids
-
-
-def contact_json(contact: Contact) -> dict[str, Any]:
-    """Return the API representation of a contact."""
-    return {"id": contact.id, "external_id": contact.external_id, "name": contact.name,
-            "emails": sorted(a.address for a in contact.addresses), "owner_id": contact.owner_id}
-
-
-def interaction_json(interaction: Interaction, message: Message) -> dict[str, Any]:
-    """Return a timeline entry: the interaction with its message's metadata."""
-    return {
-        "id": interaction.id, "type": interaction.type, "channels": interaction.channels,
-        "user_id": interaction.user_id, "logged_at": interaction.logged_at.isoformat(),
-        "message": {
-            "subject": message.subject, "from": message.from_address, "to": message.to,
-            "cc": message.cc, "date": message.date.isoformat() if message.date else None,
-            "preview": message.preview,
-            "attachments": [{k: v for k, v in a.items() if k != "content"}
-                            for a in message.attachments],
-        },
-    }
+from store.representations import contact_json, interaction_json
 
 
 async def put_contacts(request: web.Request) -> web.Response:
@@ -51,12 +32,27 @@ async def put_contacts(request: web.Request) -> web.Response:
         if unknown:
             raise Invalid([FieldError(f"[{i}].owner_id", f"User {u.owner_id} does not exist.")
                            for i, u in enumerate(upserts) if u.owner_id in unknown])
-        result = upsert_contacts(session, project.id, upserts)
+        result = upsert_contacts(session, project.id, upserts,
+                                 _companies_named(session, project.id, upserts))
         return {"created": result.created, "updated": result.updated,
                 "contacts": [{"id": c.id, "external_id": c.external_id}
                              for c in result.contacts]}
 
     return json_response(await in_unit_of_work(request, upsert))
+
+
+def _companies_named(session: Session, project_id: str,
+                     upserts: list[ContactUpsert]) -> dict[str, str]:
+    """Return the ids of the companies the contacts name; raise Invalid for unknown ones."""
+    named = {u.company_external_id for u in upserts if u.company_external_id is not None}
+    found = company_ids_by_external_id(session, project_id, named)
+    unknown = [FieldError(f"[{i}].company_external_id",
+                          f"Company {u.company_external_id} does not exist in this project.")
+               for i, u in enumerate(upserts)
+               if u.company_external_id is not None and u.company_external_id not in found]
+    if unknown:
+        raise Invalid(unknown)
+    return found
 
 
 async def get_contacts(request: web.Request) -> web.Response:
@@ -85,7 +81,10 @@ async def get_interactions(request: web.Request) -> web.Response:
         project = visible_project(session, who, project_id)
         contact = get_contact(session, project.id, contact_id)
         page = contact_timeline(session, contact.id, before=before, limit=limit)
-        items = [interaction_json(i, m) for i, m in page.items]
+        meetings = meetings_by_uid(session, project.id,
+                                   {m.meeting_uid for _, m in page.items if m.meeting_uid})
+        items = [interaction_json(i, m, meetings.get(m.meeting_uid or ""))
+                 for i, m in page.items]
         last = page.items[-1][0] if page.items else None
         key = (last.logged_at.isoformat(), last.id) if last else ("", "")
         return page_body(page, items, key)

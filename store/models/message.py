@@ -75,7 +75,13 @@ class Message(Base):
     date: Mapped[datetime | None] = mapped_column(default=None)
     preview: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str | None] = mapped_column(Text, default=None)
+    # The HTML body, sanitised when it was recorded (kept like `text`, per store_bodies).
+    html: Mapped[str | None] = mapped_column(Text, default=None)
+    # The header fields that matter to a reader, decoded: [{name, value}, …] (SPEC §12).
+    headers: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # The calendar UID of the meeting its invitation (REQUEST or CANCEL) is about (§12).
+    meeting_uid: Mapped[str | None] = mapped_column(String(998), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

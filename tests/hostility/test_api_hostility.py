@@ -69,7 +69,10 @@ async def module_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
     with fresh_database_url(tmp_path_factory.mktemp("api-hostility")) as url:
         yield load_settings({}, database_url=url, smtp_port=0, http_port=0,
                             admin_token=ADMIN_TOKEN, secret="test-secret",
-                            mail_domain=MAIL_DOMAIN, workers=0, **LIMITS)
+                            mail_domain=MAIL_DOMAIN, workers=0, **LIMITS,
+                            # Fuzzed webhook URLs are not resolved (no DNS off loopback),
+                            # and without workers nothing is delivered to them.
+                            webhook_allow_private=True)
 
 
 async def _running_world(settings: Settings) -> tuple[Service, ApiClient, World]:
@@ -91,15 +94,20 @@ async def world(module_settings: Settings) -> AsyncIterator[tuple[Service, ApiCl
 
 def _b_path_value(path: str, name: str, world: World) -> str:
     """Return project B's resource for a path parameter (a new route must be added here)."""
+    if path.startswith("/v1/projects/{pid}/companies/{cid}"):
+        return world.project_b if name == "pid" else world.b_company
+    if path.startswith("/v1/webhooks/"):  # admin-only: any id is refused the same way
+        return A_MISSING_ID
     by_name = {"pid": world.project_b, "uid": world.bob, "cid": world.b_contact,
-               "tid": world.bob_token_id}
+               "tid": world.bob_token_id, "did": world.b_deal}
     if name in by_name:
         return by_name[name]
     by_prefix = {"/v1/projects/{pid}/ignored/": world.b_ignored,
                  "/v1/projects/{pid}/never-log/": world.b_never_log,
                  "/v1/mailboxes/": world.b_mailbox, "/v1/interactions/": world.b_interaction,
                  "/v1/messages/": world.b_received, "/v1/threads/": world.b_thread,
-                 "/v1/quarantine/": world.b_received, "/v1/ignored/": world.global_ignored}
+                 "/v1/quarantine/": world.b_received, "/v1/ignored/": world.global_ignored,
+                 "/v1/tokens/": world.bob_token_id}
     for prefix, value in by_prefix.items():
         if path.startswith(prefix):
             return value
@@ -118,13 +126,23 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "MailboxPatch": lambda w: {"user_id": w.alice, "project_ids": [w.project_b]},
     "ContactUpsert": lambda w: [{"external_id": "carol", "name": "Hijacked",
                                  "emails": ["eve@evil.test"]}],
+    "CompanyUpsert": lambda w: [{"external_id": "client", "name": "Hijacked",
+                                 "domains": ["evil.test"]}],
+    "DealUpsert": lambda w: [{"external_id": "deal", "name": "Hijacked", "status": "lost",
+                              "contact_external_ids": ["carol"],
+                              "updated_at": "2026-11-24T00:00:00Z"}],
     "IgnoredCreate": lambda w: {"pattern": "client.test"},
     "NeverLogCreate": lambda w: {"address": "carol@client.test"},
     "LogRequest": lambda w: {"raw": base64_message(), "project_ids": [w.project_b]},
     "ExplainRequest": lambda w: {"raw": base64_message(), "channel": "log",
                                  "project_ids": [w.project_b]},
     "Assignment": lambda w: {"project_ids": [w.project_b]},
+    "WebhookCreate": lambda w: {"url": "http://127.0.0.1:9/hook",
+                                "project_ids": [w.project_b]},
+    "TokenCreate": lambda w: {"name": "hijack", "scopes": ["read"]},
 }
+# Queries a route needs to get past validation, aimed at project B.
+QUERIES: dict[str, str] = {"/v1/lookup": "?address=carol@client.test&address=bob@b.test"}
 
 
 def _b_url(path: str, world: World) -> str:
@@ -134,7 +152,7 @@ def _b_url(path: str, world: World) -> str:
 
 def _request_for(method: str, path: str, world: World) -> tuple[str, dict[str, Any]]:
     """Return the URL and request options of an attack on project B through this route."""
-    url = _b_url(path, world)
+    url = _b_url(path, world) + QUERIES.get(path, "")
     operation = DOCUMENT["paths"][path][method.lower()]
     content = operation.get("requestBody", {}).get("content", {})
     if "application/json" in content:

@@ -1,0 +1,72 @@
+"""The resources as the API shows them: one function per shape, used by the API's answers and
+by the events that tell of their changes (store/events.py), so both show the same thing.
+
+Pure functions of loaded rows; nothing here reads or writes the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.models import (
+    Contact,
+    Decision,
+    Interaction,
+    Meeting,
+    Message,
+    ReceivedMessage,
+    Thread,
+)
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """Return the API representation of a contact."""
+    return {"id": contact.id, "external_id": contact.external_id, "name": contact.name,
+            "emails": sorted(a.address for a in contact.addresses), "owner_id": contact.owner_id,
+            "company_id": contact.company_id}
+
+
+def meeting_json(meeting: Meeting | None) -> dict[str, Any] | None:
+    """Return a meeting as its latest invitation describes it (SPEC §12), or None."""
+    if meeting is None:
+        return None
+    return {"uid": meeting.uid, "sequence": meeting.sequence, "status": meeting.status,
+            "summary": meeting.summary, "start": meeting.start, "end": meeting.end,
+            "timezone": meeting.timezone, "location": meeting.location,
+            "organizer": meeting.organizer, "attendees": meeting.attendees,
+            "updated_at": meeting.updated_at.isoformat()}
+
+
+def interaction_json(interaction: Interaction, message: Message,
+                     meeting: Meeting | None = None) -> dict[str, Any]:
+    """Return a timeline entry: the interaction with its message's metadata and meeting."""
+    return {
+        "id": interaction.id, "type": interaction.type, "channels": interaction.channels,
+        "user_id": interaction.user_id, "logged_at": interaction.logged_at.isoformat(),
+        "meeting": meeting_json(meeting),
+        "message": {
+            "subject": message.subject, "from": message.from_address, "to": message.to,
+            "cc": message.cc, "date": message.date.isoformat() if message.date else None,
+            "preview": message.preview,
+            "attachments": [{k: v for k, v in a.items() if k != "content"}
+                            for a in message.attachments],
+        },
+    }
+
+
+def thread_json(thread: Thread, project_ids: set[str] | None) -> dict[str, Any]:
+    """Return a thread; a user sees only their own projects among the candidates."""
+    candidates = [p for p in thread.candidate_project_ids
+                  if project_ids is None or p in project_ids]
+    return {"id": thread.id, "project_id": thread.project_id, "subject": thread.subject,
+            "participants": thread.participants, "candidate_project_ids": candidates,
+            "status": thread.status}
+
+
+def received_json(received: ReceivedMessage, decision: Decision | None) -> dict[str, Any]:
+    """Return the list representation of a received message, with its processing state."""
+    return {"id": received.id, "message_id": received.message_id, "channel": received.channel,
+            "status": received.status, "received_at": received.received_at.isoformat(),
+            "authentication_results": received.authentication_results,
+            "attempts": received.attempts, "last_error": received.last_error,
+            "outcomes": decision.body.get("outcomes", []) if decision else []}
