@@ -118,8 +118,10 @@ DOCS: dict[str, str] = {
     "max_messages_per_minute": "Messages per client IP per minute (450 above it).",
     "max_failed_recipients": "Refused RCPTs one SMTP session may make; the next refused one "
                              "is answered 421 and the connection closed.",
-    "command_timeout": "Seconds an SMTP client may stay idle between commands.",
-    "data_timeout": "Seconds an SMTP client may take to send DATA.",
+    "command_timeout": "Seconds an SMTP client may send nothing before it is answered 421 "
+                       "and disconnected.",
+    "data_timeout": "Seconds an SMTP client may take from DATA to the end of its message "
+                    "(then 421).",
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
     "worker_processes": "Extra `blindcopy worker` processes `serve` starts and stops with itself "
                         "(0: in-process workers only).",
