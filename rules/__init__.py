@@ -7,6 +7,7 @@ from rules.decision import RULES_VERSION, Decision, Effect, Finding, Outcome, Ou
 from rules.engine import decide
 from rules.facts import (
     Capture,
+    CaptureLevel,
     Channel,
     ContactView,
     CreateContacts,
@@ -26,7 +27,7 @@ from rules.facts import (
 from rules.reasons import Reason
 
 __all__ = [
-    "RULES_VERSION", "Capture", "Channel", "ContactView", "CreateContacts", "Decision",
+    "RULES_VERSION", "Capture", "CaptureLevel", "Channel", "ContactView", "CreateContacts", "Decision",
     "DirectorySnapshot", "DkimProof", "Effect", "Finding", "LoggingMode", "MailboxView",
     "MessageFacts", "OriginalAuthFacts", "OriginalProof", "Outcome", "OutcomeStatus",
     "ProjectView", "Reason", "SenderAuthFacts",

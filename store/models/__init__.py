@@ -5,13 +5,15 @@ from store.models.base import Base, new_id, table_of, utcnow
 from store.models.contact import Contact, ContactAddress
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
+from store.models.privacy import ErasedAddress, PersonalNeverLogEntry
 from store.models.project import Project, ProjectAddress
 from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "IgnoredEntry", "Interaction",
-    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry", "Project",
+    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "ErasedAddress", "IgnoredEntry", "Interaction",
+    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry",
+    "PersonalNeverLogEntry", "Project",
     "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
     "utcnow",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, new_id, utcnow
@@ -100,3 +100,5 @@ class Interaction(Base):
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)
     unlogged_at: Mapped[datetime | None] = mapped_column(default=None)
     unlogged_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Shown in full only to its user and admins (SPEC §13); others see that it occurred.
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())

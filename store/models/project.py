@@ -23,6 +23,9 @@ class Project(Base):
     sender_auth: Mapped[str] = mapped_column(String(32), default="aligned")
     create_contacts: Mapped[str] = mapped_column(String(32), default="never")
     store_bodies: Mapped[bool] = mapped_column(default=True)
+    # What is kept of a captured email (SPEC §13): full, subject or metadata.
+    capture_level: Mapped[str] = mapped_column(String(16), default="full",
+                                               server_default="full")
     address_generation: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
