@@ -36,6 +36,7 @@ SETTINGS = obj(
     sender_auth={"enum": ["aligned", "dkim", "none"]},
     create_contacts={"enum": ["never", "recipients"]},
     store_bodies={"type": "boolean"},
+    capture_level={"enum": ["full", "subject", "metadata"]},
 )
 ADDRESSES = obj(["bcc", "forward"], bcc=STRING, forward=STRING)
 OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,

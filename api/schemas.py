@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from api.fields import DOMAIN, SLUG, FieldReader
-from rules import CreateContacts, LoggingMode
+from rules import CaptureLevel, CreateContacts, LoggingMode
 from rules import SenderAuthMode as SenderAuth
 from store.errors import FieldError, Invalid
 from store.queries.contacts import ContactUpsert
@@ -44,6 +44,7 @@ def _read_settings(reader: FieldReader) -> dict[str, Any]:
         "sender_auth": nested.choice("sender_auth", set(SenderAuth)),
         "create_contacts": nested.choice("create_contacts", set(CreateContacts)),
         "store_bodies": nested.boolean("store_bodies"),
+        "capture_level": nested.choice("capture_level", set(CaptureLevel)),
     }
     nested.reject_unknown()
     return {key: value for key, value in values.items() if value is not None}

@@ -31,6 +31,7 @@ from smtp_gateway.server import create_smtp_server
 from smtp_gateway.sessions import OpenSessions
 from store.database import Store, create_engine
 from store.schema import migrate
+from store.tombstones import address_hasher, erasure_key
 
 log = logging.getLogger("blindcopy")
 # Stopping gracefully, workers get what is left of the grace period to finish the claim under
@@ -48,7 +49,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         authserv_id=settings.authserv_id, max_attempts=settings.max_attempts,
         retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
         claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes,
-        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock)
+        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock,
+        address_hash=address_hasher(erasure_key(settings.secret)))
 
 
 @dataclass

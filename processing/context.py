@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from metrics import Metrics
 from processing.background_loop import BackgroundLoop
 from sender_auth import DnsResolver
+from store.tombstones import AddressHash
 
 T = TypeVar("T")
 
@@ -42,6 +43,8 @@ class ProcessingContext:
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)
+    # The keyed hash of erased addresses (SPEC §13); None: tombstones are not looked up.
+    address_hash: AddressHash | None = None
     # Where the synchronous steps run their DNS look-ups.
     background: BackgroundLoop = field(default_factory=BackgroundLoop)
 

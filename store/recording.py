@@ -12,7 +12,7 @@ Query functions never commit; the caller owns the transaction.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from rules.facts import CaptureLevel
 from store.errors import RecordingRace
 from store.models import (
     Contact,
@@ -53,6 +54,28 @@ class EmailRecord:
     text: str | None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     original_verified: bool = False
+
+    def kept_at(self, level: CaptureLevel) -> EmailRecord:
+        """Return what a project capturing at `level` keeps of the email (SPEC §13).
+
+        `subject`: participants, date and subject; `metadata`: participants and date.
+        What is not kept is never written (message, thread, preview, attachments).
+        """
+        if level is CaptureLevel.FULL:
+            return self
+        subject = self.subject if level is CaptureLevel.SUBJECT else ""
+        return replace(self, subject=subject, preview="", text=None, attachments=[])
+
+    def with_stand_ins(self, tokens: dict[str, str]) -> EmailRecord:
+        """Return the email with each erased participant replaced by its stand-in."""
+        if not tokens:
+            return self
+        erased_author = self.from_address.lower() in tokens
+        return replace(
+            self, from_address=tokens.get(self.from_address.lower(), self.from_address),
+            from_name="" if erased_author else self.from_name,
+            to=[tokens.get(a.lower(), a) for a in self.to],
+            cc=[tokens.get(a.lower(), a) for a in self.cc])
 
 
 @dataclass(frozen=True, slots=True)
