@@ -89,6 +89,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "A contact's timeline, newest first.", "Interactions", query=PAGED, errors=(404, 422)),
     ("DELETE", "/v1/interactions/{id}"): Operation("Unlog an interaction (recorded).",
                                                    status=204),
+    ("PATCH", "/v1/interactions/{id}"): Operation(
+        "Make an interaction private or not (its user or an admin).", "Interaction",
+        body="InteractionPatch", errors=(403, 404, 422)),
+    ("POST", "/v1/users/{uid}/never-log"): Operation(
+        "Add an address the user's captures never log.", "PersonalNeverLog", 201,
+        "NeverLogCreate", (403, 404, 409, 422)),
+    ("GET", "/v1/users/{uid}/never-log"): Operation("List the user's never-log addresses.",
+                                                    "PersonalNeverLogList", errors=(403, 404)),
+    ("DELETE", "/v1/users/{uid}/never-log/{id}"): Operation(
+        "Remove an address from the user's never-log list.", status=204, errors=(403, 404)),
+    ("POST", "/v1/erasures"): Operation(
+        "Erase an address (admin): its interactions, contacts, message content and raw "
+        "bytes; a tombstone keeps it from being logged again.", "ErasureCounts",
+        body="ErasureRequest", errors=(403, 409, 422)),
     ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
                                                       201, "IgnoredCreate", (404, 409, 422)),
     ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList"),

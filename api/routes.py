@@ -15,6 +15,7 @@ from api.handlers import (
     interactions,
     mailboxes,
     messages,
+    privacy,
     projects,
     quarantine,
     threads,
@@ -54,6 +55,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/users/{uid}/tokens", tokens.create_token),
     Route("GET", "/v1/users/{uid}/tokens", tokens.list_user_tokens),
     Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_token),
+    Route("POST", "/v1/users/{uid}/never-log", privacy.add_personal_entry),
+    Route("GET", "/v1/users/{uid}/never-log", privacy.list_personal_entries),
+    Route("DELETE", "/v1/users/{uid}/never-log/{id}", privacy.delete_personal_entry),
     # Mailboxes and mailbox sync ingestion.
     Route("POST", "/v1/mailboxes", mailboxes.create_mailbox),
     Route("GET", "/v1/mailboxes", mailboxes.list_all_mailboxes),
@@ -65,6 +69,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects/{pid}/contacts", contacts.get_contacts),
     Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
     Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
+    Route("PATCH", "/v1/interactions/{id}", privacy.patch_interaction),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),
@@ -84,6 +89,8 @@ ROUTES: tuple[Route, ...] = (
     # Pending threads.
     Route("GET", "/v1/threads", threads.list_pending_threads),
     Route("POST", "/v1/threads/{id}/assign", threads.assign_thread),
+    # Erasure on request (admin).
+    Route("POST", "/v1/erasures", privacy.create_erasure),
     # Quarantine (admin).
     Route("GET", "/v1/quarantine", quarantine.list_quarantine),
     Route("POST", "/v1/quarantine/{id}/release", quarantine.release),

@@ -172,3 +172,32 @@ def read_assignment(body: object) -> list[str]:
     reader.finish()
     assert project_ids is not None
     return list(dict.fromkeys(project_ids))
+
+
+def read_privacy(body: object) -> bool:
+    """Validate PATCH /v1/interactions/{id}: `{private: true|false}`."""
+    reader = FieldReader(body)
+    private = reader.boolean("private")
+    if private is None and isinstance(body, dict) and "private" not in body:
+        reader.fail("private", "is required")
+    reader.finish()
+    assert private is not None
+    return private
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureFields:
+    """An erasure request: the address, and the one project to erase it from (or all)."""
+
+    address: str
+    project_id: str | None
+
+
+def read_erasure(body: object) -> ErasureFields:
+    """Validate POST /v1/erasures: `{address, project_id?}`."""
+    reader = FieldReader(body)
+    address = reader.address("address", required=True)
+    project_id = reader.string("project_id", max_length=32)
+    reader.finish()
+    assert address is not None
+    return ErasureFields(address, project_id)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.access import caller_project_ids, check_project_references
 from api.pagination import id_cursor, page_body, page_limit
+from api.redaction import hides_thread
 from api.request_context import (
     caller,
     in_unit_of_work,
@@ -20,18 +21,25 @@ from api.request_context import (
 from api.schemas import read_assignment
 from store.errors import FieldError, Invalid, NotFound
 from store.models import Thread
+from store.queries.interactions import private_credits
 from store.queries.threads import get_thread, list_threads
 
 THREAD_STATUSES = ("open", "pending", "assigned")
 
 
-def thread_json(thread: Thread, project_ids: set[str] | None) -> dict[str, Any]:
-    """Return a thread; a user sees only their own projects among the candidates."""
+def thread_json(thread: Thread, project_ids: set[str] | None,
+                hidden: bool = False) -> dict[str, Any]:
+    """Return a thread; a user sees only their own projects among the candidates.
+
+    `hidden`: the thread holds a private interaction the viewer may not see (its subject
+    is not shown, SPEC §13).
+    """
     candidates = [p for p in thread.candidate_project_ids
                   if project_ids is None or p in project_ids]
-    return {"id": thread.id, "project_id": thread.project_id, "subject": thread.subject,
+    return {"id": thread.id, "project_id": thread.project_id,
+            "subject": "" if hidden else thread.subject,
             "participants": thread.participants, "candidate_project_ids": candidates,
-            "status": thread.status}
+            "status": thread.status, **({"private": True} if hidden else {})}
 
 
 async def list_pending_threads(request: web.Request) -> web.Response:
@@ -46,7 +54,9 @@ async def list_pending_threads(request: web.Request) -> web.Response:
         mine = caller_project_ids(session, who)
         page = list_threads(session, status=status, project_ids=mine, after_id=after,
                             limit=limit)
-        items = [thread_json(t, mine) for t in page.items]
+        private = private_credits(session, [t.id for t in page.items])
+        items = [thread_json(t, mine, hides_thread(who, private.get(t.id, ())))
+                 for t in page.items]
         return page_body(page, items, (page.items[-1].id if page.items else "",))
 
     return json_response(await in_unit_of_work(request, listed))
