@@ -50,7 +50,11 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
         claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes,
         dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock,
-        address_hash=address_hasher(erasure_key(settings.secret)))
+        address_hash=address_hasher(erasure_key(settings.secret)),
+        raw_retention=timedelta(days=settings.raw_retention_days),
+        unlogged_retention=timedelta(days=settings.unlogged_retention_days),
+        retention_batch=settings.retention_batch,
+        retention_interval_seconds=settings.retention_interval_seconds)
 
 
 @dataclass
