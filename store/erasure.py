@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    bindparam,
     String,
     Table,
     and_,
@@ -210,21 +211,23 @@ def _erase_messages(session: Session, target: _Target, ids: list[str],
     refers to any more."""
     db = session.connection()
     columns = _MESSAGES.c
-    rows = db.execute(select(columns.id, columns.thread_id, columns.from_address, columns.to,
-                             columns.cc, columns.attachments).where(columns.id.in_(ids))).all()
+    rows = db.execute(select(columns.id, columns.thread_id, columns.from_address,
+                             columns.from_name, columns.to, columns.cc, columns.attachments)
+                      .where(columns.id.in_(ids))).all()
     referred = set(db.scalars(select(_INTERACTIONS.c.message_ref).distinct().where(
         _INTERACTIONS.c.message_ref.in_(ids))).all())
     shas = {a.get("sha256") for row in rows for a in row.attachments or [] if a.get("sha256")}
-    for row in rows:
-        if row.id not in referred:
-            db.execute(delete(_MESSAGES).where(columns.id == row.id))
-            continue
-        erased_author = row.from_address.lower() == target.address
-        db.execute(update(_MESSAGES).where(columns.id == row.id).values(
+    unreferred = [row.id for row in rows if row.id not in referred]
+    if unreferred:
+        db.execute(delete(_MESSAGES).where(columns.id.in_(unreferred)))
+    kept = [row for row in rows if row.id in referred]
+    if kept:
+        db.execute(update(_MESSAGES).where(columns.id == bindparam("ref")).values(
             subject="", preview="", text=None, attachments=[],
-            from_address=target.stand_in if erased_author else row.from_address,
-            from_name="" if erased_author else columns.from_name,
-            to=target.scrub(row.to), cc=target.scrub(row.cc)))
+            from_address=bindparam("new_from"), from_name=bindparam("new_name"),
+            to=bindparam("new_to"), cc=bindparam("new_cc")), [
+            {"ref": row.id, "new_to": target.scrub(row.to), "new_cc": target.scrub(row.cc),
+             **_author(target, row.from_address, row.from_name)} for row in kept])
     counts.messages += len(rows)
     # An attachment counts as removed when no message (of any project) refers to it now.
     counts.attachments += sum(1 for sha in shas if not db.scalar(select(exists().where(
@@ -232,13 +235,22 @@ def _erase_messages(session: Session, target: _Target, ids: list[str],
     _erase_threads(session, target, sorted({row.thread_id for row in rows}))
 
 
+def _author(target: _Target, address: str, name: str) -> dict[str, str]:
+    erased = address.lower() == target.address
+    return {"new_from": target.stand_in if erased else address,
+            "new_name": "" if erased else name}
+
+
 def _erase_threads(session: Session, target: _Target, thread_ids: list[str]) -> None:
     db = session.connection()
     columns = _THREADS.c
-    for thread_id, participants in db.execute(select(columns.id, columns.participants)
-                                              .where(columns.id.in_(thread_ids))).all():
-        db.execute(update(_THREADS).where(columns.id == thread_id).values(
-            subject="", participants=target.scrub(participants)))
+    rows = db.execute(select(columns.id, columns.participants)
+                      .where(columns.id.in_(thread_ids))).all()
+    if rows:
+        db.execute(update(_THREADS).where(columns.id == bindparam("ref")).values(
+            subject="", participants=bindparam("new_participants")), [
+            {"ref": row.id, "new_participants": target.scrub(row.participants)}
+            for row in rows])
 
 
 def _involves_received(target: _Target) -> ColumnElement[bool]:

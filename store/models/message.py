@@ -87,6 +87,8 @@ class Interaction(Base):
         UniqueConstraint("project_id", "contact_id", "message_ref"),
         Index("ix_interactions_contact_logged", "contact_id", "logged_at"),
         Index("ix_interactions_project_message", "project_id", "message_ref"),
+        # Deleting a message (erasure) finds its interactions (ON DELETE CASCADE) by it.
+        Index("ix_interactions_message_ref", "message_ref"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

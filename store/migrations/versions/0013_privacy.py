@@ -6,7 +6,8 @@ Create Date: 2026-12-03 17:00:00
 
 SPEC §13. Projects choose what is captured (`capture_level`), interactions can be private,
 users keep their own never-log lists, and an erased address leaves only a tombstone (its
-keyed hash). Retention walks processed messages oldest first: an index on processed_at.
+keyed hash). Retention walks processed messages oldest first: an index on processed_at;
+erasure deletes messages, whose interactions are found by message_ref: an index on it.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table('interactions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('private', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+        batch_op.create_index('ix_interactions_message_ref', ['message_ref'], unique=False)
     with op.batch_alter_table('received_messages', schema=None) as batch_op:
         batch_op.create_index('ix_received_messages_processed_at', ['processed_at', 'id'],
                               unique=False)
@@ -65,6 +67,7 @@ def downgrade() -> None:
     with op.batch_alter_table('received_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_received_messages_processed_at')
     with op.batch_alter_table('interactions', schema=None) as batch_op:
+        batch_op.drop_index('ix_interactions_message_ref')
         batch_op.drop_column('private')
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_column('capture_level')
