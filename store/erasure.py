@@ -22,7 +22,9 @@ read is bounded too, and none holds a lock. Re-running an erasure is harmless.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,6 @@ from sqlalchemy import (
     ColumnElement,
     bindparam,
     String,
-    Table,
     and_,
     cast,
     delete,
@@ -61,6 +62,9 @@ from store.queries.json_lists import mentions_any
 from store.tombstones import AddressHash, scrubber, token
 
 BATCH = 500
+# Keys of a table read per window when looking for the rows that involve the address.
+WINDOW = 5_000
+MIN_PAUSE_SECONDS, MAX_PAUSE_SECONDS = 0.02, 0.25
 # Raw bytes read at once when looking for the address in them.
 RAW_BYTES_PER_READ = 16 << 20
 
@@ -110,25 +114,42 @@ def erase_address(store: Store, address: str, project_id: str | None,
     """Erase the address (from one project, or every project); return what was removed."""
     key = address.strip().lower()
     target = _Target(key, token(address_hash(key)), project_id)
-    with store.write() as session:
+    with _turn(store) as session:
         _add_tombstone(session, address_hash(key), project_id or "")
     counts = ErasureCounts()
     contact_ids = _contacts_with(store, target)
     counts.interactions = _delete_interactions(store, contact_ids, batch)
     _delete_contacts(store, contact_ids, batch)
-    for ids in _windows(store, _MESSAGES, _MESSAGES.c.id, _involves_message(target), batch):
-        with store.write() as session:
+    for ids in _windows(store, _MESSAGES.c.id, _involves_message(target), batch):
+        with _turn(store) as session:
             _erase_messages(session, target, ids, counts)
-    for ids in _windows(store, _RECEIVED, _RECEIVED.c.id, _involves_received(target), batch):
-        with store.write() as session:
+    for ids in _windows(store, _RECEIVED.c.id, _involves_received(target), batch):
+        with _turn(store) as session:
             _erase_received(session, target, ids, counts)
     if project_id is None:
         for ids in _raws_mentioning(store, target, batch):
-            with store.write() as session:
+            with _turn(store) as session:
                 _erase_received(session, target, ids, counts)
-    with store.write() as session:
+    with _turn(store) as session:
         _delete_list_entries(session, target)
     return counts
+
+
+@contextmanager
+def _turn(store: Store) -> Iterator[Session]:
+    """One write batch of the erasure, then a pause as long as it took (on SQLite).
+
+    SQLite has one write lock for the whole store: a writer waiting for it (the spool,
+    before its 250) retries at growing intervals of up to 100 ms, and would seldom find it
+    free between back-to-back batches. Pausing as long as each batch held the lock (at
+    least 20 ms, at most 250 ms) leaves the lock free at least half the time.
+    """
+    started = time.perf_counter()
+    with store.write() as session:
+        yield session
+    if store.is_sqlite:
+        held = time.perf_counter() - started
+        time.sleep(min(max(held, MIN_PAUSE_SECONDS), MAX_PAUSE_SECONDS))
 
 
 def _add_tombstone(session: Session, hashed: str, project_id: str) -> None:
@@ -156,7 +177,7 @@ def _delete_interactions(store: Store, contact_ids: list[str], batch: int) -> in
     deleted = 0
     for contacts in _chunks(contact_ids, batch):
         while True:
-            with store.write() as session:
+            with _turn(store) as session:
                 db = session.connection()
                 ids = list(db.scalars(select(_INTERACTIONS.c.id).where(
                     _INTERACTIONS.c.contact_id.in_(contacts)).limit(batch)).all())
@@ -170,31 +191,31 @@ def _delete_interactions(store: Store, contact_ids: list[str], batch: int) -> in
 
 def _delete_contacts(store: Store, contact_ids: list[str], batch: int) -> None:
     for contacts in _chunks(contact_ids, batch):
-        with store.write() as session:
+        with _turn(store) as session:
             db = session.connection()
             db.execute(delete(_CONTACT_ADDRESSES).where(
                 _CONTACT_ADDRESSES.c.contact_id.in_(contacts)))
             db.execute(delete(_CONTACTS).where(_CONTACTS.c.id.in_(contacts)))
 
 
-def _windows(store: Store, table: Table, key: Any, condition: ColumnElement[bool],
-             size: int) -> Iterator[list[str]]:
-    """Yield the keys of the rows meeting `condition`, one window of `size` keys at a time.
+def _windows(store: Store, key: Any, condition: ColumnElement[bool],
+             batch: int) -> Iterator[list[str]]:
+    """Yield the keys of the rows meeting `condition`, at most `batch` at a time.
 
-    Each window is a range of the primary key read in a short read-only session; the rows
-    of the range that meet the condition are yielded (possibly none are).
+    The table is read in windows of WINDOW keys of its primary key, each in a short
+    read-only session (no lock); the rows of a window that meet the condition are yielded
+    in chunks of `batch`.
     """
     after = ""
     while True:
         with store.read() as session:
-            window = select(key.label("key")).where(key > after).order_by(key).limit(size)
+            window = select(key.label("key")).where(key > after).order_by(key).limit(WINDOW)
             last = session.scalar(select(func.max(window.subquery().c.key)))
             if last is None:
                 return
             found = list(session.scalars(select(key).where(key > after, key <= last, condition)
                                          .order_by(key)).all())
-        if found:
-            yield found
+        yield from _chunks(found, batch)
         after = last
 
 
