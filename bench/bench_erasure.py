@@ -197,12 +197,12 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             finished = asyncio.Event()
             async def erase() -> tuple[dict[str, int], float]:
                 began = time.perf_counter()
-                async with aiohttp.ClientSession(headers={
-                        "Authorization": f"Bearer {ADMIN_TOKEN}"}) as http:
-                    async with http.post(f"{base}/v1/erasures", json={"address": ERASED},
-                                         timeout=aiohttp.ClientTimeout(total=3600)) as answer:
-                        body = await answer.json()
-                        assert answer.status == 200, body
+                headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+                async with aiohttp.ClientSession(headers=headers) as http, http.post(
+                        f"{base}/v1/erasures", json={"address": ERASED},
+                        timeout=aiohttp.ClientTimeout(total=3600)) as answer:
+                    body = await answer.json()
+                    assert answer.status == 200, body
                 finished.set()
                 return body, time.perf_counter() - began
             erasure = asyncio.create_task(erase())
@@ -226,7 +226,7 @@ def report(args: argparse.Namespace, result: dict[str, object]) -> str:
     lines = [
         f"## {SECTION}",
         "",
-        f"`python bench/bench_erasure.py --interactions {args.interactions} --received "
+        (f"`python bench/bench_erasure.py --interactions {args.interactions} --received "
         f"{args.received}` on {result['backend']}, one `blindcopy serve` with 2 workers, "
         f"{os.cpu_count()} CPUs shared with other work (load averages below). The store holds "
         f"{args.interactions:,} interactions (bulk-seeded in {result['seed_seconds']:.0f} s), "
@@ -234,7 +234,7 @@ def report(args: argparse.Namespace, result: dict[str, object]) -> str:
         "raw bytes and decisions (1 % of them Bob's). smtp-source sends rounds of "
         f"{args.round} messages (10 sessions, 2 KB) to the project's BCC address; the "
         "erasure runs in transactions of 500 rows, each table scanned in windows of its "
-        "primary key.",
+        "primary key."),
         "",
         "| | SMTP accepted msg/s | processed msg/s | messages | seconds | load average (1, 5, 15 min) |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -243,10 +243,10 @@ def report(args: argparse.Namespace, result: dict[str, object]) -> str:
         lines.append(f"| {name} | {window.accept_rate:,.0f} | {window.process_rate:,.0f} | "
                      f"{window.accepted:,} | {window.seconds:.1f} | "
                      + ", ".join(f"{x:.2f}" for x in window.load) + " |")
-    lines += ["", f"The erasure answered in {result['erase_seconds']:.1f} s with "
+    lines += ["", (f"The erasure answered in {result['erase_seconds']:.1f} s with "
               f"`{json.dumps(counts)}`; SMTP kept accepting throughout (every round's "
               "messages were accepted), at "
-              f"{during.accept_rate / baseline.accept_rate:.0%} of the rate without it.", ""]
+              f"{during.accept_rate / baseline.accept_rate:.0%} of the rate without it."), ""]
     return "\n".join(lines)
 
 

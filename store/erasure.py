@@ -30,9 +30,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    bindparam,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -104,7 +104,7 @@ class _Target:
         """The JSON (or text) column mentions the address (any case)."""
         return func.lower(cast(column, String)).contains(self.address, autoescape=True)
 
-    def in_scope(self, column: Any) -> ColumnElement[bool]:
+    def in_scope(self, column: ColumnElement[str | None]) -> ColumnElement[bool]:
         """The row's project column is in the erasure's scope."""
         return column.is_not(None) if self.project_id is None else column == self.project_id
 

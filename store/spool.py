@@ -102,7 +102,7 @@ def drop_raws(session: Session, message_ids: Sequence[str]) -> int:
     had bytes. The message keeps its envelope, status and decision (SPEC §13)."""
     if not message_ids:
         return 0
-    result: CursorResult[Any] = session.connection().execute(  # type: ignore[assignment]
+    result: CursorResult[Any] = session.connection().execute(
         update(RAWS).where(RAWS.c.received_message_id.in_(list(message_ids)),
                            func.length(RAWS.c.raw) > 0).values(raw=b""))
     return int(result.rowcount or 0)

@@ -16,12 +16,12 @@ from store.erasure import erase_address
 from store.errors import Conflict, Forbidden, Invalid, NotFound
 from store.models import Message, PersonalNeverLogEntry
 from store.queries.interactions import get_interaction
-from store.queries.projects import existing_project_ids
 from store.queries.personal_never_log import (
     add_personal_never_log,
     delete_personal_never_log,
     list_personal_never_log,
 )
+from store.queries.projects import existing_project_ids
 from store.queries.users import addresses_in_use, get_user
 from store.tombstones import address_hasher, erasure_key
 
