@@ -143,6 +143,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Release a quarantined message (admin).", "Decision", errors=(403, 404, 409, 503)),
     ("DELETE", "/v1/quarantine/{id}"): Operation("Delete a quarantined message (admin).",
                                                  status=204, errors=(403, 404)),
+    ("GET", "/v1/events"): Operation(
+        "Events after a cursor, in commit order; `next` is always the cursor to poll with.",
+        "Events", query=("after", "type", "project_id", "limit"), errors=(422,)),
+    ("POST", "/v1/webhooks"): Operation(
+        "Register a webhook (admin); its secret is shown once.", "NewWebhook", 201,
+        "WebhookCreate", (403, 422)),
+    ("GET", "/v1/webhooks"): Operation("List webhooks (admin).", "Webhooks", query=PAGED,
+                                       errors=ADMIN),
+    ("GET", "/v1/webhooks/{id}"): Operation("Read a webhook (admin).", "Webhook",
+                                            errors=(403, 404)),
+    ("DELETE", "/v1/webhooks/{id}"): Operation("Delete a webhook and its deliveries (admin).",
+                                               status=204, errors=(403, 404)),
+    ("GET", "/v1/webhooks/{id}/deliveries"): Operation(
+        "A webhook's deliveries with their attempts (admin).", "Deliveries",
+        query=("status", *PAGED), errors=(403, 404, 422)),
+    ("POST", "/v1/webhooks/{id}/deliveries/{did}/retry"): Operation(
+        "Deliver again now (admin); 409 while an attempt is under way.", "Delivery",
+        errors=(403, 404, 409)),
 }
 
 
@@ -152,7 +170,7 @@ def _parameters(path: str, operation: Operation) -> list[Schema]:
               for n in names]
     for name in operation.query:
         schema: Schema = {"type": "string"}
-        if name == "project_id":
+        if name in ("project_id", "type"):
             schema = {"type": "array", "items": {"type": "string"}}
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params

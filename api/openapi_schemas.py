@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from store.events import EventType
+
 Schema = dict[str, Any]
 
 
@@ -47,6 +49,10 @@ OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,
               interaction_id=NULLABLE_STRING, reason=STRING, detail=STRING)
 FINDING = obj(["rule", "verdict", "detail"], rule=STRING,
               verdict={"enum": ["pass", "fail", "skip"]}, detail=STRING)
+
+WEBHOOK = obj(["id", "url", "types", "project_ids", "description"], id=STRING,
+              url=STRING, types=STRINGS, project_ids=STRINGS, description=STRING,
+              created_at=TIME)
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": obj(["type", "title", "status", "detail"], type=STRING, title=STRING,
@@ -153,4 +159,28 @@ SCHEMAS: dict[str, Schema] = {
                        authentication_results=NULLABLE_STRING, received_at=TIME),
     "QuarantineList": items_of("Quarantined"),
     "Status": obj(["status"], status=STRING),
+    "Event": obj(["id", "type", "timestamp", "project_id", "data"], id=STRING,
+                 type={"enum": [str(t) for t in EventType]}, timestamp=TIME, project_id=NULLABLE_STRING,
+                 data={**ANY_OBJECT, "description": "the resource as the API shows it"}),
+    "WebhookCreate": obj(["url"], url={"type": "string", "format": "uri", "maxLength": 2000},
+                         types={"type": "array", "items": {"enum": [str(t) for t in EventType]}},
+                         project_ids=STRINGS, description={"type": "string", "maxLength": 500}),
+    "Webhook": WEBHOOK,
+    "NewWebhook": {**WEBHOOK, "required": [*WEBHOOK["required"], "secret"],
+                   "properties": {**WEBHOOK["properties"], "secret": {
+                       **STRING, "description": "whsec_ + base64 key; shown only now"}}},
+    "Webhooks": items_of("Webhook"),
+    "Delivery": obj(["id", "webhook_id", "event_id", "event_type", "status", "attempts"],
+                    id=STRING, webhook_id=STRING, event_id=STRING, event_type=STRING,
+                    status={"enum": ["pending", "delivering", "delivered", "failed"]},
+                    attempts={"type": "array", "items": obj(
+                        ["at", "status_code", "error"], at=TIME,
+                        status_code={"type": ["integer", "null"]}, error=NULLABLE_STRING)},
+                    next_attempt_at={"type": ["string", "null"], "format": "date-time"},
+                    delivered_at={"type": ["string", "null"], "format": "date-time"},
+                    created_at=TIME),
+    "Deliveries": items_of("Delivery"),
+    "Events": obj(["items", "next"], items={"type": "array", "items": ref("Event")},
+                  next={"type": ["string", "null"],
+                        "description": "cursor to ask with next (`after`)"}),
 }

@@ -35,8 +35,8 @@ def encode_cursor(*key: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 
 
-def _decode(request: web.Request, arity: int) -> list[str] | None:
-    text = request.query.get("cursor")
+def _decode(request: web.Request, arity: int, name: str = "cursor") -> list[str] | None:
+    text = request.query.get(name)
     if not text:
         return None
     try:
@@ -45,8 +45,18 @@ def _decode(request: web.Request, arity: int) -> list[str] | None:
         # RecursionError: a cursor nested deeper than the JSON reader's recursion limit.
         key = None
     if not isinstance(key, list) or len(key) != arity or not all(isinstance(k, str) for k in key):
-        raise Invalid.field("cursor", "is not a cursor this API returned")
+        raise Invalid.field(name, "is not a cursor this API returned")
     return key
+
+
+def position_cursor(request: web.Request, name: str) -> tuple[int, int] | None:
+    """Return the two integers of a feed position cursor in `?{name}=`, if any."""
+    key = _decode(request, 2, name)
+    if key is None:
+        return None
+    if not all(k.isascii() and k.isdigit() for k in key):
+        raise Invalid.field(name, "is not a cursor this API returned")
+    return int(key[0]), int(key[1])
 
 
 def id_cursor(request: web.Request) -> str | None:

@@ -1,9 +1,10 @@
-"""Private interactions (SPEC §13): what a viewer who may not see an email's content sees.
+"""Private interactions (SPEC §13): who may see an email's content.
 
-A private interaction shows its subject, text and attachments only to its user (the one it
-is credited to) and to admins; anyone else sees that an email occurred: who took part and
-when. Every route that shows an email's content calls these functions: the contact timeline,
-the pending threads, and GET /v1/interactions/{id}.
+A private interaction shows its subject, text and attachments only to its user (the one it is
+credited to) and to admins; anyone else sees that an email occurred. Every route that shows
+an email's content asks `may_see_content` and shows `store.redaction.redacted_message`
+otherwise (`shown_message` does both): the contact timeline, the thread listings (via
+`hides_thread`), and GET /v1/interactions/{id}.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from api.caller import Caller
-
-# What everyone who sees the interaction sees of a private email: that it occurred.
-SHOWN_OF_PRIVATE = frozenset({"from", "to", "cc", "date"})
+from store.redaction import redacted_message
 
 
 def may_see_content(caller: Caller, private: bool, user_id: str | None) -> bool:
@@ -25,27 +24,10 @@ def may_see_content(caller: Caller, private: bool, user_id: str | None) -> bool:
 
 def shown_message(caller: Caller, private: bool, user_id: str | None,
                   message: dict[str, Any]) -> dict[str, Any]:
-    """Return the message of an interaction as the caller may see it.
-
-    For a viewer who may not see a private interaction's content, only the participants and
-    the date are kept; every other field the message has (subject, preview, text, html,
-    headers, attachments …) is emptied, keeping its type, and `private: true` is added.
-    """
+    """Return the message of an interaction as the caller may see it."""
     if may_see_content(caller, private, user_id):
         return message
-    return {**{key: value if key in SHOWN_OF_PRIVATE else _emptied(value)
-               for key, value in message.items()}, "private": True}
-
-
-def _emptied(value: Any) -> Any:
-    """Return the empty value of the value's JSON type (null for numbers and booleans)."""
-    if isinstance(value, str):
-        return ""
-    if isinstance(value, list):
-        return []
-    if isinstance(value, dict):
-        return {}
-    return None
+    return redacted_message(message)
 
 
 def hides_thread(caller: Caller, private_users: Iterable[str | None]) -> bool:

@@ -11,6 +11,7 @@ from api.handlers import (
     address_lists,
     capture,
     contacts,
+    events,
     health,
     interactions,
     mailboxes,
@@ -21,6 +22,7 @@ from api.handlers import (
     threads,
     tokens,
     users,
+    webhooks,
 )
 from api.handlers.openapi import openapi_document
 
@@ -95,6 +97,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/quarantine", quarantine.list_quarantine),
     Route("POST", "/v1/quarantine/{id}/release", quarantine.release),
     Route("DELETE", "/v1/quarantine/{id}", quarantine.delete_quarantined),
+    # Events and webhooks.
+    Route("GET", "/v1/events", events.list_all_events),
+    Route("POST", "/v1/webhooks", webhooks.create_webhook),
+    Route("GET", "/v1/webhooks", webhooks.list_all_webhooks),
+    Route("GET", "/v1/webhooks/{id}", webhooks.get_one_webhook),
+    Route("DELETE", "/v1/webhooks/{id}", webhooks.delete_webhook),
+    Route("GET", "/v1/webhooks/{id}/deliveries", webhooks.get_deliveries),
+    Route("POST", "/v1/webhooks/{id}/deliveries/{did}/retry", webhooks.retry),
 )
 
 

@@ -14,6 +14,7 @@ from api.fields import DOMAIN, SLUG, FieldReader
 from rules import CaptureLevel, CreateContacts, LoggingMode
 from rules import SenderAuthMode as SenderAuth
 from store.errors import FieldError, Invalid
+from store.events import EventType
 from store.queries.contacts import ContactUpsert
 
 MAX_CONTACTS_PER_UPSERT = 1000
@@ -172,6 +173,35 @@ def read_assignment(body: object) -> list[str]:
     reader.finish()
     assert project_ids is not None
     return list(dict.fromkeys(project_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFields:
+    """A webhook to create: where to, which events (empty: all), of which projects."""
+
+    url: str
+    types: list[str]
+    project_ids: list[str]
+    description: str
+
+
+def read_webhook(body: object) -> WebhookFields:
+    """Validate POST /v1/webhooks: `{url, types?, project_ids?, description?}`."""
+    reader = FieldReader(body)
+    url = reader.string("url", required=True, max_length=2000)
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        reader.fail("url", "must be an http:// or https:// URL")
+    types = reader.string_list("types", max_items=len(EventType), max_length=64) or []
+    for index, type_ in enumerate(types):
+        if type_ not in set(EventType):
+            reader.fail(f"types[{index}]", "must be one of " + ", ".join(EventType))
+    project_ids = reader.string_list("project_ids", max_items=MAX_PROJECT_IDS,
+                                     max_length=32) or []
+    description = reader.string("description", max_length=500, min_length=0) or ""
+    reader.finish()
+    assert url is not None
+    return WebhookFields(url, list(dict.fromkeys(types)), list(dict.fromkeys(project_ids)),
+                         description)
 
 
 def read_privacy(body: object) -> bool:

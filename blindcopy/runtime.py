@@ -54,7 +54,8 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         raw_retention=timedelta(days=settings.raw_retention_days),
         unlogged_retention=timedelta(days=settings.unlogged_retention_days),
         retention_batch=settings.retention_batch,
-        retention_interval_seconds=settings.retention_interval_seconds)
+        retention_interval_seconds=settings.retention_interval_seconds,
+        webhook_allow_private=settings.webhook_allow_private)
 
 
 @dataclass

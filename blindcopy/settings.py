@@ -75,8 +75,10 @@ class Settings:
     shutdown_grace_seconds: float = 25.0
     raw_retention_days: float = 30.0
     unlogged_retention_days: float = 30.0
+    event_retention_days: float = 30.0
     retention_batch: int = 500
     retention_interval_seconds: float = 60.0
+    webhook_allow_private: bool = False
 
 
 DOCS: dict[str, str] = {
@@ -152,12 +154,17 @@ DOCS: dict[str, str] = {
                           "kept until it is processed again).",
     "unlogged_retention_days": "Days a received message that logged nothing (not logged, "
                                "quarantined) is kept, with its decision.",
+    "event_retention_days": "Days an event stays in the outbox (GET /v1/events); older ones "
+                            "are deleted with their webhook deliveries.",
     "retention_batch": "Rows one retention step removes in one transaction, between two "
                        "claims of the first worker.",
     "retention_interval_seconds": "Seconds between retention passes once a pass found "
                                   "nothing more to remove.",
     "shutdown_grace_seconds": "On SIGTERM, seconds SMTP sessions in DATA and API requests "
                               "under way get to finish (new commands are answered 421).",
+    "webhook_allow_private": "Let webhooks reach loopback, private, link-local (cloud "
+                             "metadata) and other non-global addresses; refused with 422 "
+                             "otherwise, and checked again at every delivery (tests, the demo).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"
@@ -196,7 +203,7 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes", "http_max_connections_per_ip"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
-    for name in ("raw_retention_days", "unlogged_retention_days"):
+    for name in ("raw_retention_days", "unlogged_retention_days", "event_retention_days"):
         if getattr(settings, name) <= 0:
             errors.append(f"{name}: must be positive")
     if settings.retention_batch < 1:

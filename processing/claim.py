@@ -22,6 +22,7 @@ from processing.judging import Job, decide_each, live, parse, read_snapshots, ve
 from processing.record import record
 from store import spool
 from store.database import Store, is_store_outage
+from store.events import EventType, emit_many, message_events
 from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.worker")
@@ -113,6 +114,7 @@ def settle_failure(store: Store, received_id: str, ctx: ProcessingContext,
         if isinstance(error, PermanentFailure) or (
                 not is_temporary(error) and received.attempts >= ctx.max_attempts):
             spool.mark_failed(received, text)
+            emit_many(session, message_events(session, EventType.MESSAGE_FAILED, [received]))
             ctx.metrics.count_processed(spool.FAILED, received.received_at, ctx.now())
             log.error("message failed", extra={"received_id": received_id, "error": text})
         else:

@@ -51,7 +51,9 @@ class ProcessingContext:
     retention_interval_seconds: float = 60.0
     # The keyed hash of erased addresses (SPEC §13); None: tombstones are not looked up.
     address_hash: AddressHash | None = None
-    # Where the synchronous steps run their DNS look-ups.
+    # Deliver webhooks to loopback, private and link-local addresses too (tests, the demo).
+    webhook_allow_private: bool = False
+    # Where the synchronous steps run their DNS look-ups and webhook deliveries.
     background: BackgroundLoop = field(default_factory=BackgroundLoop)
 
     def now(self) -> datetime:
@@ -59,5 +61,6 @@ class ProcessingContext:
         return self.clock()
 
     def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine (the DNS look-ups of sender verification) and return its result."""
+        """Run a coroutine (sender verification's DNS look-ups, webhook deliveries) and
+        return its result."""
         return self.background.run(coroutine)

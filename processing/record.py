@@ -22,6 +22,7 @@ from processing.message_facts import to_email_record
 from rules import CaptureLevel, Decision, Outcome, OutcomeStatus, Reason
 from store import spool
 from store.database import Store, is_store_outage
+from store.events import EventType, emit_many, message_events
 from store.recording import EmailRecord, Recording, StoredMessage, store_decisions, tell_reused
 from store.tombstones import scrubber
 
@@ -70,6 +71,8 @@ def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[d
                 outcome["interaction_id"] = interaction_ids[outcome["interaction_id"]]
     _settle(session, jobs)
     spool.drop_raws(session, [job.received.id for job in jobs if _raw_goes(job)])
+    emit_many(session, message_events(session, EventType.MESSAGE_QUARANTINED, [
+        job.received for job in jobs if job.decision is not None and job.decision.is_quarantined]))
     store_decisions(session, [(job.received.id, job.decision.rules_version, body)
                               for job, body in zip(jobs, bodies, strict=True)
                               if job.decision is not None])

@@ -16,16 +16,21 @@ import socket
 import threading
 import time
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from processing.claim import process_claim
 from processing.context import ProcessingContext
 from processing.retention import RetentionSweeps
+from processing.webhooks import deliver_due
 from store import spool
 from store.database import Store
+from store.events import EventType, emit_many, message_events
+from store.models import ReceivedMessage
 
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
+DELIVERY_POLL_SECONDS = 0.5
 STORE_DOWN_PAUSE_SECONDS = 1.0
 
 
@@ -40,7 +45,10 @@ def worker_id(index: int | str = 0) -> str:
 def fail_abandoned(store: Store, ctx: ProcessingContext) -> int:
     """Keep as failed the messages whose workers died holding them `max_attempts` times."""
     with store.write() as session:
-        count = spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
+        failed = spool.fail_abandoned_claims(session, ctx.now(), ctx.max_attempts)
+        emit_many(session, message_events(session, EventType.MESSAGE_FAILED, session.scalars(
+            select(ReceivedMessage).where(ReceivedMessage.id.in_(failed))).all()))
+    count = len(failed)
     if count:
         log.error("messages abandoned by dying workers kept as failed", extra={"count": count})
     return count
@@ -79,8 +87,32 @@ def run_worker(store: Store, ctx: ProcessingContext, claimer: str, stop: threadi
             wake.clear()
 
 
+def run_deliverer(store: Store, ctx: ProcessingContext, claimer: str,
+                  stop: threading.Event) -> None:
+    """Deliver due webhooks until `stop` is set; a round under way is finished first.
+
+    A thread of its own, beside the message workers: a slow receiver (up to the delivery
+    timeout) never holds up a message. Idle, it looks for due deliveries with a read twice
+    a second (no write lock on SQLite).
+    """
+    while not stop.is_set():
+        try:
+            handled = deliver_due(store, ctx, claimer)
+        except (DBAPIError, OSError) as exc:
+            log.warning("store unavailable to webhook deliveries: %s", exc)
+            stop.wait(STORE_DOWN_PAUSE_SECONDS)
+            continue
+        except Exception:  # a round's claims come back when their leases end
+            log.exception("webhook deliveries interrupted")
+            stop.wait(STORE_DOWN_PAUSE_SECONDS)
+            continue
+        if not handled:
+            stop.wait(DELIVERY_POLL_SECONDS)
+
+
 class WorkerThreads:
-    """Workers of this process, each in a thread of its own."""
+    """Workers of this process, each in a thread of its own, and one delivering webhooks
+    (when there are workers at all)."""
 
     def __init__(self, store: Store, ctx: ProcessingContext, count: int,
                  wake: threading.Event) -> None:
@@ -90,6 +122,10 @@ class WorkerThreads:
         self.threads = {worker_id(i): threading.Thread(
             target=run_worker, args=(store, ctx, worker_id(i), self.stop_event, wake, i == 0),
             name=f"blindcopy-worker-{i}", daemon=True) for i in range(count)}
+        if count:
+            self.threads[worker_id("webhooks")] = threading.Thread(
+                target=run_deliverer, args=(store, ctx, worker_id("webhooks"), self.stop_event),
+                name="blindcopy-webhooks", daemon=True)
         for thread in self.threads.values():
             thread.start()
 

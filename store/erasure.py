@@ -12,7 +12,9 @@ spool's 250 answers wait for a batch, never for the erasure):
 3. the received messages that involve it (envelope, Authentication-Results, decision or
    raw bytes) lose their raw bytes, and the address is replaced by its stand-in in their
    envelope and in every stored decision;
-4. never-log entries of the address (the project's and users' own) are deleted: the
+4. the events that name it (their data) show the stand-in instead; each erased contact
+   gets a `contact.erased` event (its id, project and external id, never the address);
+5. never-log entries of the address (the project's and users' own) are deleted: the
    tombstone does what they did.
 
 Rows are found by scanning each table in windows of its primary key (`_windows`): each
@@ -49,6 +51,7 @@ from store.models import (
     ContactAddress,
     Decision,
     ErasedAddress,
+    Event,
     Interaction,
     Message,
     NeverLogEntry,
@@ -58,6 +61,7 @@ from store.models import (
     Thread,
     table_of,
 )
+from store.events import EventType, NewEvent, emit_many
 from store.queries.json_lists import mentions_any
 from store.tombstones import AddressHash, scrubber, token
 
@@ -71,6 +75,7 @@ RAW_BYTES_PER_READ = 16 << 20
 _CONTACT_ADDRESSES, _CONTACTS = table_of(ContactAddress), table_of(Contact)
 _INTERACTIONS, _MESSAGES, _THREADS = table_of(Interaction), table_of(Message), table_of(Thread)
 _RECEIVED, _RAWS, _DECISIONS = table_of(ReceivedMessage), table_of(ReceivedRaw), table_of(Decision)
+_EVENTS = table_of(Event)
 
 
 @dataclass(slots=True)
@@ -119,13 +124,16 @@ def erase_address(store: Store, address: str, project_id: str | None,
     counts = ErasureCounts()
     contact_ids = _contacts_with(store, target)
     counts.interactions = _delete_interactions(store, contact_ids, batch)
-    _delete_contacts(store, contact_ids, batch)
+    _delete_contacts(store, target, contact_ids, batch)
     for ids in _windows(store, _MESSAGES.c.id, _involves_message(target), batch):
         with _turn(store) as session:
             _erase_messages(session, target, ids, counts)
     for ids in _windows(store, _RECEIVED.c.id, _involves_received(target), batch):
         with _turn(store) as session:
             _erase_received(session, target, ids, counts)
+    for ids in _windows(store, _EVENTS.c.id, _involves_event(target), batch):
+        with _turn(store) as session:
+            _scrub_events(session, target, ids)
     if project_id is None:
         for ids in _raws_mentioning(store, target, batch):
             with _turn(store) as session:
@@ -189,13 +197,21 @@ def _delete_interactions(store: Store, contact_ids: list[str], batch: int) -> in
     return deleted
 
 
-def _delete_contacts(store: Store, contact_ids: list[str], batch: int) -> None:
+def _delete_contacts(store: Store, target: _Target, contact_ids: list[str],
+                     batch: int) -> None:
+    """Delete the contacts, each with its `contact.erased` event (which names no address)."""
     for contacts in _chunks(contact_ids, batch):
         with _turn(store) as session:
             db = session.connection()
+            erased = db.execute(select(_CONTACTS.c.id, _CONTACTS.c.project_id,
+                                       _CONTACTS.c.external_id)
+                                .where(_CONTACTS.c.id.in_(contacts))).all()
             db.execute(delete(_CONTACT_ADDRESSES).where(
                 _CONTACT_ADDRESSES.c.contact_id.in_(contacts)))
             db.execute(delete(_CONTACTS).where(_CONTACTS.c.id.in_(contacts)))
+            emit_many(session, [NewEvent(EventType.CONTACT_ERASED, row.project_id, {
+                "id": row.id, "project_id": row.project_id,
+                "external_id": target.scrub(row.external_id)}) for row in erased])
 
 
 def _windows(store: Store, key: Any, condition: ColumnElement[bool],
@@ -272,6 +288,20 @@ def _erase_threads(session: Session, target: _Target, thread_ids: list[str]) -> 
             subject="", participants=bindparam("new_participants")), [
             {"ref": row.id, "new_participants": target.scrub(row.participants)}
             for row in rows])
+
+
+def _involves_event(target: _Target) -> ColumnElement[bool]:
+    return and_(target.in_scope(_EVENTS.c.project_id), target.in_json(_EVENTS.c.data))
+
+
+def _scrub_events(session: Session, target: _Target, ids: list[str]) -> None:
+    """Put the stand-in for the address in these events (a delivery still due sends that)."""
+    db = session.connection()
+    rows = db.execute(select(_EVENTS.c.id, _EVENTS.c.data).where(_EVENTS.c.id.in_(ids))).all()
+    if rows:
+        db.execute(update(_EVENTS).where(_EVENTS.c.id == bindparam("ref")).values(
+            data=bindparam("new_data")),
+            [{"ref": row.id, "new_data": target.scrub(row.data)} for row in rows])
 
 
 def _involves_received(target: _Target) -> ColumnElement[bool]:

@@ -5,7 +5,8 @@ one `executemany` per table (`write`). What is stored already comes from the mes
 snapshots (store.snapshot), read before the claim's DNS look-ups; rows two messages of the
 claim share (a conversation's thread, an email captured twice) are added once. A row another
 worker inserted since the snapshot was read makes `write` raise `RecordingRace`: the claim is
-retried (an attempt like any failure's) and its next snapshot sees that row. Everything here stays inside one project.
+retried (an attempt like any failure's) and its next snapshot sees that row. Everything here
+stays inside one project. The events telling of the claim's changes are written with them.
 Query functions never commit; the caller owns the transaction.
 """
 
@@ -23,6 +24,13 @@ from sqlalchemy.orm import Session
 
 from rules.facts import CaptureLevel
 from store.errors import RecordingRace
+from store.events import (
+    EventType,
+    contact_events,
+    emit_many,
+    interaction_events,
+    thread_events,
+)
 from store.models import (
     Contact,
     ContactAddress,
@@ -256,7 +264,8 @@ class Recording:
         waiting.append(received_id)
 
     def write(self, session: Session) -> dict[str, str]:
-        """Insert the claim's rows (parents first) and apply its changes to stored rows.
+        """Insert the claim's rows (parents first), apply its changes to stored rows, and
+        emit the events telling of them (store/events.py), in the caller's transaction.
 
         Return the id each interaction the claim logged ended up with: its own, or the
         stored one's when the contact already had the message (its channel is added).
@@ -269,10 +278,17 @@ class Recording:
                 for (_p, a), c in self.contacts.items()])
         self._insert_new(db, _THREADS, self.threads.values())
         self._insert_new(db, _MESSAGES, self.messages.values())
-        ids = _insert_interactions(session, list(self.interactions.values()))
+        interactions = _insert_interactions(session, list(self.interactions.values()))
         _apply_fingerprints(db, self.fingerprints)
-        _apply_pending(session, self.pending)
-        return ids
+        pending = [t.id for t in self.threads.values() if t.status == "pending"]
+        pending += _apply_pending(session, self.pending)
+        emit_many(session, [
+            *contact_events(session, EventType.CONTACT_CREATED,
+                            [c.id for c in self.contacts.values()]),
+            *interaction_events(session, EventType.INTERACTION_LOGGED, interactions.logged),
+            *interaction_events(session, EventType.INTERACTION_UPDATED, interactions.updated),
+            *thread_events(session, EventType.THREAD_PENDING, pending)])
+        return interactions.ids
 
     @staticmethod
     def _insert_new(db: Connection, table: Table, rows: Any) -> None:
@@ -294,23 +310,36 @@ def _insert_new_statement(db: Connection, table: Table) -> Any:
     return _dialect_insert(db, table).on_conflict_do_nothing().returning(table.c.id)
 
 
-def _insert_interactions(session: Session, rows: list[NewInteraction]) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class InteractionChanges:
+    """What inserting a claim's interactions did: each row's stored id, and which stored
+    interactions were logged now or got a channel added."""
+
+    ids: dict[str, str]
+    logged: list[str]
+    updated: list[str]
+
+
+def _insert_interactions(session: Session, rows: list[NewInteraction]) -> InteractionChanges:
     """Insert the interactions; one the contact already has gets the new channels instead."""
     if not rows:
-        return {}
+        return InteractionChanges({}, [], [])
     db = session.connection()
     statement = _dialect_insert(db, _INTERACTIONS).on_conflict_do_nothing(
         index_elements=["project_id", "contact_id", "message_ref"]).returning(_INTERACTIONS.c.id)
     inserted = set(db.execute(statement, [_row(r) for r in rows]).scalars())
     ids = {row.id: row.id for row in rows}
+    updated: list[str] = []
     for row in (r for r in rows if r.id not in inserted):
         stored = session.execute(select(Interaction).where(
             Interaction.project_id == row.project_id, Interaction.contact_id == row.contact_id,
             Interaction.message_ref == row.message_ref)).scalar_one()
-        stored.channels = [*stored.channels, *(c for c in row.channels
-                                               if c not in stored.channels)]
+        added = [c for c in row.channels if c not in stored.channels]
+        if added:
+            stored.channels = [*stored.channels, *added]
+            updated.append(stored.id)
         ids[row.id] = stored.id
-    return ids
+    return InteractionChanges(ids, sorted(inserted), updated)
 
 
 def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
@@ -320,15 +349,21 @@ def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:
                         [{"ref": ref, "new_fingerprint": fp} for ref, fp in fingerprints.items()])
 
 
-def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]) -> None:
+def _apply_pending(session: Session, pending: dict[str, tuple[set[str], list[str]]]
+                   ) -> list[str]:
+    """Make stored threads pending (assigned ones stay so); return those that became so."""
+    became: list[str] = []
     for thread_id, (candidates, waiting) in pending.items():
         thread = session.get(Thread, thread_id, with_for_update=True)
         if thread is None or thread.status == "assigned":
             continue
+        if thread.status != "pending":
+            became.append(thread.id)
         thread.status = "pending"
         thread.candidate_project_ids = sorted({*thread.candidate_project_ids, *candidates})
         thread.pending_received_ids = [*thread.pending_received_ids,
                                        *(r for r in waiting if r not in thread.pending_received_ids)]
+    return became
 
 
 def store_decisions(session: Session, decisions: list[tuple[str, str, dict[str, Any]]]) -> None:

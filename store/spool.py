@@ -242,20 +242,21 @@ def release_claims_of(session: Session, claimers: list[str]) -> int:
     return int(result.rowcount or 0)
 
 
-def fail_abandoned_claims(session: Session, now: datetime, max_attempts: int) -> int:
-    """Keep as failed the messages whose worker died holding them `max_attempts` times.
+def fail_abandoned_claims(session: Session, now: datetime, max_attempts: int) -> list[str]:
+    """Keep as failed the messages whose worker died holding them `max_attempts` times;
+    return their ids.
 
     A message that kills its worker would otherwise be claimed again after every lease.
     """
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(ReceivedMessage)
-        .where(ReceivedMessage.status == PROCESSING, ReceivedMessage.lease_until < now,
-               ReceivedMessage.attempts >= max_attempts)
+    columns = RECEIVED.c
+    return list(session.scalars(
+        update(RECEIVED)
+        .where(columns.status == PROCESSING, columns.lease_until < now,
+               columns.attempts >= max_attempts)
         .values(status=FAILED, lease_until=None,
                 last_error=f"processing stopped {max_attempts} times without finishing "
                            "(the worker holding it died or hung)")
-        .execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+        .returning(columns.id)))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

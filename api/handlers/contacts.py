@@ -8,41 +8,15 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from api.access import visible_project
-from api.caller import Caller
 from api.pagination import id_cursor, page_body, page_limit, time_id_cursor
-from api.redaction import shown_message
+from api.redaction import may_see_content
 from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
-from store.models import Contact, Interaction, Message
 from store.queries.contacts import get_contact, list_contacts, upsert_contacts
 from store.queries.interactions import contact_timeline
 from store.queries.users import existing_user_ids
-
-
-def contact_json(contact: Contact) -> dict[str, Any]:
-    """Return the API representation of a contact."""
-    return {"id": contact.id, "external_id": contact.external_id, "name": contact.name,
-            "emails": sorted(a.address for a in contact.addresses), "owner_id": contact.owner_id}
-
-
-def interaction_json(interaction: Interaction, message: Message,
-                     viewer: Caller) -> dict[str, Any]:
-    """Return a timeline entry: the interaction with its message's metadata, as the viewer
-    may see it (a private interaction's content only for its user and admins)."""
-    shown = {
-        "subject": message.subject, "from": message.from_address, "to": message.to,
-        "cc": message.cc, "date": message.date.isoformat() if message.date else None,
-        "preview": message.preview,
-        "attachments": [{k: v for k, v in a.items() if k != "content"}
-                        for a in message.attachments],
-    }
-    return {
-        "id": interaction.id, "type": interaction.type, "channels": interaction.channels,
-        "user_id": interaction.user_id, "logged_at": interaction.logged_at.isoformat(),
-        "private": interaction.private,
-        "message": shown_message(viewer, interaction.private, interaction.user_id, shown),
-    }
+from store.representations import contact_json, interaction_json
 
 
 async def put_contacts(request: web.Request) -> web.Response:
@@ -91,7 +65,8 @@ async def get_interactions(request: web.Request) -> web.Response:
         project = visible_project(session, who, project_id)
         contact = get_contact(session, project.id, contact_id)
         page = contact_timeline(session, contact.id, before=before, limit=limit)
-        items = [interaction_json(i, m, who) for i, m in page.items]
+        items = [interaction_json(i, m, content=may_see_content(who, i.private, i.user_id))
+                 for i, m in page.items]
         last = page.items[-1][0] if page.items else None
         key = (last.logged_at.isoformat(), last.id) if last else ("", "")
         return page_body(page, items, key)

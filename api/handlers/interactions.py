@@ -23,7 +23,7 @@ async def delete_interaction(request: web.Request) -> web.Response:
             visible_project(session, who, interaction.project_id)
         except NotFound:
             raise NotFound(f"Interaction {interaction_id} does not exist.") from None
-        unlog_interaction(interaction, by=who.actor, at=utcnow())
+        unlog_interaction(session, interaction, by=who.actor, at=utcnow())
 
     await in_unit_of_work(request, unlog)
     return web.Response(status=204)

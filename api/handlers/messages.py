@@ -17,6 +17,7 @@ from api.request_context import caller, in_unit_of_work, json_response
 from store.errors import Invalid, NotFound
 from store.models import Decision, ReceivedMessage, ReceivedRaw
 from store.queries.received import get_received, list_received, newest_decisions
+from store.representations import received_json
 from store.spool import MessageStatus
 
 
@@ -29,15 +30,6 @@ def decision_json(received: ReceivedMessage, decision: Decision | None) -> dict[
     body.update(received_id=received.id, status=received.status,
                 message_id=received.message_id or body.get("message_id"))
     return body
-
-
-def received_json(received: ReceivedMessage, decision: Decision | None) -> dict[str, Any]:
-    """Return the list representation of a received message, with its processing state."""
-    return {"id": received.id, "message_id": received.message_id, "channel": received.channel,
-            "status": received.status, "received_at": received.received_at.isoformat(),
-            "authentication_results": received.authentication_results,
-            "attempts": received.attempts, "last_error": received.last_error,
-            "outcomes": decision.body.get("outcomes", []) if decision else []}
 
 
 async def list_messages(request: web.Request) -> web.Response:

@@ -8,12 +8,12 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from api.access import require_admin, require_self_or_admin, visible_project
-from api.handlers.contacts import interaction_json
 from api.keys import METRICS, SETTINGS, STORE
 from api.request_context import caller, in_unit_of_work, json_response, read_json, reading
 from api.schemas import read_erasure, read_never_log_address, read_privacy
 from store.erasure import erase_address
 from store.errors import Conflict, Forbidden, Invalid, NotFound
+from store.events import EventType, emit, interaction_data
 from store.models import Message, PersonalNeverLogEntry
 from store.queries.interactions import get_interaction
 from store.queries.personal_never_log import (
@@ -23,6 +23,7 @@ from store.queries.personal_never_log import (
 )
 from store.queries.projects import existing_project_ids
 from store.queries.users import addresses_in_use, get_user
+from store.representations import interaction_json
 from store.tombstones import address_hasher, erasure_key
 
 
@@ -43,10 +44,13 @@ async def patch_interaction(request: web.Request) -> web.Response:
             raise NotFound(f"Interaction {interaction_id} does not exist.") from None
         if not who.is_admin and who.user_id != interaction.user_id:
             raise Forbidden("Only the interaction's user or an admin may change its privacy.")
-        interaction.private = private
         message = session.get(Message, interaction.message_ref)
-        assert message is not None
-        return interaction_json(interaction, message, who)
+        assert message is not None  # the interaction's foreign key
+        if interaction.private != private:
+            interaction.private = private
+            emit(session, interaction.project_id, EventType.INTERACTION_UPDATED,
+                 interaction_data(interaction, message))
+        return interaction_json(interaction, message)
 
     return json_response(await in_unit_of_work(request, change))
 

@@ -20,26 +20,11 @@ from api.request_context import (
 )
 from api.schemas import read_assignment
 from store.errors import FieldError, Invalid, NotFound
-from store.models import Thread
 from store.queries.interactions import private_credits
 from store.queries.threads import get_thread, list_threads
+from store.representations import thread_json
 
 THREAD_STATUSES = ("open", "pending", "assigned")
-
-
-def thread_json(thread: Thread, project_ids: set[str] | None,
-                hidden: bool = False) -> dict[str, Any]:
-    """Return a thread; a user sees only their own projects among the candidates.
-
-    `hidden`: the thread holds a private interaction the viewer may not see (its subject
-    is not shown, SPEC §13).
-    """
-    candidates = [p for p in thread.candidate_project_ids
-                  if project_ids is None or p in project_ids]
-    return {"id": thread.id, "project_id": thread.project_id,
-            "subject": "" if hidden else thread.subject,
-            "participants": thread.participants, "candidate_project_ids": candidates,
-            "status": thread.status, **({"private": True} if hidden else {})}
 
 
 async def list_pending_threads(request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@
 from store.models.address_list import IgnoredEntry, NeverLogEntry
 from store.models.base import Base, new_id, table_of, utcnow
 from store.models.contact import Contact, ContactAddress
+from store.models.event import Event, Webhook, WebhookDelivery
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
 from store.models.privacy import ErasedAddress, PersonalNeverLogEntry
@@ -11,9 +12,9 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "ErasedAddress", "IgnoredEntry", "Interaction",
-    "Mailbox", "MailboxProject", "Membership", "Message", "NeverLogEntry",
-    "PersonalNeverLogEntry", "Project",
-    "ProjectAddress", "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "new_id", "table_of",
-    "utcnow",
+    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "ErasedAddress", "Event",
+    "IgnoredEntry", "Interaction", "Mailbox", "MailboxProject", "Membership", "Message",
+    "NeverLogEntry", "PersonalNeverLogEntry", "Project", "ProjectAddress", "ReceivedMessage",
+    "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook", "WebhookDelivery", "new_id",
+    "table_of", "utcnow",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
+from store.events import EventType, emit, interaction_data
 from store.models import Interaction, Message
 from store.queries.pages import Page
 
@@ -53,8 +54,15 @@ def private_credits(session: Session, thread_ids: list[str]) -> dict[str, list[s
     return credits
 
 
-def unlog_interaction(interaction: Interaction, *, by: str, at: datetime) -> None:
-    """Record that the interaction was removed (once; it is kept, not deleted)."""
-    if interaction.unlogged_at is None:
-        interaction.unlogged_at = at
-        interaction.unlogged_by = by
+def unlog_interaction(session: Session, interaction: Interaction, *, by: str,
+                      at: datetime) -> None:
+    """Record that the interaction was removed (once; it is kept, not deleted), with its
+    `interaction.unlogged` event."""
+    if interaction.unlogged_at is not None:
+        return
+    interaction.unlogged_at = at
+    interaction.unlogged_by = by
+    message = session.get(Message, interaction.message_ref)
+    assert message is not None  # the interaction's foreign key
+    emit(session, interaction.project_id, EventType.INTERACTION_UNLOGGED,
+         interaction_data(interaction, message))

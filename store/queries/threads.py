@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from store.errors import NotFound
+from store.events import EventType, NewEvent, emit_many, thread_data
 from store.models import Thread
 from store.queries.pages import Page
 
@@ -55,7 +56,7 @@ def list_threads(
 def assign_thread(session: Session, thread: Thread, project_ids: list[str]) -> list[str]:
     """Assign the conversation to projects in every candidate project; return the received
     messages that depend on it (to be processed again; they stay listed, for a change of
-    assignment)."""
+    assignment). Each sibling's `thread.assigned` event is written with the change."""
     siblings = session.scalars(select(Thread).where(
         Thread.root_id == thread.root_id,
         Thread.project_id.in_(sorted({thread.project_id, *thread.candidate_project_ids})))
@@ -65,4 +66,6 @@ def assign_thread(session: Session, thread: Thread, project_ids: list[str]) -> l
         waiting += [r for r in sibling.pending_received_ids if r not in waiting]
         sibling.status = ASSIGNED
         sibling.assigned_project_ids = sorted(set(project_ids))
+    emit_many(session, [NewEvent(EventType.THREAD_ASSIGNED, sibling.project_id,
+                                 thread_data(sibling)) for sibling in siblings])
     return waiting

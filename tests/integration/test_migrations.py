@@ -57,9 +57,15 @@ ROWS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
+# The first revision whose stores ROWS (written before messages and threads belonged to a
+# project) no longer fit; every earlier one upgrades through all later migrations.
+ROWS_FIT_BEFORE = "0008_project_messages"
+
+
 def _revisions() -> list[str]:
     script = ScriptDirectory.from_config(alembic_config())
-    return [revision.revision for revision in script.walk_revisions()][1:]  # all but head
+    revisions = [revision.revision for revision in script.walk_revisions()]  # newest first
+    return revisions[revisions.index(ROWS_FIT_BEFORE) + 1:]
 
 
 def _value(column: Any) -> Any:

@@ -1,7 +1,7 @@
 """privacy: capture level, private interactions, personal never-log, erasure tombstones
 
 Revision ID: 0013_privacy
-Revises: 0008_project_messages
+Revises: 0009_events
 Create Date: 2026-12-03 17:00:00
 
 SPEC §13. Projects choose what is captured (`capture_level`), interactions can be private,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_privacy'
-down_revision = '0008_project_messages'
+down_revision = '0009_events'
 branch_labels = None
 depends_on = None
 

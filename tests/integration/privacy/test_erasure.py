@@ -107,7 +107,7 @@ async def _history_of_bob(service: Service, api: ApiClient) -> dict[str, Any]:
                                message_id="<reply@client.test>"), [beta["id"]])
     await log(alice_api, email("alice@acme.test", ERASED, message_id="<gamma@acme.test>"),
               [gamma["id"]])
-    return {"acme": acme, "dan": acme_ids["dan"], "alice": alice_api}
+    return {"acme": acme, "beta_id": beta["id"], "dan": acme_ids["dan"], "alice": alice_api}
 
 
 async def test_after_an_erasure_the_address_is_nowhere_in_the_store(
@@ -138,6 +138,9 @@ async def test_after_an_erasure_the_address_is_nowhere_in_the_store(
             f"{api.base_url}/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         ).text()
         assert 'blindcopy_erased_total{kind="interactions"} 2.0' in metrics
+        events = (await api.get("/v1/events", params={"type": "contact.erased"}))["items"]
+        assert sorted(e["project_id"] for e in events) == sorted(
+            [world["acme"]["id"], world["beta_id"]])
 
     assert mentions(engine, ERASED) == []
     await running.stop()

@@ -39,6 +39,10 @@ async def test_others_see_only_that_a_private_email_occurred(service: Service,
                                                              api: ApiClient) -> None:
     world = await _logged_privately(api)
     assert world["interaction"]["private"] is True
+    [updated] = (await api.get("/v1/events", params={"type": "interaction.updated"}))["items"]
+    assert updated["data"]["id"] == world["interaction"]["id"]
+    assert updated["data"]["private"] is True
+    assert updated["data"]["message"]["subject"] == "" and "2M" not in json.dumps(updated)
 
     [seen] = (await world["carol"].get(_timeline_path(world)))["items"]
     assert seen["private"] is True
