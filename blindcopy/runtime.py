@@ -53,6 +53,7 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         address_hash=address_hasher(erasure_key(settings.secret)),
         raw_retention=timedelta(days=settings.raw_retention_days),
         unlogged_retention=timedelta(days=settings.unlogged_retention_days),
+        event_retention=timedelta(days=settings.event_retention_days),
         retention_batch=settings.retention_batch,
         retention_interval_seconds=settings.retention_interval_seconds,
         webhook_allow_private=settings.webhook_allow_private)

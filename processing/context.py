@@ -47,6 +47,7 @@ class ProcessingContext:
     # logged nothing; swept `retention_batch` rows at a time every `retention_interval_seconds`.
     raw_retention: timedelta = timedelta(days=30)
     unlogged_retention: timedelta = timedelta(days=30)
+    event_retention: timedelta = timedelta(days=30)
     retention_batch: int = 500
     retention_interval_seconds: float = 60.0
     # The keyed hash of erased addresses (SPEC §13); None: tombstones are not looked up.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from processing.context import ProcessingContext
 from store.database import Store
-from store.retention import Cursor, delete_unlogged, drop_old_raws
+from store.retention import Cursor, delete_old_events, delete_unlogged, drop_old_raws
 
 log = logging.getLogger("blindcopy.worker")
 
@@ -39,12 +39,15 @@ class RetentionSweeps:
                                        self.unlogged_cursor, batch)
         # Rows before a cursor were examined and are not read again (a kept message stays
         # kept: what it logged does not change); rows after it become due as time passes.
+        with store.write() as session:
+            events = delete_old_events(session, now - ctx.event_retention, batch)
         self.raw_cursor, self.unlogged_cursor = raws.cursor, unlogged.cursor
-        more = raws.full or unlogged.full
+        more = raws.full or unlogged.full or events.full
         self.due_at = time.monotonic() + (0 if more else ctx.retention_interval_seconds)
-        for kind, count in (("raws", raws.removed), ("unlogged", unlogged.removed)):
+        for kind, count in (("raws", raws.removed), ("unlogged", unlogged.removed),
+                            ("events", events.removed)):
             if count:
                 ctx.metrics.count_retention(kind, count)
                 log.info("retention removed", extra={"kind": kind, "count": count})
-        return raws.removed + unlogged.removed
+        return raws.removed + unlogged.removed + events.removed
 

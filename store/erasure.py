@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from store.database import Store
+from store.events import EventType, NewEvent, emit_many
 from store.models import (
     Contact,
     ContactAddress,
@@ -61,7 +62,6 @@ from store.models import (
     Thread,
     table_of,
 )
-from store.events import EventType, NewEvent, emit_many
 from store.queries.json_lists import mentions_any
 from store.tombstones import AddressHash, scrubber, token
 

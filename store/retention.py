@@ -10,6 +10,9 @@ not read again):
 - `delete_unlogged`: a message processed before the cutoff that logged nothing (its newest
   decision has no logged or pending outcome; quarantined ones included) is deleted with
   its raw bytes and decisions.
+
+`delete_old_events` deletes the oldest events of the outbox, created before the cutoff,
+with their webhook deliveries (index on events.created_at; no cursor needed).
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from store import spool
-from store.models import Decision, table_of
+from store.models import Decision, Event, WebhookDelivery, table_of
 from store.queries.received import newest_decisions
 
 Cursor = tuple[datetime, str] | None
 _RECORDED = ("logged", "pending")
 _DECISIONS = table_of(Decision)
+_EVENTS, _DELIVERIES = table_of(Event), table_of(WebhookDelivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +94,14 @@ def delete_unlogged(session: Session, cutoff: datetime, cursor: Cursor, batch: i
         db.execute(delete(spool.RECEIVED).where(spool.RECEIVED.c.id.in_(unlogged)))
     return Swept(len(unlogged), (rows[-1].processed_at, rows[-1].id), len(rows) == batch)
 
+
+
+def delete_old_events(session: Session, cutoff: datetime, batch: int) -> Swept:
+    """Delete up to `batch` of the oldest events created before `cutoff`, with deliveries."""
+    db = session.connection()
+    ids = list(db.scalars(select(_EVENTS.c.id).where(_EVENTS.c.created_at < cutoff)
+                          .order_by(_EVENTS.c.created_at).limit(batch)).all())
+    if ids:
+        db.execute(delete(_DELIVERIES).where(_DELIVERIES.c.event_id.in_(ids)))
+        db.execute(delete(_EVENTS).where(_EVENTS.c.id.in_(ids)))
+    return Swept(len(ids), None, len(ids) == batch)

@@ -1,4 +1,8 @@
-"""Retention windows (SPEC §13), applied by the workers, with the service's clock moved."""
+"""Retention windows (SPEC §13), applied by the workers, with the service's clock moved.
+
+Events are stamped with the store's own time (not the service's clock): 31 days ahead,
+every one of them is past event_retention_days.
+"""
 
 from __future__ import annotations
 
@@ -68,6 +72,8 @@ async def test_old_raws_and_unlogged_messages_go_after_their_windows(
                              [project["id"]])
         assert unlogged["outcomes"][0]["status"] == "not_logged"
         assert all([await raw_bytes(aging, m["id"]) for m in logged])
+        logged_events = (await api.get("/v1/events"))["items"]
+        assert [e["type"] for e in logged_events] == ["interaction.logged"] * 3
 
         clock.offset = timedelta(days=31)
         recent = await log(alice_api, email("alice@acme.test", "stranger@else.test",
@@ -76,7 +82,8 @@ async def test_old_raws_and_unlogged_messages_go_after_their_windows(
 
         async def swept() -> bool:
             raws = [await raw_bytes(aging, m["id"]) for m in logged]
-            return raws == [b""] * 3 and not await received_exists(
+            events = (await api.get("/v1/events"))["items"]
+            return raws == [b""] * 3 and not events and not await received_exists(
                 aging, unlogged["received_id"])
         assert await eventually(swept)
 
@@ -90,3 +97,5 @@ async def test_old_raws_and_unlogged_messages_go_after_their_windows(
             == 'blindcopy_retention_removed_total{kind="raws"} 4.0'
         assert await _metric(api, 'blindcopy_retention_removed_total{kind="unlogged"}') \
             == 'blindcopy_retention_removed_total{kind="unlogged"} 1.0'
+        assert await _metric(api, 'blindcopy_retention_removed_total{kind="events"}') \
+            == 'blindcopy_retention_removed_total{kind="events"} 3.0'
