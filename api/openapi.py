@@ -87,6 +87,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                       query=("email", *PAGED), errors=(404, 422)),
     ("GET", "/v1/projects/{pid}/contacts/{cid}/interactions"): Operation(
         "A contact's timeline, newest first.", "Interactions", query=PAGED, errors=(404, 422)),
+    ("GET", "/v1/interactions/{id}"): Operation(
+        "One interaction whole: its message, direction, companies, deals and attachments.",
+        "InteractionWhole"),
     ("DELETE", "/v1/interactions/{id}"): Operation("Unlog an interaction (recorded).",
                                                    status=204),
     ("PATCH", "/v1/interactions/{id}"): Operation(
@@ -103,6 +106,18 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Erase an address (admin): its interactions, contacts, message content and raw "
         "bytes; a tombstone keeps it from being logged again.", "ErasureCounts",
         body="ErasureRequest", errors=(403, 409, 422)),
+    ("PUT", "/v1/projects/{pid}/companies"): Operation(
+        "Create or update companies by external id (their domains replaced).",
+        "CompanyUpsertResult", body="CompanyUpsert", errors=(404, 422)),
+    ("GET", "/v1/projects/{pid}/companies/{cid}/interactions"): Operation(
+        "The interactions filed under a company, newest first.", "FiledInteractions",
+        query=PAGED, errors=(404, 422)),
+    ("PUT", "/v1/projects/{pid}/deals"): Operation(
+        "Create or update deals by external id (their contacts replaced).",
+        "DealUpsertResult", body="DealUpsert", errors=(404, 422)),
+    ("GET", "/v1/projects/{pid}/deals/{did}/interactions"): Operation(
+        "The interactions filed under a deal, newest first.", "FiledInteractions",
+        query=PAGED, errors=(404, 422)),
     ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
                                                       201, "IgnoredCreate", (404, 409, 422)),
     ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList"),

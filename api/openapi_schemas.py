@@ -41,12 +41,14 @@ SETTINGS = obj(
     create_contacts={"enum": ["never", "recipients"]},
     store_bodies={"type": "boolean"},
     capture_level={"enum": ["full", "subject", "metadata"]},
+    deal_association={"enum": ["none", "open_recent", "all_open"]},
 )
 ADDRESSES = obj(["bcc", "forward"], bcc=STRING, forward=STRING)
 OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,
               project_id=NULLABLE_STRING, contact_id=NULLABLE_STRING,
               status={"enum": ["logged", "pending", "not_logged"]},
-              interaction_id=NULLABLE_STRING, reason=STRING, detail=STRING)
+              interaction_id=NULLABLE_STRING, reason=STRING, detail=STRING,
+              company_ids=STRINGS, deal_ids=STRINGS)
 FINDING = obj(["rule", "verdict", "detail"], rule=STRING,
               verdict={"enum": ["pass", "fail", "skip"]}, detail=STRING)
 
@@ -87,12 +89,13 @@ SCHEMAS: dict[str, Schema] = {
     "Mailboxes": items_of("Mailbox"),
     "ContactUpsert": {"type": "array", "maxItems": 1000, "items": obj(
         ["external_id", "emails"], external_id=STRING, name=STRING, emails=STRINGS,
-        owner_id=STRING)},
+        owner_id=STRING, company_external_id=STRING)},
     "ContactUpsertResult": obj(["created", "updated", "contacts"], created={"type": "integer"},
                                updated={"type": "integer"}, contacts={"type": "array", "items":
                                obj(["id", "external_id"], id=STRING, external_id=STRING)}),
     "Contact": obj(["id", "external_id", "name", "emails"], id=STRING, external_id=STRING,
-                   name=STRING, emails=STRINGS, owner_id=NULLABLE_STRING),
+                   name=STRING, emails=STRINGS, owner_id=NULLABLE_STRING,
+                   company_id=NULLABLE_STRING),
     "Contacts": items_of("Contact"),
     "Interaction": obj(["id", "type", "channels", "user_id", "logged_at", "message"], id=STRING,
                        type=STRING, channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
@@ -114,6 +117,49 @@ SCHEMAS: dict[str, Schema] = {
                          interactions=INTEGER, messages=INTEGER, raws=INTEGER,
                          attachments=INTEGER),
     "Interactions": items_of("Interaction"),
+    "FiledInteractions": obj(["items"], items={"type": "array", "items": {"allOf": [
+        ref("Interaction"), obj(["contact_id"], contact_id=STRING)]}},
+        next={"type": ["string", "null"], "description": "cursor of the next page"}),
+    "InteractionWhole": obj(
+        ["id", "project_id", "contact_id", "type", "channels", "logged_at", "direction",
+         "original_verified", "message", "attachments", "companies", "deals"],
+        id=STRING, project_id=STRING, contact_id=STRING, thread_id=STRING, type=STRING,
+        channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
+        unlogged_at={"type": ["string", "null"], "format": "date-time"},
+        direction={"enum": ["outbound", "inbound", "internal"]},
+        original_verified={"type": "boolean"},
+        message=obj(["message_id", "subject", "from", "to", "cc", "date", "headers", "preview",
+                     "text", "html"],
+                    message_id=STRING, subject=STRING, from_name=STRING, to=STRINGS,
+                    cc=STRINGS, date=NULLABLE_STRING, preview=STRING,
+                    headers={"type": "array", "items": obj(["name", "value"], name=STRING,
+                                                           value=STRING)},
+                    text=NULLABLE_STRING,
+                    html={**NULLABLE_STRING, "description": "sanitised when recorded"},
+                    **{"from": STRING}),
+        attachments={"type": "array", "items": obj(
+            ["n", "filename", "content_type", "size", "sha256"], n={"type": "integer"},
+            filename=STRING, content_type=STRING, size={"type": "integer"}, sha256=STRING)},
+        companies={"type": "array", "items": obj(["id", "external_id", "name"], id=STRING,
+                                                 external_id=STRING, name=STRING)},
+        deals={"type": "array", "items": obj(["id", "external_id", "name", "status"],
+                                             id=STRING, external_id=STRING, name=STRING,
+                                             status={"enum": ["open", "won", "lost"]})}),
+    "CompanyUpsert": {"type": "array", "maxItems": 1000, "items": obj(
+        ["external_id", "domains"], external_id=STRING, name=STRING,
+        domains={"type": "array", "maxItems": 50, "items": STRING})},
+    "CompanyUpsertResult": obj(["created", "updated", "companies"],
+                               created={"type": "integer"}, updated={"type": "integer"},
+                               companies={"type": "array", "items": obj(
+                                   ["id", "external_id"], id=STRING, external_id=STRING)}),
+    "DealUpsert": {"type": "array", "maxItems": 1000, "items": obj(
+        ["external_id", "status", "contact_external_ids", "updated_at"], external_id=STRING,
+        name=STRING, status={"enum": ["open", "won", "lost"]},
+        contact_external_ids={"type": "array", "maxItems": 100, "items": STRING},
+        company_external_id=STRING, updated_at=TIME)},
+    "DealUpsertResult": obj(["created", "updated", "deals"], created={"type": "integer"},
+                            updated={"type": "integer"}, deals={"type": "array", "items": obj(
+                                ["id", "external_id"], id=STRING, external_id=STRING)}),
     "IgnoredCreate": obj(["pattern"], pattern=STRING),
     "Ignored": obj(["id", "pattern"], id=STRING, pattern=STRING, created_at=TIME),
     "IgnoredList": items_of("Ignored"),

@@ -10,7 +10,9 @@ from aiohttp.typedefs import Handler
 from api.handlers import (
     address_lists,
     capture,
+    companies,
     contacts,
+    deals,
     events,
     health,
     interactions,
@@ -70,8 +72,15 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/v1/projects/{pid}/contacts", contacts.put_contacts),
     Route("GET", "/v1/projects/{pid}/contacts", contacts.get_contacts),
     Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
+    Route("GET", "/v1/interactions/{id}", interactions.get_one_interaction),
     Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
     Route("PATCH", "/v1/interactions/{id}", privacy.patch_interaction),
+    # Companies and deals, and the interactions filed under them (SPEC §12).
+    Route("PUT", "/v1/projects/{pid}/companies", companies.put_companies),
+    Route("GET", "/v1/projects/{pid}/companies/{cid}/interactions",
+          companies.get_company_interactions),
+    Route("PUT", "/v1/projects/{pid}/deals", deals.put_deals),
+    Route("GET", "/v1/projects/{pid}/deals/{did}/interactions", deals.get_deal_interactions),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),

@@ -6,19 +6,32 @@ function reports all field errors of a body at once as one Invalid (422).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from api.fields import DOMAIN, SLUG, FieldReader
-from rules import CaptureLevel, CreateContacts, LoggingMode
+from rules import CaptureLevel, CreateContacts, DealAssociationMode, LoggingMode
 from rules import SenderAuthMode as SenderAuth
 from store.errors import FieldError, Invalid
 from store.events import EventType
 from store.queries.contacts import ContactUpsert
 
 MAX_CONTACTS_PER_UPSERT = 1000
+MAX_COMPANIES_PER_UPSERT = 1000
+MAX_DEALS_PER_UPSERT = 1000
+MAX_DOMAINS_PER_COMPANY = 50
+MAX_CONTACTS_PER_DEAL = 100
 MAX_PROJECT_IDS = 100
+T = TypeVar("T")
+
+
+class DealStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
 
 
 class Role(StrEnum):
@@ -46,6 +59,7 @@ def _read_settings(reader: FieldReader) -> dict[str, Any]:
         "create_contacts": nested.choice("create_contacts", set(CreateContacts)),
         "store_bodies": nested.boolean("store_bodies"),
         "capture_level": nested.choice("capture_level", set(CaptureLevel)),
+        "deal_association": nested.choice("deal_association", set(DealAssociationMode)),
     }
     nested.reject_unknown()
     return {key: value for key, value in values.items() if value is not None}
@@ -115,28 +129,115 @@ def _read_contact(reader: FieldReader) -> ContactUpsert | None:
     name = reader.string("name", min_length=0) or ""
     emails = reader.address_list("emails", required=True)
     owner_id = reader.string("owner_id", max_length=32)
+    company = reader.string("company_external_id")
     reader.reject_unknown()
     if external_id is None or emails is None:
         return None
-    return ContactUpsert(external_id, name, tuple(emails), owner_id)
+    return ContactUpsert(external_id, name, tuple(emails), owner_id, company)
+
+
+def _read_upserts(body: object, kind: str, most: int,
+                  read_one: Callable[[FieldReader], T | None],
+                  external_id: Callable[[T], str]) -> list[T]:
+    """Validate a bulk upsert: a list of at most `most` items with unique external ids."""
+    if not isinstance(body, list):
+        raise Invalid.field("body", f"must be a JSON list of {kind}")
+    if len(body) > most:
+        raise Invalid.field("body", f"must hold at most {most} {kind}")
+    errors: list[FieldError] = []
+    upserts = [read_one(FieldReader(item, f"[{i}]", errors)) for i, item in enumerate(body)]
+    seen: set[str] = set()
+    for index, upsert in enumerate(upserts):
+        if upsert is not None and external_id(upsert) in seen:
+            FieldReader({}, f"[{index}]", errors).fail("external_id", "appears twice")
+        seen.update([external_id(upsert)] if upsert is not None else [])
+    if errors:
+        raise Invalid(errors)
+    return [upsert for upsert in upserts if upsert is not None]
 
 
 def read_contacts(body: object) -> list[ContactUpsert]:
     """Validate PUT /v1/projects/{pid}/contacts: a list of contacts keyed by external id."""
-    if not isinstance(body, list):
-        raise Invalid.field("body", "must be a JSON list of contacts")
-    if len(body) > MAX_CONTACTS_PER_UPSERT:
-        raise Invalid.field("body", f"must hold at most {MAX_CONTACTS_PER_UPSERT} contacts")
-    errors: list[FieldError] = []
-    upserts = [_read_contact(FieldReader(item, f"[{i}]", errors)) for i, item in enumerate(body)]
-    seen: set[str] = set()
-    for index, upsert in enumerate(upserts):
-        if upsert is not None and upsert.external_id in seen:
-            FieldReader({}, f"[{index}]", errors).fail("external_id", "appears twice")
-        seen.update([upsert.external_id] if upsert else [])
-    if errors:
-        raise Invalid(errors)
-    return [upsert for upsert in upserts if upsert is not None]
+    return _read_upserts(body, "contacts", MAX_CONTACTS_PER_UPSERT, _read_contact,
+                         lambda upsert: upsert.external_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyFields:
+    """One company of PUT /v1/projects/{pid}/companies; domains lower-cased and unique."""
+
+    external_id: str
+    name: str
+    domains: tuple[str, ...]
+
+
+def _read_company(reader: FieldReader) -> CompanyFields | None:
+    external_id = reader.string("external_id", required=True)
+    name = reader.string("name", min_length=0) or ""
+    domains = reader.string_list("domains", required=True, max_items=MAX_DOMAINS_PER_COMPANY,
+                                 max_length=253)
+    reader.reject_unknown()
+    cleaned = [d.lower().removeprefix("@") for d in domains or []]
+    for index, domain in enumerate(cleaned):
+        if not DOMAIN.match(domain):
+            reader.fail(f"domains[{index}]", "must be a domain such as acme.com")
+    if external_id is None or domains is None:
+        return None
+    return CompanyFields(external_id, name, tuple(dict.fromkeys(cleaned)))
+
+
+def read_companies(body: object) -> list[CompanyFields]:
+    """Validate PUT /v1/projects/{pid}/companies: a list of companies keyed by external id."""
+    return _read_upserts(body, "companies", MAX_COMPANIES_PER_UPSERT, _read_company,
+                         lambda upsert: upsert.external_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DealFields:
+    """One deal of PUT /v1/projects/{pid}/deals, its contacts and company by external id."""
+
+    external_id: str
+    name: str
+    status: str
+    contact_external_ids: tuple[str, ...]
+    company_external_id: str | None
+    updated_at: datetime
+
+
+def _read_time(reader: FieldReader, name: str) -> datetime | None:
+    """Return an RFC 3339 date-time field with its offset (e.g. 2026-11-23T16:12:00Z)."""
+    text = reader.string(name, required=True, max_length=64)
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        reader.fail(name, "must be a date-time with its offset, e.g. 2026-11-23T16:12:00Z")
+        return None
+    return value
+
+
+def _read_deal(reader: FieldReader) -> DealFields | None:
+    external_id = reader.string("external_id", required=True)
+    name = reader.string("name", min_length=0) or ""
+    status = reader.choice("status", set(DealStatus), required=True)
+    contacts = reader.string_list("contact_external_ids", required=True,
+                                  max_items=MAX_CONTACTS_PER_DEAL)
+    company = reader.string("company_external_id")
+    updated_at = _read_time(reader, "updated_at")
+    reader.reject_unknown()
+    if external_id is None or status is None or contacts is None or updated_at is None:
+        return None
+    return DealFields(external_id, name, status, tuple(dict.fromkeys(contacts)), company,
+                      updated_at)
+
+
+def read_deals(body: object) -> list[DealFields]:
+    """Validate PUT /v1/projects/{pid}/deals: a list of deals keyed by external id."""
+    return _read_upserts(body, "deals", MAX_DEALS_PER_UPSERT, _read_deal,
+                         lambda upsert: upsert.external_id)
 
 
 def read_ignored_pattern(body: object) -> str:

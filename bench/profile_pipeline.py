@@ -1,6 +1,7 @@
 """CPU per message on the worker path, in one process, for profiling (py-spy, pyinstrument).
 
     python bench/profile_pipeline.py [--messages 300] [--contacts 100000] [--claim-batch N]
+                                     [--companies N --deals N --deal-association MODE]
                                      [--profile out.html]
 
 Spools `--messages` SMTP-like messages (10 KB body, the member to the BCC address with a
@@ -17,6 +18,7 @@ import asyncio
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event
 
 from bench.bench_smtp import ADMIN_TOKEN
-from bench.seed import MEMBER, seed_contacts, seed_members
+from bench.seed import MEMBER, seed_companies, seed_contacts, seed_deals, seed_members
 from blindcopy.runtime import build_context, start_service
 from blindcopy.settings import load_settings
 from metrics import Metrics
 from processing.worker import drain
 from store import spool
-from store.models import ReceivedMessage
+from store.models import Project, ReceivedMessage
 
 LINE = "La De Da De Da 1. La De Da De Da 2. La De Da De Da 3. La De Da De Da 4.\r\n"
 
@@ -54,7 +56,17 @@ async def main(args: argparse.Namespace) -> None:
     try:
         directory = await seed_members(f"http://127.0.0.1:{service.http_port}", ADMIN_TOKEN)
         store = service.store
-        seed_contacts(store.engine, directory.project_id, args.contacts)
+        run = uuid.uuid4().hex[:8]
+        if args.companies:
+            seed_companies(store.engine, directory.project_id, args.companies, run)
+        seed_contacts(store.engine, directory.project_id, args.contacts, run=run,
+                      companies=args.companies)
+        if args.deals:
+            seed_deals(store.engine, directory.project_id, args.deals, args.contacts, run)
+        with store.write() as session:
+            project = session.get(Project, directory.project_id)
+            assert project is not None
+            project.deal_association = args.deal_association
         with store.write() as session:
             for number in range(args.messages + args.warm_up):
                 spool.enqueue(session, ReceivedMessage(
@@ -97,6 +109,11 @@ if __name__ == "__main__":
     parser.add_argument("--warm-up", type=int, default=20)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--size", type=int, default=10_240)
+    parser.add_argument("--companies", type=int, default=0,
+                        help="companies to seed (SPEC §12; bob@client.test's domain is one's)")
+    parser.add_argument("--deals", type=int, default=0, help="deals to seed on the contacts")
+    parser.add_argument("--deal-association", default="none",
+                        choices=("none", "open_recent", "all_open"))
     parser.add_argument("--claim-batch", type=int, default=None,
                         help="messages a worker claims (and records) at once; default: the setting's")
     parser.add_argument("--profile", help="write pyinstrument's HTML report here")

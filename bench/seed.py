@@ -21,7 +21,17 @@ from datetime import UTC, datetime
 import aiohttp
 from sqlalchemy import Engine, insert
 
-from store.models import Contact, ContactAddress, Interaction, Message, Thread
+from store.models import (
+    Company,
+    CompanyDomain,
+    Contact,
+    ContactAddress,
+    Deal,
+    DealContact,
+    Interaction,
+    Message,
+    Thread,
+)
 
 CHUNK = 10_000
 MEMBER = "alice@acme.test"
@@ -75,11 +85,71 @@ def _contact_id(run: str, index: int) -> str:
     return f"{run}{index:024d}"
 
 
+def company_domain(index: int) -> str:
+    """Return the domain of seeded company `index`: the first 1,000 are the contacts'
+    (company 0 is bob@client.test's)."""
+    if index == 0:
+        return "client.test"
+    return f"client{index}.test" if index < 1000 else f"company{index}.test"
+
+
+def _company_id(run: str, index: int) -> str:
+    return f"co{run}{index:022d}"
+
+
+def seed_companies(engine: Engine, project_id: str, count: int, run: str) -> float:
+    """Insert `count` companies with one domain each (`company_domain`); return the seconds."""
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    for first in range(0, count, CHUNK):
+        companies, domains = [], []
+        for index in range(first, min(first + CHUNK, count)):
+            company_id = _company_id(run, index)
+            companies.append({"id": company_id, "project_id": project_id,
+                              "external_id": f"company-{index}", "name": f"Company {index}",
+                              "created_at": now, "updated_at": now})
+            domains.append({"id": company_id, "company_id": company_id,
+                            "project_id": project_id, "domain": company_domain(index)})
+        with engine.begin() as connection:
+            connection.execute(insert(Company), companies)
+            connection.execute(insert(CompanyDomain), domains)
+    return time.perf_counter() - started
+
+
+def seed_deals(engine: Engine, project_id: str, count: int, contacts: int, run: str) -> float:
+    """Insert `count` deals, deal i on contact i % contacts (seeded with `run`); return the
+    seconds. Every fifth round over the contacts is closed (won or lost), the others open, so
+    every contact has open deals; their updated_at times differ."""
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    for first in range(0, count, CHUNK):
+        deals, links = [], []
+        for index in range(first, min(first + CHUNK, count)):
+            deal_id = f"d{run}{index:023d}"
+            round_ = index // contacts
+            status = "open" if round_ % 5 != 4 else ("won" if round_ % 10 == 4 else "lost")
+            updated = datetime(2026, 1, 1, tzinfo=UTC).replace(
+                minute=index % 60, hour=(index // 60) % 24)
+            deals.append({"id": deal_id, "project_id": project_id, "external_id": f"deal-{index}",
+                          "name": f"Deal {index}", "status": status, "updated_at": updated,
+                          "created_at": now})
+            links.append({"id": deal_id, "deal_id": deal_id,
+                          "contact_id": _contact_id(run, index % contacts),
+                          "project_id": project_id, "status": status, "updated_at": updated})
+        with engine.begin() as connection:
+            connection.execute(insert(Deal), deals)
+            connection.execute(insert(DealContact), links)
+    return time.perf_counter() - started
+
+
 def seed_contacts(engine: Engine, project_id: str, count: int,
-                        owner_id: str | None = None, run: str | None = None) -> float:
+                        owner_id: str | None = None, run: str | None = None,
+                        companies: int = 0) -> float:
     """Insert `count` contacts with one address each; return the seconds it took.
 
     `run` prefixes their ids (random unless given; `seed_history` needs the same one).
+    With `companies` (seeded before with the same run), every odd contact names company
+    i % companies as its own.
     """
     started = time.perf_counter()
     now = datetime.now(UTC)
@@ -88,9 +158,12 @@ def seed_contacts(engine: Engine, project_id: str, count: int,
         contacts, addresses = [], []
         for index in range(first, min(first + CHUNK, count)):
             contact_id = _contact_id(run, index)
+            company = (_company_id(run, index % companies)
+                       if companies and index % 2 else None)
             contacts.append({"id": contact_id, "project_id": project_id,
                              "external_id": f"bench-{index}", "name": f"Contact {index}",
-                             "owner_id": owner_id, "created_at": now, "updated_at": now})
+                             "owner_id": owner_id, "created_at": now, "updated_at": now,
+                             "company_id": company})
             addresses.append({"id": contact_id, "contact_id": contact_id,
                               "project_id": project_id, "address": contact_address(index)})
         with engine.begin() as connection:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+import nh3
+
 from parsing import Address, ParsedMessage
 from rules import MessageFacts
 from store.models import Message
@@ -24,6 +26,26 @@ def _column_length(name: str) -> int:
 MAX_MESSAGE_ID = _column_length("message_id")
 MAX_FROM_ADDRESS = _column_length("from_address")
 MAX_FROM_NAME = _column_length("from_name")
+
+# The header fields kept for a reader of one interaction (SPEC §12), in the message's order.
+SHOWN_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc", "date", "subject",
+                           "message-id", "in-reply-to", "references"})
+MAX_SHOWN_HEADERS = 50
+MAX_HEADER_VALUE = 4096
+# Links keep these schemes; cid: lets an inline image name its attachment.
+HTML_URL_SCHEMES = frozenset(nh3.ALLOWED_URL_SCHEMES) | {"cid"}
+
+
+def sanitised_html(html: str) -> str:
+    """Return the HTML body with only safe markup left (no scripts, handlers or styles)."""
+    return nh3.clean(html, url_schemes=set(HTML_URL_SCHEMES)) if html.strip() else ""
+
+
+def shown_headers(parsed: ParsedMessage) -> list[dict[str, str]]:
+    """Return the header fields that matter to a reader, decoded, in the message's order."""
+    shown = [{"name": name, "value": value[:MAX_HEADER_VALUE]}
+             for name, value in parsed.headers if name in SHOWN_HEADERS]
+    return shown[:MAX_SHOWN_HEADERS]
 
 
 def storable_message_id(message_id: str) -> str:
@@ -115,4 +137,6 @@ def to_email_record(parsed: ParsedMessage, facts: MessageFacts,
             for a in parsed.attachments
         ],
         original_verified=original_verified,
+        html=sanitised_html(parsed.html),
+        headers=shown_headers(parsed),
     )

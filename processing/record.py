@@ -101,7 +101,8 @@ def _logged_email(job: Job, decision: Decision) -> EmailRecord:
     parsed, facts = job.parsed, job.facts
     assert parsed is not None and facts is not None
     if decision.logged_original and parsed.forwarded and facts.original:
-        return to_email_record(parsed.forwarded, facts.original)
+        return to_email_record(parsed.forwarded, facts.original,
+                               original_verified=bool(decision.original_verified))
     return to_email_record(parsed, facts)
 
 
@@ -171,9 +172,11 @@ def _record_outcome(recording: Recording, outcome: Outcome,
         return body
     contact_id = outcome.contact_id or recording.contact(outcome.project_id, outcome.address,
                                                         outcome.user_id)
-    body.update(contact_id=contact_id, interaction_id=recording.interaction(
-        outcome.project_id, contact_id, message, outcome.user_id, outcome.interaction_type,
-        channel))
+    interaction_id = recording.interaction(outcome.project_id, contact_id, message,
+                                           outcome.user_id, outcome.interaction_type, channel)
+    recording.file_under(interaction_id, outcome.project_id, outcome.company_ids,
+                         outcome.deal_ids)
+    body.update(contact_id=contact_id, interaction_id=interaction_id)
     return body
 
 

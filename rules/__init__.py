@@ -9,8 +9,11 @@ from rules.facts import (
     Capture,
     CaptureLevel,
     Channel,
+    CompanyView,
     ContactView,
     CreateContacts,
+    DealAssociationMode,
+    DealView,
     DirectorySnapshot,
     DkimProof,
     LoggingMode,
@@ -27,7 +30,8 @@ from rules.facts import (
 from rules.reasons import Reason
 
 __all__ = [
-    "RULES_VERSION", "Capture", "CaptureLevel", "Channel", "ContactView", "CreateContacts", "Decision",
+    "RULES_VERSION", "Capture", "CaptureLevel", "Channel", "CompanyView", "ContactView",
+    "CreateContacts", "DealAssociationMode", "DealView", "Decision",
     "DirectorySnapshot", "DkimProof", "Effect", "Finding", "LoggingMode", "MailboxView",
     "MessageFacts", "OriginalAuthFacts", "OriginalProof", "Outcome", "OutcomeStatus",
     "ProjectView", "Reason", "SenderAuthFacts",

@@ -17,7 +17,8 @@ _HEADER = ("Generated from the rule table in `rules/policy.py` (rules version {v
            f"do not edit by hand. Regenerate with `{REGENERATE}`.")
 _ORDER = ("Rules run in this order (SPEC §4): capture, message-level rules (the first fail "
           "stops the message in that project), the contact side, per-address rules for every "
-          "contact-side address × candidate project, the project choice, and attribution. "
+          "contact-side address × candidate project, the project choice, attribution, and "
+          "for each logged interaction its associations (SPEC §12: company, then deals). "
           "Each records a finding with a verdict (`pass`, `fail`, `skip`), a reason code and "
           "the sentence below with the concrete names filled in.")
 

@@ -86,6 +86,9 @@ class Outcome:
     user_id: str | None = None
     interaction_type: str = "Email"
     create_contact: bool = False
+    # What a logged interaction is also filed under (SPEC §12 associations).
+    company_ids: tuple[str, ...] = ()
+    deal_ids: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[str, str, str]:
         """Order outcomes deterministically."""
@@ -99,6 +102,7 @@ class Outcome:
             "reason": str(self.reason), "detail": self.detail, "rule": self.rule,
             "user_id": self.user_id, "interaction_type": self.interaction_type,
             "create_contact": self.create_contact,
+            "company_ids": list(self.company_ids), "deal_ids": list(self.deal_ids),
         }
 
 

@@ -57,11 +57,14 @@ def _matched_outcomes(ev: Evaluation, address: str, project: ProjectView, choice
     outcomes = []
     for contact in contacts or (None,):
         credit = policy.ATTRIBUTION.credit(ev, project, contact)
-        trace.append(credit.finding)
+        companies = policy.COMPANY_ASSOCIATION.associate(ev, address, project, contact)
+        deals = policy.DEAL_ASSOCIATION.associate(ev, address, project, contact)
+        trace.extend((credit.finding, companies.finding, deals.finding))
         outcomes.append(Outcome(
             address, project.id, OutcomeStatus.LOGGED, choice.reason, choice.detail,
             choice.rule, contact_id=contact.id if contact else None, user_id=credit.user_id,
-            interaction_type=project.interaction_type, create_contact=contact is None))
+            interaction_type=project.interaction_type, create_contact=contact is None,
+            company_ids=companies.ids, deal_ids=deals.ids))
     return outcomes
 
 

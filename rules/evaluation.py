@@ -79,6 +79,22 @@ class Credit:
     finding: Finding
 
 
+@dataclass(frozen=True, slots=True)
+class Association:
+    """What an interaction is also filed under (company or deal ids), and why."""
+
+    ids: tuple[str, ...]
+    finding: Finding
+
+
+class AssociationRule(Rule, Protocol):
+    """A rule filing a logged interaction under more of the project's records (SPEC §12)."""
+
+    def associate(self, ev: Evaluation, address: str, project: ProjectView,
+                  contact: ContactView | None) -> Association:
+        """Return what the interaction of `address` logged on `contact` is filed under."""
+
+
 class AttributionRule(Rule, Protocol):
     """The attribution rule (SPEC §4.5)."""
 

@@ -57,6 +57,28 @@ class CaptureLevel(StrEnum):
     METADATA = "metadata"
 
 
+class DealAssociationMode(StrEnum):
+    """Per-project choice of the open deals an interaction is filed under (SPEC §12)."""
+
+    NONE = "none"
+    OPEN_RECENT = "open_recent"
+    ALL_OPEN = "all_open"
+
+
+def domain_of(address: str) -> str:
+    """Return an address's domain, lower-cased ('' when it has none)."""
+    return address.rpartition("@")[2].lower() if "@" in address else ""
+
+
+def domain_and_parents(domain: str) -> tuple[str, ...]:
+    """Return the domain and each parent of two labels or more, most specific first.
+
+    `mail.eu.acme.test` → (`mail.eu.acme.test`, `eu.acme.test`, `acme.test`).
+    """
+    labels = domain.split(".")
+    return tuple(".".join(labels[i:]) for i in range(max(len(labels) - 1, 0)))
+
+
 @dataclass(frozen=True, slots=True)
 class MessageFacts:
     """What the rules need of one email; addresses are lower-cased keys."""
@@ -241,6 +263,29 @@ class ContactView:
     name: str
     addresses: tuple[str, ...]
     owner_id: str | None = None
+    # The contact's company in the CRM (SPEC §12), if it names one.
+    company_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyView:
+    """A company of one project: a contact's own, or one with a participant's domain."""
+
+    id: str
+    project_id: str
+    name: str
+    domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    """An open deal of one project, with those of its contacts the message involves."""
+
+    id: str
+    project_id: str
+    name: str
+    updated_at: datetime
+    contact_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +327,7 @@ class ProjectView:
     threads: tuple[ThreadView, ...] = ()
     # Whether the project keeps full message bodies: for recording; no rule reads it.
     store_bodies: bool = False
+    deal_association: DealAssociationMode = DealAssociationMode.NONE
     # What the project keeps of a captured email: for recording; no rule reads it.
     capture_level: CaptureLevel = CaptureLevel.FULL
 
@@ -316,6 +362,10 @@ class DirectorySnapshot:
     erased: frozenset[tuple[str, str]] = frozenset()
     # Users' personal never-log entries among the participants: (user id, address key).
     personal_never_log: frozenset[tuple[str, str]] = frozenset()
+    # The contacts' companies, and the companies with a domain of a participant (SPEC §12).
+    companies: tuple[CompanyView, ...] = ()
+    # The open deals of the contacts found (SPEC §12).
+    deals: tuple[DealView, ...] = ()
 
     def user_by_address(self, address: str) -> UserView | None:
         """Return the user an address stands for (account, alias or mailbox)."""
@@ -350,6 +400,21 @@ class DirectorySnapshot:
     def is_personal_never_log(self, user_id: str, address: str) -> bool:
         """Tell whether the address is on the user's personal never-log list."""
         return (user_id, address_key(address)) in self.personal_never_log
+
+    def company(self, company_id: str | None) -> CompanyView | None:
+        """Return the company with this id, if in the snapshot."""
+        return next((c for c in self.companies if c.id == company_id), None)
+
+    def companies_with_domain(self, project_id: str, domain: str) -> tuple[CompanyView, ...]:
+        """Return the project's companies that have exactly this domain, by id."""
+        return tuple(sorted((c for c in self.companies
+                             if c.project_id == project_id and domain in c.domains),
+                            key=lambda c: c.id))
+
+    def open_deals_of(self, contact_id: str) -> tuple[DealView, ...]:
+        """Return the contact's open deals, most recently updated first."""
+        return tuple(sorted((d for d in self.deals if contact_id in d.contact_ids),
+                            key=lambda d: (d.updated_at, d.id), reverse=True))
 
     def is_project_address(self, address: str) -> bool:
         """Tell whether the address is a project address (local part case-insensitive)."""

@@ -106,6 +106,15 @@ class Reason(StrEnum):
     CREDIT_ONLY_ASSOCIATED_USER = "credit_only_associated_user"
     CREDIT_CONTACT_OWNER = "credit_contact_owner"
     NO_CREDIT = "no_credit"
+    # §12 associations: what else an interaction is filed under
+    COMPANY_OF_CONTACT = "company_of_contact"
+    COMPANY_BY_DOMAIN = "company_by_domain"
+    FREE_MAIL_DOMAIN = "free_mail_domain"
+    NO_COMPANY = "no_company"
+    DEAL_ASSOCIATION_OFF = "deal_association_off"
+    DEALS_OPEN_RECENT = "deals_open_recent"
+    DEALS_ALL_OPEN = "deals_all_open"
+    NO_OPEN_DEALS = "no_open_deals"
 
     @property
     def template(self) -> str:
@@ -260,4 +269,19 @@ TEMPLATES: dict[Reason, str] = {
     Reason.CREDIT_CONTACT_OWNER: "Several users received it; credited to {user}, the owner "
     "of contact {contact}.",
     Reason.NO_CREDIT: "No user could be credited.",
+    Reason.COMPANY_OF_CONTACT: "Also filed under company {company}, the company of contact "
+    "{contact} in project {project}.",
+    Reason.COMPANY_BY_DOMAIN: "Also filed under company {company}, whose domain {domain} "
+    "matches {address} in project {project}.",
+    Reason.FREE_MAIL_DOMAIN: "{address} is at {domain}, a free-mail provider: no company of "
+    "project {project} is matched by its domain.",
+    Reason.NO_COMPANY: "Contact {contact} names no company and no company of project "
+    "{project} has the domain of {address}.",
+    Reason.DEAL_ASSOCIATION_OFF: "Project {project} files interactions under no deal "
+    "(deal_association none).",
+    Reason.DEALS_OPEN_RECENT: "Also filed under {deals}: the most recently updated open deals "
+    "of contact {contact}, at most {limit} (deal_association open_recent).",
+    Reason.DEALS_ALL_OPEN: "Also filed under {deals}: every open deal of contact {contact} "
+    "(deal_association all_open).",
+    Reason.NO_OPEN_DEALS: "Contact {contact} has no open deal in project {project}.",
 }

@@ -260,7 +260,7 @@ def _erase_messages(session: Session, target: _Target, ids: list[str],
     kept = [row for row in rows if row.id in referred]
     if kept:
         db.execute(update(_MESSAGES).where(columns.id == bindparam("ref")).values(
-            subject="", preview="", text=None, attachments=[],
+            subject="", preview="", text=None, html=None, headers=[], attachments=[],
             from_address=bindparam("new_from"), from_name=bindparam("new_name"),
             to=bindparam("new_to"), cc=bindparam("new_cc")), [
             {"ref": row.id, "new_to": target.scrub(row.to), "new_cc": target.scrub(row.cc),

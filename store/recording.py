@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from rules.facts import CaptureLevel
 from store.errors import RecordingRace
+from store.tombstones import scrubber
 from store.events import (
     EventType,
     contact_events,
@@ -36,6 +37,8 @@ from store.models import (
     ContactAddress,
     Decision,
     Interaction,
+    InteractionCompany,
+    InteractionDeal,
     Message,
     Thread,
     new_id,
@@ -62,6 +65,10 @@ class EmailRecord:
     text: str | None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     original_verified: bool = False
+    # The HTML body, already sanitised ('' when the email has none).
+    html: str = ""
+    # The header fields that matter to a reader: [{name, value}, …].
+    headers: list[dict[str, Any]] = field(default_factory=list)
 
     def kept_at(self, level: CaptureLevel) -> EmailRecord:
         """Return what a project capturing at `level` keeps of the email (SPEC §13).
@@ -72,7 +79,8 @@ class EmailRecord:
         if level is CaptureLevel.FULL:
             return self
         subject = self.subject if level is CaptureLevel.SUBJECT else ""
-        return replace(self, subject=subject, preview="", text=None, attachments=[])
+        return replace(self, subject=subject, preview="", text=None, html="", headers=[],
+                       attachments=[])
 
     def with_stand_ins(self, tokens: dict[str, str]) -> EmailRecord:
         """Return the email with each erased participant replaced by its stand-in."""
@@ -83,7 +91,8 @@ class EmailRecord:
             self, from_address=tokens.get(self.from_address.lower(), self.from_address),
             from_name="" if erased_author else self.from_name,
             to=[tokens.get(a.lower(), a) for a in self.to],
-            cc=[tokens.get(a.lower(), a) for a in self.cc])
+            cc=[tokens.get(a.lower(), a) for a in self.cc],
+            headers=cast(list[dict[str, Any]], scrubber(tokens)(self.headers)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +140,8 @@ class NewMessage:
     attachments: list[dict[str, Any]]
     original_verified: bool
     created_at: datetime
+    html: str | None
+    headers: list[dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -161,12 +172,23 @@ class NewContact:
     updated_at: datetime
 
 
+@dataclass(slots=True)
+class Filing:
+    """What one interaction is also filed under (SPEC §12): its project's companies, deals."""
+
+    project_id: str
+    company_ids: set[str] = field(default_factory=set)
+    deal_ids: set[str] = field(default_factory=set)
+
+
 def _row(value: Any) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 _CONTACTS, _CONTACT_ADDRESSES = table_of(Contact), table_of(ContactAddress)
 _THREADS, _MESSAGES, _INTERACTIONS = table_of(Thread), table_of(Message), table_of(Interaction)
+_INTERACTION_COMPANIES = table_of(InteractionCompany)
+_INTERACTION_DEALS = table_of(InteractionDeal)
 _MAX_EXTERNAL_ID = _CONTACTS.c.external_id.type.length  # type: ignore[attr-defined]
 _MAX_NAME = _CONTACTS.c.name.type.length  # type: ignore[attr-defined]
 
@@ -194,6 +216,8 @@ class Recording:
     pending: dict[str, tuple[set[str], list[str]]] = field(default_factory=dict)
     # Earlier captures whose decision learns that their Message-ID was reused (§9).
     reused: set[str] = field(default_factory=set)
+    # What each interaction (by the id the claim gave it) is also filed under (§12).
+    filed: dict[str, Filing] = field(default_factory=dict)
 
     def message(self, project_id: str, email: EmailRecord, stored: tuple[StoredEmail, ...],
                 thread_id: str | None, received_id: str, keep_text: bool) -> StoredMessage:
@@ -217,7 +241,8 @@ class Recording:
                 new_id(), project_id, email.message_id, email.fingerprint, thread, received_id,
                 email.subject, email.from_address, email.from_name, email.to, email.cc,
                 email.date, email.preview, email.text if keep_text else None, email.attachments,
-                email.original_verified, self.now)
+                email.original_verified, self.now,
+                (email.html or None) if keep_text else None, email.headers)
         return StoredMessage(added.id, added.thread_id)
 
     def _thread(self, project_id: str, email: EmailRecord) -> NewThread:
@@ -251,6 +276,13 @@ class Recording:
             added.channels.append(channel)
         return added.id
 
+    def file_under(self, interaction_id: str, project_id: str, company_ids: tuple[str, ...],
+                   deal_ids: tuple[str, ...]) -> None:
+        """File the interaction the claim logged under these companies and deals too."""
+        filing = self.filed.setdefault(interaction_id, Filing(project_id))
+        filing.company_ids.update(company_ids)
+        filing.deal_ids.update(deal_ids)
+
     def mark_pending(self, thread_id: str, candidates: list[str], received_id: str) -> None:
         """Make the thread pending until a user assigns it (assigned threads stay so)."""
         added = next((t for t in self.threads.values() if t.id == thread_id), None)
@@ -279,6 +311,7 @@ class Recording:
         self._insert_new(db, _THREADS, self.threads.values())
         self._insert_new(db, _MESSAGES, self.messages.values())
         interactions = _insert_interactions(session, list(self.interactions.values()))
+        _insert_filings(db, self.filed, interactions.ids)
         _apply_fingerprints(db, self.fingerprints)
         pending = [t.id for t in self.threads.values() if t.status == "pending"]
         pending += _apply_pending(session, self.pending)
@@ -288,7 +321,7 @@ class Recording:
             *interaction_events(session, EventType.INTERACTION_LOGGED, interactions.logged),
             *interaction_events(session, EventType.INTERACTION_UPDATED, interactions.updated),
             *thread_events(session, EventType.THREAD_PENDING, pending)])
-        return interactions.ids
+        return {claimed: stored_id for claimed, (stored_id, _at) in interactions.ids.items()}
 
     @staticmethod
     def _insert_new(db: Connection, table: Table, rows: Any) -> None:
@@ -312,10 +345,11 @@ def _insert_new_statement(db: Connection, table: Table) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class InteractionChanges:
-    """What inserting a claim's interactions did: each row's stored id, and which stored
-    interactions were logged now or got a channel added."""
+    """What inserting a claim's interactions did: the id and logged_at each row ended up with
+    (its own, or the stored one's) by the id the claim gave it, and which stored interactions
+    were logged now or got a channel added."""
 
-    ids: dict[str, str]
+    ids: dict[str, tuple[str, datetime]]
     logged: list[str]
     updated: list[str]
 
@@ -328,7 +362,7 @@ def _insert_interactions(session: Session, rows: list[NewInteraction]) -> Intera
     statement = _dialect_insert(db, _INTERACTIONS).on_conflict_do_nothing(
         index_elements=["project_id", "contact_id", "message_ref"]).returning(_INTERACTIONS.c.id)
     inserted = set(db.execute(statement, [_row(r) for r in rows]).scalars())
-    ids = {row.id: row.id for row in rows}
+    ids = {row.id: (row.id, row.logged_at) for row in rows}
     updated: list[str] = []
     for row in (r for r in rows if r.id not in inserted):
         stored = session.execute(select(Interaction).where(
@@ -338,8 +372,21 @@ def _insert_interactions(session: Session, rows: list[NewInteraction]) -> Intera
         if added:
             stored.channels = [*stored.channels, *added]
             updated.append(stored.id)
-        ids[row.id] = stored.id
+        ids[row.id] = (stored.id, stored.logged_at)
     return InteractionChanges(ids, sorted(inserted), updated)
+
+
+def _insert_filings(db: Connection, filed: dict[str, Filing],
+                    logged: dict[str, tuple[str, datetime]]) -> None:
+    """Insert the interactions' companies and deals; a row already there is kept as it is."""
+    for table, column, kind in ((_INTERACTION_COMPANIES, "company_id", "company_ids"),
+                                (_INTERACTION_DEALS, "deal_id", "deal_ids")):
+        rows = [{"interaction_id": logged[claimed][0], column: other,
+                 "project_id": filing.project_id, "logged_at": logged[claimed][1]}
+                for claimed, filing in filed.items() if claimed in logged
+                for other in sorted(getattr(filing, kind))]
+        if rows:
+            db.execute(_dialect_insert(db, table).on_conflict_do_nothing(), rows)
 
 
 def _apply_fingerprints(db: Connection, fingerprints: dict[str, str]) -> None:

@@ -15,7 +15,8 @@ from store.redaction import redacted_message
 def contact_json(contact: Contact) -> dict[str, Any]:
     """Return the API representation of a contact."""
     return {"id": contact.id, "external_id": contact.external_id, "name": contact.name,
-            "emails": sorted(a.address for a in contact.addresses), "owner_id": contact.owner_id}
+            "emails": sorted(a.address for a in contact.addresses), "owner_id": contact.owner_id,
+            "company_id": contact.company_id}
 
 
 def interaction_json(interaction: Interaction, message: Message, *,

@@ -1,8 +1,9 @@
 """Read the directory snapshots of a claim's messages: indexed look-ups of only their keys.
 
-One read-only query set for the whole claim (about eight statements, store.snapshot_queries):
-users, projects, contacts, lists and what each candidate project holds of the messages'
-conversations — never a scan of a whole directory. Every row comes back with the key it was
+One read-only query set for the whole claim (about ten statements, store.snapshot_queries):
+users, projects, contacts, lists, what each candidate project holds of the messages'
+conversations, and the companies and open deals interactions may be filed under (SPEC §12)
+— never a scan of a whole directory. Every row comes back with the key it was
 found by, and each message takes the rows of its own keys (`_Rows.of`): the look-up is
 written once, in SQL. It must not decide anything; the rules do.
 """
@@ -19,8 +20,11 @@ from sqlalchemy.orm import Session
 
 from rules.facts import (
     CaptureLevel,
+    CompanyView,
     ContactView,
     CreateContacts,
+    DealAssociationMode,
+    DealView,
     DirectorySnapshot,
     LoggingMode,
     MailboxView,
@@ -28,6 +32,8 @@ from rules.facts import (
     SenderAuthMode,
     ThreadView,
     UserView,
+    domain_and_parents,
+    domain_of,
 )
 from store import snapshot_queries as sq
 from store.tombstones import AddressHash, erased_among, token
@@ -207,8 +213,10 @@ def build_snapshots(session: Session, requests: Sequence[SnapshotRequest],
     settings = {row[0]: row for row in db.execute(
         sq.projects_query(), {"project_ids": projects})}
     conversations = _Conversations.read(db, projects, requests)
+    filed = _Filing(_read_companies(db, projects, addresses),
+                    _read_open_deals(db, contacts, settings))
     privacy = _read_privacy(session, people, addresses, address_hash)
-    return [_snapshot(f, people, lists, contacts, settings, conversations, privacy)
+    return [_snapshot(f, people, lists, contacts, settings, conversations, filed, privacy)
             for f in found]
 
 
@@ -262,22 +270,55 @@ def _read_lists(db: Connection, projects: list[str], addresses: list[str]) -> _L
 
 @dataclass(frozen=True, slots=True)
 class _Contacts:
-    """Contact ids by (project, address), and each contact's view."""
+    """Contact ids by (project, address), each contact's view, and their companies."""
 
     ids: _Rows
     views: dict[str, ContactView]
+    companies: dict[str, CompanyView]
 
 
 def _read_contacts(db: Connection, projects: list[str], addresses: list[str]) -> _Contacts:
     keys: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
-    found: dict[str, tuple[str, str, str | None, dict[str, None]]] = {}
-    for project_id, address, contact_id, name, owner_id, every in db.execute(
-            sq.contacts_query(), {"project_ids": projects, "addresses": addresses}):
+    found: dict[str, tuple[str, str, str | None, str | None, dict[str, None]]] = {}
+    companies: dict[str, CompanyView] = {}
+    for project_id, address, contact_id, name, owner_id, every, company_id, company_name \
+            in db.execute(sq.contacts_query(), {"project_ids": projects, "addresses": addresses}):
         keys[(project_id, address)][contact_id] = None
-        found.setdefault(contact_id, (project_id, name, owner_id, {}))[3][every] = None
-    views = {contact_id: ContactView(contact_id, project_id, name, tuple(every), owner_id)
-             for contact_id, (project_id, name, owner_id, every) in found.items()}
-    return _Contacts(_Rows((key, c) for key, ids in keys.items() for c in ids), views)
+        found.setdefault(contact_id, (project_id, name, owner_id, company_id, {}))[4][every] = None
+        if company_id is not None:
+            companies[company_id] = CompanyView(company_id, project_id, company_name)
+    views = {contact_id: ContactView(contact_id, project_id, name, tuple(every), owner_id,
+                                     company_id)
+             for contact_id, (project_id, name, owner_id, company_id, every) in found.items()}
+    return _Contacts(_Rows((key, c) for key, ids in keys.items() for c in ids), views,
+                     companies)
+
+
+def _domains(addresses: Iterable[str]) -> list[str]:
+    """The domains of the addresses and their parents: where a company may be found."""
+    return sorted({d for a in addresses for d in domain_and_parents(domain_of(a))})
+
+
+def _read_companies(db: Connection, projects: list[str], addresses: list[str]) -> _Rows:
+    """Companies by (project, domain) for the addresses' domains and their parents."""
+    domains = _domains(addresses)
+    if not projects or not domains:
+        return _Rows(())
+    return _Rows(((project_id, domain), (company_id, project_id, name, domain))
+                 for project_id, domain, company_id, name in db.execute(
+                     sq.companies_query(), {"project_ids": projects, "domains": domains}))
+
+
+def _read_open_deals(db: Connection, contacts: _Contacts, settings: dict[str, Any]) -> _Rows:
+    """The open deals of the contacts found in projects that file interactions under deals."""
+    filing = {pid for pid, row in settings.items()
+              if row.deal_association != DealAssociationMode.NONE}
+    contact_ids = sorted(c.id for c in contacts.views.values() if c.project_id in filing)
+    if not contact_ids:
+        return _Rows(())
+    return _Rows((contact_id, (deal_id, project_id, name, updated_at))
+                 for contact_id, deal_id, project_id, name, updated_at in db.execute(
+                     sq.open_deals_query(), {"contact_ids": contact_ids}))
 
 
 def _add_owners(db: Connection, people: _People, contacts: _Contacts) -> None:
@@ -351,9 +392,45 @@ def _read_history(db: Connection, projects: list[str], referenced: list[str],
     return _Rows(keyed)
 
 
+@dataclass(frozen=True, slots=True)
+class _Filing:
+    """What interactions may be filed under (SPEC §12): companies by (project, domain),
+    open deals by contact."""
+
+    companies: _Rows
+    deals: _Rows
+
+    def companies_for(self, found: _Found, contacts: tuple[ContactView, ...],
+                      own: dict[str, CompanyView]) -> tuple[CompanyView, ...]:
+        """The contacts' own companies and those with a domain of the request's addresses."""
+        domains: dict[str, dict[str, None]] = defaultdict(dict)
+        names: dict[str, tuple[str, str]] = {}
+        keys = [(p, d) for p in found.project_ids for d in _domains(found.request.addresses)]
+        for company_id, project_id, name, domain in self.companies.of(keys):
+            domains[company_id][domain] = None
+            names[company_id] = (project_id, name)
+        views = {c.company_id: own[c.company_id] for c in contacts
+                 if c.company_id and c.company_id in own}
+        for company_id, (project_id, name) in names.items():
+            views[company_id] = CompanyView(company_id, project_id, name,
+                                            tuple(domains[company_id]))
+        return tuple(views[company_id] for company_id in sorted(views))
+
+    def deals_for(self, contacts: tuple[ContactView, ...]) -> tuple[DealView, ...]:
+        """The contacts' open deals, each with those of the contacts it involves."""
+        linked: dict[str, list[str]] = defaultdict(list)
+        rows: dict[str, tuple[str, str, Any]] = {}
+        for contact in contacts:
+            for deal_id, project_id, name, updated_at in self.deals.of([contact.id]):
+                linked[deal_id].append(contact.id)
+                rows[deal_id] = (project_id, name, updated_at)
+        return tuple(DealView(deal_id, *rows[deal_id], contact_ids=tuple(linked[deal_id]))
+                     for deal_id in sorted(rows))
+
+
 def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts,
               settings: dict[str, Any], conversations: _Conversations,
-              privacy: _Privacy) -> Snapshot:
+              filed: _Filing, privacy: _Privacy) -> Snapshot:
     """One request's snapshot, taken from the rows read for all of them."""
     request = found.request
     matched = tuple(contacts.views[c] for c in dict.fromkeys(contacts.ids.of(found.contact_keys)))
@@ -369,6 +446,8 @@ def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts
         mailboxes=tuple(found.mailboxes.values()),
         project_addresses=lists.project_addresses & request.addresses,
         global_ignored=tuple(lists.ignored.of([None])),
+        companies=filed.companies_for(found, matched, contacts.companies),
+        deals=filed.deals_for(matched),
         erased=frozenset(e for e in privacy.erased if e[1] in request.addresses),
         personal_never_log=frozenset(
             (user_id, address) for user_id, address in privacy.personal
@@ -379,7 +458,7 @@ def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts
 def _project_view(row: Any, found: _Found, lists: _Lists,
                   conversations: _Conversations) -> ProjectView:
     (pid, name, interaction_type, logging_mode, sender_auth, create_contacts, store_bodies,
-     capture_level) = row
+     deal_association, capture_level) = row
     request = found.request
     return ProjectView(
         id=pid, name=name, interaction_type=interaction_type,
@@ -389,4 +468,6 @@ def _project_view(row: Any, found: _Found, lists: _Lists,
         ignored=tuple(lists.ignored.of([pid])),
         never_log=frozenset(lists.never.of((pid, a) for a in request.addresses)),
         threads=tuple(conversations.thread(pid, e) for e in request.emails),
-        store_bodies=bool(store_bodies), capture_level=CaptureLevel(capture_level))
+        store_bodies=bool(store_bodies),
+        deal_association=DealAssociationMode(deal_association),
+        capture_level=CaptureLevel(capture_level))

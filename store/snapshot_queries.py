@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
+    func,
     literal,
     null,
     or_,
@@ -28,8 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from store.models import (
+    Company,
+    CompanyDomain,
     Contact,
     ContactAddress,
+    Deal,
+    DealContact,
     IgnoredEntry,
     Interaction,
     Mailbox,
@@ -61,6 +66,14 @@ _MESSAGES = table_of(Message)
 _INTERACTIONS = table_of(Interaction)
 _PERSONAL_NEVER_LOG = table_of(PersonalNeverLogEntry)
 _PROJECTS = table_of(Project)
+_COMPANIES = table_of(Company)
+_COMPANY_DOMAINS = table_of(CompanyDomain)
+_DEALS = table_of(Deal)
+_DEAL_CONTACTS = table_of(DealContact)
+
+# The most open deals read for one contact (most recently updated first): `all_open` files
+# an interaction under at most this many.
+MAX_OPEN_DEALS = 100
 
 # What a user row was found by.
 BY_ADDRESS, BY_USER, BY_MAILBOX = "address", "user", "mailbox"
@@ -144,14 +157,16 @@ def personal_never_log_query() -> Select[Any]:
 
 @functools.cache
 def contacts_query() -> Select[Any]:
-    """Contacts by (project, address), with every address of each: (project, address, …)."""
+    """Contacts by (project, address), with every address of each and their company:
+    (project, address, id, name, owner, every address, company id, company name)."""
     matched = aliased(_CONTACT_ADDRESSES, name="matched")
     every = _CONTACT_ADDRESSES.c
-    contacts = _CONTACTS.c
+    contacts, companies = _CONTACTS.c, _COMPANIES.c
     return (select(matched.c.project_id, matched.c.address, contacts.id, contacts.name,
-                   contacts.owner_id, every.address)
+                   contacts.owner_id, every.address, companies.id, companies.name)
             .join(_CONTACTS, contacts.id == matched.c.contact_id)
             .join(_CONTACT_ADDRESSES, every.contact_id == contacts.id)
+            .outerjoin(_COMPANIES, companies.id == contacts.company_id)
             .where(matched.c.project_id.in_(_list("project_ids")),
                    matched.c.address.in_(_list("addresses")))
             .order_by(contacts.id, every.address))
@@ -163,7 +178,7 @@ def projects_query() -> Select[Any]:
     projects = _PROJECTS.c
     return (select(projects.id, projects.name, projects.interaction_type, projects.logging_mode,
                    projects.sender_auth, projects.create_contacts, projects.store_bodies,
-                   projects.capture_level)
+                   projects.deal_association, projects.capture_level)
             .where(projects.id.in_(_list("project_ids"))).order_by(projects.id))
 
 
@@ -216,3 +231,35 @@ def history_query() -> CompoundSelect[Any]:
         branch(interactions.message_ref.in_(referenced)),
         branch(interactions.thread_id.in_(_list("thread_ids"))),
     )
+
+
+@functools.cache
+def companies_query() -> Select[Any]:
+    """Companies by (project, domain): (project, domain, company id, name)."""
+    domains, companies = _COMPANY_DOMAINS.c, _COMPANIES.c
+    return (select(domains.project_id, domains.domain, companies.id, companies.name)
+            .join(_COMPANIES, companies.id == domains.company_id)
+            .where(domains.project_id.in_(_list("project_ids")),
+                   domains.domain.in_(_list("domains"))))
+
+
+@functools.cache
+def open_deals_query() -> Select[Any]:
+    """The contacts' open deals, at most MAX_OPEN_DEALS each, most recently updated first:
+    (contact id, deal id, project, name, updated_at).
+
+    One range of the contact's (status, updated_at) index per contact, however many deals
+    the project holds.
+    """
+    links = _DEAL_CONTACTS.c
+    ranked = (select(links.contact_id, links.deal_id, links.updated_at,
+                     func.row_number().over(partition_by=links.contact_id,
+                                            order_by=(links.updated_at.desc(),
+                                                      links.deal_id.desc())).label("rank"))
+              .where(links.contact_id.in_(_list("contact_ids")), links.status == "open")
+              .subquery("ranked"))
+    deals = _DEALS.c
+    return (select(ranked.c.contact_id, deals.id, deals.project_id, deals.name,
+                   ranked.c.updated_at)
+            .join(_DEALS, deals.id == ranked.c.deal_id)
+            .where(ranked.c.rank <= MAX_OPEN_DEALS))

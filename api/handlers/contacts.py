@@ -13,7 +13,8 @@ from api.redaction import may_see_content
 from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
-from store.queries.contacts import get_contact, list_contacts, upsert_contacts
+from store.queries.companies import company_ids_by_external_id
+from store.queries.contacts import ContactUpsert, get_contact, list_contacts, upsert_contacts
 from store.queries.interactions import contact_timeline
 from store.queries.users import existing_user_ids
 from store.representations import contact_json, interaction_json
@@ -31,12 +32,27 @@ async def put_contacts(request: web.Request) -> web.Response:
         if unknown:
             raise Invalid([FieldError(f"[{i}].owner_id", f"User {u.owner_id} does not exist.")
                            for i, u in enumerate(upserts) if u.owner_id in unknown])
-        result = upsert_contacts(session, project.id, upserts)
+        result = upsert_contacts(session, project.id, upserts,
+                                 _companies_named(session, project.id, upserts))
         return {"created": result.created, "updated": result.updated,
                 "contacts": [{"id": c.id, "external_id": c.external_id}
                              for c in result.contacts]}
 
     return json_response(await in_unit_of_work(request, upsert))
+
+
+def _companies_named(session: Session, project_id: str,
+                     upserts: list[ContactUpsert]) -> dict[str, str]:
+    """Return the ids of the companies the contacts name; raise Invalid for unknown ones."""
+    named = {u.company_external_id for u in upserts if u.company_external_id is not None}
+    found = company_ids_by_external_id(session, project_id, named)
+    unknown = [FieldError(f"[{i}].company_external_id",
+                          f"Company {u.company_external_id} does not exist in this project.")
+               for i, u in enumerate(upserts)
+               if u.company_external_id is not None and u.company_external_id not in found]
+    if unknown:
+        raise Invalid(unknown)
+    return found
 
 
 async def get_contacts(request: web.Request) -> web.Response:

@@ -1,8 +1,11 @@
 """SQLAlchemy 2.0 typed models, one module per aggregate."""
 
 from store.models.address_list import IgnoredEntry, NeverLogEntry
+from store.models.association import InteractionCompany, InteractionDeal
 from store.models.base import Base, new_id, table_of, utcnow
+from store.models.company import Company, CompanyDomain
 from store.models.contact import Contact, ContactAddress
+from store.models.deal import Deal, DealContact
 from store.models.event import Event, Webhook, WebhookDelivery
 from store.models.mailbox import Mailbox, MailboxProject
 from store.models.message import Interaction, Message, Thread
@@ -12,9 +15,10 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "Contact", "ContactAddress", "Decision", "ErasedAddress", "Event",
-    "IgnoredEntry", "Interaction", "Mailbox", "MailboxProject", "Membership", "Message",
-    "NeverLogEntry", "PersonalNeverLogEntry", "Project", "ProjectAddress", "ReceivedMessage",
-    "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook", "WebhookDelivery", "new_id",
-    "table_of", "utcnow",
+    "ApiToken", "Base", "Company", "CompanyDomain", "Contact", "ContactAddress", "Deal",
+    "DealContact", "Decision", "ErasedAddress", "Event", "IgnoredEntry", "Interaction",
+    "InteractionCompany", "InteractionDeal", "Mailbox", "MailboxProject", "Membership",
+    "Message", "NeverLogEntry", "PersonalNeverLogEntry", "Project", "ProjectAddress",
+    "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook",
+    "WebhookDelivery", "new_id", "table_of", "utcnow",
 ]

@@ -75,6 +75,10 @@ class Message(Base):
     date: Mapped[datetime | None] = mapped_column(default=None)
     preview: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str | None] = mapped_column(Text, default=None)
+    # The HTML body, sanitised when it was recorded (kept like `text`, per store_bodies).
+    html: Mapped[str | None] = mapped_column(Text, default=None)
+    # The header fields that matter to a reader, decoded: [{name, value}, …] (SPEC §12).
+    headers: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,6 +21,8 @@ class ContactUpsert:
     name: str
     emails: tuple[str, ...]
     owner_id: str | None
+    # The external id of the contact's company (SPEC §12); None: no company.
+    company_external_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,16 @@ def get_contact(session: Session, project_id: str, contact_id: str) -> Contact:
     return contact
 
 
+def contact_ids_by_external_id(session: Session, project_id: str,
+                               external_ids: Collection[str]) -> dict[str, str]:
+    """Return the ids of the project's contacts with these external ids (those that exist)."""
+    if not external_ids:
+        return {}
+    rows = session.execute(select(Contact.external_id, Contact.id).where(
+        Contact.project_id == project_id, Contact.external_id.in_(sorted(external_ids))))
+    return {external_id: contact_id for external_id, contact_id in rows}
+
+
 def _sync_addresses(contact: Contact, emails: tuple[str, ...]) -> None:
     wanted = set(emails)
     contact.addresses = [a for a in contact.addresses if a.address in wanted]
@@ -50,9 +63,11 @@ def _sync_addresses(contact: Contact, emails: tuple[str, ...]) -> None:
 
 
 def upsert_contacts(
-    session: Session, project_id: str, upserts: list[ContactUpsert]
+    session: Session, project_id: str, upserts: list[ContactUpsert],
+    company_ids: dict[str, str] | None = None,
 ) -> UpsertResult:
-    """Create or update the project's contacts by external id, replacing their addresses."""
+    """Create or update the project's contacts by external id, replacing their addresses
+    and company (`company_ids`: company id by external id, for those the upserts name)."""
     query = select(Contact).where(Contact.project_id == project_id,
                                   Contact.external_id.in_([u.external_id for u in upserts]))
     existing = {c.external_id: c for c in (session.scalars(query)).all()}
@@ -65,6 +80,7 @@ def upsert_contacts(
             session.add(contact)
         contact.name = upsert.name
         contact.owner_id = upsert.owner_id
+        contact.company_id = (company_ids or {}).get(upsert.company_external_id or "")
         _sync_addresses(contact, upsert.emails)
         contacts.append(contact)
     session.flush()

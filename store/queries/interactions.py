@@ -1,16 +1,50 @@
-"""Interaction queries: a contact's timeline (newest first) and unlogging."""
+"""Interaction queries: a contact's timeline (newest first), one interaction whole, unlogging."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
 from store.events import EventType, emit, interaction_data
-from store.models import Interaction, Message
+from store.models import (
+    Company,
+    Deal,
+    Interaction,
+    InteractionCompany,
+    InteractionDeal,
+    Mailbox,
+    Membership,
+    Message,
+    ProjectAddress,
+    User,
+    UserAlias,
+)
 from store.queries.pages import Page
+
+
+class Direction(StrEnum):
+    """Which way an email went, relative to its project's users (SPEC §12)."""
+
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    """One interaction whole: its message, what it is filed under, and its direction."""
+
+    interaction: Interaction
+    message: Message
+    companies: list[Company]
+    deals: list[Deal]
+    direction: Direction
 
 
 def get_interaction(session: Session, interaction_id: str) -> Interaction:
@@ -66,3 +100,50 @@ def unlog_interaction(session: Session, interaction: Interaction, *, by: str,
     assert message is not None  # the interaction's foreign key
     emit(session, interaction.project_id, EventType.INTERACTION_UNLOGGED,
          interaction_data(interaction, message))
+
+
+def internal_addresses(session: Session, project_id: str,
+                       addresses: Collection[str]) -> set[str]:
+    """Return which addresses are the project's: its members' (account, alias, mailbox) and
+    its project addresses. Each looked up by its unique index."""
+    wanted = sorted({a.lower() for a in addresses})
+    if not wanted:
+        return set()
+    members = select(Membership.user_id).where(Membership.project_id == project_id)
+    query = union(
+        select(User.email).where(User.email.in_(wanted), User.id.in_(members)),
+        select(UserAlias.address).where(UserAlias.address.in_(wanted),
+                                        UserAlias.user_id.in_(members)),
+        select(Mailbox.address).where(Mailbox.address.in_(wanted), Mailbox.user_id.in_(members)),
+        select(ProjectAddress.address).where(ProjectAddress.address.in_(wanted),
+                                             ProjectAddress.project_id == project_id),
+    )
+    return {address.lower() for address in session.scalars(query)}
+
+
+def direction_of(message: Message, internal: set[str]) -> Direction:
+    """Tell which way the email went: from a user to someone else (outbound), between users
+    only (internal), or from anyone else (inbound)."""
+    if message.from_address.lower() not in internal:
+        return Direction.INBOUND
+    recipients = {a.lower() for a in (*message.to, *message.cc)}
+    return Direction.INTERNAL if recipients <= internal else Direction.OUTBOUND
+
+
+def interaction_record(session: Session, interaction: Interaction) -> InteractionRecord:
+    """Return the interaction with its message, companies, deals and direction."""
+    message = session.get(Message, interaction.message_ref)
+    if message is None:
+        raise NotFound(f"Interaction {interaction.id} does not exist.")
+    companies = list(session.scalars(
+        select(Company).join(InteractionCompany, InteractionCompany.company_id == Company.id)
+        .where(InteractionCompany.interaction_id == interaction.id).order_by(Company.name,
+                                                                             Company.id)))
+    deals = list(session.scalars(
+        select(Deal).join(InteractionDeal, InteractionDeal.deal_id == Deal.id)
+        .where(InteractionDeal.interaction_id == interaction.id)
+        .order_by(Deal.updated_at.desc(), Deal.id)))
+    internal = internal_addresses(session, interaction.project_id,
+                                  [message.from_address, *message.to, *message.cc])
+    return InteractionRecord(interaction, message, companies, deals,
+                             direction_of(message, internal))

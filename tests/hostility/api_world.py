@@ -39,12 +39,14 @@ class World:
     b_received: str
     b_thread: str
     global_ignored: str
+    b_company: str
+    b_deal: str
 
     def b_ids(self) -> list[str]:
         """Return the ids of project B's side, none of which Alice may see."""
         return [self.project_b, self.bob, self.bob_token, self.bob_token_id, self.b_contact, self.b_ignored,
                 self.b_never_log, self.b_mailbox, self.b_interaction, self.b_received,
-                self.b_thread]
+                self.b_thread, self.b_company, self.b_deal]
 
 
 def raw_message(message_id: str = "<b-offer@b.test>") -> bytes:
@@ -81,10 +83,16 @@ async def build_world(service: Service, api: ApiClient) -> World:
     thread = await service.store.run_read(lambda session: session.execute(
         select(Message.thread_id).where(Message.message_id == decision["message_id"])
     ).scalar_one())
+    [b_company] = (await api.put(f"/v1/projects/{project_b}/companies", [
+        {"external_id": "client", "name": "Client", "domains": ["client.test"]}]))["companies"]
+    [b_deal] = (await api.put(f"/v1/projects/{project_b}/deals", [
+        {"external_id": "deal", "name": "Deal", "status": "open",
+         "contact_external_ids": ["carol"], "updated_at": "2026-11-23T16:12:00Z"}]))["deals"]
     return World(project_a, project_b, alice, alice_token, bob, bob_token["token"],
                  bob_token["id"], b_contact,
                  b_ignored, b_never_log, b_mailbox, outcome["interaction_id"],
-                 decision["received_id"], thread, global_ignored)
+                 decision["received_id"], thread, global_ignored, b_company["id"],
+                 b_deal["id"])
 
 
 async def project_b_state(api: ApiClient, world: World) -> dict[str, Any]:
@@ -94,6 +102,9 @@ async def project_b_state(api: ApiClient, world: World) -> dict[str, Any]:
              "/v1/ignored",
              f"/v1/projects/{b}/never-log",
              f"/v1/projects/{b}/contacts/{world.b_contact}/interactions",
+             f"/v1/projects/{b}/companies/{world.b_company}/interactions",
+             f"/v1/projects/{b}/deals/{world.b_deal}/interactions",
+             f"/v1/interactions/{world.b_interaction}",
              f"/v1/mailboxes/{world.b_mailbox}", f"/v1/users/{bob}", f"/v1/users/{bob}/tokens",
              f"/v1/messages/{world.b_received}/decision", "/v1/projects", "/v1/users",
              "/v1/mailboxes", "/v1/threads?status=open"]

@@ -91,8 +91,12 @@ async def world(module_settings: Settings) -> AsyncIterator[tuple[Service, ApiCl
 
 def _b_path_value(path: str, name: str, world: World) -> str:
     """Return project B's resource for a path parameter (a new route must be added here)."""
+    if path.startswith("/v1/projects/{pid}/companies/{cid}"):
+        return world.project_b if name == "pid" else world.b_company
+    if path.startswith("/v1/webhooks/"):  # admin-only: any id is refused the same way
+        return A_MISSING_ID
     by_name = {"pid": world.project_b, "uid": world.bob, "cid": world.b_contact,
-               "tid": world.bob_token_id}
+               "tid": world.bob_token_id, "did": world.b_deal}
     if name in by_name:
         return by_name[name]
     by_prefix = {"/v1/projects/{pid}/ignored/": world.b_ignored,
@@ -118,12 +122,19 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "MailboxPatch": lambda w: {"user_id": w.alice, "project_ids": [w.project_b]},
     "ContactUpsert": lambda w: [{"external_id": "carol", "name": "Hijacked",
                                  "emails": ["eve@evil.test"]}],
+    "CompanyUpsert": lambda w: [{"external_id": "client", "name": "Hijacked",
+                                 "domains": ["evil.test"]}],
+    "DealUpsert": lambda w: [{"external_id": "deal", "name": "Hijacked", "status": "lost",
+                              "contact_external_ids": ["carol"],
+                              "updated_at": "2026-11-24T00:00:00Z"}],
     "IgnoredCreate": lambda w: {"pattern": "client.test"},
     "NeverLogCreate": lambda w: {"address": "carol@client.test"},
     "LogRequest": lambda w: {"raw": base64_message(), "project_ids": [w.project_b]},
     "ExplainRequest": lambda w: {"raw": base64_message(), "channel": "log",
                                  "project_ids": [w.project_b]},
     "Assignment": lambda w: {"project_ids": [w.project_b]},
+    "WebhookCreate": lambda w: {"url": "http://127.0.0.1:9/hook",
+                                "project_ids": [w.project_b]},
 }
 
 

@@ -59,13 +59,14 @@ ROWS: list[tuple[str, dict[str, object]]] = [
 
 # The first revision whose stores ROWS (written before messages and threads belonged to a
 # project) no longer fit; every earlier one upgrades through all later migrations.
-ROWS_FIT_BEFORE = "0008_project_messages"
+PER_PROJECT = "0008_project_messages"
 
 
 def _revisions() -> list[str]:
+    """Every revision before PER_PROJECT, newest first."""
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]  # newest first
-    return revisions[revisions.index(ROWS_FIT_BEFORE) + 1:]
+    return revisions[revisions.index(PER_PROJECT) + 1:]
 
 
 def _value(column: Any) -> Any:
@@ -165,6 +166,39 @@ def _check_pending_in_each_candidate(session: Session) -> None:
                                .order_by(Message.project_id)).all()
     assert [(m.project_id, m.thread_id) for m in messages] == [
         (t.project_id, t.id) for t in threads]
+
+
+def test_a_per_project_store_gains_companies_deals_and_message_headers(
+        database_url: str) -> None:
+    """0011 (SPEC §12): existing rows keep their values; the new columns start empty."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), PER_PROJECT)
+        tables = MetaData()
+        tables.reflect(connection)
+        for name, given in [
+                ("projects", {"id": "project-1", "slug": "one"}),
+                ("threads", {"id": "thread-1", "project_id": "project-1", "root_id": OFFER}),
+                ("messages", {"id": "message-1", "project_id": "project-1",
+                              "message_id": OFFER, "thread_id": "thread-1"}),
+                ("contacts", {"id": "contact-1", "project_id": "project-1"})]:
+            table = tables.tables[name]
+            connection.execute(table.insert(), {
+                column.name: given.get(column.name, _value(column))
+                for column in table.columns if not column.nullable or column.name in given})
+
+    migrate(engine)
+
+    with engine.connect() as connection:
+        tables = MetaData()
+        tables.reflect(connection)
+        assert connection.execute(select(tables.tables["projects"].c.deal_association)
+                                  ).scalar_one() == "none"
+        assert connection.execute(select(tables.tables["contacts"].c.company_id)
+                                  ).scalar_one() is None
+        messages = tables.tables["messages"].c
+        assert connection.execute(select(messages.html, messages.headers)).one() == (None, [])
+    engine.dispose()
 
 
 def test_the_migrations_build_the_schema_the_models_describe(database_url: str) -> None:

@@ -23,10 +23,16 @@ from processing.worker import worker_id
 from store import spool
 from store.database import Store
 from store.models import (
+    Company,
+    CompanyDomain,
     Contact,
     ContactAddress,
+    Deal,
+    DealContact,
     Decision,
     Interaction,
+    InteractionCompany,
+    InteractionDeal,
     Membership,
     Message,
     Project,
@@ -35,14 +41,18 @@ from store.models import (
     User,
     new_id,
 )
+from store.queries.companies import company_timeline
 from store.queries.contacts import list_contacts
+from store.queries.deals import deal_timeline
+from store.queries.interactions import interaction_record
 from store.queries.received import Viewer, list_received, newest_decisions
 from store.queries.threads import assign_thread, get_thread, list_threads
 from store.snapshot import EmailKey, SnapshotRequest, build_snapshot
 from tests.directory import email
 
 GROWING = ("received_messages", "received_raws", "decisions", "messages", "interactions",
-           "threads", "contacts", "contact_addresses")
+           "threads", "contacts", "contact_addresses", "companies", "company_domains", "deals",
+           "deal_contacts", "interaction_companies", "interaction_deals")
 # What SQLite's plans say of the statements' look-ups (by id, by an index).
 EXPLAINED = ("SELECT", "WITH", "UPDATE", "DELETE")
 
@@ -253,3 +263,108 @@ def test_pages_of_contacts_and_threads_are_read_in_index_order(
     # The contacts' page, their addresses (loaded with them), the threads' page.
     assert len(plans) == 3
     assert [_history_scans(plan) for plan in plans] == [[], [], []], plans
+
+
+@dataclass(frozen=True)
+class Filed:
+    """The stored interaction, filed under a company (client.test) and an open deal."""
+
+    stored: Stored
+    company_id: str
+    deal_id: str
+    interaction_id: str
+
+
+@pytest.fixture
+def filed(stored: Stored, store: Store) -> Filed:
+    company, deal = new_id(), new_id()
+    now = datetime.now(UTC)
+    with store.write() as session:
+        project = session.get(Project, stored.project_id)
+        assert project is not None
+        project.deal_association = "all_open"
+        interaction = session.scalars(select(Interaction)).one()
+        contact = session.get(Contact, interaction.contact_id)
+        assert contact is not None
+        session.add_all([Company(id=company, project_id=stored.project_id, external_id="client",
+                                 name="Client", domains=[]),
+                         Deal(id=deal, project_id=stored.project_id, external_id="d",
+                              name="Deal", status="open", updated_at=now)])
+        session.flush()
+        contact.company_id = company
+        session.add_all([
+            CompanyDomain(company_id=company, project_id=stored.project_id,
+                          domain="client.test"),
+            DealContact(deal_id=deal, contact_id=contact.id, project_id=stored.project_id,
+                        status="open", updated_at=now),
+            InteractionCompany(interaction_id=interaction.id, company_id=company,
+                               project_id=stored.project_id, logged_at=interaction.logged_at),
+            InteractionDeal(interaction_id=interaction.id, deal_id=deal,
+                            project_id=stored.project_id, logged_at=interaction.logged_at)])
+        interaction_id = interaction.id
+    return Filed(stored, company, deal, interaction_id)
+
+
+def test_a_snapshot_finds_companies_by_domain_and_open_deals_by_contact(
+        filed: Filed, store: Store) -> None:
+    """SPEC §12: the look-ups stay flat however many companies and deals a project has."""
+    request = SnapshotRequest(
+        addresses=frozenset({"bob@eu.client.test", "alice@acme.test"}),
+        project_ids=(filed.stored.project_id,),
+        emails=(EmailKey("<new@acme.test>", (), "<new@acme.test>"),))
+    with store.write() as session:
+        session.add(ContactAddress(contact_id=session.scalars(select(Contact.id)).one(),
+                                   project_id=filed.stored.project_id,
+                                   address="bob@eu.client.test"))
+
+    def snapshot(session: Session) -> None:
+        directory = build_snapshot(session, request).directory
+        assert [c.id for c in directory.companies] == [filed.company_id]
+        assert [d.id for d in directory.deals] == [filed.deal_id]
+
+    plans = _plans(store, snapshot)
+
+    assert _scans(plans) == [], plans
+    assert any(step.startswith("SEARCH company_domains USING INDEX "
+                               "ix_company_domains_project_domain (project_id=? AND domain=?)")
+               for step in _reads(plans, "company_domains")), plans
+    assert any(step.startswith("SEARCH deal_contacts USING INDEX "
+                               "ix_deal_contacts_contact_status_updated (contact_id=? AND "
+                               "status=?)") for step in _reads(plans, "deal_contacts")), plans
+    assert all("PRIMARY KEY" in step or "INDEX" in step
+               for table in ("companies", "deals") for step in _reads(plans, table)), plans
+
+
+def test_company_and_deal_timelines_are_read_in_index_order(
+        filed: Filed, store: Store) -> None:
+    def pages(session: Session) -> None:
+        first = company_timeline(session, filed.company_id, before=None, limit=1)
+        assert [i.id for i, _m in first.items] == [filed.interaction_id]
+        company_timeline(session, filed.company_id,
+                         before=(first.items[0][0].logged_at, filed.interaction_id), limit=1)
+        assert len(deal_timeline(session, filed.deal_id, before=None, limit=1).items) == 1
+
+    plans = _plans(store, pages)
+
+    assert len(plans) == 3
+    assert [_history_scans(plan) for plan in plans] == [[], [], []], plans
+    # The later page starts inside the index range (a row value), not at its newest end.
+    assert [step for step in _reads(plans, "interaction_companies")] == [
+        ("SEARCH interaction_companies USING COVERING INDEX "
+         "ix_interaction_companies_company_logged (company_id=?)"),
+        ("SEARCH interaction_companies USING COVERING INDEX "
+         "ix_interaction_companies_company_logged "
+         "(company_id=? AND (logged_at,interaction_id)<(?,?))")], plans
+
+
+def test_one_interaction_whole_is_read_by_keys(filed: Filed, store: Store) -> None:
+    def whole(session: Session) -> None:
+        interaction = session.get(Interaction, filed.interaction_id)
+        assert interaction is not None
+        record = interaction_record(session, interaction)
+        assert ([c.id for c in record.companies], [d.id for d in record.deals]) == (
+            [filed.company_id], [filed.deal_id])
+
+    plans = _plans(store, whole)
+
+    assert _scans(plans) == [], plans

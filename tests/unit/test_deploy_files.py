@@ -51,9 +51,13 @@ def toml_literal(value: object) -> str:
 
 
 def configuration_rows() -> dict[str, str]:
-    """Return the settings table of docs/configuration.md as {setting name: table row}."""
+    """Return the settings table of docs/configuration.md as {setting name: table row}.
+
+    Only the service's settings: the per-project settings' table comes after them.
+    """
     rows = {}
-    for line in CONFIGURATION_MD.read_text().splitlines():
+    service_settings = CONFIGURATION_MD.read_text().split("\n## Project settings")[0]
+    for line in service_settings.splitlines():
         match = re.match(r"\|\s*`([a-z_]+)`\s*\|", line)
         if match:
             rows[match.group(1)] = line

@@ -63,13 +63,17 @@ async def test_no_route_shows_the_private_content_to_another_member(service: Ser
     carol: ApiClient = world["carol"]
 
     answers = [await carol.get(_timeline_path(world)),
+               await carol.get(f"/v1/interactions/{world['interaction']['id']}"),
                await carol.get("/v1/messages"),
                await carol.get(f"/v1/messages/{world['received_id']}/decision"),
                await carol.get("/v1/threads", params={"status": "open"})]
 
     text = json.dumps(answers)
     assert SUBJECT not in text and "2M" not in text and "offer.pdf" not in text
-    [thread] = answers[3]["items"]
+    [thread] = answers[4]["items"]
+    assert answers[1]["private"] is True and answers[1]["message"]["to"] == ["bob@client.test"]
+    whole = await world["alice"].get(f"/v1/interactions/{world['interaction']['id']}")
+    assert whole["message"]["subject"] == SUBJECT and whole["attachments"]
     assert thread["private"] is True and thread["subject"] == ""
     [own_thread] = (await world["alice"].get("/v1/threads", params={"status": "open"}))["items"]
     assert own_thread["subject"] == SUBJECT
