@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from rules.facts import CaptureLevel
 from store.errors import RecordingRace
-from store.tombstones import scrubber
 from store.events import (
     EventType,
     contact_events,
@@ -45,6 +44,7 @@ from store.models import (
     table_of,
 )
 from store.snapshot import StoredEmail
+from store.tombstones import scrubber
 
 
 @dataclass(frozen=True, slots=True)
