@@ -60,3 +60,12 @@ async def received_exists(service: Service, received_id: str) -> bool:
     return await service.store.run_read(
         lambda session: session.scalar(select(ReceivedMessage.id).where(
             ReceivedMessage.id == received_id)) is not None)
+
+
+async def events_of(api: ApiClient, count: int, **params: str) -> list[dict[str, Any]]:
+    """Wait until the feed shows `count` events (PostgreSQL shows an event once every older
+    transaction has ended); return them."""
+    async def probe() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = (await api.get("/v1/events", params=params))["items"]
+        return items if len(items) >= count else None
+    return await eventually(probe)

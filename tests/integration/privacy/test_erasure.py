@@ -21,7 +21,7 @@ from blindcopy.settings import Settings
 from tests.client import ApiClient, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_token, a_user, contacts, email, timeline
-from tests.integration.privacy.support import email_with_attachment, processed
+from tests.integration.privacy.support import email_with_attachment, events_of, processed
 from tests.scenarios.world import log, summary
 
 ERASED = "bob@client.test"
@@ -138,7 +138,7 @@ async def test_after_an_erasure_the_address_is_nowhere_in_the_store(
             f"{api.base_url}/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         ).text()
         assert 'blindcopy_erased_total{kind="interactions"} 2.0' in metrics
-        events = (await api.get("/v1/events", params={"type": "contact.erased"}))["items"]
+        events = await events_of(api, 2, type="contact.erased")
         assert sorted(e["project_id"] for e in events) == sorted(
             [world["acme"]["id"], world["beta_id"]])
 

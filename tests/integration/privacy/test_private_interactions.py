@@ -8,7 +8,7 @@ from typing import Any
 from blindcopy.runtime import Service
 from tests.client import ApiClient
 from tests.directory import a_project, a_token, a_user, contacts
-from tests.integration.privacy.support import email_with_attachment
+from tests.integration.privacy.support import email_with_attachment, events_of
 from tests.scenarios.world import log
 
 SUBJECT, BODY = "Divorce settlement draft", "Strictly between us: the figure is 2M."
@@ -39,7 +39,7 @@ async def test_others_see_only_that_a_private_email_occurred(service: Service,
                                                              api: ApiClient) -> None:
     world = await _logged_privately(api)
     assert world["interaction"]["private"] is True
-    [updated] = (await api.get("/v1/events", params={"type": "interaction.updated"}))["items"]
+    [updated] = await events_of(api, 1, type="interaction.updated")
     assert updated["data"]["id"] == world["interaction"]["id"]
     assert updated["data"]["private"] is True
     assert updated["data"]["message"]["subject"] == "" and "2M" not in json.dumps(updated)
