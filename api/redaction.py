@@ -4,7 +4,7 @@ A private interaction shows its subject, text and attachments only to its user (
 credited to) and to admins; anyone else sees that an email occurred. Every route that shows
 an email's content asks `may_see_content` and shows `store.redaction.redacted_message`
 otherwise (`shown_message` does both): the contact timeline, the thread listings (via
-`hides_thread`), and GET /v1/interactions/{id}.
+`hides_thread`), GET /v1/interactions/{id} and the events feed (`hide_private_events`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,21 @@ def shown_message(caller: Caller, private: bool, user_id: str | None,
     if may_see_content(caller, private, user_id):
         return message
     return redacted_message(message)
+
+
+def hide_private_events(caller: Caller, items: list[dict[str, Any]],
+                        private: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Return feed items with the content of the private interactions (id → credited user)
+    the caller may not see hidden, in events written before they were made private too."""
+    def shown(item: dict[str, Any]) -> dict[str, Any]:
+        data = item["data"]
+        if not (item["type"].startswith("interaction.") and data.get("id") in private
+                and isinstance(data.get("message"), dict)
+                and not may_see_content(caller, True, private[data["id"]])):
+            return item
+        return {**item, "data": {**data, "private": True,
+                                 "message": redacted_message(data["message"])}}
+    return [shown(item) for item in items]
 
 
 def hides_thread(caller: Caller, private_users: Iterable[str | None]) -> bool:

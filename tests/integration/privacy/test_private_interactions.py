@@ -70,6 +70,12 @@ async def test_no_route_shows_the_private_content_to_another_member(service: Ser
 
     text = json.dumps(answers)
     assert SUBJECT not in text and "2M" not in text and "offer.pdf" not in text
+    # The interaction.logged event was written before it was private: the feed hides it now.
+    [logged] = await events_of(carol, 1, type="interaction.logged")
+    assert logged["data"]["private"] is True and logged["data"]["message"]["subject"] == ""
+    assert SUBJECT not in json.dumps(logged) and "offer.pdf" not in json.dumps(logged)
+    [own] = await events_of(world["alice"], 1, type="interaction.logged")
+    assert own["data"]["message"]["subject"] == SUBJECT
     [thread] = answers[4]["items"]
     assert answers[1]["private"] is True and answers[1]["message"]["to"] == ["bob@client.test"]
     whole = await world["alice"].get(f"/v1/interactions/{world['interaction']['id']}")
