@@ -105,6 +105,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "InteractionWhole"),
     ("DELETE", "/v1/interactions/{id}"): Operation("Unlog an interaction (recorded).",
                                                    status=204),
+    ("PATCH", "/v1/interactions/{id}"): Operation(
+        "Make an interaction private or not (its user or an admin).", "Interaction",
+        body="InteractionPatch", errors=(403, 404, 422)),
+    ("POST", "/v1/users/{uid}/never-log"): Operation(
+        "Add an address the user's captures never log.", "PersonalNeverLog", 201,
+        "NeverLogCreate", (403, 404, 409, 422)),
+    ("GET", "/v1/users/{uid}/never-log"): Operation("List the user's never-log addresses.",
+                                                    "PersonalNeverLogList", errors=(403, 404)),
+    ("DELETE", "/v1/users/{uid}/never-log/{id}"): Operation(
+        "Remove an address from the user's never-log list.", status=204, errors=(403, 404)),
+    ("POST", "/v1/erasures"): Operation(
+        "Erase an address (admin): its interactions, contacts, message content and raw "
+        "bytes; a tombstone keeps it from being logged again.", "ErasureCounts",
+        body="ErasureRequest", errors=(403, 409, 422)),
     ("PUT", "/v1/projects/{pid}/companies"): Operation(
         "Create or update companies by external id (their domains replaced).",
         "CompanyUpsertResult", body="CompanyUpsert", errors=(404, 422)),

@@ -30,6 +30,8 @@ NULLABLE_STRING: Schema = {"type": ["string", "null"]}
 STRINGS: Schema = {"type": "array", "items": STRING}
 TIME: Schema = {"type": "string", "format": "date-time"}
 ANY_OBJECT: Schema = {"type": "object"}
+BOOLEAN: Schema = {"type": "boolean"}
+INTEGER: Schema = {"type": "integer"}
 
 SETTINGS = obj(
     [],
@@ -38,6 +40,7 @@ SETTINGS = obj(
     sender_auth={"enum": ["aligned", "dkim", "none"]},
     create_contacts={"enum": ["never", "recipients"]},
     store_bodies={"type": "boolean"},
+    capture_level={"enum": ["full", "subject", "metadata"]},
     deal_association={"enum": ["none", "open_recent", "all_open"]},
 )
 ADDRESSES = obj(["bcc", "forward"], bcc=STRING, forward=STRING)
@@ -143,11 +146,23 @@ SCHEMAS: dict[str, Schema] = {
     "Interaction": obj(["id", "type", "channels", "user_id", "logged_at", "message"], id=STRING,
                        type=STRING, channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
                        meeting={"oneOf": [{"type": "null"}, MEETING]},
+                       private=BOOLEAN,
                        message=obj(["subject", "from", "to", "cc", "date", "preview",
                                     "attachments"], subject=STRING, to=STRINGS, cc=STRINGS,
                                    date=NULLABLE_STRING, preview=STRING,
                                    attachments={"type": "array", "items": ATTACHMENT},
+                                   private={**BOOLEAN, "description": "content hidden: a "
+                                            "private interaction of another user"},
                                    **{"from": STRING})),
+    "InteractionPatch": obj(["private"], private=BOOLEAN),
+    "PersonalNeverLog": obj(["id", "address", "user_id"], id=STRING, address=STRING,
+                            user_id=STRING, created_at=TIME),
+    "PersonalNeverLogList": obj(["items"], items={"type": "array",
+                                                  "items": ref("PersonalNeverLog")}),
+    "ErasureRequest": obj(["address"], address=STRING, project_id=STRING),
+    "ErasureCounts": obj(["interactions", "messages", "raws", "attachments"],
+                         interactions=INTEGER, messages=INTEGER, raws=INTEGER,
+                         attachments=INTEGER),
     "Interactions": items_of("Interaction"),
     "FiledInteractions": obj(["items"], items={"type": "array", "items": {"allOf": [
         ref("Interaction"), obj(["contact_id"], contact_id=STRING)]}},
@@ -237,7 +252,8 @@ SCHEMAS: dict[str, Schema] = {
     "ReceivedMessages": items_of("ReceivedMessage"),
     "Thread": obj(["id", "subject", "participants", "candidate_project_ids"], id=STRING,
                   subject=STRING, participants=STRINGS, candidate_project_ids=STRINGS,
-                  status=STRING),
+                  status=STRING, private={**BOOLEAN, "description": "subject hidden: the "
+                                          "thread holds another user's private interaction"}),
     "Threads": items_of("Thread"),
     "Assignment": obj(["project_ids"], project_ids=STRINGS),
     "Match": {**obj(["address"], address=STRING, contact_id=STRING,

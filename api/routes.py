@@ -24,6 +24,7 @@ from api.handlers import (
     lookup,
     mailboxes,
     messages,
+    privacy,
     projects,
     quarantine,
     threads,
@@ -65,6 +66,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/users/{uid}/tokens", tokens.list_user_tokens),
     Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_user_token),
     Route("DELETE", "/v1/tokens/{id}", tokens.revoke_token),
+    Route("POST", "/v1/users/{uid}/never-log", privacy.add_personal_entry),
+    Route("GET", "/v1/users/{uid}/never-log", privacy.list_personal_entries),
+    Route("DELETE", "/v1/users/{uid}/never-log/{id}", privacy.delete_personal_entry),
     # Mailboxes and mailbox sync ingestion.
     Route("POST", "/v1/mailboxes", mailboxes.create_mailbox),
     Route("GET", "/v1/mailboxes", mailboxes.list_all_mailboxes),
@@ -77,6 +81,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects/{pid}/contacts/{cid}/interactions", contacts.get_interactions),
     Route("GET", "/v1/interactions/{id}", interactions.get_one_interaction),
     Route("DELETE", "/v1/interactions/{id}", interactions.delete_interaction),
+    Route("PATCH", "/v1/interactions/{id}", privacy.patch_interaction),
     # Companies and deals, and the interactions filed under them (SPEC §12).
     Route("PUT", "/v1/projects/{pid}/companies", companies.put_companies),
     Route("GET", "/v1/projects/{pid}/companies/{cid}/interactions",
@@ -106,6 +111,8 @@ ROUTES: tuple[Route, ...] = (
     # Pending threads.
     Route("GET", "/v1/threads", threads.list_pending_threads),
     Route("POST", "/v1/threads/{id}/assign", threads.assign_thread),
+    # Erasure on request (admin).
+    Route("POST", "/v1/erasures", privacy.create_erasure),
     # Quarantine (admin).
     Route("GET", "/v1/quarantine", quarantine.list_quarantine),
     Route("POST", "/v1/quarantine/{id}/release", quarantine.release),

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from api.fields import DOMAIN, SLUG, FieldReader
-from rules import CreateContacts, DealAssociationMode, LoggingMode
+from rules import CaptureLevel, CreateContacts, DealAssociationMode, LoggingMode
 from rules import SenderAuthMode as SenderAuth
 from store.errors import FieldError, Invalid
 from store.events import EventType
@@ -58,6 +58,7 @@ def _read_settings(reader: FieldReader) -> dict[str, Any]:
         "sender_auth": nested.choice("sender_auth", set(SenderAuth)),
         "create_contacts": nested.choice("create_contacts", set(CreateContacts)),
         "store_bodies": nested.boolean("store_bodies"),
+        "capture_level": nested.choice("capture_level", set(CaptureLevel)),
         "deal_association": nested.choice("deal_association", set(DealAssociationMode)),
     }
     nested.reject_unknown()
@@ -336,3 +337,32 @@ def read_webhook(body: object) -> WebhookFields:
     assert url is not None
     return WebhookFields(url, list(dict.fromkeys(types)), list(dict.fromkeys(project_ids)),
                          description)
+
+
+def read_privacy(body: object) -> bool:
+    """Validate PATCH /v1/interactions/{id}: `{private: true|false}`."""
+    reader = FieldReader(body)
+    private = reader.boolean("private")
+    if private is None and isinstance(body, dict) and "private" not in body:
+        reader.fail("private", "is required")
+    reader.finish()
+    assert private is not None
+    return private
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureFields:
+    """An erasure request: the address, and the one project to erase it from (or all)."""
+
+    address: str
+    project_id: str | None
+
+
+def read_erasure(body: object) -> ErasureFields:
+    """Validate POST /v1/erasures: `{address, project_id?}`."""
+    reader = FieldReader(body)
+    address = reader.address("address", required=True)
+    project_id = reader.string("project_id", max_length=32)
+    reader.finish()
+    assert address is not None
+    return ErasureFields(address, project_id)

@@ -32,6 +32,7 @@ from smtp_gateway.server import create_smtp_server
 from smtp_gateway.sessions import OpenSessions
 from store.database import Store, create_engine
 from store.schema import migrate
+from store.tombstones import address_hasher, erasure_key
 
 log = logging.getLogger("blindcopy")
 # Stopping gracefully, workers get what is left of the grace period to finish the claim under
@@ -52,7 +53,13 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         max_attachment_bytes=settings.max_attachment_bytes,
         dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours),
         notice_console_url=public_console_url(settings) if settings.notice_smtp else None,
-        clock=clock, webhook_allow_private=settings.webhook_allow_private)
+        clock=clock, address_hash=address_hasher(erasure_key(settings.secret)),
+        raw_retention=timedelta(days=settings.raw_retention_days),
+        unlogged_retention=timedelta(days=settings.unlogged_retention_days),
+        event_retention=timedelta(days=settings.event_retention_days),
+        retention_batch=settings.retention_batch,
+        retention_interval_seconds=settings.retention_interval_seconds,
+        webhook_allow_private=settings.webhook_allow_private)
 
 
 @dataclass

@@ -76,6 +76,11 @@ class Settings:
     metrics_public: bool = False
     shutdown_grace_seconds: float = 25.0
     cors_origins: str = ""
+    raw_retention_days: float = 30.0
+    unlogged_retention_days: float = 30.0
+    event_retention_days: float = 30.0
+    retention_batch: int = 500
+    retention_interval_seconds: float = 60.0
     webhook_allow_private: bool = False
     notice_smtp: str = ""
     notice_from: str = ""
@@ -157,6 +162,17 @@ DOCS: dict[str, str] = {
                                "more are refused with 503 and Retry-After.",
     "authserv_id": "authserv-id written into Authentication-Results.",
     "metrics_public": "Serve GET /metrics without a token (else an admin token is needed).",
+    "raw_retention_days": "Days the raw bytes of a processed message are kept (those of a "
+                          "message that is quarantined, failed or pending an assignment are "
+                          "kept until it is processed again).",
+    "unlogged_retention_days": "Days a received message that logged nothing (not logged, "
+                               "quarantined) is kept, with its decision.",
+    "event_retention_days": "Days an event stays in the outbox (GET /v1/events); older ones "
+                            "are deleted with their webhook deliveries.",
+    "retention_batch": "Rows one retention step removes in one transaction, between two "
+                       "claims of the first worker.",
+    "retention_interval_seconds": "Seconds between retention passes once a pass found "
+                                  "nothing more to remove.",
     "shutdown_grace_seconds": "On SIGTERM, seconds SMTP sessions in DATA and API requests "
                               "under way get to finish (new commands are answered 421).",
     "cors_origins": "Origins browsers may call the API from, exact and comma-separated "
@@ -218,6 +234,13 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("workers", "worker_processes", "http_max_connections_per_ip"):
         if getattr(settings, name) < 0:
             errors.append(f"{name}: must not be negative")
+    for name in ("raw_retention_days", "unlogged_retention_days", "event_retention_days"):
+        if getattr(settings, name) <= 0:
+            errors.append(f"{name}: must be positive")
+    if settings.retention_batch < 1:
+        errors.append("retention_batch: must be at least 1")
+    if settings.retention_interval_seconds < 0:
+        errors.append("retention_interval_seconds: must not be negative")
     if settings.shutdown_grace_seconds < 0:
         errors.append("shutdown_grace_seconds: must not be negative")
     for name in ("claim_batch", "claim_bytes", "serve_processes", "http_max_connections"):

@@ -93,6 +93,15 @@ class Metrics:
             "Seconds the API took to answer a request, by method and route (the path "
             "template, e.g. /v1/projects/{pid}; `unmatched` for paths of no route).",
             ["method", "route"], buckets=REQUEST_BUCKETS, registry=self.registry)
+        self.erased = Counter(
+            "blindcopy_erased",
+            "What erasures on request removed (SPEC §13): interactions, messages, raws, "
+            "attachments.", ["kind"], registry=self.registry)
+        self.retention_removed = Counter(
+            "blindcopy_retention_removed",
+            "What the retention windows removed (SPEC §13): raws (raw bytes of processed "
+            "messages), unlogged (received messages that logged nothing, with their "
+            "decisions), events.", ["kind"], registry=self.registry)
         Info("blindcopy_build", "The blindcopy and Python versions this process runs.",
              registry=self.registry).info(build_info())
 
@@ -155,6 +164,15 @@ class Metrics:
         if child is None:
             child = self._children[key] = self.request_seconds.labels(method, route)
         child.observe(seconds)
+
+    def count_erased(self, counts: Mapping[str, int]) -> None:
+        """Count what an erasure removed, by kind."""
+        for kind, count in counts.items():
+            self._child(self.erased, kind).inc(count)
+
+    def count_retention(self, kind: str, count: int) -> None:
+        """Count what a retention window removed."""
+        self._child(self.retention_removed, kind).inc(count)
 
     def count_smtp_reply(self, reply: str) -> None:
         """Count an SMTP reply by its three-digit code."""

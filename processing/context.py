@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from metrics import Metrics
 from processing.background_loop import BackgroundLoop
 from sender_auth import DnsResolver
+from store.tombstones import AddressHash
 
 T = TypeVar("T")
 
@@ -46,6 +47,15 @@ class ProcessingContext:
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)
+    # Retention windows (SPEC §13): raw bytes of processed messages, and messages that
+    # logged nothing; swept `retention_batch` rows at a time every `retention_interval_seconds`.
+    raw_retention: timedelta = timedelta(days=30)
+    unlogged_retention: timedelta = timedelta(days=30)
+    event_retention: timedelta = timedelta(days=30)
+    retention_batch: int = 500
+    retention_interval_seconds: float = 60.0
+    # The keyed hash of erased addresses (SPEC §13); None: tombstones are not looked up.
+    address_hash: AddressHash | None = None
     # Deliver webhooks to loopback, private and link-local addresses too (tests, the demo).
     webhook_allow_private: bool = False
     # Where the synchronous steps run their DNS look-ups and webhook deliveries.

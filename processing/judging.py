@@ -116,7 +116,8 @@ def read_snapshots(store: Store, jobs: list[Job], ctx: ProcessingContext) -> Non
     started = time.perf_counter()
     try:
         with store.read() as session:
-            snapshots = build_snapshots(session, [_snapshot_request(job) for job in jobs])
+            snapshots = build_snapshots(session, [_snapshot_request(job) for job in jobs],
+                                        ctx.address_hash)
     except Exception as error:  # noqa: BLE001 - read again one by one, or all fail
         if len(jobs) > 1 and not is_store_outage(error):
             for job in jobs:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, bindparam, update
 from sqlalchemy.orm import Session
@@ -20,11 +20,12 @@ from processing.errors import ClaimLost
 from processing.judging import Job
 from processing.message_facts import to_email_record
 from processing.notices import add_notices
-from rules import Decision, Outcome, OutcomeStatus, Reason
+from rules import CaptureLevel, Decision, Outcome, OutcomeStatus, Reason
 from store import spool
 from store.database import Store, is_store_outage
 from store.events import EventType, emit_many, message_events
 from store.recording import EmailRecord, Recording, StoredMessage, store_decisions, tell_reused
+from store.tombstones import scrubber
 
 log = logging.getLogger("blindcopy.worker")
 _RECORDED = (OutcomeStatus.LOGGED, OutcomeStatus.PENDING)
@@ -70,6 +71,7 @@ def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[d
             if outcome.get("interaction_id"):
                 outcome["interaction_id"] = interaction_ids[outcome["interaction_id"]]
     _settle(session, jobs)
+    spool.drop_raws(session, [job.received.id for job in jobs if _raw_goes(job)])
     emit_many(session, message_events(session, EventType.MESSAGE_QUARANTINED, [
         job.received for job in jobs if job.decision is not None and job.decision.is_quarantined]))
     store_decisions(session, [(job.received.id, job.decision.rules_version, body)
@@ -79,6 +81,22 @@ def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[d
     if ctx.notice_console_url is not None:
         add_notices(session, jobs, bodies, ctx.notice_console_url)
     return bodies
+
+
+def _raw_goes(job: Job) -> bool:
+    """Tell whether the message's raw bytes are deleted now that it is processed (SPEC §13).
+
+    They are kept while they may be processed again (quarantined, pending an assignment),
+    and then only when a candidate project captures `full` and no participant was erased.
+    """
+    decision, snapshot = job.decision, job.snapshot
+    assert decision is not None and snapshot is not None
+    if decision.is_quarantined or decision.is_pending:
+        return False
+    if snapshot.erased_tokens:
+        return True
+    levels = {project.capture_level for project in snapshot.directory.projects}
+    return bool(levels) and CaptureLevel.FULL not in levels
 
 
 def _logged_email(job: Job, decision: Decision) -> EmailRecord:
@@ -92,7 +110,15 @@ def _logged_email(job: Job, decision: Decision) -> EmailRecord:
 
 
 def _record_decision(recording: Recording, job: Job) -> dict[str, Any]:
-    """Add what the job's decision logs to the recording; return the decision's body."""
+    """Add what the job's decision logs to the recording; return the decision's body,
+    where an erased participant stands as its keyed hash (SPEC §13)."""
+    assert job.snapshot is not None
+    body = _decision_body(recording, job)
+    scrub = scrubber(dict(job.snapshot.erased_tokens))
+    return cast(dict[str, Any], scrub(body))
+
+
+def _decision_body(recording: Recording, job: Job) -> dict[str, Any]:
     decision, received = job.decision, job.received
     assert decision is not None and job.snapshot is not None
     body = decision.to_json()
@@ -126,11 +152,15 @@ def _record_decision(recording: Recording, job: Job) -> dict[str, Any]:
 
 def _message_in(recording: Recording, job: Job, project_id: str,
                 email: EmailRecord) -> StoredMessage:
+    """The project's message for the email: only what its capture level keeps, and no
+    erased participant (SPEC §13)."""
     assert job.snapshot is not None
     project = job.snapshot.directory.project(project_id)
     assert project is not None
+    kept = email.kept_at(project.capture_level).with_stand_ins(
+        dict(job.snapshot.erased_tokens))
     return recording.message(
-        project_id, email, job.snapshot.stored_for(project_id, email.message_id),
+        project_id, kept, job.snapshot.stored_for(project_id, email.message_id),
         project.thread_for(email.message_id).id, job.received.id, project.store_bodies)
 
 

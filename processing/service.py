@@ -167,8 +167,8 @@ class ProcessingService:
         if not job.stored:
             try:
                 self._keep_for_workers(job.received)
-            except Unavailable as refusal:
-                return refusal
+            except Unavailable as not_kept:
+                return not_kept
         try:
             settle_failure(self.store, job.received.id, self.ctx, error)
         except Exception:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from processing.claim import process_claim
 from processing.context import ProcessingContext
+from processing.retention import RetentionSweeps
 from processing.webhooks import DELIVERY_BATCH, WebhookSender, deliver_due
 from store import spool
 from store.database import Store
@@ -56,20 +57,24 @@ def fail_abandoned(store: Store, ctx: ProcessingContext) -> int:
 
 
 def run_worker(store: Store, ctx: ProcessingContext, claimer: str, stop: threading.Event,
-               wake: threading.Event | None = None) -> None:
+               wake: threading.Event | None = None, retention: bool = False) -> None:
     """Process claims until `stop` is set; a claim under way is finished first.
 
     Idle, it waits for `wake` (set when a message is spooled) or a short poll. Every half
     lease it also ends, as failed, the messages abandoned by dying workers too often (not on
-    every claim: that would add a write to the hot path).
+    every claim: that would add a write to the hot path). With `retention` it also applies
+    the retention windows, one bounded batch between two claims (processing.retention).
     """
     wake = wake or threading.Event()
     next_sweep = time.monotonic()
+    sweeps = RetentionSweeps() if retention else None
     while not stop.is_set():
         try:
             if time.monotonic() >= next_sweep:
                 fail_abandoned(store, ctx)
                 next_sweep = time.monotonic() + ctx.lease_seconds / 2
+            if sweeps is not None:
+                sweeps.run(store, ctx)
             handled = process_claim(store, ctx, claimer)
         except (DBAPIError, OSError) as exc:
             log.warning("store unavailable to worker: %s", exc)
@@ -121,8 +126,9 @@ class WorkerThreads:
                  wake: threading.Event) -> None:
         self.store = store
         self.stop_event = threading.Event()
+        # The first worker of each process applies the retention windows.
         self.threads = {worker_id(i): threading.Thread(
-            target=run_worker, args=(store, ctx, worker_id(i), self.stop_event, wake),
+            target=run_worker, args=(store, ctx, worker_id(i), self.stop_event, wake, i == 0),
             name=f"blindcopy-worker-{i}", daemon=True) for i in range(count)}
         if count:
             self.threads[worker_id("webhooks")] = threading.Thread(

@@ -7,6 +7,7 @@ from rules.decision import RULES_VERSION, Decision, Effect, Finding, Outcome, Ou
 from rules.engine import decide
 from rules.facts import (
     Capture,
+    CaptureLevel,
     Channel,
     CompanyView,
     ContactView,
@@ -29,8 +30,8 @@ from rules.facts import (
 from rules.reasons import Reason
 
 __all__ = [
-    "RULES_VERSION", "Capture", "Channel", "CompanyView", "ContactView", "CreateContacts",
-    "DealAssociationMode", "DealView", "Decision",
+    "RULES_VERSION", "Capture", "CaptureLevel", "Channel", "CompanyView", "ContactView",
+    "CreateContacts", "DealAssociationMode", "DealView", "Decision",
     "DirectorySnapshot", "DkimProof", "Effect", "Finding", "LoggingMode", "MailboxView",
     "MessageFacts", "OriginalAuthFacts", "OriginalProof", "Outcome", "OutcomeStatus",
     "ProjectView", "Reason", "SenderAuthFacts",

@@ -47,6 +47,16 @@ class CreateContacts(StrEnum):
     RECIPIENTS = "recipients"
 
 
+class CaptureLevel(StrEnum):
+    """Per-project: what is kept of a captured email (SPEC §13)."""
+
+    FULL = "full"
+    # Participants, date and subject; no text, preview or attachments.
+    SUBJECT = "subject"
+    # Participants and date only.
+    METADATA = "metadata"
+
+
 class DealAssociationMode(StrEnum):
     """Per-project choice of the open deals an interaction is filed under (SPEC §12)."""
 
@@ -322,6 +332,8 @@ class ProjectView:
     # Whether the project keeps full message bodies: for recording; no rule reads it.
     store_bodies: bool = False
     deal_association: DealAssociationMode = DealAssociationMode.NONE
+    # What the project keeps of a captured email: for recording; no rule reads it.
+    capture_level: CaptureLevel = CaptureLevel.FULL
 
     def thread_for(self, message_id: str) -> ThreadView:
         """Return the conversation of the email `message_id` here (new if none is held)."""
@@ -349,6 +361,11 @@ class DirectorySnapshot:
     mailboxes: tuple[MailboxView, ...] = ()
     project_addresses: frozenset[str] = frozenset()
     global_ignored: tuple[str, ...] = ()
+    # Participants erased on request (SPEC §13): (project id, or "" for every project,
+    # address key).
+    erased: frozenset[tuple[str, str]] = frozenset()
+    # Users' personal never-log entries among the participants: (user id, address key).
+    personal_never_log: frozenset[tuple[str, str]] = frozenset()
     # The contacts' companies, and the companies with a domain of a participant (SPEC §12).
     companies: tuple[CompanyView, ...] = ()
     # The open deals of the contacts found (SPEC §12).
@@ -378,6 +395,15 @@ class DirectorySnapshot:
             c for c in self.contacts
             if c.project_id == project_id and key in map(address_key, c.addresses)
         )
+
+    def is_erased(self, address: str, project_id: str) -> bool:
+        """Tell whether the address was erased from the project (or from every project)."""
+        key = address_key(address)
+        return (project_id, key) in self.erased or ("", key) in self.erased
+
+    def is_personal_never_log(self, user_id: str, address: str) -> bool:
+        """Tell whether the address is on the user's personal never-log list."""
+        return (user_id, address_key(address)) in self.personal_never_log
 
     def company(self, company_id: str | None) -> CompanyView | None:
         """Return the company with this id, if in the snapshot."""

@@ -75,6 +75,11 @@ class Reason(StrEnum):
     # §4.3 never-log
     NOT_NEVER_LOG = "not_never_log"
     NEVER_LOG_ADDRESS = "never_log_address"
+    # §13 privacy: erased addresses and users' personal never-log lists
+    NOT_ERASED = "not_erased"
+    ADDRESS_ERASED = "address_erased"
+    NOT_PERSONAL_NEVER_LOG = "not_personal_never_log"
+    PERSONAL_NEVER_LOG = "personal_never_log"
     # §4.4 logging mode
     MODE_NOT_APPLICABLE = "mode_not_applicable"
     REPLY_TO_LOGGED = "reply_to_logged"
@@ -229,6 +234,13 @@ TEMPLATES: dict[Reason, str] = {
     Reason.NO_CONTACT_SIDE: "No participant is on the contact side of the message.",
     Reason.NOT_NEVER_LOG: "{address} is not on the never-log list of project {project}.",
     Reason.NEVER_LOG_ADDRESS: "{address} is on the never-log list of project {project}.",
+    Reason.NOT_ERASED: "{address} was not erased from project {project}.",
+    # The sentence never names the address: an erased address is kept nowhere.
+    Reason.ADDRESS_ERASED: "This address was erased from project {project} on request; it "
+    "is never logged or created again.",
+    Reason.NOT_PERSONAL_NEVER_LOG: "{address} is not on {user}'s personal never-log list.",
+    Reason.PERSONAL_NEVER_LOG: "{address} is on {user}'s personal never-log list: their "
+    "captures never log it.",
     Reason.MODE_NOT_APPLICABLE: "Channel {channel} is an explicit user action; the logging "
     "mode does not apply.",
     Reason.REPLY_TO_LOGGED: "The message replies to an email already logged in project "

@@ -136,8 +136,10 @@ def _add_deliveries(db: Connection, events: list[dict[str, Any]]) -> None:
 
 
 def interaction_data(interaction: Interaction, message: Message) -> dict[str, Any]:
-    """Return an interaction event's data: the timeline entry and where it belongs."""
-    return {**interaction_json(interaction, message), "project_id": interaction.project_id,
+    """Return an interaction event's data: the timeline entry and where it belongs (a
+    private interaction's content is not in it: every reader of the feed would see it)."""
+    return {**interaction_json(interaction, message, content=not interaction.private),
+            "project_id": interaction.project_id,
             "contact_id": interaction.contact_id, "thread_id": interaction.thread_id,
             "unlogged_at": (interaction.unlogged_at.isoformat()
                             if interaction.unlogged_at else None)}

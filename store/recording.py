@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from rules.facts import CaptureLevel
 from store.errors import RecordingRace
 from store.events import (
     EventType,
@@ -45,6 +46,7 @@ from store.models import (
     table_of,
 )
 from store.snapshot import StoredEmail
+from store.tombstones import scrubber
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,30 @@ class EmailRecord:
     contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     # The calendar invitation the email carries (SPEC §12).
     meeting: MeetingRecord | None = None
+
+    def kept_at(self, level: CaptureLevel) -> EmailRecord:
+        """Return what a project capturing at `level` keeps of the email (SPEC §13).
+
+        `subject`: participants, date and subject; `metadata`: participants and date.
+        What is not kept is never written (message, thread, preview, attachments).
+        """
+        if level is CaptureLevel.FULL:
+            return self
+        subject = self.subject if level is CaptureLevel.SUBJECT else ""
+        return replace(self, subject=subject, preview="", text=None, html="", headers=[],
+                       attachments=[])
+
+    def with_stand_ins(self, tokens: dict[str, str]) -> EmailRecord:
+        """Return the email with each erased participant replaced by its stand-in."""
+        if not tokens:
+            return self
+        erased_author = self.from_address.lower() in tokens
+        return replace(
+            self, from_address=tokens.get(self.from_address.lower(), self.from_address),
+            from_name="" if erased_author else self.from_name,
+            to=[tokens.get(a.lower(), a) for a in self.to],
+            cc=[tokens.get(a.lower(), a) for a in self.cc],
+            headers=cast(list[dict[str, Any]], scrubber(tokens)(self.headers)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from store.models import (
     ReceivedMessage,
     Thread,
 )
+from store.redaction import redacted_message
 
 
 def contact_json(contact: Contact) -> dict[str, Any]:
@@ -38,29 +39,41 @@ def meeting_json(meeting: Meeting | None) -> dict[str, Any] | None:
 
 
 def interaction_json(interaction: Interaction, message: Message,
-                     meeting: Meeting | None = None) -> dict[str, Any]:
-    """Return a timeline entry: the interaction with its message's metadata and meeting."""
+                     meeting: Meeting | None = None, *, content: bool = True) -> dict[str, Any]:
+    """Return a timeline entry: the interaction with its message's metadata and meeting.
+
+    `content` False: the viewer may not see this private interaction's content (SPEC §13):
+    only participants and date are shown (store/redaction.py), and no meeting.
+    """
+    shown = {
+        "subject": message.subject, "from": message.from_address, "to": message.to,
+        "cc": message.cc, "date": message.date.isoformat() if message.date else None,
+        "preview": message.preview,
+        "attachments": [{k: v for k, v in a.items() if k != "content"}
+                        for a in message.attachments],
+    }
     return {
         "id": interaction.id, "type": interaction.type, "channels": interaction.channels,
         "user_id": interaction.user_id, "logged_at": interaction.logged_at.isoformat(),
-        "meeting": meeting_json(meeting),
-        "message": {
-            "subject": message.subject, "from": message.from_address, "to": message.to,
-            "cc": message.cc, "date": message.date.isoformat() if message.date else None,
-            "preview": message.preview,
-            "attachments": [{k: v for k, v in a.items() if k != "content"}
-                            for a in message.attachments],
-        },
+        "private": interaction.private,
+        "meeting": meeting_json(meeting) if content else None,
+        "message": shown if content else redacted_message(shown),
     }
 
 
-def thread_json(thread: Thread, project_ids: set[str] | None) -> dict[str, Any]:
-    """Return a thread; a user sees only their own projects among the candidates."""
+def thread_json(thread: Thread, project_ids: set[str] | None,
+                hidden: bool = False) -> dict[str, Any]:
+    """Return a thread; a user sees only their own projects among the candidates.
+
+    `hidden`: the thread holds a private interaction the viewer may not see (its subject
+    is not shown, SPEC §13).
+    """
     candidates = [p for p in thread.candidate_project_ids
                   if project_ids is None or p in project_ids]
-    return {"id": thread.id, "project_id": thread.project_id, "subject": thread.subject,
+    return {"id": thread.id, "project_id": thread.project_id,
+            "subject": "" if hidden else thread.subject,
             "participants": thread.participants, "candidate_project_ids": candidates,
-            "status": thread.status}
+            "status": thread.status, **({"private": True} if hidden else {})}
 
 
 def received_json(received: ReceivedMessage, decision: Decision | None) -> dict[str, Any]:

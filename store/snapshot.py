@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from rules.facts import (
+    CaptureLevel,
     CompanyView,
     ContactView,
     CreateContacts,
@@ -35,6 +36,7 @@ from rules.facts import (
     domain_of,
 )
 from store import snapshot_queries as sq
+from store.tombstones import AddressHash, erased_among, token
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class Snapshot:
 
     directory: DirectorySnapshot
     stored: tuple[StoredEmail, ...] = ()
+    # What stands for each erased participant in what is stored of the message (SPEC §13).
+    erased_tokens: tuple[tuple[str, str], ...] = ()
 
     def stored_for(self, project_id: str, message_id: str) -> tuple[StoredEmail, ...]:
         """Return the emails the project holds under this Message-ID."""
@@ -182,10 +186,12 @@ class _Found:
         return [(p, a) for p in self.project_ids for a in sorted(self.request.addresses)]
 
 
-def build_snapshots(session: Session, requests: Sequence[SnapshotRequest]) -> list[Snapshot]:
+def build_snapshots(session: Session, requests: Sequence[SnapshotRequest],
+                    address_hash: AddressHash | None = None) -> list[Snapshot]:
     """Return the snapshots of several messages, read together in the session's transaction.
 
-    Each is what reading it alone would give.
+    Each is what reading it alone would give. With `address_hash` (the keyed hash of
+    erased addresses) the participants erased on request are looked up too (SPEC §13).
     """
     if not requests:
         return []
@@ -209,13 +215,36 @@ def build_snapshots(session: Session, requests: Sequence[SnapshotRequest]) -> li
     conversations = _Conversations.read(db, projects, requests)
     filed = _Filing(_read_companies(db, projects, addresses),
                     _read_open_deals(db, contacts, settings))
-    return [_snapshot(f, people, lists, contacts, settings, conversations, filed)
+    privacy = _read_privacy(session, people, addresses, address_hash)
+    return [_snapshot(f, people, lists, contacts, settings, conversations, filed, privacy)
             for f in found]
 
 
-def build_snapshot(session: Session, request: SnapshotRequest) -> Snapshot:
+def build_snapshot(session: Session, request: SnapshotRequest,
+                   address_hash: AddressHash | None = None) -> Snapshot:
     """Return the snapshot of one message."""
-    return build_snapshots(session, [request])[0]
+    return build_snapshots(session, [request], address_hash)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Privacy:
+    """Personal never-log entries (user, address) and tombstones (project or "", address)."""
+
+    personal: frozenset[tuple[str, str]]
+    erased: frozenset[tuple[str, str]]
+    tokens: dict[str, str]
+
+
+def _read_privacy(session: Session, people: _People, addresses: list[str],
+                  address_hash: AddressHash | None) -> _Privacy:
+    personal = frozenset((user_id, address) for user_id, address in session.connection().execute(
+        sq.personal_never_log_query(),
+        {"user_ids": sorted(people.views), "addresses": addresses})) if people.views else frozenset()
+    if address_hash is None:
+        return _Privacy(personal, frozenset(), {})
+    erased = frozenset(erased_among(session, addresses, address_hash))
+    return _Privacy(personal, erased,
+                    {address: token(address_hash(address)) for _p, address in erased})
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +431,7 @@ class _Filing:
 
 def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts,
               settings: dict[str, Any], conversations: _Conversations,
-              filed: _Filing) -> Snapshot:
+              filed: _Filing, privacy: _Privacy) -> Snapshot:
     """One request's snapshot, taken from the rows read for all of them."""
     request = found.request
     matched = tuple(contacts.views[c] for c in dict.fromkeys(contacts.ids.of(found.contact_keys)))
@@ -419,13 +448,18 @@ def _snapshot(found: _Found, people: _People, lists: _Lists, contacts: _Contacts
         project_addresses=lists.project_addresses & request.addresses,
         global_ignored=tuple(lists.ignored.of([None])),
         companies=filed.companies_for(found, matched, contacts.companies),
-        deals=filed.deals_for(matched)), stored)
+        deals=filed.deals_for(matched),
+        erased=frozenset(e for e in privacy.erased if e[1] in request.addresses),
+        personal_never_log=frozenset(
+            (user_id, address) for user_id, address in privacy.personal
+            if address in request.addresses and user_id in known)), stored,
+        tuple(sorted((a, t) for a, t in privacy.tokens.items() if a in request.addresses)))
 
 
 def _project_view(row: Any, found: _Found, lists: _Lists,
                   conversations: _Conversations) -> ProjectView:
     (pid, name, interaction_type, logging_mode, sender_auth, create_contacts, store_bodies,
-     deal_association) = row
+     deal_association, capture_level) = row
     request = found.request
     return ProjectView(
         id=pid, name=name, interaction_type=interaction_type,
@@ -436,4 +470,5 @@ def _project_view(row: Any, found: _Found, lists: _Lists,
         never_log=frozenset(lists.never.of((pid, a) for a in request.addresses)),
         threads=tuple(conversations.thread(pid, e) for e in request.emails),
         store_bodies=bool(store_bodies),
-        deal_association=DealAssociationMode(deal_association))
+        deal_association=DealAssociationMode(deal_association),
+        capture_level=CaptureLevel(capture_level))

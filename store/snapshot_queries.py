@@ -42,6 +42,7 @@ from store.models import (
     Membership,
     Message,
     NeverLogEntry,
+    PersonalNeverLogEntry,
     Project,
     ProjectAddress,
     Thread,
@@ -63,6 +64,7 @@ _CONTACT_ADDRESSES = table_of(ContactAddress)
 _THREADS = table_of(Thread)
 _MESSAGES = table_of(Message)
 _INTERACTIONS = table_of(Interaction)
+_PERSONAL_NEVER_LOG = table_of(PersonalNeverLogEntry)
 _PROJECTS = table_of(Project)
 _COMPANIES = table_of(Company)
 _COMPANY_DOMAINS = table_of(CompanyDomain)
@@ -146,6 +148,14 @@ def lists_query() -> CompoundSelect[Any]:
 
 
 @functools.cache
+def personal_never_log_query() -> Select[Any]:
+    """Users' personal never-log entries among addresses: (user id, address) (SPEC §13)."""
+    entries = _PERSONAL_NEVER_LOG.c
+    return select(entries.user_id, entries.address).where(
+        entries.user_id.in_(_list("user_ids")), entries.address.in_(_list("addresses")))
+
+
+@functools.cache
 def contacts_query() -> Select[Any]:
     """Contacts by (project, address), with every address of each and their company:
     (project, address, id, name, owner, every address, company id, company name)."""
@@ -168,7 +178,7 @@ def projects_query() -> Select[Any]:
     projects = _PROJECTS.c
     return (select(projects.id, projects.name, projects.interaction_type, projects.logging_mode,
                    projects.sender_auth, projects.create_contacts, projects.store_bodies,
-                   projects.deal_association)
+                   projects.deal_association, projects.capture_level)
             .where(projects.id.in_(_list("project_ids"))).order_by(projects.id))
 
 

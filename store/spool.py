@@ -97,6 +97,17 @@ def insert_settled(session: Session, message: ReceivedMessage) -> None:
     db.execute(insert(RAWS), {"received_message_id": message.id, "raw": message.raw})
 
 
+def drop_raws(session: Session, message_ids: Sequence[str]) -> int:
+    """Delete the raw bytes of processed messages (their rows stay, empty); return how many
+    had bytes. The message keeps its envelope, status and decision (SPEC §13)."""
+    if not message_ids:
+        return 0
+    result: CursorResult[Any] = session.connection().execute(
+        update(RAWS).where(RAWS.c.received_message_id.in_(list(message_ids)),
+                           func.length(RAWS.c.raw) > 0).values(raw=b""))
+    return int(result.rowcount or 0)
+
+
 def held_by_claim(message_id: str | BindParameter[Any],
                   attempt: int | BindParameter[Any]) -> ColumnElement[bool]:
     """Match the message only while it is still in the claim that made `attempt`.

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.access import visible_project
 from api.pagination import id_cursor, page_body, page_limit, time_id_cursor
+from api.redaction import may_see_content
 from api.request_context import caller, in_unit_of_work, json_response, read_json
 from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
@@ -83,7 +84,8 @@ async def get_interactions(request: web.Request) -> web.Response:
         page = contact_timeline(session, contact.id, before=before, limit=limit)
         meetings = meetings_by_uid(session, project.id,
                                    {m.meeting_uid for _, m in page.items if m.meeting_uid})
-        items = [interaction_json(i, m, meetings.get(m.meeting_uid or ""))
+        items = [interaction_json(i, m, meetings.get(m.meeting_uid or ""),
+                                  content=may_see_content(who, i.private, i.user_id))
                  for i, m in page.items]
         last = page.items[-1][0] if page.items else None
         key = (last.logged_at.isoformat(), last.id) if last else ("", "")

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from api.access import caller_project_ids, check_project_references
 from api.pagination import encode_cursor, page_limit, position_cursor
+from api.redaction import hide_private_events
 from api.request_context import caller, in_unit_of_work, json_response
 from store.errors import FieldError, Invalid
 from store.events import EventType, FeedPosition, for_reader, list_events
+from store.queries.interactions import private_interaction_users
 
 
 def _query_list(request: web.Request, name: str) -> list[str]:
@@ -51,6 +53,10 @@ async def list_all_events(request: web.Request) -> web.Response:
         last = page.items[-1] if page.items else None
         cursor = (encode_cursor(str(last.transaction_id), str(last.seq)) if last
                   else request.query.get("after"))
-        return {"items": [for_reader(event, mine) for event in page.items], "next": cursor}
+        items = [for_reader(event, mine) for event in page.items]
+        private = private_interaction_users(session, [
+            str(item["data"].get("id")) for item in items
+            if item["type"].startswith("interaction.")])
+        return {"items": hide_private_events(who, items, private), "next": cursor}
 
     return json_response(await in_unit_of_work(request, listed))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.access import visible_project
 from api.caller import Caller
+from api.redaction import may_see_content
 from api.request_context import caller, in_unit_of_work, json_response
 from store.errors import NotFound
 from store.models import Interaction, Meeting, utcnow
@@ -19,6 +20,7 @@ from store.queries.interactions import (
     interaction_record,
     unlog_interaction,
 )
+from store.redaction import redacted_message
 from store.representations import meeting_json
 
 
@@ -76,7 +78,13 @@ async def get_one_interaction(request: web.Request) -> web.Response:
         record = interaction_record(session, interaction)
         uid = record.message.meeting_uid
         meetings = meetings_by_uid(session, interaction.project_id, {uid} if uid else set())
-        return interaction_whole_json(record, meetings.get(uid or ""))
+        whole = interaction_whole_json(record, meetings.get(uid or ""))
+        whole["private"] = interaction.private
+        if not may_see_content(who, interaction.private, interaction.user_id):
+            # SPEC §13: another user's private interaction shows only that it occurred.
+            whole.update(message=redacted_message(whole["message"]), attachments=[],
+                         meeting=None)
+        return whole
 
     return json_response(await in_unit_of_work(request, read))
 

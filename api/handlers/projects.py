@@ -21,7 +21,7 @@ from store.queries.projects import is_slug_taken, list_projects
 from store.queries.users import add_membership, get_user, remove_membership
 
 SETTING_NAMES = ("interaction_type", "logging_mode", "sender_auth", "create_contacts",
-                 "store_bodies", "deal_association")
+                 "store_bodies", "capture_level", "deal_association")
 
 
 def project_json(project: Project) -> dict[str, Any]:

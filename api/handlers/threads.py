@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.access import caller_project_ids, check_project_references
 from api.caller import Caller
 from api.pagination import id_cursor, page_body, page_limit
+from api.redaction import hides_thread
 from api.request_context import (
     caller,
     in_unit_of_work,
@@ -20,6 +21,7 @@ from api.request_context import (
 )
 from api.schemas import read_assignment
 from store.errors import FieldError, Invalid, NotFound
+from store.queries.interactions import private_credits
 from store.queries.threads import get_thread, list_threads
 from store.representations import thread_json
 
@@ -38,7 +40,9 @@ async def list_pending_threads(request: web.Request) -> web.Response:
         mine = caller_project_ids(session, who)
         page = list_threads(session, status=status, project_ids=mine, after_id=after,
                             limit=limit)
-        items = [thread_json(t, mine) for t in page.items]
+        private = private_credits(session, [t.id for t in page.items])
+        items = [thread_json(t, mine, hides_thread(who, private.get(t.id, ())))
+                 for t in page.items]
         return page_body(page, items, (page.items[-1].id if page.items else "",))
 
     return json_response(await in_unit_of_work(request, listed))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, new_id, utcnow
@@ -93,6 +93,8 @@ class Interaction(Base):
         UniqueConstraint("project_id", "contact_id", "message_ref"),
         Index("ix_interactions_contact_logged", "contact_id", "logged_at"),
         Index("ix_interactions_project_message", "project_id", "message_ref"),
+        # Deleting a message (erasure) finds its interactions (ON DELETE CASCADE) by it.
+        Index("ix_interactions_message_ref", "message_ref"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -106,3 +108,5 @@ class Interaction(Base):
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)
     unlogged_at: Mapped[datetime | None] = mapped_column(default=None)
     unlogged_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Shown in full only to its user and admins (SPEC §13); others see that it occurred.
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())

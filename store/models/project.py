@@ -23,6 +23,9 @@ class Project(Base):
     sender_auth: Mapped[str] = mapped_column(String(32), default="aligned")
     create_contacts: Mapped[str] = mapped_column(String(32), default="never")
     store_bodies: Mapped[bool] = mapped_column(default=True)
+    # What is kept of a captured email (SPEC §13): full, subject or metadata.
+    capture_level: Mapped[str] = mapped_column(String(16), default="full",
+                                               server_default="full")
     # Which open deals of the contact an interaction is filed under (SPEC §12).
     deal_association: Mapped[str] = mapped_column(String(32), default="none")
     address_generation: Mapped[int] = mapped_column(default=1)

@@ -39,6 +39,8 @@ class ReceivedMessage(Base):
         Index("ix_received_messages_claim", "status", "next_attempt_at"),
         # Listings page newest first (GET /v1/messages, the quarantine).
         Index("ix_received_messages_received_at", "received_at", "id"),
+        # Retention walks processed messages oldest first (SPEC §13).
+        Index("ix_received_messages_processed_at", "processed_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -75,6 +75,29 @@ def contact_timeline(
     return Page.from_rows(rows, limit)
 
 
+def private_interaction_users(session: Session,
+                              interaction_ids: list[str]) -> dict[str, str | None]:
+    """Return, of these interactions, the private ones and the user each is credited to."""
+    if not interaction_ids:
+        return {}
+    return {interaction_id: user_id for interaction_id, user_id in session.execute(
+        select(Interaction.id, Interaction.user_id).where(
+            Interaction.id.in_(sorted(set(interaction_ids))), Interaction.private.is_(True)))}
+
+
+def private_credits(session: Session, thread_ids: list[str]) -> dict[str, list[str | None]]:
+    """Return, per thread, the users credited with its logged private interactions."""
+    if not thread_ids:
+        return {}
+    credits: dict[str, list[str | None]] = {}
+    for thread_id, user_id in session.execute(
+            select(Interaction.thread_id, Interaction.user_id).where(
+                Interaction.thread_id.in_(thread_ids), Interaction.private.is_(True),
+                Interaction.unlogged_at.is_(None))):
+        credits.setdefault(thread_id, []).append(user_id)
+    return credits
+
+
 def unlog_interaction(session: Session, interaction: Interaction, *, by: str,
                       at: datetime) -> None:
     """Record that the interaction was removed (once; it is kept, not deleted), with its

@@ -41,12 +41,13 @@ class World:
     global_ignored: str
     b_company: str
     b_deal: str
+    b_personal_never_log: str
 
     def b_ids(self) -> list[str]:
         """Return the ids of project B's side, none of which Alice may see."""
         return [self.project_b, self.bob, self.bob_token, self.bob_token_id, self.b_contact, self.b_ignored,
                 self.b_never_log, self.b_mailbox, self.b_interaction, self.b_received,
-                self.b_thread, self.b_company, self.b_deal]
+                self.b_thread, self.b_company, self.b_deal, self.b_personal_never_log]
 
 
 def raw_message(message_id: str = "<b-offer@b.test>") -> bytes:
@@ -88,11 +89,13 @@ async def build_world(service: Service, api: ApiClient) -> World:
     [b_deal] = (await api.put(f"/v1/projects/{project_b}/deals", [
         {"external_id": "deal", "name": "Deal", "status": "open",
          "contact_external_ids": ["carol"], "updated_at": "2026-11-23T16:12:00Z"}]))["deals"]
+    b_personal_never_log = (await api.post(f"/v1/users/{bob}/never-log",
+                                           {"address": "secret@client.test"}, expect=201))["id"]
     return World(project_a, project_b, alice, alice_token, bob, bob_token["token"],
                  bob_token["id"], b_contact,
                  b_ignored, b_never_log, b_mailbox, outcome["interaction_id"],
                  decision["received_id"], thread, global_ignored, b_company["id"],
-                 b_deal["id"])
+                 b_deal["id"], b_personal_never_log)
 
 
 async def project_b_state(api: ApiClient, world: World) -> dict[str, Any]:
@@ -106,6 +109,7 @@ async def project_b_state(api: ApiClient, world: World) -> dict[str, Any]:
              f"/v1/projects/{b}/deals/{world.b_deal}/interactions",
              f"/v1/interactions/{world.b_interaction}",
              f"/v1/mailboxes/{world.b_mailbox}", f"/v1/users/{bob}", f"/v1/users/{bob}/tokens",
+             f"/v1/users/{bob}/never-log",
              f"/v1/messages/{world.b_received}/decision", "/v1/projects", "/v1/users",
              "/v1/mailboxes", "/v1/threads?status=open"]
     state = {path: await api.get(path) for path in paths}

@@ -103,6 +103,7 @@ def _b_path_value(path: str, name: str, world: World) -> str:
     if name in by_name:
         return by_name[name]
     by_prefix = {"/v1/projects/{pid}/ignored/": world.b_ignored,
+                 "/v1/users/{uid}/never-log/": world.b_personal_never_log,
                  "/v1/projects/{pid}/never-log/": world.b_never_log,
                  "/v1/mailboxes/": world.b_mailbox, "/v1/interactions/": world.b_interaction,
                  "/v1/messages/": world.b_received, "/v1/threads/": world.b_thread,
@@ -137,6 +138,8 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "ExplainRequest": lambda w: {"raw": base64_message(), "channel": "log",
                                  "project_ids": [w.project_b]},
     "Assignment": lambda w: {"project_ids": [w.project_b]},
+    "InteractionPatch": lambda w: {"private": True},
+    "ErasureRequest": lambda w: {"address": "carol@client.test", "project_id": w.project_b},
     "WebhookCreate": lambda w: {"url": "http://127.0.0.1:9/hook",
                                 "project_ids": [w.project_b]},
     "TokenCreate": lambda w: {"name": "hijack", "scopes": ["read"]},

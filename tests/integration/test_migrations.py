@@ -35,11 +35,16 @@ OFFER, PLAN = "<offer@acme.test>", "<plan@acme.test>"
 ROWS: list[tuple[str, dict[str, object]]] = [
     ("projects", {"id": "project-1", "slug": "one"}),
     ("projects", {"id": "project-2", "slug": "two"}),
-    ("threads", {"id": "thread-1", "status": "open"}),
+    # From revision 0008 on, threads and messages belong to a project.
+    ("threads", {"id": "thread-1", "status": "open", "project_id": "project-1",
+                 "root_id": OFFER}),
     ("threads", {"id": "thread-2", "status": "pending", "pending_message_ref": "message-2",
+                 "project_id": "project-1", "root_id": PLAN,
                  "candidate_project_ids": ["project-1", "project-2"]}),
-    ("messages", {"id": "message-1", "message_id": OFFER, "thread_id": "thread-1"}),
-    ("messages", {"id": "message-2", "message_id": PLAN, "thread_id": "thread-2"}),
+    ("messages", {"id": "message-1", "message_id": OFFER, "thread_id": "thread-1",
+                  "project_id": "project-1"}),
+    ("messages", {"id": "message-2", "message_id": PLAN, "thread_id": "thread-2",
+                  "project_id": "project-1"}),
     ("contacts", {"id": "contact-1", "project_id": "project-1"}),
     ("contacts", {"id": "contact-2", "project_id": "project-2"}),
     ("interactions", {"id": "interaction-1", "project_id": "project-1",
@@ -119,8 +124,10 @@ def test_store_of_an_earlier_revision_upgrades_with_its_rows(
     try:
         with store.read() as session:
             _check_received(session)
-            _check_logged_in_each_project(session)
-            _check_pending_in_each_candidate(session)
+            # Rows written before messages belonged to a project are split by 0008.
+            if revision < "0008":
+                _check_logged_in_each_project(session)
+                _check_pending_in_each_candidate(session)
     finally:
         store.close()
 

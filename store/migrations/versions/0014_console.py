@@ -1,7 +1,7 @@
 """the console's sessions, the notices outbox and the users' notices setting (SPEC §14)
 
 Revision ID: 0014_console
-Revises: 0008_project_messages
+Revises: 0013_privacy
 Create Date: 2026-12-03 17:00:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import store.models.base
 
 revision = '0014_console'
-down_revision = '0012_content'
+down_revision = '0013_privacy'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,8 @@ async def test_create_project_returns_settings_and_addresses(client: Client) -> 
     assert body["name"] == "Acme Homes" and body["slug"] == "acme-homes"
     assert body["settings"] == {"interaction_type": "Email", "logging_mode": "replies_only",
                                 "sender_auth": "aligned", "create_contacts": "never",
-                                "store_bodies": True, "deal_association": "none"}
+                                "store_bodies": True, "capture_level": "full",
+                                "deal_association": "none"}
     assert body["addresses"]["bcc"].startswith("acme-homes.")
     assert body["addresses"]["bcc"].endswith("@in.blindcopy.test")
     assert body["addresses"]["forward"].startswith("acme-homes.fwd.")
@@ -22,7 +23,7 @@ async def test_create_project_returns_settings_and_addresses(client: Client) -> 
 async def test_create_project_with_slug_and_settings(client: Client) -> None:
     settings = {"interaction_type": "Mail", "logging_mode": "all", "sender_auth": "none",
                 "create_contacts": "recipients", "store_bodies": False,
-                "deal_association": "all_open"}
+                "capture_level": "subject", "deal_association": "all_open"}
     response = await client.post("/v1/projects", headers=ADMIN,
                                  json={"name": "X", "slug": "xy-1", "settings": settings})
     body = await response.json()

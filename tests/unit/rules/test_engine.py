@@ -429,8 +429,9 @@ def test_trace_records_every_rule_in_table_order() -> None:
     assert [f.rule for f in decision.trace] == [
         "channel-promotion", "capturing-user", "member-of-project", "sender-authenticated",
         "auto-generated", "ignored-address", "internal-only", "message-identity",
-        "contact-side", "never-log", "logging-mode", "contact-match", "project-choice",
-        "attribution", "company-association", "deal-association"]
+        "contact-side", "address-erased", "personal-never-log", "never-log", "logging-mode",
+        "contact-match", "project-choice", "attribution", "company-association",
+        "deal-association"]
     assert str(decision.trace[5]) == (
         "ignored-address: pass (no_ignored_participant) No participant is ignored in project "
         "Acme Homes.")
