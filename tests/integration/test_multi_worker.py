@@ -49,6 +49,17 @@ def start_workers(count: int, database_url: str, log_dir: Path) -> list[subproce
     return processes
 
 
+async def wait_started(count: int, log_dir: Path) -> None:
+    """Wait until every worker process logged its start (imports take seconds on a loaded
+    machine: a burst sent before would be taken by the first process alone)."""
+    for _ in range(600):
+        logs = [(log_dir / f"worker-{n}.log").read_text(errors="replace") for n in range(count)]
+        if all("blindcopy started" in text for text in logs):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the worker processes did not start")
+
+
 def start_gateway(database_url: str, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
     """Start a `blindcopy serve` with no workers (a second gateway); return it and its port."""
     port = free_port()
@@ -120,6 +131,7 @@ async def run_burst(settings: Settings, processes: int, tmp_path: Path) -> None:
             await contacts(api, project["id"], ("bob", "Bob", ["bob@client.test"]),
                            ("carol", "Carol", ["carol@client.test"]))
         await wait_listening(second_port, second)
+        await wait_started(processes, tmp_path)
         await send_burst([gateway.smtp_port, second_port], "alice@acme.test",
                          project["addresses"]["bcc"])
         await eventually(lambda: gateway.store.run_read(_all_settled), timeout=120,
