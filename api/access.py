@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy.orm import Session
 
 from api.caller import Caller
+from api.scopes import reads_only_own_captures
 from store.errors import FieldError, Forbidden, Invalid, NotFound
 from store.models import Project
 from store.queries.projects import existing_project_ids, get_project
@@ -43,7 +44,12 @@ def caller_project_ids(session: Session, caller: Caller) -> set[str] | None:
 
 
 def viewer(session: Session, caller: Caller) -> Viewer:
-    """Return the caller as a Viewer for received-message queries."""
+    """Return the caller as a Viewer for received-message queries.
+
+    A `log`-only token sees the messages its user captured, not their projects' others.
+    """
+    if reads_only_own_captures(caller.scopes):
+        return Viewer(caller.user_id, frozenset())
     project_ids = caller_project_ids(session, caller)
     return Viewer(caller.user_id, None if project_ids is None else frozenset(project_ids))
 

@@ -16,6 +16,7 @@ from api.connection_guard import (
     ConnectionLimits,
     request_phase_middleware,
 )
+from api.cors import configure_cors, preflight_middleware
 from api.keys import CLOCK, METRICS, PROCESSING, SETTINGS, STORE
 from api.ports import ProcessingPort
 from api.problems import problem_middleware
@@ -43,9 +44,11 @@ def create_app(
     """
     app = web.Application(
         client_max_size=settings.http_max_body,
-        middlewares=[access_log_middleware, request_phase_middleware, problem_middleware,
-                     admission_middleware, auth_middleware, body_deadline_middleware],
+        middlewares=[access_log_middleware, request_phase_middleware, preflight_middleware,
+                     problem_middleware, admission_middleware, auth_middleware,
+                     body_deadline_middleware],
     )
+    configure_cors(app, settings.cors_origins)
     app[CONNECTION_GUARD] = ConnectionGuard(ConnectionLimits(
         settings.http_max_connections, settings.http_max_connections_per_ip,
         settings.http_header_timeout))

@@ -1,7 +1,9 @@
 """Bearer-token authentication: the bootstrap admin token and users' API tokens.
 
 User tokens are random strings shown once; only their SHA-256 hex digest is stored
-(`ApiToken.token_hash`). A user whose role is `admin` is an admin. Paths in
+(`ApiToken.token_hash`); a token past its `expires_at` (by the app's clock) is refused, and
+every call is checked against the token's scopes (`api.scopes`). A user whose role is
+`admin` is an admin. Paths in
 `PUBLIC_PATHS` need no token; neither does `/metrics` when the `metrics_public` setting is on.
 """
 
@@ -15,7 +17,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.caller import Caller
-from api.keys import CALLER, SETTINGS, STORE
+from api.keys import CALLER, CLOCK, SETTINGS, STORE
+from api.scopes import require_scope
 from store.errors import Unauthorized
 from store.queries.users import token_owner
 
@@ -51,8 +54,11 @@ async def authenticate(request: web.Request) -> Caller:
     owner = await request.app[STORE].run_read(token_owner, hash_token(token))
     if owner is None:
         raise Unauthorized("The bearer token is not valid.")
+    if owner.expires_at is not None and owner.expires_at <= request.app[CLOCK]():
+        raise Unauthorized(f"The bearer token expired at {owner.expires_at.isoformat()}.")
     return Caller(user_id=owner.id, is_admin=owner.role == ADMIN_ROLE,
-                  project_ids=owner.project_ids)
+                  project_ids=owner.project_ids, scopes=owner.scopes, token_id=owner.token_id,
+                  token_expires_at=owner.expires_at)
 
 
 @web.middleware
@@ -63,5 +69,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.path == METRICS_PATH and request.app[SETTINGS].metrics_public:
         request[CALLER] = Caller(user_id=None, is_admin=False)
         return await handler(request)
-    request[CALLER] = await authenticate(request)
+    request[CALLER] = who = await authenticate(request)
+    require_scope(who.scopes, request)
     return await handler(request)

@@ -75,6 +75,16 @@ class FieldReader:
             return None
         return value
 
+    def integer(self, name: str, *, minimum: int, maximum: int) -> int | None:
+        """Return an integer field between `minimum` and `maximum`."""
+        value = self._get(name, False)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum:
+            return value
+        self.fail(name, f"must be an integer from {minimum} to {maximum}")
+        return None
+
     def boolean(self, name: str) -> bool | None:
         """Return a boolean field."""
         value = self._get(name, False)

@@ -7,6 +7,8 @@ cannot drift from `api/routes.py`. Every error answer is an RFC 9457 problem.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +17,8 @@ from api.openapi_schemas import SCHEMAS, Schema, ref
 RFC822 = "message/rfc822"
 JSON = "application/json"
 PROBLEM = "application/problem+json"
-# Errors any authenticated operation may answer.
-COMMON_ERRORS = (401, 413, 500)
+# Errors any authenticated operation may answer (403: insufficient_scope, api/scopes.py).
+COMMON_ERRORS = (401, 403, 413, 500)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +35,22 @@ class Operation:
     public: bool = False
     # Media type of a success answer that is not JSON (e.g. the Prometheus text format).
     text: str | None = None
+    # Whether a request body may be left out (then the defaults apply).
+    optional_body: bool = False
+    # The operationId when the handler's name does not say it (handlers made by a factory).
+    operation_id: str | None = None
 
 
 PAGED = ("cursor", "limit")
+REPEATABLE_QUERY = frozenset({"project_id", "type", "address"})
+REQUIRED_QUERY = frozenset({"address"})
 ADMIN = (403,)
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation("The process is up.", "Status", public=True, errors=()),
     ("GET", "/readyz"): Operation("The spool can commit a message.", "Status", public=True,
                                   errors=(503,)),
-    ("GET", "/v1/openapi.json"): Operation("This document.", public=True, errors=()),
+    ("GET", "/v1/openapi.json"): Operation("This document.", "OpenApiDocument", public=True,
+                                           errors=()),
     ("GET", "/metrics"): Operation(
         "Prometheus metrics in the text format (admin; no token when metrics_public is set).",
         text="text/plain; version=0.0.4", errors=ADMIN),
@@ -65,12 +74,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/users/{uid}"): Operation("Read a user.", "User", errors=(403, 404)),
     ("PATCH", "/v1/users/{uid}"): Operation("Change a user (admin).", "User", body="UserPatch",
                                             errors=(403, 404, 409, 422)),
-    ("POST", "/v1/users/{uid}/tokens"): Operation("Issue an API token, shown once.", "NewToken",
-                                                  201, errors=(403, 404)),
+    ("POST", "/v1/users/{uid}/tokens"): Operation(
+        "Issue a named API token with scopes and an optional lifetime; shown once.",
+        "NewToken", 201, "TokenCreate", (403, 404, 422), optional_body=True),
     ("GET", "/v1/users/{uid}/tokens"): Operation("List a user's tokens (no secrets).", "Tokens",
                                                  errors=(403, 404)),
-    ("DELETE", "/v1/users/{uid}/tokens/{tid}"): Operation("Revoke a token.", status=204,
-                                                          errors=(403, 404)),
+    ("DELETE", "/v1/users/{uid}/tokens/{tid}"): Operation("Revoke a user's token at once.",
+                                                          status=204, errors=(403, 404)),
+    ("DELETE", "/v1/tokens/{id}"): Operation("Revoke a token at once.", status=204,
+                                             errors=(403, 404)),
     ("POST", "/v1/mailboxes"): Operation("Connect a mailbox.", "Mailbox", 201, "MailboxCreate",
                                          (403, 404, 409, 422)),
     ("GET", "/v1/mailboxes"): Operation("List mailboxes.", "Mailboxes", errors=()),
@@ -118,10 +130,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/projects/{pid}/deals/{did}/interactions"): Operation(
         "The interactions filed under a deal, newest first.", "FiledInteractions",
         query=PAGED, errors=(404, 422)),
+    ("GET", "/v1/interactions/{id}/attachments/{n}"): Operation(
+        "An attachment's bytes (n from 1), as a download with its type.",
+        text="application/octet-stream", errors=(404, 422)),
     ("POST", "/v1/projects/{pid}/ignored"): Operation("Ignore an address or domain.", "Ignored",
-                                                      201, "IgnoredCreate", (404, 409, 422)),
-    ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList"),
-    ("DELETE", "/v1/projects/{pid}/ignored/{id}"): Operation("Stop ignoring.", status=204),
+                                                      201, "IgnoredCreate", (404, 409, 422),
+                                                      operation_id="addIgnored"),
+    ("GET", "/v1/projects/{pid}/ignored"): Operation("List ignored addresses.", "IgnoredList",
+                                                     operation_id="listIgnored"),
+    ("DELETE", "/v1/projects/{pid}/ignored/{id}"): Operation("Stop ignoring.", status=204,
+                                                             operation_id="deleteIgnored"),
     ("POST", "/v1/ignored"): Operation("Ignore an address or domain in every project (admin).",
                                        "Ignored", 201, "IgnoredCreate", (403, 409, 422)),
     ("GET", "/v1/ignored"): Operation("List globally ignored addresses (admin).", "IgnoredList",
@@ -129,17 +147,23 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", "/v1/ignored/{id}"): Operation("Stop ignoring globally (admin).", status=204,
                                               errors=(403, 404)),
     ("POST", "/v1/projects/{pid}/never-log"): Operation("Add a never-log address.", "NeverLog",
-                                                        201, "NeverLogCreate", (404, 409, 422)),
+                                                        201, "NeverLogCreate", (404, 409, 422),
+                                                        operation_id="addNeverLog"),
     ("GET", "/v1/projects/{pid}/never-log"): Operation("List never-log addresses.",
-                                                       "NeverLogList"),
+                                                       "NeverLogList",
+                                                       operation_id="listNeverLog"),
     ("DELETE", "/v1/projects/{pid}/never-log/{id}"): Operation("Remove a never-log address.",
-                                                               status=204),
+                                                               status=204,
+                                                               operation_id="deleteNeverLog"),
     ("POST", "/v1/log"): Operation(
         "Log a message (Log button); idempotent.", "Decision", body="LogRequest", raw_body=True,
         query=("project_id", "user_id"), errors=(403, 415, 422, 503)),
     ("POST", "/v1/explain"): Operation("Decide a message without recording anything.",
                                        "Decision", body="ExplainRequest",
                                        errors=(403, 415, 422, 503)),
+    ("GET", "/v1/lookup"): Operation(
+        "What the caller's projects know of up to 50 addresses (before Log).", "Lookup",
+        query=("address",), errors=(403, 422)),
     ("GET", "/v1/messages"): Operation("List received messages.", "ReceivedMessages",
                                        query=("message_id", "status", *PAGED), errors=(422,)),
     ("GET", "/v1/messages/{id}/decision"): Operation("The stored decision of a message.",
@@ -185,9 +209,10 @@ def _parameters(path: str, operation: Operation) -> list[Schema]:
               for n in names]
     for name in operation.query:
         schema: Schema = {"type": "string"}
-        if name in ("project_id", "type"):
+        if name in REPEATABLE_QUERY:
             schema = {"type": "array", "items": {"type": "string"}}
-        params.append({"name": name, "in": "query", "required": False, "schema": schema})
+        params.append({"name": name, "in": "query", "required": name in REQUIRED_QUERY,
+                       "schema": schema})
     return params
 
 
@@ -197,7 +222,9 @@ def _request_body(operation: Operation) -> Schema | None:
         content[RFC822] = {"schema": {"type": "string", "contentMediaType": RFC822}}
     if operation.body:
         content[JSON] = {"schema": ref(operation.body)}
-    return {"required": True, "content": content} if content else None
+    if not content:
+        return None
+    return {"required": not operation.optional_body, "content": content}
 
 
 def _responses(operation: Operation) -> dict[str, Schema]:
@@ -221,10 +248,9 @@ def _responses(operation: Operation) -> dict[str, Schema]:
     return responses
 
 
-def _operation(method: str, path: str, operation: Operation) -> Schema:
-    document: Schema = {"summary": operation.summary,
-                        "operationId": f"{method.lower()}{re.sub(r'[^A-Za-z]+', '_', path)}",
-                        "parameters": _parameters(path, operation),
+def _operation(method: str, path: str, operation: Operation, name: OperationName) -> Schema:
+    document: Schema = {"summary": operation.summary, "operationId": name.operation_id,
+                        "tags": [name.tag], "parameters": _parameters(path, operation),
                         "responses": _responses(operation)}
     body = _request_body(operation)
     if body is not None:
@@ -234,11 +260,64 @@ def _operation(method: str, path: str, operation: Operation) -> Schema:
     return document
 
 
-def build_document() -> Schema:
-    """Return the OpenAPI 3.1 document of every operation."""
+@dataclass(frozen=True, slots=True)
+class OperationName:
+    """How the document names an operation: its operationId and its one tag."""
+
+    operation_id: str
+    tag: str
+
+
+# Handler modules whose name is not the tag they belong under.
+_MODULE_TAGS = {"health": "Service", "openapi": "Service", "address_lists": "Address lists"}
+
+
+def name_of(handler: Callable[..., Any]) -> OperationName:
+    """Name an operation after its handler: `tokens.create_token` is createToken, in Tokens."""
+    first, *rest = handler.__name__.split("_")
+    module = handler.__module__.rpartition(".")[2]
+    return OperationName(first + "".join(word.capitalize() for word in rest),
+                         _MODULE_TAGS.get(module, module.capitalize()))
+
+
+def _fallback_name(method: str, path: str) -> OperationName:
+    segments = [s for s in path.split("/") if s and not s.startswith("{") and s != "v1"]
+    return OperationName(f"{method.lower()}{re.sub(r'[^A-Za-z]+', '_', path)}",
+                         segments[0].capitalize() if segments else "Service")
+
+
+def _operation_names(handlers: Mapping[tuple[str, str], Callable[..., Any]]
+                     ) -> dict[tuple[str, str], OperationName]:
+    """Name every operation: its own operation_id, else its handler's name, else its path.
+
+    A handler name two operations share (a factory's) falls back to the path spelling, so
+    operationIds stay unique.
+    """
+    names: dict[tuple[str, str], OperationName] = {}
+    for key, operation in OPERATIONS.items():
+        handler = handlers.get(key)
+        name = name_of(handler) if handler else _fallback_name(*key)
+        if operation.operation_id:
+            name = OperationName(operation.operation_id, name.tag)
+        names[key] = name
+    taken = Counter(name.operation_id for name in names.values())
+    return {key: name if taken[name.operation_id] == 1
+            else OperationName(_fallback_name(*key).operation_id, name.tag)
+            for key, name in names.items()}
+
+
+def build_document(handlers: Mapping[tuple[str, str], Callable[..., Any]] | None = None
+                   ) -> Schema:
+    """Return the OpenAPI 3.1 document of every operation.
+
+    `handlers` by (method, path) name the operations after their handlers (the app's
+    router gives them); without them, names are spelled from the method and path.
+    """
+    names = _operation_names(handlers or {})
     paths: dict[str, Schema] = {}
     for (method, path), operation in OPERATIONS.items():
-        paths.setdefault(path, {})[method.lower()] = _operation(method, path, operation)
+        paths.setdefault(path, {})[method.lower()] = _operation(
+            method, path, operation, names[method, path])
     problem = {"description": "An RFC 9457 problem document.",
                "content": {PROBLEM: {"schema": ref("Problem")}}}
     return {

@@ -47,14 +47,52 @@ ADDRESSES = obj(["bcc", "forward"], bcc=STRING, forward=STRING)
 OUTCOME = obj(["address", "project_id", "status", "reason"], address=STRING,
               project_id=NULLABLE_STRING, contact_id=NULLABLE_STRING,
               status={"enum": ["logged", "pending", "not_logged"]},
-              interaction_id=NULLABLE_STRING, reason=STRING, detail=STRING,
-              company_ids=STRINGS, deal_ids=STRINGS)
+              interaction_id=NULLABLE_STRING,
+              reason={**STRING, "description": "stable reason code (docs/rules.md)"},
+              detail={**STRING, "description": "the reason as a sentence"},
+              rule={**STRING, "description": "the rule that decided"},
+              user_id={**NULLABLE_STRING, "description": "the user credited"},
+              interaction_type=STRING, create_contact={"type": "boolean"},
+              thread_id=NULLABLE_STRING, company_ids=STRINGS, deal_ids=STRINGS)
 FINDING = obj(["rule", "verdict", "detail"], rule=STRING,
-              verdict={"enum": ["pass", "fail", "skip"]}, detail=STRING)
+              verdict={"enum": ["pass", "fail", "skip"]}, reason=STRING, detail=STRING,
+              effect=NULLABLE_STRING, address=NULLABLE_STRING, project_id=NULLABLE_STRING)
+ATTACHMENT = obj(["filename", "content_type", "size"], filename=NULLABLE_STRING,
+                 content_type=STRING, size={"type": "integer"}, sha256=STRING)
+SCOPES: Schema = {"type": "array", "uniqueItems": True,
+                  "items": {"enum": ["log", "read", "write"]}}
+TOKEN_FIELDS: dict[str, Schema] = {
+    "id": STRING, "name": NULLABLE_STRING, "scopes": SCOPES, "created_at": TIME,
+    "expires_at": {"type": ["string", "null"], "format": "date-time",
+                   "description": "null: valid until revoked"}}
+# The structured form of a message for POST /v1/log (instead of its raw bytes).
+STRUCTURED_MESSAGE = obj(
+    [], subject=STRING, date={**STRING, "description": "RFC 5322 or ISO 8601 date"},
+    message_id=STRING, in_reply_to=STRING, text=STRING, html=STRING,
+    to={**STRINGS, "maxItems": 1000}, cc={**STRINGS, "maxItems": 1000},
+    references={**STRINGS, "maxItems": 1000},
+    **{"from": {**STRING, "description": "the sender, e.g. Bob <bob@client.test>"}})
+ADDRESS_LOOKUP = obj(
+    ["address", "is_user", "ignored", "never_log", "contacts"], address=STRING,
+    is_user={"type": "boolean", "description": "a member's account address, alias or mailbox"},
+    ignored={"type": "boolean", "description": "on an ignored list of the caller's projects "
+                                               "or the global one"},
+    never_log={"type": "boolean", "description": "on a never-log list of the caller's projects"},
+    contacts={"type": "array", "items": obj(["project_id", "contact_id", "name"],
+                                            project_id=STRING, contact_id=STRING, name=STRING)})
 
 WEBHOOK = obj(["id", "url", "types", "project_ids", "description"], id=STRING,
               url=STRING, types=STRINGS, project_ids=STRINGS, description=STRING,
               created_at=TIME)
+
+# A meeting as its latest invitation describes it (SPEC §12); start and end are ISO 8601
+# (an offset for a zoned or UTC time, none for a floating time, a date for an all-day event).
+MEETING = obj(["uid", "sequence", "status", "start", "end"], uid=STRING,
+              sequence={"type": "integer"},
+              status={"type": "string", "enum": ["confirmed", "tentative", "cancelled"]},
+              summary=STRING, start=NULLABLE_STRING, end=NULLABLE_STRING,
+              timezone=NULLABLE_STRING, location=STRING, organizer=STRING,
+              attendees={"type": "array", "items": ANY_OBJECT}, updated_at=TIME)
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": obj(["type", "title", "status", "detail"], type=STRING, title=STRING,
@@ -78,8 +116,13 @@ SCHEMAS: dict[str, Schema] = {
                 name=STRING, email=STRING, aliases=STRINGS, role=STRING,
                 personal_email_access={"type": "boolean"}, created_at=TIME),
     "Users": items_of("User"),
-    "NewToken": obj(["id", "token"], id=STRING, token=STRING),
-    "Token": obj(["id", "created_at"], id=STRING, created_at=TIME),
+    "TokenCreate": obj([], name={**STRING, "maxLength": 200}, scopes={**SCOPES, "minItems": 1},
+                       expires_in_seconds={"type": "integer", "minimum": 1,
+                                           "maximum": 315_360_000}),
+    "NewToken": obj(["id", "token", "name", "scopes", "expires_at"],
+                    token={**STRING, "description": "the bearer token, shown only here"},
+                    **TOKEN_FIELDS),
+    "Token": obj(["id", "name", "scopes", "created_at", "expires_at"], **TOKEN_FIELDS),
     "Tokens": items_of("Token"),
     "MailboxCreate": obj(["user_id", "address", "project_ids"], user_id=STRING, address=STRING,
                          project_ids=STRINGS),
@@ -100,10 +143,11 @@ SCHEMAS: dict[str, Schema] = {
     "Interaction": obj(["id", "type", "channels", "user_id", "logged_at", "message"], id=STRING,
                        type=STRING, channels=STRINGS, user_id=NULLABLE_STRING, logged_at=TIME,
                        private=BOOLEAN,
+                       meeting={"oneOf": [{"type": "null"}, MEETING]},
                        message=obj(["subject", "from", "to", "cc", "date", "preview",
                                     "attachments"], subject=STRING, to=STRINGS, cc=STRINGS,
                                    date=NULLABLE_STRING, preview=STRING,
-                                   attachments={"type": "array", "items": ANY_OBJECT},
+                                   attachments={"type": "array", "items": ATTACHMENT},
                                    private={**BOOLEAN, "description": "content hidden: a "
                                             "private interaction of another user"},
                                    **{"from": STRING})),
@@ -139,7 +183,9 @@ SCHEMAS: dict[str, Schema] = {
                     **{"from": STRING}),
         attachments={"type": "array", "items": obj(
             ["n", "filename", "content_type", "size", "sha256"], n={"type": "integer"},
-            filename=STRING, content_type=STRING, size={"type": "integer"}, sha256=STRING)},
+            filename=STRING, content_type=STRING, size={"type": "integer"}, sha256=STRING,
+            stored={"type": "boolean"}, not_stored=STRING)},
+        meeting={"oneOf": [{"type": "null"}, MEETING]},
         companies={"type": "array", "items": obj(["id", "external_id", "name"], id=STRING,
                                                  external_id=STRING, name=STRING)},
         deals={"type": "array", "items": obj(["id", "external_id", "name", "status"],
@@ -167,7 +213,10 @@ SCHEMAS: dict[str, Schema] = {
     "NeverLog": obj(["id", "address"], id=STRING, address=STRING, created_at=TIME),
     "NeverLogList": items_of("NeverLog"),
     "Decision": obj(["message_id", "status", "outcomes", "trace"], message_id=NULLABLE_STRING,
-                    received_id=NULLABLE_STRING, status=STRING,
+                    received_id=NULLABLE_STRING, status=STRING, channel=STRING,
+                    user_id=NULLABLE_STRING, quarantine_reason=NULLABLE_STRING,
+                    logged_original={"type": "boolean"}, warnings=STRINGS,
+                    decided_at=TIME, rules_version=STRING, thread_id=NULLABLE_STRING,
                     outcomes={"type": "array", "items": OUTCOME},
                     trace={"type": "array", "items": FINDING},
                     original_verified={
@@ -177,11 +226,17 @@ SCHEMAS: dict[str, Schema] = {
     "LogRequest": {"oneOf": [
         obj(["raw"], raw={"type": "string", "contentEncoding": "base64"}, project_ids=STRINGS,
             user_id=STRING),
-        obj(["message"], message=ANY_OBJECT, project_ids=STRINGS, user_id=STRING),
+        obj(["message"], message=ref("StructuredMessage"), project_ids=STRINGS, user_id=STRING),
     ]},
     "ExplainRequest": obj(["raw", "channel"], raw={"type": "string", "contentEncoding": "base64"},
                           channel={"enum": ["bcc", "forward", "log", "sync"]}, user_id=STRING,
                           project_ids=STRINGS),
+    "StructuredMessage": STRUCTURED_MESSAGE,
+    "Lookup": obj(["items"], items={"type": "array", "items": ADDRESS_LOOKUP}),
+    "OpenApiDocument": {**obj(["openapi", "info", "paths"], openapi=STRING, info=ANY_OBJECT,
+                              paths=ANY_OBJECT, components=ANY_OBJECT),
+                        "description": "An OpenAPI 3.1 document (its parts as that "
+                                       "specification defines them)."},
     "ReceivedMessage": obj(["id", "message_id", "channel", "status", "outcomes"], id=STRING,
                            message_id=NULLABLE_STRING, channel=STRING,
                            status={"enum": ["queued", "processing", "done", "quarantined",
@@ -206,7 +261,8 @@ SCHEMAS: dict[str, Schema] = {
     "QuarantineList": items_of("Quarantined"),
     "Status": obj(["status"], status=STRING),
     "Event": obj(["id", "type", "timestamp", "project_id", "data"], id=STRING,
-                 type={"enum": [str(t) for t in EventType]}, timestamp=TIME, project_id=NULLABLE_STRING,
+                 type={"enum": [str(t) for t in EventType]}, timestamp=TIME,
+                 project_id=NULLABLE_STRING,
                  data={**ANY_OBJECT, "description": "the resource as the API shows it"}),
     "WebhookCreate": obj(["url"], url={"type": "string", "format": "uri", "maxLength": 2000},
                          types={"type": "array", "items": {"enum": [str(t) for t in EventType]}},

@@ -20,6 +20,7 @@ from store.errors import (
     Conflict,
     FieldError,
     Forbidden,
+    InsufficientScope,
     Invalid,
     NotFound,
     Unauthorized,
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 _ERROR_TYPES: dict[type[BlindcopyError], tuple[int, str, str]] = {
     Invalid: (422, "invalid-request", "Invalid request"),
     NotFound: (404, "not-found", "Not found"),
+    # Before Forbidden, its base: the OAuth error code (RFC 6750 §3.1) as the type.
+    InsufficientScope: (403, "insufficient_scope", "Insufficient scope"),
     Forbidden: (403, "forbidden", "Forbidden"),
     Unauthorized: (401, "unauthorized", "Unauthorized"),
     Conflict: (409, "conflict", "Conflict"),
@@ -66,6 +69,9 @@ def _from_error(error: BlindcopyError) -> web.Response:
     )
     errors = error.errors if isinstance(error, Invalid) else None
     headers = {"WWW-Authenticate": 'Bearer realm="blindcopy"'} if status == 401 else None
+    if isinstance(error, InsufficientScope):
+        headers = {"WWW-Authenticate": 'Bearer realm="blindcopy", error="insufficient_scope", '
+                                       f'scope="{" ".join(error.scopes)}"'}
     if isinstance(error, Unavailable):
         headers = {"Retry-After": str(error.retry_after)}
     return problem_response(status, slug, title, error.detail, errors, headers)

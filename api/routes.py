@@ -9,6 +9,7 @@ from aiohttp.typedefs import Handler
 
 from api.handlers import (
     address_lists,
+    attachments,
     capture,
     companies,
     contacts,
@@ -16,6 +17,7 @@ from api.handlers import (
     events,
     health,
     interactions,
+    lookup,
     mailboxes,
     messages,
     privacy,
@@ -58,7 +60,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/v1/users/{uid}", users.patch_user),
     Route("POST", "/v1/users/{uid}/tokens", tokens.create_token),
     Route("GET", "/v1/users/{uid}/tokens", tokens.list_user_tokens),
-    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_token),
+    Route("DELETE", "/v1/users/{uid}/tokens/{tid}", tokens.revoke_user_token),
+    Route("DELETE", "/v1/tokens/{id}", tokens.revoke_token),
     Route("POST", "/v1/users/{uid}/never-log", privacy.add_personal_entry),
     Route("GET", "/v1/users/{uid}/never-log", privacy.list_personal_entries),
     Route("DELETE", "/v1/users/{uid}/never-log/{id}", privacy.delete_personal_entry),
@@ -81,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
           companies.get_company_interactions),
     Route("PUT", "/v1/projects/{pid}/deals", deals.put_deals),
     Route("GET", "/v1/projects/{pid}/deals/{did}/interactions", deals.get_deal_interactions),
+    Route("GET", "/v1/interactions/{id}/attachments/{n}", attachments.get_attachment),
     # Ignored and never-log addresses.
     Route("POST", "/v1/projects/{pid}/ignored", address_lists.add_ignored),
     Route("GET", "/v1/projects/{pid}/ignored", address_lists.list_ignored),
@@ -94,6 +98,7 @@ ROUTES: tuple[Route, ...] = (
     # Capture, decisions and explanations.
     Route("POST", "/v1/log", capture.log),
     Route("POST", "/v1/explain", capture.explain),
+    Route("GET", "/v1/lookup", lookup.lookup),
     Route("GET", "/v1/messages", messages.list_messages),
     Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
     Route("GET", "/v1/messages/{id}/raw", messages.get_raw),

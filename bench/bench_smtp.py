@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,9 +274,14 @@ def collect(engine: Engine) -> tuple[int, int, int, float, list[float]]:
     return len(received), done, len(logged), (last - first).total_seconds(), latencies
 
 
-async def measure_service(args: argparse.Namespace, workdir: Path,
-                          layout: Layout) -> ServiceResult:
-    """Run blindcopy in `layout` under the smtp-source load and measure it from its store."""
+async def measure_service(args: argparse.Namespace, workdir: Path, layout: Layout,
+                          before_load: Callable[[str], Awaitable[None]] | None = None
+                          ) -> ServiceResult:
+    """Run blindcopy in `layout` under the smtp-source load and measure it from its store.
+
+    `before_load(api_url)` runs once the project is seeded, before the load (e.g. to
+    register a webhook, bench/bench_events.py).
+    """
     with fresh_database(args.database_url, workdir, f"service_{layout.name}") as url:
         engine = create_engine(url)
         migrate(engine)
@@ -287,6 +292,8 @@ async def measure_service(args: argparse.Namespace, workdir: Path,
             await wait_http(f"http://127.0.0.1:{http_port}", processes[0])
             directory = await seed_members(f"http://127.0.0.1:{http_port}", ADMIN_TOKEN)
             seed_seconds = seed_contacts(engine, directory.project_id, args.contacts)
+            if before_load is not None:
+                await before_load(f"http://127.0.0.1:{http_port}")
             cpu = sum(cpu_seconds(pid) for pid in pids)
             load = await asyncio.to_thread(run_smtp_source, smtp_port, args.messages,
                                            args.sessions, args.size, MEMBER, directory.bcc)

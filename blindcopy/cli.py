@@ -89,11 +89,14 @@ def freeze_start_up_objects() -> None:
 
 
 def _demo_settings(settings: Settings) -> Settings:
-    """Give the demo an admin token when none is set (printed in its banner)."""
+    """Give the demo an admin token when none is set (printed in its banner), and let its
+    webhooks reach a receiver on this machine (webhook_allow_private)."""
+    # The processes `serve` starts read their settings from this environment.
+    os.environ["BLINDCOPY_WEBHOOK_ALLOW_PRIVATE"] = "true"
+    settings = dataclasses.replace(settings, webhook_allow_private=True)
     if settings.admin_token:
         return settings
     token = secrets.token_urlsafe(32)
-    # The processes `serve` starts read their settings from this environment.
     os.environ["BLINDCOPY_ADMIN_TOKEN"] = token
     return dataclasses.replace(settings, admin_token=token)
 

@@ -7,6 +7,7 @@ all errors at once. The resulting frozen `Settings` is passed explicitly to ever
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -62,6 +63,7 @@ class Settings:
     lease_seconds: float = 300.0
     claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
+    max_attachment_bytes: int = 25 * 1024 * 1024
     address_grace_days: float = 30.0
     recipient_cache_seconds: float = 10.0
     http_max_body: int = 30 * 1024 * 1024
@@ -78,6 +80,7 @@ class Settings:
     event_retention_days: float = 30.0
     retention_batch: int = 500
     retention_interval_seconds: float = 60.0
+    cors_origins: str = ""
     webhook_allow_private: bool = False
 
 
@@ -131,6 +134,9 @@ DOCS: dict[str, str] = {
                     "one transaction (1: one at a time)."),
     "claim_bytes": ("Raw bytes a worker claims at once at most (the oldest due message is "
                     "claimed whatever its size): what a worker holds in memory."),
+    "max_attachment_bytes": ("Largest attachment whose bytes are stored (once per content, "
+                             "sha256) and served by GET /v1/interactions/{id}/attachments/{n}; "
+                             "a larger one keeps only its metadata, marked stored: false."),
     "address_grace_days": "Days a rotated-out project address keeps working.",
     "recipient_cache_seconds": ("Seconds the SMTP gateway keeps a project address it found at "
                                 "RCPT, at most the grace period (0: look up every RCPT)."),
@@ -162,12 +168,21 @@ DOCS: dict[str, str] = {
                                   "nothing more to remove.",
     "shutdown_grace_seconds": "On SIGTERM, seconds SMTP sessions in DATA and API requests "
                               "under way get to finish (new commands are answered 421).",
+    "cors_origins": "Origins browsers may call the API from, exact and comma-separated "
+                    "(e.g. chrome-extension://<id>,https://outlook.office.com; empty: none).",
     "webhook_allow_private": "Let webhooks reach loopback, private, link-local (cloud "
                              "metadata) and other non-global addresses; refused with 422 "
                              "otherwise, and checked again at every delivery (tests, the demo).",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"
+# A serialised origin (RFC 6454): scheme, host and optional port; no path, no wildcard.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[a-z0-9.\-\[\]:]+")
+
+
+def origin_list(value: str) -> list[str]:
+    """Return the origins of a comma-separated `cors_origins` value."""
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
 
 
 def _convert(name: str, kind: Any, raw: Any) -> Any:
@@ -224,6 +239,9 @@ def _validate(settings: Settings) -> list[str]:
             errors.append(f"trusted_relays: {cidr!r} is not a CIDR")
     if bool(settings.tls_cert) != bool(settings.tls_key):
         errors.append("tls_cert and tls_key: set both or neither")
+    errors += [f"cors_origins: {origin!r} is not an origin (scheme://host[:port])"
+               for origin in origin_list(settings.cors_origins)
+               if not _ORIGIN.fullmatch(origin)]
     if not settings.database_url.startswith(("sqlite", "postgres")):
         errors.append("database_url: only sqlite:// and postgresql:// are supported")
     return errors

@@ -8,8 +8,10 @@ synthetic Message-ID, since inline originals carry none. Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from parsing.dates import parse_date
+from parsing.forward_dates import parse_forward_date
 from parsing.inline_forward import InlineForward, parse_inline_forward
 from parsing.message import Address, ForwardKind, ParsedMessage
 from parsing.preview import clean_preview
@@ -31,8 +33,16 @@ def _with_address(addresses: tuple[Address, ...]) -> tuple[Address, ...]:
     return tuple(address for address in addresses if address.address)
 
 
-def original_message(inline: InlineForward) -> ParsedMessage:
-    """Return the original described by `inline` as a ParsedMessage."""
+def original_date(text: str, zone: tzinfo | None) -> datetime | None:
+    """Return the instant of a forward header's date; `zone`: the forward's own, for a date
+    written without one."""
+    if not text:
+        return None
+    return parse_forward_date(text, zone) or parse_date(text)
+
+
+def original_message(inline: InlineForward, zone: tzinfo | None = None) -> ParsedMessage:
+    """Return the original described by `inline` as a ParsedMessage (`zone`: the forward's)."""
     from_ = _with_address((inline.from_,) if inline.from_ is not None else ())
     sender_key = from_[0].key if from_ else ""
     return ParsedMessage(
@@ -42,7 +52,7 @@ def original_message(inline: InlineForward) -> ParsedMessage:
         to=_with_address(inline.to),
         cc=_with_address(inline.cc),
         subject=inline.subject,
-        date=parse_date(inline.date) if inline.date else None,
+        date=original_date(inline.date, zone),
         date_text=inline.date,
         text=inline.body,
         preview=clean_preview(inline.body),
@@ -51,9 +61,12 @@ def original_message(inline: InlineForward) -> ParsedMessage:
 
 
 def find_inline_original(
-    text: str, subject: str, max_depth: int = MAX_FORWARD_DEPTH
+    text: str, subject: str, max_depth: int = MAX_FORWARD_DEPTH, zone: tzinfo | None = None
 ) -> InlineOriginal | None:
-    """Return the innermost inline-forwarded original in `text`, or None."""
+    """Return the innermost inline-forwarded original in `text`, or None.
+
+    `zone`: the forwarding message's own (its Date's offset), for a date written without one.
+    """
     found = parse_inline_forward(text, subject)
     if found is None:
         return None
@@ -65,4 +78,4 @@ def find_inline_original(
         if deeper is None or deeper.from_ is None:
             break
         found, depth = deeper, depth + 1
-    return InlineOriginal(original_message(found), note, depth)
+    return InlineOriginal(original_message(found, zone), note, depth)

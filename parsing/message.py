@@ -37,12 +37,49 @@ class ForwardKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """Metadata of one attachment; content is kept only when the project stores bodies."""
+    """One attachment: its metadata and its decoded bytes (decoded once, by the parser).
+
+    The store keeps the bytes once per sha256 when a project stores bodies; they are left
+    out of comparisons and of repr (an attachment may be megabytes).
+    """
 
     filename: str
     content_type: str
     size: int
     sha256: str
+    content: bytes = field(default=b"", repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    """One attendee of a meeting: address, name and participation status (lower-case)."""
+
+    address: str
+    name: str = ""
+    status: str = ""
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInvite:
+    """A calendar invitation (text/calendar REQUEST or CANCEL) a message carries (SPEC §12).
+
+    `start` and `end` are ISO 8601: with an offset for a time in a zone or in UTC, without
+    one for a floating time (the same wall-clock time wherever one is), a date alone for an
+    all-day event. `timezone` names the start's zone (TZID, or UTC) when it has one.
+    """
+
+    method: str  # "request" or "cancel"
+    uid: str
+    sequence: int = 0
+    status: str = "confirmed"  # confirmed, tentative or cancelled
+    summary: str = ""
+    start: str | None = None
+    end: str | None = None
+    timezone: str | None = None
+    location: str = ""
+    organizer: str = ""
+    attendees: tuple[Attendee, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +116,8 @@ class ParsedMessage:
     date_text: str = ""
     # How this message travelled when it is the original of a forward (None otherwise).
     forwarded_as: ForwardKind | None = None
+    # The calendar invitation the message carries (REQUEST or CANCEL), if any.
+    meeting: MeetingInvite | None = None
     # The exact bytes of an original taken from an attachment, over which its own DKIM
     # signature can be checked; empty when they could not be told exactly, or for any other
     # message (a top-level message's bytes are its caller's).

@@ -9,20 +9,23 @@ so is the depth of forwarded messages followed. Pure: no I/O.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import quopri
 import re
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from parsing.addresses import parse_address_list
+from parsing.calendar import read_invitation
 from parsing.dates import parse_header_date
 from parsing.enclosed_source import enclosed_source
 from parsing.forwarded import MAX_FORWARD_DEPTH, find_inline_original
 from parsing.header_policy import MIME_POLICY
 from parsing.html_text import html_to_text
-from parsing.message import Attachment, ForwardKind, ParsedMessage
+from parsing.message import Attachment, ForwardKind, MeetingInvite, ParsedMessage
 from parsing.parts import MAX_MIME_DEPTH, PartWalk, walk_parts
 from parsing.preview import clean_preview
 from parsing.synthetic_id import synthetic_message_id
@@ -41,6 +44,8 @@ MAX_DECODED_HEADER_CHARS = 16_384
 # A fold: a line break followed by white space. Cutting there splits no encoded word.
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _Forward = tuple[ParsedMessage | None, ForwardKind | None, str]
+# The media types an invitation comes in (Outlook sends both: the part and an .ics file).
+CALENDAR_TYPES = ("text/calendar", "application/ics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,20 @@ def _message_ids(values: list[str]) -> tuple[str, ...]:
 
 
 def _decoded_payload(part: Message) -> bytes:
+    """Return the part's content with its transfer encoding undone (b"" when it cannot be).
+
+    Base64, the encoding of nearly every large attachment, is decoded straight from the
+    parsed text: the email package's own decoding encodes, splits, joins and pads the text
+    first, a peak of 6 times the content (measured on 1 MiB) against 1.4 here. A text it
+    refuses (bad padding, stray bytes) is decoded the email package's lenient way.
+    """
+    if not part.is_multipart() and part.get("content-transfer-encoding", "").strip().lower() \
+            == "base64":
+        text = part.get_payload()
+        try:
+            return binascii.a2b_base64(text) if isinstance(text, str) else b""
+        except (binascii.Error, ValueError):
+            pass
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken transfer encodings decode to nothing
@@ -144,8 +163,18 @@ def _attachment(part: Message) -> Attachment:
     except Exception:  # noqa: BLE001 - a broken filename parameter is not fatal
         filename = ""
     return Attachment(
-        filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+        filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest(), data
     )
+
+
+def _meeting(leaves: list[Message]) -> MeetingInvite | None:
+    """Return the first REQUEST or CANCEL invitation among the calendar parts, if any."""
+    for part in leaves:
+        if part.get_content_type() in CALENDAR_TYPES:
+            found = read_invitation(_decoded_payload(part), str(part.get_param("method") or ""))
+            if found is not None:
+                return found
+    return None
 
 
 def _is_body_part(part: Message, ctype: str, taken: str) -> bool:
@@ -230,6 +259,7 @@ def _forward(
     subject: str,
     depth: int,
     warnings: list[str],
+    zone: tzinfo | None = None,
 ) -> _Forward:
     # A delivery report returns the bounced message and a digest bundles list mail;
     # neither is a forward.
@@ -239,7 +269,7 @@ def _forward(
     original = _attached_original(attached, carrier, depth, warnings)
     if original is not None:
         return original, ForwardKind.ATTACHMENT, ""
-    inline = find_inline_original(body, subject)
+    inline = find_inline_original(body, subject, zone=zone)
     if inline is not None:
         return inline.message, ForwardKind.INLINE, inline.note
     return None, None, ""
@@ -262,9 +292,13 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
     warnings.extend(walk.warnings)
     text, html, attachments = _bodies(walk.leaves, warnings)
     readable = text or html_to_text(html)
+    date = parse_header_date(get("date"), warnings)
     forwarded, kind, note = _forward(
-        _Carrier(msg, raw), walk, readable, subject, depth, warnings
-    )
+        _Carrier(msg, raw), walk, readable, subject, depth, warnings,
+        date.tzinfo if date is not None else None)
+    if forwarded is not None and kind is ForwardKind.INLINE:
+        # Clients forwarding inline attach the original's attachments to the forward.
+        forwarded = replace(forwarded, attachments=attachments)
     ids = _message_ids(get("message-id"))
     sender_key = from_[0].key if from_ else ""
     return ParsedMessage(
@@ -279,7 +313,7 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
         cc=parse_address_list(get("cc")),
         bcc=parse_address_list(get("bcc")),
         subject=subject,
-        date=parse_header_date(get("date"), warnings),
+        date=date,
         date_text=date_text,
         in_reply_to=_message_ids(get("in-reply-to")),
         references=_message_ids(get("references")),
@@ -293,6 +327,7 @@ def _from_message(msg: Message, depth: int = 0, raw: bytes | None = None) -> Par
         forward_kind=kind,
         forward_note=note,
         warnings=tuple(dict.fromkeys(warnings)),
+        meeting=_meeting(walk.leaves),
     )
 
 

@@ -38,6 +38,8 @@ class ProcessingContext:
     # raw bytes they may add up to (the oldest is claimed whatever its size).
     claim_batch: int = 16
     claim_bytes: int = 16 * 1024 * 1024
+    # Largest attachment whose bytes are stored (SPEC §12); a larger one keeps its metadata.
+    max_attachment_bytes: int = 25 * 1024 * 1024
     # How old a signature (t=) or Date may be when a message proved only by DKIM arrives.
     dkim_replay_window: timedelta = timedelta(hours=48)
     clock: Callable[[], datetime] = field(default=utc_now)

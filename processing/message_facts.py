@@ -11,9 +11,10 @@ import hashlib
 import nh3
 
 from parsing import Address, ParsedMessage
+from parsing.message import MeetingInvite
 from rules import MessageFacts
 from store.models import Message
-from store.recording import EmailRecord
+from store.recording import EmailRecord, MeetingRecord
 from store.snapshot import EmailKey
 
 
@@ -97,6 +98,8 @@ def to_message_facts(parsed: ParsedMessage) -> MessageFacts:
         content_type=parsed.content_type,
         original=to_message_facts(parsed.forwarded) if parsed.forwarded else None,
         fingerprint=fingerprint(parsed),
+        meeting_method=parsed.meeting.method if parsed.meeting else "",
+        meeting_uid=parsed.meeting.uid if parsed.meeting else "",
     )
 
 
@@ -132,11 +135,24 @@ def to_email_record(parsed: ParsedMessage, facts: MessageFacts,
         preview=parsed.preview,
         text=parsed.text,
         attachments=[
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size,
+            {"n": n, "filename": a.filename, "content_type": a.content_type, "size": a.size,
              "sha256": a.sha256}
-            for a in parsed.attachments
+            for n, a in enumerate(parsed.attachments, start=1)
         ],
         original_verified=original_verified,
         html=sanitised_html(parsed.html),
         headers=shown_headers(parsed),
+        contents={a.sha256: a.content for a in parsed.attachments},
+        meeting=meeting_record(parsed.meeting) if parsed.meeting else None,
     )
+
+
+def meeting_record(invite: MeetingInvite) -> MeetingRecord:
+    """Return what is stored of a meeting invitation (values cut to fit their columns)."""
+    return MeetingRecord(
+        method=invite.method, uid=storable_message_id(invite.uid), sequence=invite.sequence,
+        status=invite.status, summary=invite.summary, start=invite.start, end=invite.end,
+        timezone=(invite.timezone or "")[:128] or None, location=invite.location,
+        organizer=invite.organizer[:MAX_FROM_ADDRESS],
+        attendees=[{"address": a.address, "name": a.name, "status": a.status, "role": a.role}
+                   for a in invite.attendees])

@@ -62,7 +62,7 @@ def record(store: Store, jobs: list[Job], ctx: ProcessingContext) -> None:
 
 
 def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[dict[str, Any]]:
-    recording = Recording(ctx.now())
+    recording = Recording(ctx.now(), ctx.max_attachment_bytes)
     bodies = [_record_decision(recording, job) for job in jobs]
     interaction_ids = recording.write(session)
     for body in bodies:

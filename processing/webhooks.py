@@ -2,11 +2,13 @@
 
 `deliver_due` is one round of a worker's delivery loop: claim a bounded batch of due
 deliveries (store/queries/webhooks.py), POST them together on the context's background loop
-(each within DELIVERY_TIMEOUT_SECONDS), and keep each attempt: delivered on a 2xx answer,
-else due again after the next step of RETRY_SCHEDULE, and failed (kept, retryable by hand)
-once it is used up. The body is `{"type", "timestamp", "data"}`; the headers `webhook-id`
-(the event id, the same on every attempt: receivers dedupe by it), `webhook-timestamp` and
-`webhook-signature` (signed with the `standardwebhooks` library).
+(at most 8 connections per host, kept alive for the round; every attempt ends within
+DELIVERY_TIMEOUT_SECONDS, waiting for a connection included, so a round does too), and keep
+every attempt in one UPDATE: delivered on a 2xx answer, else due again after the next step
+of RETRY_SCHEDULE, and failed (kept, retryable by hand) once it is used up. The body is
+`{"type", "timestamp", "data"}`; the headers `webhook-id` (the event id, the same on every
+attempt: receivers dedupe by it), `webhook-timestamp` and `webhook-signature` (signed with
+the `standardwebhooks` library).
 
 No SSRF: unless `webhook_allow_private`, a URL whose host is, or resolves to, an address
 that is not global (loopback, private, link-local such as the cloud metadata address,
@@ -18,11 +20,11 @@ checked as it is now).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import logging
 import socket
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -39,7 +41,7 @@ from store.queries.webhooks import (
     ClaimedDelivery,
     claim_deliveries,
     has_due_deliveries,
-    settle_attempt,
+    settle_attempts,
 )
 
 log = logging.getLogger("blindcopy.webhooks")
@@ -52,7 +54,7 @@ MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 DELIVERY_TIMEOUT_SECONDS = 10.0
 # Deliveries one round claims and sends together, and how long they stay claimed (a
 # worker that dies mid-round leaves them to another after this).
-DELIVERY_BATCH = 20
+DELIVERY_BATCH = 100
 DELIVERY_LEASE = timedelta(seconds=60)
 # What of a receiver's refusal is kept with the attempt.
 MAX_ERROR_CHARS = 300
@@ -117,32 +119,54 @@ def signed_headers(delivery: ClaimedDelivery, body: str, ctx: ProcessingContext
             "webhook-signature": Signer(delivery.secret).sign(delivery.event_id, now, body)}
 
 
-async def _post(http: aiohttp.ClientSession, delivery: ClaimedDelivery,
-                ctx: ProcessingContext) -> Attempt:
-    """Make one attempt; its outcome is kept, never raised."""
-    body = payload(delivery)
-    status: int | None = None
-    error: str | None = None
-    try:
-        host = URL(delivery.url).host or ""
-        if not ctx.webhook_allow_private and _is_ip(host) and is_private(host):
-            raise PrivateAddress(f"{host} is not a global address "
-                                 "(BLINDCOPY_WEBHOOK_ALLOW_PRIVATE allows it)")
-        async with http.post(delivery.url, data=body.encode(),
-                             headers=signed_headers(delivery, body, ctx),
-                             allow_redirects=False) as response:
-            status = response.status
-            if not 200 <= status < 300:
-                error = f"HTTP {status}: {(await response.text(errors='replace'))[:MAX_ERROR_CHARS]}"
-    except TimeoutError:
-        error = f"no answer within {DELIVERY_TIMEOUT_SECONDS:g} s"
-    except aiohttp.ClientConnectorError as exc:
-        # A refusal of the resolver (PrivateAddress) arrives wrapped: keep its sentence.
-        cause = exc.os_error if isinstance(exc.os_error, PrivateAddress) else exc
-        error = f"{type(cause).__name__}: {cause}"[:MAX_ERROR_CHARS]
-    except (aiohttp.ClientError, OSError, ValueError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-    return Attempt(delivery.id, delivery.attempt, ctx.now(), status, error)
+class WebhookSender:
+    """Sends a round's attempts together on the context's background loop.
+
+    One HTTP client per round, closed with it: a client kept between rounds would outlive
+    the loop when the process stops.
+    """
+
+    def __init__(self, ctx: ProcessingContext) -> None:
+        self.ctx = ctx
+
+    def send(self, deliveries: list[ClaimedDelivery]) -> list[Attempt]:
+        """Make one attempt of each delivery, together, each within the timeout."""
+        return self.ctx.run_async(self._send_all(deliveries))
+
+    async def _send_all(self, deliveries: list[ClaimedDelivery]) -> list[Attempt]:
+        guarded = None if self.ctx.webhook_allow_private else GuardedResolver()
+        async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(resolver=guarded, limit_per_host=8),
+                timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_SECONDS)) as http:
+            return list(await asyncio.gather(*(self._post(http, d) for d in deliveries)))
+
+    async def _post(self, http: aiohttp.ClientSession, delivery: ClaimedDelivery) -> Attempt:
+        """Make one attempt; its outcome is kept, never raised."""
+        body = payload(delivery)
+        status: int | None = None
+        error: str | None = None
+        try:
+            host = URL(delivery.url).host or ""
+            if not self.ctx.webhook_allow_private and _is_ip(host) and is_private(host):
+                raise PrivateAddress(f"{host} is not a global address "
+                                     "(BLINDCOPY_WEBHOOK_ALLOW_PRIVATE allows it)")
+            async with http.post(delivery.url, data=body.encode(),
+                                 headers=signed_headers(delivery, body, self.ctx),
+                                 allow_redirects=False) as response:
+                status = response.status
+                if not 200 <= status < 300:
+                    text = await response.text(errors="replace")
+                    error = f"HTTP {status}: {text}"[:MAX_ERROR_CHARS]
+        except TimeoutError:
+            error = f"no answer within {DELIVERY_TIMEOUT_SECONDS:g} s"
+        except aiohttp.ClientConnectorError as exc:
+            # A refusal of the resolver (PrivateAddress) arrives wrapped: keep its sentence.
+            cause = exc.os_error if isinstance(exc.os_error, PrivateAddress) else exc
+            error = f"{type(cause).__name__}: {cause}"[:MAX_ERROR_CHARS]
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        attempt = Attempt(delivery, self.ctx.now(), status, error)
+        return dataclasses.replace(attempt, retry_after=retry_after(attempt))
 
 
 def _is_ip(host: str) -> bool:
@@ -153,22 +177,15 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-async def post_all(deliveries: list[ClaimedDelivery], ctx: ProcessingContext) -> list[Attempt]:
-    """Make one attempt of each delivery, together, each within the timeout."""
-    connector = aiohttp.TCPConnector(
-        resolver=None if ctx.webhook_allow_private else GuardedResolver(), force_close=True)
-    timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_SECONDS)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        return list(await asyncio.gather(*(_post(http, d, ctx) for d in deliveries)))
-
-
 def retry_after(attempt: Attempt) -> timedelta | None:
-    """Return how long to wait before the next attempt, or None when none is left."""
-    return RETRY_SCHEDULE[attempt.attempt - 1] if attempt.attempt < MAX_ATTEMPTS else None
+    """Return how long to wait before the next attempt (None: delivered, or none left)."""
+    if attempt.succeeded or attempt.delivery.attempt >= MAX_ATTEMPTS:
+        return None
+    return RETRY_SCHEDULE[attempt.delivery.attempt - 1]
 
 
 def deliver_due(store: Store, ctx: ProcessingContext, claimer: str,
-                limit: int = DELIVERY_BATCH) -> int:
+                sender: WebhookSender, limit: int = DELIVERY_BATCH) -> int:
     """Claim due deliveries, attempt them and keep the outcomes; return how many."""
     now = ctx.now()
     with store.read() as session:
@@ -178,24 +195,23 @@ def deliver_due(store: Store, ctx: ProcessingContext, claimer: str,
         claimed = claim_deliveries(session, now, DELIVERY_LEASE, claimer, limit)
     if not claimed:
         return 0
-    started = time.perf_counter()
-    attempts = ctx.run_async(post_all(claimed, ctx))
+    attempts = sender.send(claimed)
     with store.write() as session:
-        for attempt in attempts:
-            status = settle_attempt(session, attempt, retry_after(attempt))
-            _log_attempt(attempt, status)
-    log.debug("deliveries attempted", extra={"count": len(attempts),
-                                             "seconds": time.perf_counter() - started})
+        kept = settle_attempts(session, attempts)
+    for attempt in attempts:
+        _log_attempt(attempt)
+    if kept != len(attempts):
+        log.warning("delivery claims lost; other workers have them",
+                    extra={"lost": len(attempts) - kept})
     return len(claimed)
 
 
-def _log_attempt(attempt: Attempt, status: str | None) -> None:
-    extra: dict[str, Any] = {"delivery_id": attempt.delivery_id, "attempt": attempt.attempt,
+def _log_attempt(attempt: Attempt) -> None:
+    extra: dict[str, Any] = {"delivery_id": attempt.delivery.id,
+                             "attempt": attempt.delivery.attempt,
                              "status_code": attempt.status_code, "error": attempt.error,
-                             "status": status}
-    if status is None:
-        log.warning("delivery claim lost; another worker has it", extra=extra)
-    elif attempt.succeeded:
+                             "status": attempt.status}
+    if attempt.succeeded:
         log.info("webhook delivered", extra=extra)
     else:
         log.warning("webhook delivery failed", extra=extra)

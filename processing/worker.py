@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import CancelledError
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from processing.claim import process_claim
 from processing.context import ProcessingContext
 from processing.retention import RetentionSweeps
-from processing.webhooks import deliver_due
+from processing.webhooks import DELIVERY_BATCH, WebhookSender, deliver_due
 from store import spool
 from store.database import Store
 from store.events import EventType, emit_many, message_events
@@ -31,6 +32,7 @@ from store.models import ReceivedMessage
 log = logging.getLogger("blindcopy.worker")
 IDLE_POLL_SECONDS = 0.2
 DELIVERY_POLL_SECONDS = 0.5
+DELIVERY_GATHER_SECONDS = 0.5
 STORE_DOWN_PAUSE_SECONDS = 1.0
 
 
@@ -93,11 +95,17 @@ def run_deliverer(store: Store, ctx: ProcessingContext, claimer: str,
 
     A thread of its own, beside the message workers: a slow receiver (up to the delivery
     timeout) never holds up a message. Idle, it looks for due deliveries with a read twice
-    a second (no write lock on SQLite).
+    a second (no write lock on SQLite); after a round that was not full it waits a moment,
+    so that deliveries due together go in one round (two short write transactions) rather
+    than one by one.
     """
+    sender = WebhookSender(ctx)
     while not stop.is_set():
         try:
-            handled = deliver_due(store, ctx, claimer)
+            handled = deliver_due(store, ctx, claimer, sender)
+        except CancelledError:  # the process is stopping: its background loop is closed
+            log.info("webhook deliveries stopped; their claims come back with their leases")
+            return
         except (DBAPIError, OSError) as exc:
             log.warning("store unavailable to webhook deliveries: %s", exc)
             stop.wait(STORE_DOWN_PAUSE_SECONDS)
@@ -106,8 +114,8 @@ def run_deliverer(store: Store, ctx: ProcessingContext, claimer: str,
             log.exception("webhook deliveries interrupted")
             stop.wait(STORE_DOWN_PAUSE_SECONDS)
             continue
-        if not handled:
-            stop.wait(DELIVERY_POLL_SECONDS)
+        if handled < DELIVERY_BATCH:
+            stop.wait(DELIVERY_POLL_SECONDS if not handled else DELIVERY_GATHER_SECONDS)
 
 
 class WorkerThreads:

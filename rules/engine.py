@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from rules import policy
@@ -104,6 +105,8 @@ def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
     ev = _evaluate_capture(message, capture, snapshot, trace)
     original_verified, note = policy.ORIGINAL_VERIFIED.judge(ev)
     trace.extend([note] if note else [])
+    meeting_type, note = policy.MEETING_INVITE.judge(ev)
+    trace.extend([note] if note else [])
     projects = tuple(p for p in map(snapshot.project, ev.candidate_project_ids) if p)
     no_project = Finding.make(policy.CAPTURING_USER.name, Verdict.FAIL,
                               Reason.NO_CANDIDATE_PROJECT, effect=Effect.NOT_LOGGED)
@@ -116,6 +119,8 @@ def decide(message: MessageFacts, capture: Capture, snapshot: DirectorySnapshot,
     outcomes += [] if projects else [
         Outcome(a, None, OutcomeStatus.NOT_LOGGED, no_project.reason, no_project.detail,
                 no_project.rule) for a in addresses]
+    if meeting_type is not None:
+        outcomes = [replace(o, interaction_type=meeting_type) for o in outcomes]
     quarantine = next((f.reason for f in stopped.values() if f.effect is Effect.QUARANTINED), None)
     return Decision(
         channel=str(ev.channel), message_id=ev.logged.message_id,

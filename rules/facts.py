@@ -100,6 +100,10 @@ class MessageFacts:
     original: MessageFacts | None = None
     # What tells this email from another that reuses its Message-ID (SPEC §9).
     fingerprint: str = ""
+    # The calendar invitation it carries (SPEC §12): "request" or "cancel" and its UID,
+    # or "" when it carries none.
+    meeting_method: str = ""
+    meeting_uid: str = ""
 
     @property
     def author(self) -> str:

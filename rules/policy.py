@@ -17,6 +17,7 @@ from rules.evaluation import AddressRule, Gate, Rule
 from rules.ignored_address import IgnoredAddress
 from rules.internal_only import InternalOnly
 from rules.logging_mode import LoggingModeRule
+from rules.meeting_invite import MeetingInvite
 from rules.member_of_project import MemberOfProject
 from rules.message_identity import MessageIdentity
 from rules.never_log import NeverLog
@@ -31,6 +32,9 @@ CAPTURING_USER = CapturingUser()
 
 # SPEC §9: how sure a logged forwarded original is (changes no outcome).
 ORIGINAL_VERIFIED = OriginalVerified()
+
+# SPEC §12: a calendar invitation is logged as a meeting (changes no outcome's status).
+MEETING_INVITE = MeetingInvite()
 
 # SPEC §4.2: message-level rules in SPEC order; the first fail stops the message
 # (in that project, for the per-project ones).
@@ -70,5 +74,6 @@ DEAL_ASSOCIATION = DealAssociation()
 
 def all_rules() -> tuple[Rule, ...]:
     """Return every rule of the table, in order (for docs and checks)."""
-    return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, *GATES, CONTACT_SIDE,
-            *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION, COMPANY_ASSOCIATION, DEAL_ASSOCIATION)
+    return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, MEETING_INVITE, *GATES,
+            CONTACT_SIDE, *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION, COMPANY_ASSOCIATION,
+            DEAL_ASSOCIATION)

@@ -49,6 +49,9 @@ class Reason(StrEnum):
     ORIGINAL_NO_SOURCE = "original_no_source"
     ORIGINAL_INLINE = "original_inline"
     ORIGINAL_NOT_CHECKED = "original_not_checked"
+    # §12 meetings
+    MEETING_REQUEST = "meeting_request"
+    MEETING_CANCEL = "meeting_cancel"
     # §4.2.3 auto-generated mail
     NOT_AUTO_GENERATED = "not_auto_generated"
     AUTO_SUBMITTED = "auto_submitted"
@@ -202,6 +205,10 @@ TEMPLATES: dict[Reason, str] = {
     "the forward, so it has no signature of its own; it is logged as {user} forwarded it.",
     Reason.ORIGINAL_NOT_CHECKED: "The forwarded original from {address} was not checked for a "
     "signature of its own; it is logged as {user} forwarded it.",
+    Reason.MEETING_REQUEST: "The message invites to meeting {uid} (text/calendar REQUEST): "
+    "it is logged as type {type}.",
+    Reason.MEETING_CANCEL: "The message cancels meeting {uid} (text/calendar CANCEL): it is "
+    "logged as type {type} and the meeting marked cancelled.",
     Reason.NOT_AUTO_GENERATED: "Nothing marks the message as auto-generated.",
     Reason.AUTO_SUBMITTED: "The message is auto-generated (Auto-Submitted: {value}).",
     Reason.BOUNCE: "The message is a bounce or delivery report.",

@@ -34,6 +34,14 @@ class Forbidden(BlindcopyError):
     """The caller is authenticated but may not use this resource."""
 
 
+class InsufficientScope(Forbidden):
+    """The caller's token lacks the scope the call needs; `scopes`: any one would do."""
+
+    def __init__(self, detail: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(detail)
+        self.scopes = scopes
+
+
 class Unauthorized(BlindcopyError):
     """The request carries no valid credentials."""
 

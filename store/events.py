@@ -102,8 +102,9 @@ def emit_many(session: Session, events: Sequence[NewEvent]) -> list[str]:
     if not events:
         return []
     now = utcnow()
-    rows: list[dict[str, Any]] = [{"id": f"evt_{new_id()}", "type": str(e.type), "project_id": e.project_id,
-             "data": e.data, "created_at": now} for e in events]
+    rows: list[dict[str, Any]] = [
+        {"id": f"evt_{new_id()}", "type": str(e.type), "project_id": e.project_id,
+         "data": e.data, "created_at": now} for e in events]
     db = session.connection()
     db.execute(insert(EVENTS).values(transaction_id=_transaction_id(db)), rows)
     _add_deliveries(db, rows)

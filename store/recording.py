@@ -32,12 +32,14 @@ from store.events import (
     thread_events,
 )
 from store.models import (
+    AttachmentContent,
     Contact,
     ContactAddress,
     Decision,
     Interaction,
     InteractionCompany,
     InteractionDeal,
+    Meeting,
     Message,
     Thread,
     new_id,
@@ -45,6 +47,35 @@ from store.models import (
 )
 from store.snapshot import StoredEmail
 from store.tombstones import scrubber
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRecord:
+    """A meeting as one invitation describes it (SPEC §12); `method` request or cancel."""
+
+    method: str
+    uid: str
+    sequence: int
+    status: str
+    summary: str
+    start: str | None
+    end: str | None
+    timezone: str | None
+    location: str
+    organizer: str
+    attendees: list[dict[str, str]]
+
+    def after(self, later: MeetingRecord) -> MeetingRecord:
+        """Return the meeting once `later` (an invitation of the same UID) is applied.
+
+        A REQUEST with a higher SEQUENCE replaces it; a CANCEL of at least its SEQUENCE
+        cancels it; anything else (a copy, an older update arriving late) changes nothing.
+        """
+        if later.method == "request" and later.sequence > self.sequence:
+            return later
+        if later.method == "cancel" and later.sequence >= self.sequence:
+            return replace(self, method="cancel", sequence=later.sequence, status="cancelled")
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +100,10 @@ class EmailRecord:
     html: str = ""
     # The header fields that matter to a reader: [{name, value}, …].
     headers: list[dict[str, Any]] = field(default_factory=list)
+    # The attachments' bytes by sha256 (decoded once, by the parser; stored once per content).
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # The calendar invitation the email carries (SPEC §12).
+    meeting: MeetingRecord | None = None
 
     def kept_at(self, level: CaptureLevel) -> EmailRecord:
         """Return what a project capturing at `level` keeps of the email (SPEC §13).
@@ -80,7 +115,7 @@ class EmailRecord:
             return self
         subject = self.subject if level is CaptureLevel.SUBJECT else ""
         return replace(self, subject=subject, preview="", text=None, html="", headers=[],
-                       attachments=[])
+                       attachments=[], contents={}, meeting=None)
 
     def with_stand_ins(self, tokens: dict[str, str]) -> EmailRecord:
         """Return the email with each erased participant replaced by its stand-in."""
@@ -142,6 +177,7 @@ class NewMessage:
     created_at: datetime
     html: str | None
     headers: list[dict[str, Any]]
+    meeting_uid: str | None = None
 
 
 @dataclass(slots=True)
@@ -189,6 +225,7 @@ _CONTACTS, _CONTACT_ADDRESSES = table_of(Contact), table_of(ContactAddress)
 _THREADS, _MESSAGES, _INTERACTIONS = table_of(Thread), table_of(Message), table_of(Interaction)
 _INTERACTION_COMPANIES = table_of(InteractionCompany)
 _INTERACTION_DEALS = table_of(InteractionDeal)
+_CONTENTS, _MEETINGS = table_of(AttachmentContent), table_of(Meeting)
 _MAX_EXTERNAL_ID = _CONTACTS.c.external_id.type.length  # type: ignore[attr-defined]
 _MAX_NAME = _CONTACTS.c.name.type.length  # type: ignore[attr-defined]
 
@@ -207,6 +244,8 @@ class Recording:
     """The rows a claim adds, kept until `write`; two messages sharing a row share it."""
 
     now: datetime
+    # Largest attachment whose bytes are stored (max_attachment_bytes).
+    max_attachment_bytes: int = 25 * 1024 * 1024
     contacts: dict[tuple[str, str], NewContact] = field(default_factory=dict)
     threads: dict[tuple[str, str], NewThread] = field(default_factory=dict)
     messages: dict[tuple[str, str, str], NewMessage] = field(default_factory=dict)
@@ -218,6 +257,10 @@ class Recording:
     reused: set[str] = field(default_factory=set)
     # What each interaction (by the id the claim gave it) is also filed under (§12).
     filed: dict[str, Filing] = field(default_factory=dict)
+    # Attachment bytes the claim's new messages store, by sha256 (§12).
+    contents: dict[str, bytes] = field(default_factory=dict)
+    # The meetings the claim's invitations describe, by (project, UID), in arrival order.
+    meetings: dict[tuple[str, str], MeetingRecord] = field(default_factory=dict)
 
     def message(self, project_id: str, email: EmailRecord, stored: tuple[StoredEmail, ...],
                 thread_id: str | None, received_id: str, keep_text: bool) -> StoredMessage:
@@ -226,6 +269,8 @@ class Recording:
         `stored`: what the project holds under its Message-ID; `thread_id`: the thread the
         snapshot found for its conversation there; `keep_text`: the project keeps bodies.
         """
+        if email.meeting is not None:
+            self._meeting(project_id, email.meeting)
         same = next((s for s in stored if s.fingerprint == email.fingerprint),
                     next((s for s in stored if s.fingerprint is None), None))
         if same is not None:
@@ -240,10 +285,39 @@ class Recording:
             added = self.messages[key] = NewMessage(
                 new_id(), project_id, email.message_id, email.fingerprint, thread, received_id,
                 email.subject, email.from_address, email.from_name, email.to, email.cc,
-                email.date, email.preview, email.text if keep_text else None, email.attachments,
-                email.original_verified, self.now,
-                (email.html or None) if keep_text else None, email.headers)
+                email.date, email.preview, email.text if keep_text else None,
+                self._attachments(email, keep_text), email.original_verified, self.now,
+                (email.html or None) if keep_text else None, email.headers,
+                email.meeting.uid if email.meeting else None)
         return StoredMessage(added.id, added.thread_id)
+
+    def _meeting(self, project_id: str, invitation: MeetingRecord) -> None:
+        key = (project_id, invitation.uid)
+        earlier = self.meetings.get(key)
+        self.meetings[key] = earlier.after(invitation) if earlier else invitation
+
+    def _attachments(self, email: EmailRecord, keep_content: bool) -> list[dict[str, Any]]:
+        """Return the attachments' metadata as this project stores it; keep their bytes.
+
+        Bytes are kept for a project that stores bodies, up to max_attachment_bytes each;
+        any other attachment says why only its metadata is there.
+        """
+        listed = []
+        for attachment in email.attachments:
+            content = email.contents.get(attachment["sha256"])
+            if not keep_content:
+                why = "the project does not store bodies (store_bodies is false)"
+            elif attachment["size"] > self.max_attachment_bytes:
+                why = (f"larger than max_attachment_bytes ({self.max_attachment_bytes} "
+                       "bytes): only its metadata is kept")
+            elif content is None:
+                why = "its content could not be read"
+            else:
+                self.contents[attachment["sha256"]] = content
+                listed.append({**attachment, "stored": True})
+                continue
+            listed.append({**attachment, "stored": False, "not_stored": why})
+        return listed
 
     def _thread(self, project_id: str, email: EmailRecord) -> NewThread:
         """The thread the claim adds for the email's conversation (shared by the claim)."""
@@ -310,6 +384,8 @@ class Recording:
                 for (_p, a), c in self.contacts.items()])
         self._insert_new(db, _THREADS, self.threads.values())
         self._insert_new(db, _MESSAGES, self.messages.values())
+        _insert_contents(db, self.contents, self.now)
+        _apply_meetings(session, self.meetings, self.now)
         interactions = _insert_interactions(session, list(self.interactions.values()))
         _insert_filings(db, self.filed, interactions.ids)
         _apply_fingerprints(db, self.fingerprints)
@@ -341,6 +417,69 @@ def _dialect_insert(db: Connection, table: Table) -> Any:
 
 def _insert_new_statement(db: Connection, table: Table) -> Any:
     return _dialect_insert(db, table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _insert_contents(db: Connection, contents: dict[str, bytes], now: datetime) -> None:
+    """Store attachment bytes not stored yet, once per sha256.
+
+    The hashes are looked up first, so bytes already stored (another email, another
+    project) are not sent to the database again; one stored meanwhile by another worker
+    is the same bytes, and its conflict is ignored.
+    """
+    if not contents:
+        return
+    stored = set(db.execute(select(_CONTENTS.c.sha256)
+                            .where(_CONTENTS.c.sha256.in_(sorted(contents)))).scalars())
+    missing = [{"sha256": sha256, "size": len(content), "content": content,
+                "created_at": now}
+               for sha256, content in contents.items() if sha256 not in stored]
+    if missing:
+        db.execute(_dialect_insert(db, _CONTENTS).on_conflict_do_nothing(
+            index_elements=["sha256"]), missing)
+
+
+_MEETING_FIELDS = ("sequence", "status", "summary", "start", "end", "timezone", "location",
+                   "organizer", "attendees")
+
+
+def _apply_meetings(session: Session, meetings: dict[tuple[str, str], MeetingRecord],
+                    now: datetime) -> None:
+    """Record each meeting in its project: a new UID added, a known one updated in place.
+
+    The stored meeting is read locked, so two workers recording invitations of one meeting
+    apply them one after the other; a meeting another worker inserted meanwhile raises
+    RecordingRace (the claim is retried and finds it).
+    """
+    for (project_id, uid), invitation in meetings.items():
+        stored = session.execute(select(Meeting).where(
+            Meeting.project_id == project_id, Meeting.uid == uid).with_for_update()).scalar()
+        if stored is None:
+            _insert_meeting(session, project_id, invitation, now)
+            continue
+        known = _meeting_record(stored)
+        current = known.after(invitation)
+        if current == known:
+            continue
+        for name in _MEETING_FIELDS:
+            setattr(stored, name, getattr(current, name))
+        stored.updated_at = now
+
+
+def _insert_meeting(session: Session, project_id: str, invitation: MeetingRecord,
+                    now: datetime) -> None:
+    db = session.connection()
+    values = {"id": new_id(), "project_id": project_id, "uid": invitation.uid,
+              "updated_at": now, **{name: getattr(invitation, name) for name in _MEETING_FIELDS}}
+    inserted = db.execute(_dialect_insert(db, _MEETINGS).values(values)
+                          .on_conflict_do_nothing().returning(_MEETINGS.c.id)).scalars().all()
+    if not inserted:
+        raise RecordingRace("another worker recorded a meeting of this UID meanwhile")
+
+
+def _meeting_record(stored: Meeting) -> MeetingRecord:
+    method = "cancel" if stored.status == "cancelled" else "request"
+    return MeetingRecord(method, stored.uid, **{name: getattr(stored, name)
+                                                 for name in _MEETING_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.models import Contact, Decision, Interaction, Message, ReceivedMessage, Thread
+from store.models import (
+    Contact,
+    Decision,
+    Interaction,
+    Meeting,
+    Message,
+    ReceivedMessage,
+    Thread,
+)
 from store.redaction import redacted_message
 
 
@@ -19,12 +27,23 @@ def contact_json(contact: Contact) -> dict[str, Any]:
             "company_id": contact.company_id}
 
 
-def interaction_json(interaction: Interaction, message: Message, *,
-                     content: bool = True) -> dict[str, Any]:
-    """Return a timeline entry: the interaction with its message's metadata.
+def meeting_json(meeting: Meeting | None) -> dict[str, Any] | None:
+    """Return a meeting as its latest invitation describes it (SPEC §12), or None."""
+    if meeting is None:
+        return None
+    return {"uid": meeting.uid, "sequence": meeting.sequence, "status": meeting.status,
+            "summary": meeting.summary, "start": meeting.start, "end": meeting.end,
+            "timezone": meeting.timezone, "location": meeting.location,
+            "organizer": meeting.organizer, "attendees": meeting.attendees,
+            "updated_at": meeting.updated_at.isoformat()}
+
+
+def interaction_json(interaction: Interaction, message: Message,
+                     meeting: Meeting | None = None, *, content: bool = True) -> dict[str, Any]:
+    """Return a timeline entry: the interaction with its message's metadata and meeting.
 
     `content` False: the viewer may not see this private interaction's content (SPEC §13):
-    only participants and date are shown (store/redaction.py).
+    only participants and date are shown (store/redaction.py), and no meeting.
     """
     shown = {
         "subject": message.subject, "from": message.from_address, "to": message.to,
@@ -37,6 +56,7 @@ def interaction_json(interaction: Interaction, message: Message, *,
         "id": interaction.id, "type": interaction.type, "channels": interaction.channels,
         "user_id": interaction.user_id, "logged_at": interaction.logged_at.isoformat(),
         "private": interaction.private,
+        "meeting": meeting_json(meeting) if content else None,
         "message": shown if content else redacted_message(shown),
     }
 

@@ -384,8 +384,9 @@ class _Conversations:
 
 def _read_history(db: Connection, projects: list[str], referenced: list[str],
                   thread_ids: list[str]) -> _Rows:
-    rows = db.execute(sq.history_query(), {
-        "project_ids": projects, "referenced": referenced, "thread_ids": thread_ids}).all()
+    values = {"project_ids": projects, "referenced": referenced}
+    rows = db.execute(sq.history_query(by_thread=bool(thread_ids)),
+                      {**values, "thread_ids": thread_ids} if thread_ids else values).all()
     keyed = []
     for row in dict.fromkeys(tuple(r) for r in rows):
         keyed += [((row[0], row[2]), row), ((row[0], row[4]), row)]

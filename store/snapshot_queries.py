@@ -207,12 +207,14 @@ def threads_query() -> CompoundSelect[Any]:
 
 
 @functools.cache
-def history_query() -> CompoundSelect[Any]:
+def history_query(by_thread: bool = True) -> Select[Any] | CompoundSelect[Any]:
     """The projects' interactions with referenced emails or in threads, oldest first.
 
     (project, user, Message-ID, logged at, thread, id). One branch per way in, each read by
     its own index: one `message_id IN … OR thread_id IN …` could only be read by project,
-    every interaction the project ever logged.
+    every interaction the project ever logged. Without threads to look in (a new
+    conversation), `by_thread` False leaves that branch out: SQLite reads an empty
+    `thread_id IN ()` by project, every interaction the project holds.
     """
     interactions, messages = _INTERACTIONS.c, _MESSAGES.c
 
@@ -227,10 +229,10 @@ def history_query() -> CompoundSelect[Any]:
     # (project, message): the planner would otherwise start from the project's interactions.
     referenced = select(messages.id).where(messages.project_id.in_(_list("project_ids")),
                                            messages.message_id.in_(_list("referenced")))
-    return union_all(
-        branch(interactions.message_ref.in_(referenced)),
-        branch(interactions.thread_id.in_(_list("thread_ids"))),
-    )
+    by_reference = branch(interactions.message_ref.in_(referenced))
+    if not by_thread:
+        return by_reference
+    return union_all(by_reference, branch(interactions.thread_id.in_(_list("thread_ids"))))
 
 
 @functools.cache

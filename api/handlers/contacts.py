@@ -15,6 +15,7 @@ from api.schemas import read_contacts
 from store.errors import FieldError, Invalid
 from store.queries.companies import company_ids_by_external_id
 from store.queries.contacts import ContactUpsert, get_contact, list_contacts, upsert_contacts
+from store.queries.content import meetings_by_uid
 from store.queries.interactions import contact_timeline
 from store.queries.users import existing_user_ids
 from store.representations import contact_json, interaction_json
@@ -81,7 +82,10 @@ async def get_interactions(request: web.Request) -> web.Response:
         project = visible_project(session, who, project_id)
         contact = get_contact(session, project.id, contact_id)
         page = contact_timeline(session, contact.id, before=before, limit=limit)
-        items = [interaction_json(i, m, content=may_see_content(who, i.private, i.user_id))
+        meetings = meetings_by_uid(session, project.id,
+                                   {m.meeting_uid for _, m in page.items if m.meeting_uid})
+        items = [interaction_json(i, m, meetings.get(m.meeting_uid or ""),
+                                  content=may_see_content(who, i.private, i.user_id))
                  for i, m in page.items]
         last = page.items[-1][0] if page.items else None
         key = (last.logged_at.isoformat(), last.id) if last else ("", "")

@@ -12,7 +12,8 @@ from api.caller import Caller
 from api.redaction import may_see_content
 from api.request_context import caller, in_unit_of_work, json_response
 from store.errors import NotFound
-from store.models import Interaction, utcnow
+from store.models import Interaction, Meeting, utcnow
+from store.queries.content import meetings_by_uid
 from store.queries.interactions import (
     InteractionRecord,
     get_interaction,
@@ -20,6 +21,7 @@ from store.queries.interactions import (
     unlog_interaction,
 )
 from store.redaction import redacted_message
+from store.representations import meeting_json
 
 
 def _visible_interaction(session: Session, who: Caller, interaction_id: str) -> Interaction:
@@ -36,7 +38,8 @@ def _time(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def interaction_whole_json(record: InteractionRecord) -> dict[str, Any]:
+def interaction_whole_json(record: InteractionRecord,
+                           meeting: Meeting | None = None) -> dict[str, Any]:
     """Return one interaction whole: its message as this project recorded it (SPEC §9, §12)."""
     interaction, message = record.interaction, record.message
     return {
@@ -47,6 +50,7 @@ def interaction_whole_json(record: InteractionRecord) -> dict[str, Any]:
         "unlogged_at": _time(interaction.unlogged_at),
         "direction": str(record.direction),
         "original_verified": message.original_verified,
+        "meeting": meeting_json(meeting),
         "message": {
             "message_id": message.message_id, "subject": message.subject,
             "from": message.from_address, "from_name": message.from_name,
@@ -54,9 +58,10 @@ def interaction_whole_json(record: InteractionRecord) -> dict[str, Any]:
             "headers": message.headers, "preview": message.preview,
             "text": message.text, "html": message.html,
         },
-        # Listed by n, their position in the message: GET …/attachments/{n} serves one.
+        # Listed by n, their position in the message from 1 (kept with each since §12):
+        # GET …/attachments/{n} serves one.
         "attachments": [{"n": n, **{k: v for k, v in a.items() if k != "content"}}
-                        for n, a in enumerate(message.attachments)],
+                        for n, a in enumerate(message.attachments, start=1)],
         "companies": [{"id": c.id, "external_id": c.external_id, "name": c.name}
                       for c in record.companies],
         "deals": [{"id": d.id, "external_id": d.external_id, "name": d.name,
@@ -70,11 +75,15 @@ async def get_one_interaction(request: web.Request) -> web.Response:
 
     def read(session: Session) -> dict[str, Any]:
         interaction = _visible_interaction(session, who, interaction_id)
-        whole = interaction_whole_json(interaction_record(session, interaction))
+        record = interaction_record(session, interaction)
+        uid = record.message.meeting_uid
+        meetings = meetings_by_uid(session, interaction.project_id, {uid} if uid else set())
+        whole = interaction_whole_json(record, meetings.get(uid or ""))
         whole["private"] = interaction.private
         if not may_see_content(who, interaction.private, interaction.user_id):
             # SPEC §13: another user's private interaction shows only that it occurred.
-            whole.update(message=redacted_message(whole["message"]), attachments=[])
+            whole.update(message=redacted_message(whole["message"]), attachments=[],
+                         meeting=None)
         return whole
 
     return json_response(await in_unit_of_work(request, read))

@@ -9,5 +9,7 @@ from api.request_context import json_response
 
 
 async def openapi_document(request: web.Request) -> web.Response:
-    """GET /v1/openapi.json: the OpenAPI 3.1 document."""
-    return json_response(build_document())
+    """GET /v1/openapi.json: the OpenAPI 3.1 document, operations named after handlers."""
+    handlers = {(route.method, route.resource.canonical): route.handler
+                for route in request.app.router.routes() if route.resource is not None}
+    return json_response(build_document(handlers))

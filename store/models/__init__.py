@@ -5,6 +5,7 @@ from store.models.association import InteractionCompany, InteractionDeal
 from store.models.base import Base, new_id, table_of, utcnow
 from store.models.company import Company, CompanyDomain
 from store.models.contact import Contact, ContactAddress
+from store.models.content import AttachmentContent, Meeting
 from store.models.deal import Deal, DealContact
 from store.models.event import Event, Webhook, WebhookDelivery
 from store.models.mailbox import Mailbox, MailboxProject
@@ -15,10 +16,11 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "Base", "Company", "CompanyDomain", "Contact", "ContactAddress", "Deal",
-    "DealContact", "Decision", "ErasedAddress", "Event", "IgnoredEntry", "Interaction",
-    "InteractionCompany", "InteractionDeal", "Mailbox", "MailboxProject", "Membership",
-    "Message", "NeverLogEntry", "PersonalNeverLogEntry", "Project", "ProjectAddress",
-    "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook",
-    "WebhookDelivery", "new_id", "table_of", "utcnow",
+    "ApiToken", "AttachmentContent", "Base", "Company", "CompanyDomain", "Contact",
+    "ContactAddress", "Deal", "DealContact", "Decision", "ErasedAddress", "Event",
+    "IgnoredEntry", "Interaction", "InteractionCompany", "InteractionDeal", "Mailbox",
+    "MailboxProject", "Meeting", "Membership", "Message", "NeverLogEntry",
+    "PersonalNeverLogEntry", "Project", "ProjectAddress", "ReceivedMessage", "ReceivedRaw",
+    "Thread", "User", "UserAlias", "Webhook", "WebhookDelivery", "new_id", "table_of",
+    "utcnow",
 ]

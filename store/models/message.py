@@ -80,6 +80,8 @@ class Message(Base):
     # The header fields that matter to a reader, decoded: [{name, value}, …] (SPEC §12).
     headers: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # The calendar UID of the meeting its invitation (REQUEST or CANCEL) is about (§12).
+    meeting_uid: Mapped[str | None] = mapped_column(String(998), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -51,8 +51,15 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# Every scope, as stored: what a token without a `scopes` choice may do.
+ALL_SCOPES = "log read write"
+
+
 class ApiToken(Base):
-    """A bearer token of a user, stored only as its SHA-256 hash."""
+    """A bearer token of a user, stored only as its SHA-256 hash.
+
+    `scopes`: space-separated (`log`, `read`, `write`); `expires_at`: None never expires.
+    """
 
     __tablename__ = "api_tokens"
 
@@ -60,3 +67,7 @@ class ApiToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    scopes: Mapped[str] = mapped_column(String(64), default=ALL_SCOPES,
+                                        server_default=ALL_SCOPES)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)

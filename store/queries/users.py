@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,8 @@ from store.models import ApiToken, Mailbox, Membership, User, UserAlias
 # Statements of the API's hot path (every request authenticates), built once.
 _EXISTING_USERS = select(User.id).where(User.id.in_(bindparam("ids", expanding=True)))
 # One row per membership of the token's owner (one with no project when they have none).
-_TOKEN_OWNER = (select(User.id, User.role, Membership.project_id)
+_TOKEN_OWNER = (select(User.id, User.role, Membership.project_id, ApiToken.id.label("token_id"),
+                       ApiToken.scopes, ApiToken.expires_at)
                 .join(ApiToken, ApiToken.user_id == User.id)
                 .outerjoin(Membership, Membership.user_id == User.id)
                 .where(ApiToken.token_hash == bindparam("token_hash")))
@@ -64,11 +66,17 @@ def addresses_in_use(
 
 @dataclass(frozen=True, slots=True)
 class TokenOwner:
-    """The user owning an API token, with the projects they are a member of."""
+    """The user owning an API token, with the projects they are a member of.
+
+    `token_id`, `scopes` and `expires_at` describe the token itself.
+    """
 
     id: str
     role: str
     project_ids: frozenset[str]
+    token_id: str
+    scopes: frozenset[str]
+    expires_at: datetime | None
 
 
 def token_owner(session: Session, token_hash: str) -> TokenOwner | None:
@@ -76,8 +84,10 @@ def token_owner(session: Session, token_hash: str) -> TokenOwner | None:
     rows = (session.execute(_TOKEN_OWNER, {"token_hash": token_hash})).all()
     if not rows:
         return None
-    return TokenOwner(rows[0].id, rows[0].role,
-                      frozenset(row.project_id for row in rows if row.project_id))
+    first = rows[0]
+    return TokenOwner(first.id, first.role,
+                      frozenset(row.project_id for row in rows if row.project_id),
+                      first.token_id, frozenset(first.scopes.split()), first.expires_at)
 
 
 def member_project_ids(session: Session, user_id: str) -> set[str]:
@@ -105,9 +115,9 @@ def list_tokens(session: Session, user_id: str) -> list[ApiToken]:
     return list((session.scalars(query)).all())
 
 
-def delete_token(session: Session, user_id: str, token_id: str) -> None:
-    """Revoke one of the user's tokens or raise NotFound."""
+def delete_token(session: Session, user_id: str | None, token_id: str) -> None:
+    """Revoke a token of the user (any user's with None) or raise NotFound."""
     token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != user_id:
+    if token is None or user_id is not None and token.user_id != user_id:
         raise NotFound(f"Token {token_id} does not exist.")
     session.delete(token)

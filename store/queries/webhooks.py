@@ -9,12 +9,12 @@ dies leaves its claims to expire. Query functions never commit.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, or_, select, update
+from sqlalchemy import JSON, BindParameter, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.errors import Conflict, NotFound
@@ -82,7 +82,7 @@ def retry_delivery(session: Session, webhook_id: str, delivery_id: str,
 
 @dataclass(frozen=True, slots=True)
 class ClaimedDelivery:
-    """A delivery a worker holds: what to send, where, and with which key."""
+    """A delivery a worker holds: what to send, where, with which key, and its attempts."""
 
     id: str
     attempt: int
@@ -92,6 +92,7 @@ class ClaimedDelivery:
     event_type: str
     event_time: datetime
     data: dict[str, Any]
+    attempts_log: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _due(now: datetime | BindParameter[datetime]) -> Any:
@@ -120,61 +121,74 @@ def _claim_statement(limit: int) -> Any:
     return (update(DELIVERIES).where(columns.id.in_(select(due.c.id)))
             .values(status=DeliveryStatus.DELIVERING, lease_until=bindparam("lease_until"),
                     claimed_by=bindparam("claimed_by"), attempts=columns.attempts + 1)
-            .returning(columns.id, columns.attempts))
+            .returning(columns.id, columns.attempts, columns.attempts_log))
 
 
 def claim_deliveries(session: Session, now: datetime, lease: timedelta, claimer: str,
                      limit: int) -> list[ClaimedDelivery]:
     """Claim up to `limit` due deliveries (or ones whose lease expired), with what to send."""
-    attempts = dict(session.execute(_claim_statement(limit), {
-        "now": now, "lease_until": now + lease, "claimed_by": claimer}).all())
-    if not attempts:
+    claimed = {row.id: row for row in session.execute(_claim_statement(limit), {
+        "now": now, "lease_until": now + lease, "claimed_by": claimer}).all()}
+    if not claimed:
         return []
     rows = session.execute(
         select(DELIVERIES.c.id, WEBHOOKS.c.url, WEBHOOKS.c.secret, EVENTS.c.id, EVENTS.c.type,
                EVENTS.c.created_at, EVENTS.c.data)
         .join(WEBHOOKS, WEBHOOKS.c.id == DELIVERIES.c.webhook_id)
         .join(EVENTS, EVENTS.c.id == DELIVERIES.c.event_id)
-        .where(DELIVERIES.c.id.in_(sorted(attempts)))).all()
-    return [ClaimedDelivery(delivery_id, attempts[delivery_id], url, secret, event_id, type_,
-                            created_at, data)
+        .where(DELIVERIES.c.id.in_(sorted(claimed)))).all()
+    return [ClaimedDelivery(delivery_id, claimed[delivery_id].attempts, url, secret, event_id,
+                            type_, created_at, data, claimed[delivery_id].attempts_log)
             for delivery_id, url, secret, event_id, type_, created_at, data in rows]
 
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What one attempt of a claimed delivery got: an HTTP status, or an error."""
+    """What one attempt of a claimed delivery got: an HTTP status, or an error; and when
+    the next is due (None: delivered, or no attempt is left)."""
 
-    delivery_id: str
-    attempt: int
+    delivery: ClaimedDelivery
     at: datetime
     status_code: int | None
     error: str | None
+    retry_after: timedelta | None = None
 
     @property
     def succeeded(self) -> bool:
         """Tell whether the receiver took it (a 2xx answer)."""
         return self.status_code is not None and 200 <= self.status_code < 300
 
+    @property
+    def status(self) -> DeliveryStatus:
+        """Return the status the attempt leaves its delivery in."""
+        if self.succeeded:
+            return DeliveryStatus.DELIVERED
+        return DeliveryStatus.FAILED if self.retry_after is None else DeliveryStatus.PENDING
 
-def settle_attempt(session: Session, attempt: Attempt, retry_after: timedelta | None) -> str | None:
-    """Keep an attempt on its delivery: delivered, due again after `retry_after`, or failed
-    (no `retry_after`: every attempt is used up). Return the new status, or None when the
-    claim was lost (another worker took the delivery after its lease)."""
-    delivery = session.get(WebhookDelivery, attempt.delivery_id, with_for_update=True)
-    if (delivery is None or delivery.status != DeliveryStatus.DELIVERING
-            or delivery.attempts != attempt.attempt):
-        return None
-    delivery.attempts_log = [*delivery.attempts_log, {
-        "at": attempt.at.isoformat(), "status_code": attempt.status_code,
-        "error": attempt.error}]
-    delivery.lease_until = None
-    if attempt.succeeded:
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.delivered_at = attempt.at
-    elif retry_after is None:
-        delivery.status = DeliveryStatus.FAILED
-    else:
-        delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = attempt.at + retry_after
-    return delivery.status
+
+_SETTLE = (update(DELIVERIES)
+           .where(DELIVERIES.c.id == bindparam("delivery_id"),
+                  DELIVERIES.c.status == DeliveryStatus.DELIVERING,
+                  DELIVERIES.c.attempts == bindparam("attempt"))
+           .values(status=bindparam("new_status"), lease_until=None,
+                   next_attempt_at=bindparam("new_next_attempt_at",
+                                             type_=DELIVERIES.c.next_attempt_at.type),
+                   delivered_at=bindparam("new_delivered_at",
+                                          type_=DELIVERIES.c.delivered_at.type),
+                   attempts_log=bindparam("new_attempts_log", type_=JSON)))
+
+
+def settle_attempts(session: Session, attempts: list[Attempt]) -> int:
+    """Keep each attempt on its delivery (one UPDATE for all): delivered, due again after
+    its `retry_after`, or failed. Return how many were kept: a delivery another worker
+    claimed since its lease ended is left to it."""
+    if not attempts:
+        return 0
+    rows = [{"delivery_id": a.delivery.id, "attempt": a.delivery.attempt,
+             "new_status": a.status,
+             "new_next_attempt_at": a.at + (a.retry_after or timedelta()),
+             "new_delivered_at": a.at if a.succeeded else None,
+             "new_attempts_log": [*a.delivery.attempts_log, {
+                 "at": a.at.isoformat(), "status_code": a.status_code, "error": a.error}]}
+            for a in attempts]
+    return int(session.connection().execute(_SETTLE, rows).rowcount)

@@ -123,7 +123,7 @@ async def test_bcc_is_filed_under_company_and_recent_open_deals(
     assert shown["message-id"] == "<offer@acme.test>"
     [attachment] = whole["attachments"]
     assert (attachment["n"], attachment["filename"], attachment["content_type"],
-            attachment["size"]) == (0, "plan.pdf", "application/pdf", 13)
+            attachment["size"]) == (1, "plan.pdf", "application/pdf", 13)
 
 
 async def test_logged_reply_is_filed_under_the_contacts_company_and_all_open_deals(

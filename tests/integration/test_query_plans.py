@@ -221,6 +221,22 @@ def test_a_replys_thread_history_is_read_by_message_and_by_thread(
     assert _scans(plans) == [], plans
 
 
+def test_a_new_conversations_history_is_read_by_message_only(
+        stored: Stored, store: Store) -> None:
+    """A message that starts a conversation has no thread to look in: no read of the
+    project's interactions by project alone (240 ms of CPU per message at 1M)."""
+    request = SnapshotRequest(
+        addresses=frozenset({"bob@client.test"}), project_ids=(stored.project_id,),
+        emails=(EmailKey("<new@acme.test>", (), "<new@acme.test>"),))
+
+    plans = _plans(store, lambda session: build_snapshot(session, request))
+
+    assert _reads(plans, "interactions") == [
+        ("SEARCH interactions USING INDEX ix_interactions_project_message "
+         "(project_id=? AND message_ref=?)")], plans
+    assert _scans(plans) == [], plans
+
+
 def test_recording_a_claim_reads_and_changes_stored_rows_by_index(
         stored: Stored, store: Store, settings: Settings) -> None:
     """A second capture of the logged email: the message, thread and interaction it adds

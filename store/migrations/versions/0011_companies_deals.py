@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011_companies_deals'
-down_revision = '0009_events'
+down_revision = '0010_tokens'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """privacy: capture level, private interactions, personal never-log, erasure tombstones
 
 Revision ID: 0013_privacy
-Revises: 0011_companies_deals
+Revises: 0012_content
 Create Date: 2026-12-03 17:00:00
 
 SPEC §13. Projects choose what is captured (`capture_level`), interactions can be private,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_privacy'
-down_revision = '0011_companies_deals'
+down_revision = '0012_content'
 branch_labels = None
 depends_on = None
 

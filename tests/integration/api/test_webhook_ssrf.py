@@ -10,7 +10,7 @@ import pytest
 
 from blindcopy.runtime import Service, build_context
 from blindcopy.settings import Settings
-from processing.webhooks import deliver_due
+from processing.webhooks import WebhookSender, deliver_due
 from store.database import Store
 from store.events import EventType, emit
 from store.models import Webhook, WebhookDelivery
@@ -53,7 +53,7 @@ async def test_a_delivery_is_refused_when_its_host_reaches_a_private_address(
             emit(session, None, EventType.MESSAGE_FAILED, {"id": "m"})
         ctx = build_context(dataclasses.replace(settings, webhook_allow_private=False))
         try:
-            assert deliver_due(store, ctx, "test") == 1
+            assert deliver_due(store, ctx, "test", WebhookSender(ctx)) == 1
         finally:
             ctx.background.close()
 

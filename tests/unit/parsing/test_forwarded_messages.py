@@ -114,7 +114,8 @@ def test_inline_gmail_forward_extracts_the_original() -> None:
     assert [a.address for a in original.to] == ["alice@acme.test"]
     assert [a.address for a in original.cc] == ["dan@client.test"]
     assert original.subject == "Quote for the roof"
-    assert original.date == datetime(2023, 4, 6, 16, 17, tzinfo=UTC)
+    # Written without a zone: the forward's own (its Date says +0200), SPEC §12.
+    assert original.date == datetime(2023, 4, 6, 14, 17, tzinfo=UTC)
     assert original.date_text == "Thu, 6 April 2023 at 16:17"
     assert original.text.startswith("Can you send me the quote?")
     assert original.preview.startswith("Can you send me the quote?")
