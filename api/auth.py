@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -24,6 +25,7 @@ from store.queries.users import token_owner
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/v1/openapi.json"})
 METRICS_PATH = "/metrics"
+CONSOLE_PREFIX = "/console"
 TOKEN_PREFIX = "bc_"
 ADMIN_ROLE = "admin"
 
@@ -47,15 +49,35 @@ def _bearer_token(request: web.Request) -> str:
 
 async def authenticate(request: web.Request) -> Caller:
     """Return the caller the request's bearer token belongs to, or raise Unauthorized."""
-    token = _bearer_token(request)
-    admin_token = request.app[SETTINGS].admin_token
-    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return Caller(user_id=None, is_admin=True)
-    owner = await request.app[STORE].run_read(token_owner, hash_token(token))
-    if owner is None:
+    caller = await caller_of_token_hash(request.app, hash_token(_bearer_token(request)))
+    if caller is None:
         raise Unauthorized("The bearer token is not valid.")
-    if owner.expires_at is not None and owner.expires_at <= request.app[CLOCK]():
-        raise Unauthorized(f"The bearer token expired at {owner.expires_at.isoformat()}.")
+    if has_expired(caller, request.app[CLOCK]()):
+        assert caller.token_expires_at is not None
+        raise Unauthorized(
+            f"The bearer token expired at {caller.token_expires_at.isoformat()}.")
+    return caller
+
+
+def has_expired(caller: Caller, now: datetime) -> bool:
+    """Tell whether the caller's token is past its `expires_at`."""
+    return caller.token_expires_at is not None and caller.token_expires_at <= now
+
+
+async def caller_of_token_hash(app: web.Application, token_hash: str) -> Caller | None:
+    """Return the caller a token (by its SHA-256 hash) stands for, or None if none.
+
+    The one way a token becomes a caller: the API's bearer tokens and the console's
+    sessions (which keep the hash of the token they were opened with) both go through it.
+    The caller of an expired token is returned too: see `has_expired`.
+    """
+    admin_token = app[SETTINGS].admin_token
+    if admin_token and hmac.compare_digest(token_hash.encode(),
+                                           hash_token(admin_token).encode()):
+        return Caller(user_id=None, is_admin=True)
+    owner = await app[STORE].run_read(token_owner, token_hash)
+    if owner is None:
+        return None
     return Caller(user_id=owner.id, is_admin=owner.role == ADMIN_ROLE,
                   project_ids=owner.project_ids, scopes=owner.scopes, token_id=owner.token_id,
                   token_expires_at=owner.expires_at)
@@ -64,7 +86,8 @@ async def authenticate(request: web.Request) -> Caller:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the authenticated caller to the request; public paths pass through."""
-    if request.path in PUBLIC_PATHS:
+    # The console signs its pages in with a session of its own (api/console/session.py).
+    if request.path in PUBLIC_PATHS or request.path.startswith(CONSOLE_PREFIX):
         return await handler(request)
     if request.path == METRICS_PATH and request.app[SETTINGS].metrics_public:
         request[CALLER] = Caller(user_id=None, is_admin=False)

@@ -72,8 +72,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/users"): Operation("List users (a user sees only themselves).", "Users",
                                     errors=()),
     ("GET", "/v1/users/{uid}"): Operation("Read a user.", "User", errors=(403, 404)),
-    ("PATCH", "/v1/users/{uid}"): Operation("Change a user (admin).", "User", body="UserPatch",
-                                            errors=(403, 404, 409, 422)),
+    ("PATCH", "/v1/users/{uid}"): Operation(
+        "Change a user (admin; a user may set their own notices).", "User", body="UserPatch",
+        errors=(403, 404, 409, 422)),
     ("POST", "/v1/users/{uid}/tokens"): Operation(
         "Issue a named API token with scopes and an optional lifetime; shown once.",
         "NewToken", 201, "TokenCreate", (403, 404, 422), optional_body=True),
@@ -171,6 +172,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/messages/{id}/raw"): Operation(
         "A received message as it arrived, e.g. mail to postmaster (admin).", text=RFC822,
         errors=(403, 404)),
+    ("POST", "/v1/messages/{id}/match"): Operation(
+        "Log an address no contact matched on an existing or new contact (manual-match).",
+        "Decision", body="Match", errors=(404, 409, 422, 503)),
+    ("POST", "/v1/messages/{id}/replay"): Operation(
+        "Queue a failed message again for the workers (admin).", "Replayed", 202,
+        errors=(403, 404, 409)),
     ("GET", "/v1/threads"): Operation("List threads (pending by default).", "Threads",
                                       query=("status", *PAGED), errors=(422,)),
     ("POST", "/v1/threads/{id}/assign"): Operation("Assign a pending thread to projects.",

@@ -52,3 +52,11 @@ class ProcessingPort(Protocol):
     async def release_quarantined(self, received_id: str) -> DecisionJSON:
         """Process a quarantined message as if it had passed sender authentication."""
         ...
+
+    async def match_address(
+        self, received_id: str, address: str, *, contact_id: str | None,
+        create_name: str | None, project_id: str | None, user_id: str | None,
+        project_ids: frozenset[str] | None,
+    ) -> DecisionJSON:
+        """Log an address no contact matched on a contact (SPEC §12); return the decision."""
+        ...

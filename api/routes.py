@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from api.console import pages
 from api.handlers import (
     address_lists,
     attachments,
@@ -102,6 +106,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/messages", messages.list_messages),
     Route("GET", "/v1/messages/{id}/decision", messages.get_decision),
     Route("GET", "/v1/messages/{id}/raw", messages.get_raw),
+    Route("POST", "/v1/messages/{id}/match", messages.match_address),
+    Route("POST", "/v1/messages/{id}/replay", messages.replay),
     # Pending threads.
     Route("GET", "/v1/threads", threads.list_pending_threads),
     Route("POST", "/v1/threads/{id}/assign", threads.assign_thread),
@@ -122,12 +128,47 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+# The console's pages and forms (SPEC §14): HTML, signed in by a session, not in the
+# OpenAPI document. Every form answers 303 to the page that shows its result.
+CONSOLE_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/console/", pages.index),
+    Route("GET", "/console/sign-in", pages.sign_in_page),
+    Route("POST", "/console/sign-in", pages.sign_in),
+    Route("POST", "/console/sign-out", pages.sign_out),
+    Route("GET", "/console/pending", pages.pending),
+    Route("POST", "/console/threads/{id}/assign", pages.assign),
+    Route("GET", "/console/unmatched", pages.unmatched),
+    Route("POST", "/console/messages/{id}/match", pages.match),
+    Route("GET", "/console/quarantine", pages.quarantine),
+    Route("POST", "/console/quarantine/{id}/release", pages.release),
+    Route("POST", "/console/quarantine/{id}/delete", pages.delete),
+    Route("GET", "/console/failed", pages.failed),
+    Route("POST", "/console/messages/{id}/replay", pages.replay),
+    Route("GET", "/console/messages/{id}", pages.message),
+    Route("GET", "/console/projects/{pid}/contacts/{cid}", pages.timeline),
+)
+CONSOLE_STATIC = Path(__file__).parent / "console" / "static"
+CONSOLE_TEMPLATES = Path(__file__).parent / "console" / "templates"
+
+
 # What a process without the API (`blindcopy worker`) serves on its metrics port.
 HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def add_routes(app: web.Application, paths: frozenset[str] | None = None) -> None:
-    """Register the routes of ROUTES (all, or those on `paths`) on the app's router."""
+    """Register the routes of ROUTES (all, or those on `paths`) on the app's router; with
+    all of them, the console's pages too."""
     for route in ROUTES:
         if paths is None or route.path in paths:
             app.router.add_route(route.method, route.path, route.handler)
+    if paths is None:
+        add_console(app)
+
+
+def add_console(app: web.Application) -> None:
+    """Register the console's pages, its style sheet and its templates (autoescaped)."""
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(CONSOLE_TEMPLATES),
+                         autoescape=jinja2.select_autoescape(("html",)))
+    for route in CONSOLE_ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+    app.router.add_static("/console/static", CONSOLE_STATIC)

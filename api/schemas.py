@@ -86,6 +86,12 @@ class UserFields:
     aliases: list[str] | None
     role: str | None
     personal_email_access: bool | None
+    notices: bool | None = None
+
+    def given_besides_notices(self) -> list[str]:
+        """Return the names of the fields given other than `notices` (an admin's to change)."""
+        return [name for name in ("name", "email", "aliases", "role", "personal_email_access")
+                if getattr(self, name) is not None]
 
 
 def read_user(body: object, *, creating: bool) -> UserFields:
@@ -97,6 +103,7 @@ def read_user(body: object, *, creating: bool) -> UserFields:
         aliases=reader.address_list("aliases"),
         role=reader.choice("role", set(Role)),
         personal_email_access=reader.boolean("personal_email_access"),
+        notices=reader.boolean("notices"),
     )
     reader.finish()
     return fields
@@ -262,6 +269,33 @@ def read_never_log_address(body: object) -> str:
     reader.finish()
     assert address is not None
     return address
+
+
+@dataclass(frozen=True, slots=True)
+class MatchFields:
+    """POST /v1/messages/{id}/match: the address and the contact to log it on."""
+
+    address: str
+    contact_id: str | None
+    create_name: str | None
+    project_id: str | None
+
+
+def read_match(body: object) -> MatchFields:
+    """Validate `{address, contact_id}` or `{address, create: {name}, project_id?}`."""
+    reader = FieldReader(body)
+    address = reader.string("address", required=True, max_length=320)
+    contact_id = reader.string("contact_id", max_length=32)
+    create = reader.obj("create")
+    create_name = create.string("name", required=True) if create is not None else None
+    if create is not None:
+        create.reject_unknown()
+    project_id = reader.string("project_id", max_length=32)
+    if ("contact_id" in reader.body) == ("create" in reader.body):
+        reader.fail("contact_id", "give either contact_id or create: {name} (one of them)")
+    reader.finish()
+    assert address is not None
+    return MatchFields(address, contact_id, create_name, project_id)
 
 
 def read_assignment(body: object) -> list[str]:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp
 from aiohttp import web
 
-from bench.bench_smtp import ADMIN_TOKEN, Layout, ServiceResult, measure_service, write_section
+from bench.bench_smtp import ADMIN_TOKEN, Layout, Run, measure_service, write_section
 
 SECTION = "Events and webhooks"
 
@@ -65,7 +65,7 @@ class Receiver:
 
 
 async def run(args: argparse.Namespace, workdir: Path, webhook: bool
-              ) -> tuple[ServiceResult, Receiver]:
+              ) -> tuple[Run, Receiver]:
     """Measure one run; with `webhook`, register one to a fresh receiver before the load."""
     receiver = Receiver()
     runner = await receiver.start()
@@ -80,17 +80,18 @@ async def run(args: argparse.Namespace, workdir: Path, webhook: bool
     rundir = Path(tempfile.mkdtemp(dir=workdir))
     try:
         layout = Layout("serve", args.workers, 0, 0)
-        result = await measure_service(args, rundir, layout, register if webhook else None)
+        result = await measure_service(args, rundir, layout, args.size, 0,
+                                       register if webhook else None)
     finally:
         await runner.cleanup()
     return result, receiver
 
 
-def report(args: argparse.Namespace, plain: list[ServiceResult],
-           hooked: list[tuple[ServiceResult, Receiver]]) -> str:
+def report(args: argparse.Namespace, plain: list[Run],
+           hooked: list[tuple[Run, Receiver]]) -> str:
     """Return the markdown section of this run."""
-    without = statistics.median(r.end_to_end_rate for r in plain)
-    with_ = statistics.median(r.end_to_end_rate for r, _ in hooked)
+    without = statistics.median(r.rate for r in plain)
+    with_ = statistics.median(r.rate for r, _ in hooked)
     cpu_without = statistics.median(_cpu_ms(r) for r in plain)
     cpu_with = statistics.median(_cpu_ms(r) for r, _ in hooked)
     delivered = [len(receiver.ids) for _r, receiver in hooked]
@@ -109,11 +110,11 @@ def report(args: argparse.Namespace, plain: list[ServiceResult],
         "| --- | --- | --- | --- | --- |",
     ]
     for index, result in enumerate(plain):
-        lines.append(f"| without webhook #{index + 1} | {result.end_to_end_rate:,.0f} msg/s "
-                     f"| {result.load.rate:,.0f} msg/s | {_cpu_ms(result):.2f} ms | — |")
+        lines.append(f"| without webhook #{index + 1} | {result.rate:,.0f} msg/s "
+                     f"| {result.messages / result.load_seconds:,.0f} msg/s | {_cpu_ms(result):.2f} ms | — |")
     for index, (result, receiver) in enumerate(hooked):
-        lines.append(f"| with webhook #{index + 1} | {result.end_to_end_rate:,.0f} msg/s | "
-                     f"{result.load.rate:,.0f} msg/s | {_cpu_ms(result):.2f} ms | "
+        lines.append(f"| with webhook #{index + 1} | {result.rate:,.0f} msg/s | "
+                     f"{result.messages / result.load_seconds:,.0f} msg/s | {_cpu_ms(result):.2f} ms | "
                      f"{len(receiver.ids)} events, "
                      f"{receiver.requests} requests |")
     lines += ["", f"Median end to end: **{without:,.0f} msg/s without, {with_:,.0f} msg/s "
@@ -127,8 +128,8 @@ def report(args: argparse.Namespace, plain: list[ServiceResult],
     return "\n".join(lines) + "\n"
 
 
-def _cpu_ms(result: ServiceResult) -> float:
-    return result.load.server_cpu / result.load.messages * 1000
+def _cpu_ms(result: Run) -> float:
+    return result.cpu_ms
 
 
 def parse_args() -> argparse.Namespace:
@@ -153,14 +154,14 @@ async def main() -> None:
     # The receiver is on loopback: let the service deliver there.
     os.environ["BLINDCOPY_WEBHOOK_ALLOW_PRIVATE"] = "true"
     workdir = Path(tempfile.mkdtemp(prefix="blindcopy-bench-events-"))
-    plain: list[ServiceResult] = []
-    hooked: list[tuple[ServiceResult, Receiver]] = []
+    plain: list[Run] = []
+    hooked: list[tuple[Run, Receiver]] = []
     try:
         for _round in range(args.rounds):
             plain.append((await run(args, workdir, webhook=False))[0])
-            print(f"without webhook: {plain[-1].end_to_end_rate:,.0f} msg/s", flush=True)
+            print(f"without webhook: {plain[-1].rate:,.0f} msg/s", flush=True)
             hooked.append(await run(args, workdir, webhook=True))
-            print(f"with webhook: {hooked[-1][0].end_to_end_rate:,.0f} msg/s, "
+            print(f"with webhook: {hooked[-1][0].rate:,.0f} msg/s, "
                   f"{len(hooked[-1][1].ids)} deliveries", flush=True)
         text = report(args, plain, hooked)
         print(text)

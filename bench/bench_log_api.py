@@ -162,9 +162,9 @@ def process_family(pid: int) -> list[int]:
 
 async def timed_open_loop(pids: list[int], *args: Any, **kwargs: Any) -> Run:
     """Run `open_loop`, recording the CPU time the server processes `pids` used meanwhile."""
-    before, client_before = sum(cpu_seconds(pid) for pid in pids), time.process_time()
+    before, client_before = cpu_seconds(pids), time.process_time()
     run = await open_loop(*args, **kwargs)
-    run.server_cpu = sum(cpu_seconds(pid) for pid in pids) - before
+    run.server_cpu = cpu_seconds(pids) - before
     run.client_cpu = time.process_time() - client_before
     return run
 
@@ -199,9 +199,9 @@ async def _wait_for_siblings(pid: int, processes: int) -> list[int]:
 async def measure_blindcopy(args: argparse.Namespace, workdir: Path, processes: int
                             ) -> tuple[list[Run], int, str, float]:
     """Measure POST /v1/log on blindcopy; return the runs, peak RSS, wrk text, seed seconds."""
-    async with fresh_database(args.database_url, workdir, f"log{processes}") as url:
+    with fresh_database(args.database_url, workdir, f"log{processes}") as url:
         engine = create_engine(url)
-        await migrate(engine)
+        migrate(engine)
         http_port = free_port()
         service = start_blindcopy(url, free_port(), http_port, 2, workdir / "service.log",
                                   serve_processes=processes)
@@ -210,7 +210,7 @@ async def measure_blindcopy(args: argparse.Namespace, workdir: Path, processes: 
             await wait_http(base, service)
             pids = await _wait_for_siblings(service.pid, processes)
             directory = await seed_members(base, ADMIN_TOKEN)
-            seeded = await seed_contacts(engine, directory.project_id, args.contacts)
+            seeded = seed_contacts(engine, directory.project_id, args.contacts)
             log_url = f"{base}/v1/log?project_id={directory.project_id}"
             await warm_up(log_url, directory.user_token, args.contacts)
             runs = []
@@ -224,7 +224,7 @@ async def measure_blindcopy(args: argparse.Namespace, workdir: Path, processes: 
         finally:
             service.send_signal(signal.SIGTERM)
             service.wait(timeout=30)
-        await engine.dispose()
+        engine.dispose()
     return runs, rss, wrk, seeded
 
 

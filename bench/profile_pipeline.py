@@ -2,7 +2,7 @@
 
     python bench/profile_pipeline.py [--messages 300] [--contacts 100000] [--claim-batch N]
                                      [--companies N --deals N --deal-association MODE]
-                                     [--profile out.html]
+                                     [--profile out.html] [--cprofile N]
 
 Spools `--messages` SMTP-like messages (10 KB body, the member to the BCC address with a
 contact in Cc, as bench_smtp.py sends them) straight into a fresh SQLite store, then drains
@@ -83,14 +83,22 @@ async def main(args: argparse.Namespace) -> None:
 
         event.listen(store.engine, "before_cursor_execute", count)
         profiler = None
-        if args.profile:
+        if args.cprofile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
+        elif args.profile:
             from pyinstrument import Profiler
             profiler = Profiler()
             profiler.start()
         cpu, wall = time.process_time(), time.perf_counter()
         done = drain(store, ctx, limit=args.messages)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        if profiler is not None:
+        if args.cprofile:
+            import pstats
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.cprofile)
+        elif profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html())
             print(profiler.output_text(unicode=False, color=False, show_all=False)[:args.text])
@@ -116,6 +124,9 @@ if __name__ == "__main__":
                         choices=("none", "open_recent", "all_open"))
     parser.add_argument("--claim-batch", type=int, default=None,
                         help="messages a worker claims (and records) at once; default: the setting's")
+    parser.add_argument("--cprofile", type=int, default=0,
+                        help="print the N functions of most own time (cProfile)")
+    parser.add_argument("--sort", default="tottime", help="cProfile order: tottime, cumulative")
     parser.add_argument("--profile", help="write pyinstrument's HTML report here")
     parser.add_argument("--text", type=int, default=12_000, help="characters of text report")
     asyncio.run(main(parser.parse_args()))

@@ -81,6 +81,7 @@ def demo_banner(settings: Settings, smtp_port: int, http_port: int, seed: DemoSe
         "blindcopy demo ready",
         f"  SMTP      {settings.smtp_host}:{smtp_port}",
         f"  API       http://{settings.http_host}:{http_port}",
+        f"  console   http://{settings.http_host}:{http_port}/console/",
         f"  project   {seed.project_id}",
         f"  user      {seed.user_email}",
         f"  BCC       {seed.bcc}",

@@ -21,9 +21,10 @@ from api.listener import GuardedAppRunner
 from api.routes import HEALTH_PATHS
 from blindcopy.accept_failures import summarise_accept_failures
 from blindcopy.open_files import fit_connection_caps, open_file_limit
-from blindcopy.settings import Settings
+from blindcopy.settings import Settings, public_console_url
 from blindcopy.start_up import check_tls, listening, opening_store
 from processing.context import ProcessingContext, utc_now
+from processing.notice_sender import NoticeSender, Relay
 from processing.service import ProcessingService
 from processing.worker import WorkerThreads
 from sender_auth import DnsResolver, parse_dns_servers, parse_trusted_relays
@@ -50,8 +51,9 @@ def build_context(settings: Settings, clock: Callable[[], datetime] = utc_now,
         retry_base_seconds=settings.retry_base_seconds, lease_seconds=settings.lease_seconds,
         claim_batch=settings.claim_batch, claim_bytes=settings.claim_bytes,
         max_attachment_bytes=settings.max_attachment_bytes,
-        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours), clock=clock,
-        address_hash=address_hasher(erasure_key(settings.secret)),
+        dkim_replay_window=timedelta(hours=settings.dkim_replay_window_hours),
+        notice_console_url=public_console_url(settings) if settings.notice_smtp else None,
+        clock=clock, address_hash=address_hasher(erasure_key(settings.secret)),
         raw_retention=timedelta(days=settings.raw_retention_days),
         unlogged_retention=timedelta(days=settings.unlogged_retention_days),
         event_retention=timedelta(days=settings.event_retention_days),
@@ -71,6 +73,7 @@ class Service:
     http_runner: web.AppRunner | None = None
     metrics_runner: web.AppRunner | None = None
     workers: WorkerThreads | None = None
+    notices: NoticeSender | None = None
     # Set when a message is spooled: an idle worker of this process claims it at once.
     wake: threading.Event = field(default_factory=threading.Event)
     sessions: OpenSessions = field(default_factory=OpenSessions)
@@ -107,6 +110,8 @@ class Service:
             left = max(deadline - loop.time(), WORKER_FINISH_SECONDS) if grace_seconds else 0.0
             self.wake.set()
             await asyncio.to_thread(self.workers.stop, left)
+        if self.notices is not None:
+            await asyncio.to_thread(self.notices.stop, WORKER_FINISH_SECONDS)
         # A worker still busy waits on DNS: that wait ends now, and its claim (given back)
         # ends without recording, before the store closes under it.
         self.context.background.close()
@@ -182,5 +187,10 @@ async def _start_parts(service: Service, smtp: bool, http: bool, workers: int | 
             service.smtp_server = await create_smtp_server(
                 settings, store, service.wake.set, service.context.metrics, clock=clock,
                 reuse_port=reuse_port, sessions=service.sessions)
-    service.workers = WorkerThreads(store, service.context,
-                                    settings.workers if workers is None else workers, service.wake)
+    count = settings.workers if workers is None else workers
+    service.workers = WorkerThreads(store, service.context, count, service.wake)
+    # The processes with workers send the notices their decisions wrote (SPEC §14).
+    if count and settings.notice_smtp:
+        service.notices = NoticeSender(store, Relay.parse(
+            settings.notice_smtp, settings.notice_from, settings.notice_retry_seconds,
+            settings.notice_attempts), clock)

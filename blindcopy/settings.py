@@ -75,13 +75,18 @@ class Settings:
     authserv_id: str = "blindcopy"
     metrics_public: bool = False
     shutdown_grace_seconds: float = 25.0
+    cors_origins: str = ""
     raw_retention_days: float = 30.0
     unlogged_retention_days: float = 30.0
     event_retention_days: float = 30.0
     retention_batch: int = 500
     retention_interval_seconds: float = 60.0
-    cors_origins: str = ""
     webhook_allow_private: bool = False
+    notice_smtp: str = ""
+    notice_from: str = ""
+    console_url: str = ""
+    notice_retry_seconds: float = 30.0
+    notice_attempts: int = 8
 
 
 DOCS: dict[str, str] = {
@@ -118,8 +123,10 @@ DOCS: dict[str, str] = {
     "max_messages_per_minute": "Messages per client IP per minute (450 above it).",
     "max_failed_recipients": "Refused RCPTs one SMTP session may make; the next refused one "
                              "is answered 421 and the connection closed.",
-    "command_timeout": "Seconds an SMTP client may stay idle between commands.",
-    "data_timeout": "Seconds an SMTP client may take to send DATA.",
+    "command_timeout": "Seconds an SMTP client may send nothing before it is answered 421 "
+                       "and disconnected.",
+    "data_timeout": "Seconds an SMTP client may take from DATA to the end of its message "
+                    "(then 421).",
     "workers": "Processing workers in this process (0: none, e.g. a gateway-only process).",
     "worker_processes": "Extra `blindcopy worker` processes `serve` starts and stops with itself "
                         "(0: in-process workers only).",
@@ -173,6 +180,15 @@ DOCS: dict[str, str] = {
     "webhook_allow_private": "Let webhooks reach loopback, private, link-local (cloud "
                              "metadata) and other non-global addresses; refused with 422 "
                              "otherwise, and checked again at every delivery (tests, the demo).",
+    "notice_smtp": "Outbound relay (host:port) the workers send notices through: an email to "
+                   "a proved member whose BCC or forward logged nothing or ended pending "
+                   "(empty: no notices).",
+    "notice_from": "From address of notices (required with notice_smtp).",
+    "console_url": "Public base URL of the console, for the links in notices, e.g. "
+                   "https://blindcopy.example.com (empty: http://http_host:http_port).",
+    "notice_retry_seconds": "First delay before a notice the relay did not take is tried "
+                            "again; doubles on each attempt, at most an hour.",
+    "notice_attempts": "Attempts to send a notice before it is kept as failed.",
 }
 
 _ENV_PREFIX = "BLINDCOPY_"
@@ -242,9 +258,33 @@ def _validate(settings: Settings) -> list[str]:
     errors += [f"cors_origins: {origin!r} is not an origin (scheme://host[:port])"
                for origin in origin_list(settings.cors_origins)
                if not _ORIGIN.fullmatch(origin)]
+    errors += _notice_errors(settings)
     if not settings.database_url.startswith(("sqlite", "postgres")):
         errors.append("database_url: only sqlite:// and postgresql:// are supported")
     return errors
+
+
+def _notice_errors(settings: Settings) -> list[str]:
+    errors: list[str] = []
+    if settings.notice_smtp:
+        host, _, port = settings.notice_smtp.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+            errors.append(f"notice_smtp: {settings.notice_smtp!r} is not host:port")
+        if "@" not in settings.notice_from:
+            errors.append("notice_from: an address is required with notice_smtp")
+    if settings.console_url and not settings.console_url.startswith(("http://", "https://")):
+        errors.append("console_url: must start with http:// or https://")
+    if settings.notice_retry_seconds <= 0:
+        errors.append("notice_retry_seconds: must be positive")
+    if settings.notice_attempts < 1:
+        errors.append("notice_attempts: must be at least 1")
+    return errors
+
+
+def public_console_url(settings: Settings) -> str:
+    """Return the console's base URL as links show it (no trailing slash)."""
+    return (settings.console_url
+            or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
 
 
 def load_settings(

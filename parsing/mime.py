@@ -353,10 +353,34 @@ def _headers_only(raw: bytes, error: BaseException) -> ParsedMessage:
     )
 
 
+# The first empty line of an LF or CRLF message: its header section ends there at the latest.
+_EMPTY_LINE = re.compile(rb"\n\r?\n")
+
+
+def read_message(raw: bytes) -> Message:
+    """Return what `BytesParser(policy=MIME_POLICY).parsebytes(raw)` returns, sooner.
+
+    The feed parser walks a body line by line (≈ 6 ms of CPU per MB) even when it only joins
+    the lines back into the payload, as it does for a single-part message. So the header section
+    is parsed first, up to the first empty line; when it ends there (its payload is empty)
+    and the message is single-part, the rest of the bytes become its payload, decoded as the
+    parser decodes them. Anything else (multipart, message/*, a header section the parser
+    ends sooner, no LF or CRLF empty line) is parsed whole.
+    """
+    blank = _EMPTY_LINE.search(raw)
+    if blank is not None:
+        head = BytesParser(policy=MIME_POLICY).parsebytes(raw[: blank.end()], headersonly=True)
+        if head.get_content_maintype() not in ("multipart", "message") \
+                and head.get_payload() == "":
+            head.set_payload(raw[blank.end():].decode("ascii", "surrogateescape"))
+            return head
+    return BytesParser(policy=MIME_POLICY).parsebytes(raw)
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw bytes into a ParsedMessage; never raise for malformed input."""
     try:
-        msg = BytesParser(policy=MIME_POLICY).parsebytes(raw)
+        msg = read_message(raw)
         return _from_message(msg, raw=raw)
     except (Exception, RecursionError) as error:  # noqa: BLE001 - never lose the message
         return _headers_only(raw, error)

@@ -42,6 +42,8 @@ class ProcessingContext:
     max_attachment_bytes: int = 25 * 1024 * 1024
     # How old a signature (t=) or Date may be when a message proved only by DKIM arrives.
     dkim_replay_window: timedelta = timedelta(hours=48)
+    # The console's public base URL for notices (SPEC §14); None: no notices are written.
+    notice_console_url: str | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
     # Counters of this process (the composition root shares them with SMTP and the API).
     metrics: Metrics = field(default_factory=Metrics)

@@ -68,6 +68,24 @@ def _keys(addresses: tuple[Address, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a.key for a in addresses))
 
 
+# The ASCII characters `str.split()` splits on, each turned into a space.
+_ASCII_SPACES = str.maketrans({char: " " for char in map(chr, range(128)) if char.isspace()})
+
+
+def collapse_spaces(text: str) -> str:
+    """Return `" ".join(text.split())`, without a string per word for ASCII text.
+
+    A 1 MB body is some 200,000 words: splitting it cost ≈ 40 ms; mapping its white space
+    to spaces and halving runs of them costs a few (str.translate and str.replace stay in C).
+    """
+    if not text.isascii():
+        return " ".join(text.split())
+    spaced = text.translate(_ASCII_SPACES)
+    while "  " in spaced:
+        spaced = spaced.replace("  ", " ")
+    return spaced.strip(" ")
+
+
 def fingerprint(parsed: ParsedMessage) -> str:
     """Return what tells this email from another reusing its Message-ID (SPEC §9).
 
@@ -78,7 +96,7 @@ def fingerprint(parsed: ParsedMessage) -> str:
     parts = [author.key if author else "", ",".join(sorted(_keys(parsed.to))),
              ",".join(sorted(_keys(parsed.cc))),
              parsed.date.isoformat() if parsed.date else "", parsed.subject.strip(),
-             " ".join(parsed.text.split())]
+             collapse_spaces(parsed.text)]
     return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 

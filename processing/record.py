@@ -19,6 +19,7 @@ from processing.context import ProcessingContext
 from processing.errors import ClaimLost
 from processing.judging import Job
 from processing.message_facts import to_email_record
+from processing.notices import add_notices
 from rules import CaptureLevel, Decision, Outcome, OutcomeStatus, Reason
 from store import spool
 from store.database import Store, is_store_outage
@@ -77,6 +78,8 @@ def _record(session: Session, jobs: list[Job], ctx: ProcessingContext) -> list[d
                               for job, body in zip(jobs, bodies, strict=True)
                               if job.decision is not None])
     tell_reused(session, recording.reused, str(Reason.MESSAGE_ID_REUSED))
+    if ctx.notice_console_url is not None:
+        add_notices(session, jobs, bodies, ctx.notice_console_url)
     return bodies
 
 

@@ -1,13 +1,15 @@
 """ProcessingService: the processing port the API calls (Log button, sync, explain, assign, release).
 
 Each call takes the message through the same steps the workers do (processing/judging.py,
-processing/record.py), in one of the store's threads, and returns the stored decision. A new
+processing/record.py), in one of the store's threads, and returns the stored decision;
+captures that arrive together are processed as one batch, as a worker's claim. A new
 capture's received row is inserted by the transaction that records it, and spooled for the
 workers if processing fails (never lost).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
@@ -21,6 +23,7 @@ from processing.claim import settle_failure
 from processing.context import ProcessingContext
 from processing.errors import TemporaryFailure
 from processing.judging import Job, judge, live
+from processing.manual_match import Match, match_address
 from processing.record import record
 from processing.structured import compose_message
 from processing.worker import worker_id
@@ -61,6 +64,9 @@ class ProcessingService:
         self.store = store
         self.ctx = ctx
         self.gate = CaptureGate(max_concurrent_captures)
+        # Captures waiting for the batch being processed, with their callers' answers.
+        self.waiting: list[tuple[Job, asyncio.Future[DecisionJSON]]] = []
+        self.batches: asyncio.Task[None] | None = None
 
     def admit(self) -> AbstractAsyncContextManager[None]:
         """Hold a place for one synchronous capture, or raise Unavailable when saturated."""
@@ -106,12 +112,52 @@ class ProcessingService:
         received.lease_until = now + timedelta(seconds=self.ctx.lease_seconds)
         received.claimed_by = worker_id("api")
         self.ctx.metrics.count_received(received.channel)
-        return await self.store.run(self._process, Job(received, stored=False))
+        return await self._together(Job(received, stored=False))
+
+    async def _together(self, job: Job) -> DecisionJSON:
+        """Process `job` with the captures that arrive while a batch is being processed.
+
+        One batch at a time runs in a store thread; the captures that arrive meanwhile wait
+        and go together as the next batch: one snapshot read, one recording transaction and
+        one commit for all of them, as a worker's claim (a failing message is recorded on
+        its own, so only its caller is told to retry).
+        """
+        answer: asyncio.Future[DecisionJSON] = asyncio.get_running_loop().create_future()
+        self.waiting.append((job, answer))
+        if self.batches is None or self.batches.done():
+            self.batches = asyncio.create_task(self._process_waiting())
+        return await answer
+
+    async def _process_waiting(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting, []
+            try:
+                answers = await self.store.run(self._process_all, [job for job, _ in batch])
+            except Exception as error:  # noqa: BLE001 - each caller is told
+                answers = [error] * len(batch)
+            for (_job, answer), result in zip(batch, answers, strict=True):
+                if answer.done():
+                    continue  # its caller went away; the message is processed all the same
+                if isinstance(result, Exception):
+                    answer.set_exception(result)
+                else:
+                    answer.set_result(result)
 
     def _process(self, job: Job) -> DecisionJSON:
         """Judge and record one message held by the caller; keep a failure for the workers."""
-        judge(self.store, [job], self.ctx)
-        record(self.store, live([job]), self.ctx)
+        [answer] = self._process_all([job])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def _process_all(self, jobs: list[Job]) -> list[DecisionJSON | Exception]:
+        """Judge and record messages held by their callers; return each one's decision, or
+        the error its caller is answered (its message kept for the workers)."""
+        judge(self.store, jobs, self.ctx)
+        record(self.store, live(jobs), self.ctx)
+        return [self._answer(job) for job in jobs]
+
+    def _answer(self, job: Job) -> DecisionJSON | Exception:
         if job.error is None and job.body is not None:
             log.info("message processed", extra={"received_id": job.received.id,
                                                  "message_id": job.body.get("message_id"),
@@ -119,14 +165,19 @@ class ProcessingService:
             return job.body
         error = job.error or RuntimeError("not processed")
         if not job.stored:
-            self._keep_for_workers(job.received)
+            try:
+                self._keep_for_workers(job.received)
+            except Unavailable as not_kept:
+                return not_kept
         try:
             settle_failure(self.store, job.received.id, self.ctx, error)
         except Exception:
             log.warning("could not reschedule message; its lease will expire",
                         extra={"received_id": job.received.id}, exc_info=True)
-        raise Unavailable(f"Message {job.received.id} is kept and will be processed again by "
-                          f"a worker: {type(error).__name__}.", retry_after=1) from error
+        refusal = Unavailable(f"Message {job.received.id} is kept and will be processed again "
+                              f"by a worker: {type(error).__name__}.", retry_after=1)
+        refusal.__cause__ = error
+        return refusal
 
     def _keep_for_workers(self, received: ReceivedMessage) -> None:
         """Spool a capture whose processing failed (its own transaction rolled back)."""
@@ -207,6 +258,27 @@ class ProcessingService:
             received.status = spool.PROCESSING
             received.lease_until = self.ctx.now() + timedelta(seconds=self.ctx.lease_seconds)
         return self._process(self._stored_job(received_id))
+
+
+    async def match_address(
+        self, received_id: str, address: str, *, contact_id: str | None,
+        create_name: str | None, project_id: str | None, user_id: str | None,
+        project_ids: frozenset[str] | None,
+    ) -> DecisionJSON:
+        """Log an address no contact matched on a contact (SPEC §12); return the decision.
+
+        `project_ids`: the projects the user may see (None: an admin).
+        """
+        match = Match(received_id, address, contact_id, create_name, project_id, user_id,
+                      project_ids)
+        return await self.store.run(self._match, match)
+
+    def _match(self, match: Match) -> DecisionJSON:
+        with self.store.write() as session:
+            body = match_address(session, match, self.ctx.now())
+        log.info("address matched by hand", extra={"received_id": match.received_id,
+                                                    "user_id": match.user_id})
+        return body
 
 
 def _participating_mailbox(session: Any, raw: bytes, user_id: str | None) -> Mailbox | None:

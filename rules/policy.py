@@ -17,6 +17,7 @@ from rules.evaluation import AddressRule, Gate, Rule
 from rules.ignored_address import IgnoredAddress
 from rules.internal_only import InternalOnly
 from rules.logging_mode import LoggingModeRule
+from rules.manual_match import ManualMatch
 from rules.meeting_invite import MeetingInvite
 from rules.member_of_project import MemberOfProject
 from rules.message_identity import MessageIdentity
@@ -70,10 +71,13 @@ ATTRIBUTION = Attribution()
 # SPEC §12: what else each logged interaction is filed under, in this order.
 COMPANY_ASSOCIATION = CompanyAssociation()
 DEAL_ASSOCIATION = DealAssociation()
+# SPEC §12: applied on a user's request after the decision (POST /v1/messages/{id}/match),
+# never by decide(); its finding is appended to the stored decision's trace.
+MANUAL_MATCH = ManualMatch()
 
 
 def all_rules() -> tuple[Rule, ...]:
     """Return every rule of the table, in order (for docs and checks)."""
     return (CHANNEL_PROMOTION, CAPTURING_USER, ORIGINAL_VERIFIED, MEETING_INVITE, *GATES,
             CONTACT_SIDE, *ADDRESS_RULES, PROJECT_CHOICE, ATTRIBUTION, COMPANY_ASSOCIATION,
-            DEAL_ASSOCIATION)
+            DEAL_ASSOCIATION, MANUAL_MATCH)

@@ -118,6 +118,10 @@ class Reason(StrEnum):
     DEALS_OPEN_RECENT = "deals_open_recent"
     DEALS_ALL_OPEN = "deals_all_open"
     NO_OPEN_DEALS = "no_open_deals"
+    # §12 manual match (on a user's request, after the decision)
+    MANUAL_MATCH = "manual_match"
+    MANUAL_MATCH_CREATED = "manual_match_created"
+    ADDRESS_NOT_UNMATCHED = "address_not_unmatched"
 
     @property
     def template(self) -> str:
@@ -291,4 +295,10 @@ TEMPLATES: dict[Reason, str] = {
     Reason.DEALS_ALL_OPEN: "Also filed under {deals}: every open deal of contact {contact} "
     "(deal_association all_open).",
     Reason.NO_OPEN_DEALS: "Contact {contact} has no open deal in project {project}.",
+    Reason.MANUAL_MATCH: "{user} matched {address} to contact {contact} in project {project}, "
+    "so the email is logged there.",
+    Reason.MANUAL_MATCH_CREATED: "{user} created contact {contact} for {address} in project "
+    "{project}, so the email is logged there.",
+    Reason.ADDRESS_NOT_UNMATCHED: "{address} is {status} in project {project} ({code}), not "
+    "an address without a contact; only those can be matched by hand.",
 }

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from metrics import Metrics
@@ -61,6 +62,16 @@ class GatewayLimits:
     max_mime_depth: int
 
 
+class AdmittingServer(Protocol):
+    """The SMTP protocol as `handle_PROXY` sees it (smtp_gateway.server.GatewaySMTP)."""
+
+    def admit(self, ip: str) -> str | None:
+        """Count the connection against `ip`; return the 421 when there are too many."""
+
+    async def push(self, status: str) -> None:
+        """Send a reply."""
+
+
 def _client_ip(session: Session) -> str:
     proxy = getattr(session, "proxy_data", None)
     if proxy is not None and getattr(proxy, "src_addr", None):
@@ -90,6 +101,22 @@ class SpoolingHandler:
         self.client_limits = client_limits
         self.on_spooled = on_spooled
         self.metrics = metrics or Metrics()
+
+    async def handle_PROXY(self, server: AdmittingServer, session: Session,
+                           envelope: Envelope, proxy_data: ProxyData) -> bool:
+        """Admit a proxied connection by the client address the balancer reports.
+
+        aiosmtpd closes every proxied connection this hook does not accept; one over the
+        per-IP limit is told 421 first.
+        """
+        source = proxy_data.src_addr
+        peer = session.peer
+        ip = str(source) if source else str(peer[0]) if isinstance(peer, tuple) else ""
+        refusal = server.admit(ip)
+        if refusal is not None:
+            await server.push(refusal)
+            return False
+        return True
 
     async def handle_HELO(self, server: SMTP, session: Session, envelope: Envelope,
                           hostname: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from smtp_gateway import replies
@@ -202,15 +202,31 @@ class _MimeScanner:
                 return
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """Yield what `data.splitlines()` returns, one line at a time (a scan may stop early)."""
+    start = 0
+    for end in _LINE_END.finditer(data):
+        yield data[start:end.start()]
+        start = end.end()
+    if start < len(data):
+        yield data[start:]
+
+
 def mime_depth(data: bytes, stop_above: int) -> int:
     """Return how many multipart or message/* containers enclose the deepest part.
 
     Scanning stops as soon as the depth exceeds `stop_above`.
     """
     scanner = _MimeScanner()
-    for line in data.splitlines():
+    for line in _lines(data):
         scanner.feed(line)
         if scanner.deepest > stop_above:
+            break
+        if not scanner.stack and not scanner.in_headers:
+            # A single-part body (or a multipart's epilogue) nests nothing more.
             break
     if scanner.in_headers:
         scanner.feed(b"")

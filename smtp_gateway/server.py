@@ -1,9 +1,9 @@
 """create_smtp_server: the aiosmtpd SMTP protocol on the service's own event loop.
 
-Not aiosmtpd's threaded Controller: SMTP shares the loop with the async store, API and
-workers. A subclass adds per-IP connection limits (PROXY-aware), the configured line length,
-a DATA timeout, a 421 reply on timeouts, and the hooks `OpenSessions` needs to end every
-session when the service stops (smtp_gateway/sessions.py).
+Not aiosmtpd's threaded Controller: SMTP shares the loop with the API. A subclass adds
+per-IP connection limits (PROXY-aware), the configured line length, an idle timeout and a
+DATA budget that answer 421, and the hooks `OpenSessions` needs to end every session when
+the service stops (smtp_gateway/sessions.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, AnyStr
 
-from aiosmtpd.smtp import MISSING, SMTP, syntax
+from aiosmtpd.smtp import SMTP, syntax
 
 from metrics import Metrics
 from smtp_gateway import replies
@@ -31,14 +31,30 @@ if TYPE_CHECKING:
 
 
 class GatewaySMTP(SMTP):
-    """aiosmtpd's SMTP with per-client connection limits, a DATA timeout, 421 on timeouts,
-    enhanced status codes on every refusal and a count of every reply."""
+    """aiosmtpd's SMTP with per-client connection limits, its own 421 timeouts (idle and
+    DATA), enhanced status codes on every refusal and a count of every reply.
+
+    Only aiosmtpd's public surface is used: its constructor, `push`, the `smtp_*` command
+    methods, the asyncio protocol methods and the handler hooks (the PROXY limit is applied
+    in `SpoolingHandler.handle_PROXY`, which calls `admit`). aiosmtpd's own timeout closes
+    silently, so it is set past ours (`backstop_timeout`) and only ends a session ours missed.
+    """
 
     client_limits: ClientLimits
+    command_timeout: float
     data_timeout: float
     metrics: Metrics
     sessions: OpenSessions
+    proxy_protocol: bool
     in_data = False
+    # Set once aiosmtpd's session is started (a connection refused at once never starts it).
+    started = False
+    # The client address counted against the per-IP limit, once admitted.
+    counted_ip: str | None = None
+    # The 421 timer: loop time of the last bytes from the client, and the DATA deadline.
+    last_heard = 0.0
+    data_deadline: float | None = None
+    timer: asyncio.TimerHandle | None = None
 
     async def push(self, status: AnyStr) -> None:
         """Send a reply (counted by code); aiosmtpd's own refusals get an enhanced status."""
@@ -64,77 +80,85 @@ class GatewaySMTP(SMTP):
         await super().smtp_STARTTLS(arg)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if getattr(self, "_limited_ip", None) is not None:
+        if self.started:
             # STARTTLS calls this again with the TLS transport: same client, counted once.
             super().connection_made(transport)
             return
-        peer = transport.get_extra_info("peername")
-        self._limited_ip = str(peer[0]) if isinstance(peer, tuple) else ""
-        self._counted = False
-        if self._proxy_timeout is not None:
+        if not self.proxy_protocol:
             # Behind a load balancer the peer is the balancer; the client's own address
-            # arrives in the PROXY header and is counted then (_call_handler_hook).
-            super().connection_made(transport)
-            self.sessions.opened(self)
-            return
-        refusal = self._admit(self._limited_ip)
-        if refusal is not None:
-            self.metrics.count_smtp_reply(refusal)
-            transport.write((refusal + "\r\n").encode())  # type: ignore[attr-defined]
-            transport.close()
-            return
+            # arrives in the PROXY header and is admitted then (handle_PROXY).
+            peer = transport.get_extra_info("peername")
+            refusal = self.admit(str(peer[0]) if isinstance(peer, tuple) else "")
+            if refusal is not None:
+                self.metrics.count_smtp_reply(refusal)
+                transport.write((refusal + "\r\n").encode())  # type: ignore[attr-defined]
+                transport.close()
+                return
+        self.started = True
         super().connection_made(transport)
+        self.heard_from_client()
+        self.arm_timer(self.last_heard + self.command_timeout)
         self.sessions.opened(self)
 
-    def _admit(self, ip: str) -> str | None:
+    def admit(self, ip: str) -> str | None:
         """Count this connection against `ip`; return the 421 when there are too many."""
         refusal = self.client_limits.open_connection(ip)
-        self._counted = refusal is None
-        if self._counted:
-            self._limited_ip = ip
+        if refusal is None:
+            self.counted_ip = ip
         return refusal
 
-    async def _call_handler_hook(self, command: str, *args: Any) -> Any:
-        if command != "PROXY":
-            return await super()._call_handler_hook(command, *args)
-        # aiosmtpd drops every proxied connection unless the PROXY hook says yes; the
-        # connection limit is applied here, to the client address the balancer reports.
-        source = getattr(args[0], "src_addr", None)
-        refusal = self._admit(str(source) if source else self._limited_ip)
-        if refusal is not None:
-            await self.push(refusal)
-            return False
-        status = await super()._call_handler_hook(command, *args)
-        return True if status is MISSING else status
+    def data_received(self, data: bytes) -> None:
+        self.heard_from_client()
+        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.sessions.closed(self)
-        if getattr(self, "_counted", False):
-            self.client_limits.close_connection(self._limited_ip)
-            self._counted = False
-        if getattr(self, "_handler_coroutine", None) is not None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.counted_ip is not None:
+            self.client_limits.close_connection(self.counted_ip)
+            self.counted_ip = None
+        if self.started:
             super().connection_lost(exc)
 
-    def _timeout_cb(self) -> None:
-        # aiosmtpd closes silently; RFC 5321 4.5.3.2 wants the client told why (421).
-        if self.transport is None:
+    def heard_from_client(self) -> None:
+        """Note that the client sent something (the idle timeout counts from here)."""
+        self.last_heard = asyncio.get_running_loop().time()
+
+    def arm_timer(self, due: float) -> None:
+        """Check the timeouts at loop time `due`."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_at(due, self.check_timeouts)
+
+    def check_timeouts(self) -> None:
+        """Answer 421 and close when DATA's budget is spent or the client went quiet."""
+        due = (self.data_deadline if self.data_deadline is not None
+               else self.last_heard + self.command_timeout)
+        if asyncio.get_running_loop().time() < due:
+            self.arm_timer(due)
             return
         transport: Any = self.transport
-        if not transport.is_closing():
-            transport.write((replies.TIMED_OUT + "\r\n").encode())
-        super()._timeout_cb()  # type: ignore[no-untyped-call]
+        if transport is None or transport.is_closing():
+            return
+        # RFC 5321 4.5.3.2: the client is told why the connection ends.
+        self.metrics.count_smtp_reply(replies.TIMED_OUT)
+        transport.write((replies.TIMED_OUT + "\r\n").encode())
+        transport.close()
 
     async def smtp_DATA(self, arg: str) -> None:
-        """Give the whole DATA exchange `data_timeout`, then go back to the command timeout."""
-        # aiosmtpd arms its one timer per command; DATA gets its own, longer or shorter, budget.
-        self._reset_timeout(self.data_timeout)
+        """Give the whole DATA exchange `data_timeout`, then go back to the idle timeout."""
+        self.data_deadline = asyncio.get_running_loop().time() + self.data_timeout
+        self.arm_timer(self.data_deadline)
         self.in_data = True
         try:
             await super().smtp_DATA(arg)
         finally:
             self.in_data = False
+            self.data_deadline = None
+            self.heard_from_client()
             if self.transport is not None:
-                self._reset_timeout()
+                self.arm_timer(self.last_heard + self.command_timeout)
             # Stopping: the message's reply is sent; 421 answers the next command.
             self.sessions.after_data(self)
 
@@ -146,6 +170,11 @@ class GatewaySMTP(SMTP):
         self.metrics.count_smtp_reply(replies.SHUTTING_DOWN)
         transport.write((replies.SHUTTING_DOWN + "\r\n").encode())
         transport.close()
+
+
+def backstop_timeout(settings: Settings) -> float:
+    """aiosmtpd's own timeout: past ours, so it only ends a session ours did not."""
+    return max(settings.command_timeout, settings.data_timeout) + 60.0
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -174,15 +203,16 @@ def protocol_factory(settings: Settings, store: Store,
                               RecipientCache(keep), settings.mail_domain)
     smtp_class: type[GatewaySMTP] = type("ConfiguredSMTP", (GatewaySMTP,), {
         "client_limits": client_limits, "line_length_limit": settings.max_line_length,
-        "data_timeout": settings.data_timeout, "metrics": metrics,
-        "sessions": sessions or OpenSessions()})
+        "command_timeout": settings.command_timeout, "data_timeout": settings.data_timeout,
+        "metrics": metrics, "sessions": sessions or OpenSessions(),
+        "proxy_protocol": settings.proxy_protocol})
     tls = _tls_context(settings)
 
     def build() -> SMTP:
         return smtp_class(
             handler, data_size_limit=settings.max_message_size, enable_SMTPUTF8=True,
             hostname=settings.mail_domain, ident="blindcopy", tls_context=tls,
-            timeout=settings.command_timeout,
+            timeout=backstop_timeout(settings),
             proxy_protocol_timeout=10.0 if settings.proxy_protocol else None,
             loop=asyncio.get_running_loop())
 

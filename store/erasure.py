@@ -9,11 +9,14 @@ spool's 250 answers wait for a batch, never for the erasure):
 2. the project messages that involve it lose their content (subject, preview, text,
    attachments) and show the address as its stand-in `erased:<hash>`; a message no
    interaction refers to any more is deleted; their threads lose subject and address;
+   attachment bytes no message refers to any more are deleted;
 3. the received messages that involve it (envelope, Authentication-Results, decision or
    raw bytes) lose their raw bytes, and the address is replaced by its stand-in in their
    envelope and in every stored decision;
-4. meetings name it as the stand-in (organizer, attendees); the events that name it (their data) show the stand-in instead; each erased contact
+4. the events that name it (their data) show the stand-in instead; each erased contact
    gets a `contact.erased` event (its id, project and external id, never the address);
+   the meetings it organises or attends, and the notices that name it, are deleted (a
+   notice names its message's addresses; it is deleted whatever the erasure's project);
 5. never-log entries of the address (the project's and users' own) are deleted: the
    tombstone does what they did.
 
@@ -58,6 +61,7 @@ from store.models import (
     Meeting,
     Message,
     NeverLogEntry,
+    Notice,
     PersonalNeverLogEntry,
     ReceivedMessage,
     ReceivedRaw,
@@ -78,7 +82,7 @@ _CONTACT_ADDRESSES, _CONTACTS = table_of(ContactAddress), table_of(Contact)
 _INTERACTIONS, _MESSAGES, _THREADS = table_of(Interaction), table_of(Message), table_of(Thread)
 _RECEIVED, _RAWS, _DECISIONS = table_of(ReceivedMessage), table_of(ReceivedRaw), table_of(Decision)
 _EVENTS = table_of(Event)
-_CONTENTS, _MEETINGS = table_of(AttachmentContent), table_of(Meeting)
+_CONTENTS, _MEETINGS, _NOTICES = table_of(AttachmentContent), table_of(Meeting), table_of(Notice)
 
 
 @dataclass(slots=True)
@@ -134,12 +138,13 @@ def erase_address(store: Store, address: str, project_id: str | None,
     for ids in _windows(store, _RECEIVED.c.id, _involves_received(target), batch):
         with _turn(store) as session:
             _erase_received(session, target, ids, counts)
-    for ids in _windows(store, _MEETINGS.c.id, _involves_meeting(target), batch):
-        with _turn(store) as session:
-            _scrub_meetings(session, target, ids)
     for ids in _windows(store, _EVENTS.c.id, _involves_event(target), batch):
         with _turn(store) as session:
             _scrub_events(session, target, ids)
+    for table, involves in ((_MEETINGS, _involves_meeting), (_NOTICES, _involves_notice)):
+        for ids in _windows(store, table.c.id, involves(target), batch):
+            with _turn(store) as session:
+                session.connection().execute(delete(table).where(table.c.id.in_(ids)))
     if project_id is None:
         for ids in _raws_mentioning(store, target, batch):
             with _turn(store) as session:
@@ -272,12 +277,12 @@ def _erase_messages(session: Session, target: _Target, ids: list[str],
             {"ref": row.id, "new_to": target.scrub(row.to), "new_cc": target.scrub(row.cc),
              **_author(target, row.from_address, row.from_name)} for row in kept])
     counts.messages += len(rows)
-    # An attachment content no message (of any project) refers to any more is deleted.
-    unused = [sha for sha in sorted(shas) if not db.scalar(select(exists().where(
+    # An attachment is removed when no message (of any project) refers to it now.
+    orphans = [sha for sha in sorted(shas) if not db.scalar(select(exists().where(
         cast(columns.attachments, String).contains(sha, autoescape=True))))]
-    if unused:
-        db.execute(delete(_CONTENTS).where(_CONTENTS.c.sha256.in_(unused)))
-    counts.attachments += len(unused)
+    if orphans:
+        db.execute(delete(_CONTENTS).where(_CONTENTS.c.sha256.in_(orphans)))
+    counts.attachments += len(orphans)
     _erase_threads(session, target, sorted({row.thread_id for row in rows}))
 
 
@@ -299,26 +304,20 @@ def _erase_threads(session: Session, target: _Target, thread_ids: list[str]) -> 
             for row in rows])
 
 
-def _involves_meeting(target: _Target) -> ColumnElement[bool]:
-    return and_(target.in_scope(_MEETINGS.c.project_id), or_(
-        func.lower(_MEETINGS.c.organizer) == target.address,
-        target.in_json(_MEETINGS.c.attendees)))
-
-
-def _scrub_meetings(session: Session, target: _Target, ids: list[str]) -> None:
-    """Put the stand-in for the address in these meetings' organizer and attendees."""
-    db = session.connection()
-    rows = db.execute(select(_MEETINGS.c.id, _MEETINGS.c.organizer, _MEETINGS.c.attendees)
-                      .where(_MEETINGS.c.id.in_(ids))).all()
-    if rows:
-        db.execute(update(_MEETINGS).where(_MEETINGS.c.id == bindparam("ref")).values(
-            organizer=bindparam("new_organizer"), attendees=bindparam("new_attendees")),
-            [{"ref": row.id, "new_organizer": target.scrub(row.organizer),
-              "new_attendees": target.scrub(row.attendees)} for row in rows])
-
-
 def _involves_event(target: _Target) -> ColumnElement[bool]:
     return and_(target.in_scope(_EVENTS.c.project_id), target.in_json(_EVENTS.c.data))
+
+
+def _involves_meeting(target: _Target) -> ColumnElement[bool]:
+    columns = _MEETINGS.c
+    return and_(target.in_scope(columns.project_id), or_(
+        target.in_json(columns.organizer), target.in_json(columns.attendees)))
+
+
+def _involves_notice(target: _Target) -> ColumnElement[bool]:
+    columns = _NOTICES.c
+    return or_(target.in_json(columns.to_address), target.in_json(columns.subject),
+               target.in_json(columns.body))
 
 
 def _scrub_events(session: Session, target: _Target, ids: list[str]) -> None:

@@ -330,13 +330,15 @@ class Recording:
             sorted({email.from_address, *email.to, *email.cc}), self.now)
         return added
 
-    def contact(self, project_id: str, address: str, owner_id: str | None) -> str:
-        """Return the id of the contact created for `address` (once per claim)."""
+    def contact(self, project_id: str, address: str, owner_id: str | None,
+                name: str | None = None) -> str:
+        """Return the id of the contact created for `address` (once per claim), named
+        `name` or, by default, its address."""
         key = (project_id, address)
         if key not in self.contacts:
             self.contacts[key] = NewContact(
                 new_id(), project_id, _created_contact_external_id(address),
-                address[:_MAX_NAME], owner_id, self.now, self.now)
+                (name or address)[:_MAX_NAME], owner_id, self.now, self.now)
         return self.contacts[key].id
 
     def interaction(self, project_id: str, contact_id: str, message: StoredMessage,

@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from api.access import caller_project_ids, check_project_references
+from api.caller import Caller
 from api.pagination import id_cursor, page_body, page_limit
 from api.redaction import hides_thread
 from api.request_context import (
@@ -53,22 +54,26 @@ async def assign_thread(request: web.Request) -> web.Response:
     thread_id = request.match_info["id"]
     project_ids = read_assignment(await read_json(request))
 
-    def check(session: Session) -> None:
-        thread = get_thread(session, thread_id)
-        mine = caller_project_ids(session, who)
-        if mine is not None and thread.project_id not in mine:
-            raise NotFound(f"Thread {thread_id} does not exist.")
-        check_project_references(session, who, "project_ids", project_ids)
-        # Only a candidate can take the thread: the rules log nowhere else, so assigning
-        # it to another project would close the thread without logging anything.
-        strangers = [FieldError(f"project_ids[{i}]", f"Project {pid} is not a candidate "
-                                f"project of thread {thread_id}.")
-                     for i, pid in enumerate(project_ids)
-                     if pid not in thread.candidate_project_ids]
-        if strangers:
-            raise Invalid(strangers)
-
-    await reading(request, check)
+    await reading(request, lambda session: check_assignment(session, who, thread_id,
+                                                            project_ids))
     decision = await processing(request).assign_thread(thread_id, project_ids,
                                                        user_id=who.user_id)
     return json_response(decision)
+
+
+def check_assignment(session: Session, who: Caller, thread_id: str,
+                     project_ids: list[str]) -> None:
+    """Raise unless the caller may assign the thread to these projects (its candidates)."""
+    thread = get_thread(session, thread_id)
+    mine = caller_project_ids(session, who)
+    if mine is not None and thread.project_id not in mine:
+        raise NotFound(f"Thread {thread_id} does not exist.")
+    check_project_references(session, who, "project_ids", project_ids)
+    # Only a candidate can take the thread: the rules log nowhere else, so assigning
+    # it to another project would close the thread without logging anything.
+    strangers = [FieldError(f"project_ids[{i}]", f"Project {pid} is not a candidate "
+                            f"project of thread {thread_id}.")
+                 for i, pid in enumerate(project_ids)
+                 if pid not in thread.candidate_project_ids]
+    if strangers:
+        raise Invalid(strangers)

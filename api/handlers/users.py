@@ -21,7 +21,7 @@ def user_json(user: User) -> dict[str, Any]:
         "id": user.id, "name": user.name, "email": user.email,
         "aliases": sorted(alias.address for alias in user.aliases),
         "role": user.role, "personal_email_access": user.personal_email_access,
-        "created_at": user.created_at.isoformat(),
+        "notices": user.notices, "created_at": user.created_at.isoformat(),
     }
 
 
@@ -33,7 +33,7 @@ def _check_addresses_free(session: Session, fields: UserFields, user_id: str | N
 
 
 def _apply(user: User, fields: UserFields) -> None:
-    for name in ("name", "email", "role", "personal_email_access"):
+    for name in ("name", "email", "role", "personal_email_access", "notices"):
         value = getattr(fields, name)
         if value is not None:
             setattr(user, name, value)
@@ -51,7 +51,7 @@ async def create_user(request: web.Request) -> web.Response:
 
     def create(session: Session) -> dict[str, Any]:
         _check_addresses_free(session, fields, None)
-        user = User(role=Role.USER, personal_email_access=False, aliases=[])
+        user = User(role=Role.USER, personal_email_access=False, notices=True, aliases=[])
         _apply(user, fields)
         session.add(user)
         session.flush()
@@ -78,10 +78,16 @@ async def get_one_user(request: web.Request) -> web.Response:
 
 
 async def patch_user(request: web.Request) -> web.Response:
-    """PATCH /v1/users/{uid} (admin): role and permissions are an admin's to grant."""
-    require_admin(caller(request))
-    fields = read_user(await read_json(request), creating=False)
+    """PATCH /v1/users/{uid} (admin): role and permissions are an admin's to grant.
+
+    A user may change their own `notices` (SPEC §14), and nothing else.
+    """
     user_id = request.match_info["uid"]
+    who = caller(request)
+    require_self_or_admin(who, user_id)
+    fields = read_user(await read_json(request), creating=False)
+    if not who.is_admin and fields.given_besides_notices():
+        require_admin(who)
 
     def change(session: Session) -> dict[str, Any]:
         user = get_user(session, user_id)

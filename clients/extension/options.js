@@ -6,9 +6,10 @@ const token = document.getElementById("token");
 const saved = document.getElementById("saved");
 document.getElementById("origin").textContent = location.origin;
 
+// The stored settings fill the fields, unless someone typed in them while they loaded.
 loadSettings().then((settings) => {
-  server.value = settings.server;
-  token.value = settings.token;
+  server.value ||= settings.server;
+  token.value ||= settings.token;
 });
 
 form.addEventListener("submit", async (event) => {

@@ -4,6 +4,7 @@ from store.models.address_list import IgnoredEntry, NeverLogEntry
 from store.models.association import InteractionCompany, InteractionDeal
 from store.models.base import Base, new_id, table_of, utcnow
 from store.models.company import Company, CompanyDomain
+from store.models.console import ConsoleSession, Notice
 from store.models.contact import Contact, ContactAddress
 from store.models.content import AttachmentContent, Meeting
 from store.models.deal import Deal, DealContact
@@ -16,11 +17,11 @@ from store.models.received import Decision, ReceivedMessage, ReceivedRaw
 from store.models.user import ApiToken, Membership, User, UserAlias
 
 __all__ = [
-    "ApiToken", "AttachmentContent", "Base", "Company", "CompanyDomain", "Contact",
-    "ContactAddress", "Deal", "DealContact", "Decision", "ErasedAddress", "Event",
+    "ApiToken", "AttachmentContent", "Base", "Company", "CompanyDomain", "ConsoleSession",
+    "Contact", "ContactAddress", "Deal", "DealContact", "Decision", "ErasedAddress", "Event",
     "IgnoredEntry", "Interaction", "InteractionCompany", "InteractionDeal", "Mailbox",
-    "MailboxProject", "Meeting", "Membership", "Message", "NeverLogEntry",
-    "PersonalNeverLogEntry", "Project", "ProjectAddress", "ReceivedMessage", "ReceivedRaw",
-    "Thread", "User", "UserAlias", "Webhook", "WebhookDelivery", "new_id", "table_of",
-    "utcnow",
+    "MailboxProject", "Meeting", "Membership", "Message", "NeverLogEntry", "Notice",
+    "PersonalNeverLogEntry", "Project", "ProjectAddress",
+    "ReceivedMessage", "ReceivedRaw", "Thread", "User", "UserAlias", "Webhook",
+    "WebhookDelivery", "new_id", "table_of", "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, new_id, utcnow
@@ -20,6 +20,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="user")
     personal_email_access: Mapped[bool] = mapped_column(default=False)
+    # Email the user when a BCC or forward of theirs logs nothing or ends pending (§14).
+    notices: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     aliases: Mapped[list[UserAlias]] = relationship(

@@ -143,6 +143,7 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "WebhookCreate": lambda w: {"url": "http://127.0.0.1:9/hook",
                                 "project_ids": [w.project_b]},
     "TokenCreate": lambda w: {"name": "hijack", "scopes": ["read"]},
+    "Match": lambda w: {"address": "carol@client.test", "contact_id": w.b_contact},
 }
 # Queries a route needs to get past validation, aimed at project B.
 QUERIES: dict[str, str] = {"/v1/lookup": "?address=carol@client.test&address=bob@b.test"}

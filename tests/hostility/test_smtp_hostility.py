@@ -295,6 +295,16 @@ async def test_idle_client_gets_421_at_the_command_timeout(service: Service) -> 
         assert await client.closed_by_server()
 
 
+async def test_a_client_still_sending_is_not_idle(service: Service) -> None:
+    # The idle timeout counts from the client's last bytes, not from its last command:
+    # one command line taking longer than the timeout, in pieces, is answered.
+    async with await session(service) as client:
+        for piece in (b"N", b"O"):
+            await client.send(piece)
+            await asyncio.sleep(LIMITS["command_timeout"] * 0.6)
+        assert (await client.command("OP")).code == OK
+
+
 async def test_data_slower_than_the_data_timeout_gets_421_and_nothing_is_spooled(
         service: Service, project: dict[str, Any]) -> None:
     async with await session(service) as client:

@@ -240,3 +240,11 @@ async def test_serve_demo_logs_a_bcc_and_stops_on_sigterm(
 
 async def _banner_shown(output: Output) -> dict[str, str] | None:
     return output.banner()
+
+
+def test_the_wheel_ships_the_consoles_templates_and_style(installed: Installed) -> None:
+    console = installed.site_packages / "api" / "console"
+    templates = {path.name for path in (console / "templates").glob("*.html")}
+    shipped = {path.name for path in (ROOT / "api" / "console" / "templates").glob("*.html")}
+    assert templates == shipped and "base.html" in templates
+    assert (console / "static" / "console.css").is_file()

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import DateTime
 
 from store.database import Store, create_engine
-from store.models import Base, Decision, Interaction, Message, ReceivedMessage, Thread
+from store.models import (
+    Base,
+    Decision,
+    Interaction,
+    Message,
+    ReceivedMessage,
+    Thread,
+    User,
+)
 from store.schema import alembic_config, migrate
 
 RAW = b"From: bob@client.test\r\nSubject: kept\r\n\r\nThe upgrade keeps this.\r\n"
@@ -67,6 +75,12 @@ def _revisions() -> list[str]:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = [revision.revision for revision in script.walk_revisions()]  # newest first
     return revisions[revisions.index(PER_PROJECT) + 1:]
+
+
+def _revisions_from_0008() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    newest_first = [revision.revision for revision in script.walk_revisions()]
+    return newest_first[1:newest_first.index(PER_PROJECT) + 1]  # but head
 
 
 def _value(column: Any) -> Any:
@@ -199,6 +213,32 @@ def test_a_per_project_store_gains_companies_deals_and_message_headers(
         messages = tables.tables["messages"].c
         assert connection.execute(select(messages.html, messages.headers)).one() == (None, [])
     engine.dispose()
+
+
+@pytest.mark.parametrize("revision", _revisions_from_0008())
+def test_store_from_0008_upgrades_with_its_rows(database_url: str, revision: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+        tables = MetaData()
+        tables.reflect(connection)
+        for name, given in [("users", {"id": "user-1", "email": "alice@acme.test"}),
+                            *ROWS[-6:]]:  # received messages, decisions, raws
+            table = tables.tables[name]
+            connection.execute(table.insert(), {
+                column.name: given.get(column.name, _value(column)) for column in table.columns
+                if not column.nullable or column.name in given})
+
+    migrate(engine)
+
+    store = Store(engine)
+    try:
+        with store.read() as session:
+            _check_received(session)
+            user = session.get(User, "user-1")
+            assert user is not None and user.email == "alice@acme.test"
+    finally:
+        store.close()
 
 
 def test_the_migrations_build_the_schema_the_models_describe(database_url: str) -> None:

@@ -1,7 +1,7 @@
 """companies and deals of a project, and what each interaction is filed under (SPEC §12)
 
 Revision ID: 0011_companies_deals
-Revises: 0008_project_messages
+Revises: 0010_tokens
 Create Date: 2026-12-03 17:10:00
 
 New tables: companies and their domains, deals and their contacts, interaction_companies
