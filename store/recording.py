@@ -115,7 +115,7 @@ class EmailRecord:
             return self
         subject = self.subject if level is CaptureLevel.SUBJECT else ""
         return replace(self, subject=subject, preview="", text=None, html="", headers=[],
-                       attachments=[])
+                       attachments=[], contents={}, meeting=None)
 
     def with_stand_ins(self, tokens: dict[str, str]) -> EmailRecord:
         """Return the email with each erased participant replaced by its stand-in."""
