@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from processing.judging import Job
-from rules import Channel, Decision, OutcomeStatus, Reason, Verdict
+from rules import CaptureLevel, Channel, Decision, OutcomeStatus, Reason, Verdict
 from store.models import Notice, User, new_id, table_of
 
 # What proves the sender of a BCC or forward (a release or sender_auth none does not).
@@ -86,6 +86,15 @@ def _said(status: OutcomeStatus) -> str:
             OutcomeStatus.NOT_LOGGED: "not logged"}[status]
 
 
+def _keeps_subject(job: Job) -> bool:
+    """Tell whether a project of the capture keeps subjects: a notice is stored too, so at
+    capture level `metadata` in all of them it does not name the subject (SPEC §13)."""
+    if job.snapshot is None:
+        return False
+    levels = {project.capture_level for project in job.snapshot.directory.projects}
+    return not levels or levels != {CaptureLevel.METADATA}
+
+
 def add_notices(session: Session, jobs: list[Job], bodies: list[dict[str, Any]],
                 console_url: str) -> None:
     """Write a notice for each job that deserves one (none twice for one message)."""
@@ -97,7 +106,7 @@ def add_notices(session: Session, jobs: list[Job], bodies: list[dict[str, Any]],
         user = session.get(User, job.decision.user_id)
         if user is None or not user.notices:
             continue
-        subject = job.parsed.subject if job.parsed else ""
+        subject = job.parsed.subject if job.parsed and _keeps_subject(job) else ""
         text = compose(job.decision, body, subject, user.name, console_url)
         rows.append({"id": new_id(), "received_message_id": job.received.id,
                      "user_id": user.id, "to_address": user.email, "subject": text.subject,
