@@ -9,7 +9,7 @@ from typing import Any
 
 from rules.reasons import WARNINGS, Reason
 
-RULES_VERSION = "2026.12.1"
+RULES_VERSION = "2026.12.2"
 
 
 class Verdict(StrEnum):
