@@ -22,7 +22,7 @@ from api.ports import ProcessingPort
 from api.problems import problem_middleware
 from api.routes import add_routes
 from api.slow_requests import body_deadline_middleware
-from blindcopy.settings import Settings
+from config.settings import Settings
 from metrics import Metrics
 from store.database import Store
 from store.models import utcnow

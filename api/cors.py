@@ -19,7 +19,7 @@ from __future__ import annotations
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from blindcopy.settings import origin_list
+from config.settings import origin_list
 
 API_PREFIX = "/v1/"
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE"

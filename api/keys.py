@@ -9,7 +9,7 @@ from aiohttp import web
 
 from api.caller import Caller
 from api.ports import ProcessingPort
-from blindcopy.settings import Settings
+from config.settings import Settings
 from metrics import Metrics
 from store.database import Store
 

@@ -54,7 +54,7 @@ from bench.seed import (
     seed_members,
 )
 from blindcopy.runtime import build_context, start_service
-from blindcopy.settings import load_settings
+from config.settings import load_settings
 from processing.context import ProcessingContext
 from processing.judging import Job, decide_each, parse, read_snapshots, verify_senders
 from store.database import Store

@@ -51,7 +51,7 @@ from bench.bench_smtp import (
 )
 from bench.seed import MEMBER, contact_address, free_port, seed_contacts, seed_members
 from blindcopy.runtime import build_context, start_service
-from blindcopy.settings import load_settings
+from config.settings import load_settings
 from processing.judging import Job, decide_each, parse, read_snapshots, verify_senders
 from processing.record import record
 from store.database import create_engine

@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from blindcopy.runtime import start_service  # noqa: E402
-from blindcopy.settings import load_settings  # noqa: E402
+from config.settings import load_settings  # noqa: E402
 from processing.notice_sender import Relay, send_due_notices  # noqa: E402
 from store.database import Store, create_engine  # noqa: E402
 from store.models import Notice, ReceivedMessage, User, utcnow  # noqa: E402

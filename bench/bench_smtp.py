@@ -72,8 +72,8 @@ from bench.seed import (
     seed_members,
 )
 from blindcopy.runtime import build_context, start_service
+from config.settings import load_settings
 from processing.judging import Job, decide_each, parse, read_snapshots, verify_senders
-from blindcopy.settings import load_settings
 from store.database import create_engine
 from store.models import ReceivedMessage
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_smtp import ADMIN_TOKEN
 from bench.seed import seed_contacts, seed_members
 from blindcopy.runtime import start_service
-from blindcopy.settings import load_settings
+from config.settings import load_settings
 
 # The client: sequential Log calls, numbered from a first message number.
 CLIENT = """

@@ -30,7 +30,7 @@ from sqlalchemy import event
 from bench.bench_smtp import ADMIN_TOKEN
 from bench.seed import MEMBER, seed_companies, seed_contacts, seed_deals, seed_members
 from blindcopy.runtime import build_context, start_service
-from blindcopy.settings import load_settings
+from config.settings import load_settings
 from metrics import Metrics
 from processing.worker import drain
 from store import spool

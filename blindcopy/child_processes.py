@@ -19,7 +19,7 @@ import signal
 import sys
 from dataclasses import dataclass
 
-from blindcopy.settings import Settings
+from config.settings import Settings
 
 log = logging.getLogger("blindcopy")
 STOP_TIMEOUT_SECONDS = 30.0

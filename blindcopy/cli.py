@@ -24,8 +24,8 @@ from blindcopy.logs import configure_logging
 from blindcopy.open_files import raise_open_file_limit
 from blindcopy.parent_watch import watch_parent
 from blindcopy.runtime import WORKER_FINISH_SECONDS, build_context, start_service
-from blindcopy.settings import DOCS, Settings, SettingsError, load_settings
 from blindcopy.start_up import StartUpError, check_serving_settings, opening_store
+from config.settings import DOCS, Settings, SettingsError, load_settings
 from metrics import build_version
 from processing.worker import drain
 from store import spool

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth import hash_token
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store.database import Store
 from store.models import ApiToken, Membership, Project, User
 from store.project_addresses import active_addresses, issue_addresses

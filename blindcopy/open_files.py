@@ -13,7 +13,7 @@ import logging
 import resource
 from dataclasses import replace
 
-from blindcopy.settings import Settings
+from config.settings import Settings
 
 log = logging.getLogger("blindcopy")
 # Descriptors kept beyond the caps. The process's own: the store's pool (15 connections; a

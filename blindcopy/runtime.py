@@ -21,8 +21,8 @@ from api.listener import GuardedAppRunner
 from api.routes import HEALTH_PATHS
 from blindcopy.accept_failures import summarise_accept_failures
 from blindcopy.open_files import fit_connection_caps, open_file_limit
-from blindcopy.settings import Settings, public_console_url
 from blindcopy.start_up import check_tls, listening, opening_store
+from config.settings import Settings, public_console_url
 from processing.context import ProcessingContext, utc_now
 from processing.notice_sender import NoticeSender, Relay
 from processing.service import ProcessingService

@@ -22,7 +22,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from blindcopy.settings import DEVELOPMENT_SECRET, Settings
+from config.settings import DEVELOPMENT_SECRET, Settings
 
 log = logging.getLogger("blindcopy")
 _SECRET_HOW = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"

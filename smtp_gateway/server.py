@@ -27,7 +27,7 @@ from store.models import utcnow
 
 if TYPE_CHECKING:
     # Settings are built by the composition root and passed in; only the type is needed.
-    from blindcopy.settings import Settings
+    from config.settings import Settings
 
 
 class GatewaySMTP(SMTP):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from store.database import Store, create_engine
 from store.schema import migrate
 from tests.client import ApiClient

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from tests.client import ApiClient
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project

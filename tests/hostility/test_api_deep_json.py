@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 
 from api.routes import ROUTES
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient
 
 MALFORMED = "https://blindcopy.dev/problems/malformed-request"

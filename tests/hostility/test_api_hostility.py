@@ -32,7 +32,7 @@ from api.auth import PUBLIC_PATHS
 from api.openapi import build_document
 from api.routes import ROUTES
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from store.models import ApiToken
 from tests.client import ApiClient
 from tests.conftest import ADMIN_TOKEN

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import eventually
 from tests.conftest import ADMIN_TOKEN
 

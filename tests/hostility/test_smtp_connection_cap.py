@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from blindcopy.runtime import Service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import eventually
 from tests.hostility.raw_smtp import RawSmtp
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from smtp_gateway.limits import ClientLimits
 from tests.client import ApiClient, eventually
 from tests.conftest import ADMIN_TOKEN

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from store import spool
 from store.models import ReceivedMessage
 from tests.client import ApiClient, eventually, send_smtp

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from blindcopy.runtime import Service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient, send_smtp
 from tests.directory import a_project, a_user, contacts, email, timeline
 from tests.dnsserver import LocalDnsServer, running_dns_server

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient
 from tests.directory import a_project, a_user, contacts
 

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.openapi import OPERATIONS
 from api.routes import ROUTES
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from metrics import STAGES
 from tests.client import ApiClient, eventually, free_port, send_smtp
 from tests.conftest import ADMIN_TOKEN

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from blindcopy.runtime import start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store.models import Decision, Interaction, ReceivedMessage
 from tests.client import ApiClient, eventually, free_port
 from tests.conftest import ADMIN_TOKEN

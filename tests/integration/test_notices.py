@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from store.models import Notice
 from tests.client import ApiClient, eventually, free_port, send_smtp
 from tests.conftest import ADMIN_TOKEN

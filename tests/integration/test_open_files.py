@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import eventually, free_port
 from tests.conftest import ADMIN_TOKEN
 from tests.hostility.raw_smtp import RawSmtp

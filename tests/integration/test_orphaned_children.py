@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import eventually, free_port
 from tests.conftest import ADMIN_TOKEN
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from blindcopy.runtime import build_context
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.claim import process_claim
 from processing.worker import worker_id
 from store import spool

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from blindcopy.runtime import Service, build_context, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from processing.claim import process_claim
 from processing.worker import run_worker
 from store.database import create_engine

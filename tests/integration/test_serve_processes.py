@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store.database import Store
 from store.models import Interaction, ReceivedMessage
 from tests.client import ApiClient, eventually, free_port, send_smtp
@@ -223,6 +223,6 @@ async def _received_count(port: int) -> float:
 
 
 def test_serve_processes_must_be_at_least_one() -> None:
-    from blindcopy.settings import SettingsError, load_settings
+    from config.settings import SettingsError, load_settings
     with pytest.raises(SettingsError, match="serve_processes: must be at least 1"):
         load_settings({"BLINDCOPY_SERVE_PROCESSES": "0"})

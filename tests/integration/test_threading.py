@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from blindcopy.runtime import Service, build_context, start_service
-from blindcopy.settings import load_settings
+from config.settings import load_settings
 from processing.worker import drain
 from store.models import Interaction, Message
 from tests.client import ApiClient, send_smtp

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from blindcopy.child_processes import Children
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store import spool
 from store.database import Store
 from store.models import ReceivedMessage

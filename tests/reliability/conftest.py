@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from blindcopy.runtime import build_context
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.context import ProcessingContext
 from store.database import READ_ONLY, create_engine
 from store.models import Interaction, Message, ReceivedMessage

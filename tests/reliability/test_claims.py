@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.claim import process_claim, settle_failure
 from processing.context import ProcessingContext
 from processing.errors import ClaimLost

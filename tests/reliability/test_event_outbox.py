@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from blindcopy.runtime import Service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store.models import Event, Interaction, WebhookDelivery
 from tests.client import ApiClient, eventually
 from tests.conftest import ADMIN_TOKEN

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine
 
 from blindcopy.runtime import build_context
-from blindcopy.settings import load_settings
+from config.settings import load_settings
 from processing.worker import drain
 from store.database import Store, create_engine
 from tests.client import ApiClient

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from blindcopy.runtime import Service, build_context, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from processing.claim import process_claim
 from processing.worker import worker_id
 from tests.client import ApiClient, eventually, send_smtp

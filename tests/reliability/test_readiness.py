@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import event
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient, eventually
 from tests.conftest import ADMIN_TOKEN
 from tests.database import POSTGRES_URL

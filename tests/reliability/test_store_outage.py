@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, make_url
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings, load_settings
+from config.settings import Settings, load_settings
 from tests.client import ApiClient, eventually, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.database import POSTGRES_URL

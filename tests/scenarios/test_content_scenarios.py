@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blindcopy.runtime import Service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store.models import AttachmentContent
 from tests.client import ApiClient, eventually, send_smtp
 from tests.directory import a_project, a_token, a_user, contacts, email, timeline

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blindcopy.settings import SettingsError, load_settings, origin_list
+from config.settings import SettingsError, load_settings, origin_list
 
 
 def test_listed_origins_are_read_one_by_one() -> None:

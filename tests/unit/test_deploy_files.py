@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from blindcopy.settings import DOCS, Settings, load_settings
+from config.settings import DOCS, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

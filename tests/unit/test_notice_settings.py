@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blindcopy.settings import SettingsError, load_settings, public_console_url
+from config.settings import SettingsError, load_settings, public_console_url
 
 
 def test_notice_relay_needs_host_port_and_a_from_address() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from blindcopy.runtime import build_context
-from blindcopy.settings import SettingsError, load_settings
+from config.settings import SettingsError, load_settings
 
 
 def test_the_window_reaches_processing_from_the_environment() -> None:

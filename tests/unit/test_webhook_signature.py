@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from blindcopy.runtime import build_context
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.webhooks import signed_headers
 from store.queries.webhooks import ClaimedDelivery
 from tests.webhook_receiver import Received, verify_signature

@@ -15,7 +15,7 @@ from pytest_aiohttp import AiohttpClient
 
 from api.app import create_app
 from blindcopy.runtime import build_context
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.context import ProcessingContext
 from processing.service import ProcessingService
 from store.database import Store

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.service import ProcessingService
 from store.database import Store
 from store.models import Interaction

@@ -12,7 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.claim import is_temporary
 from processing.context import ProcessingContext
 from processing.service import ProcessingService

@@ -8,7 +8,7 @@ from pytest_aiohttp import AiohttpClient
 
 from api.app import create_app
 from api.openapi import OPERATIONS
-from blindcopy.settings import Settings
+from config.settings import Settings
 from store.database import Store, create_engine
 from store.schema import migrate
 from tests.integration.api.support import ADMIN, Client, problem_of

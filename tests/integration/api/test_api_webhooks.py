@@ -14,7 +14,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from blindcopy.runtime import Service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.webhooks import MAX_ATTEMPTS, RETRY_SCHEDULE, retry_after
 from store.queries.webhooks import Attempt, ClaimedDelivery
 from tests.client import ApiClient, eventually

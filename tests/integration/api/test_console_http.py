@@ -9,7 +9,7 @@ from aiohttp import ClientSession, CookieJar
 from pytest_aiohttp import AiohttpClient
 
 from api.app import create_app
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.service import ProcessingService
 from store.database import Store
 from tests.integration.api.support import ADMIN, Client, Directory

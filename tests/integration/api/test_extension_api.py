@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_user, contacts

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from blindcopy.runtime import Service, build_context
-from blindcopy.settings import Settings
+from config.settings import Settings
 from processing.webhooks import WebhookSender, deliver_due
 from store.database import Store
 from store.events import EventType, emit

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, LargeBinary, MetaData, String, cast, func, select, text
 
 from blindcopy.runtime import Service, start_service
-from blindcopy.settings import Settings
+from config.settings import Settings
 from tests.client import ApiClient, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_token, a_user, contacts, email, timeline
