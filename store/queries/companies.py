@@ -6,11 +6,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
 from store.models import Company, CompanyDomain, Interaction, InteractionCompany, Message, new_id
+from store.queries.interactions import filed_timeline
 from store.queries.pages import Page
 
 
@@ -83,19 +84,5 @@ def company_timeline(
     session: Session, company_id: str, *, before: tuple[datetime, str] | None, limit: int
 ) -> Page[tuple[Interaction, Message]]:
     """Return a page of the interactions filed under the company, newest first."""
-    filed = InteractionCompany
-    query = (
-        select(Interaction, Message).select_from(filed)
-        .join(Interaction, Interaction.id == filed.interaction_id)
-        .join(Message, Message.id == Interaction.message_ref)
-        .where(filed.company_id == company_id, Interaction.unlogged_at.is_(None))
-        .order_by(filed.logged_at.desc(), filed.interaction_id.desc())
-    )
-    if before is not None:
-        logged_at, interaction_id = before
-        # A row value, so the page starts where the index range does (deep pages stay cheap).
-        query = query.where(tuple_(filed.logged_at, filed.interaction_id)
-                            < tuple_(literal(logged_at, filed.logged_at.type),
-                                     literal(interaction_id, filed.interaction_id.type)))
-    rows = [(row[0], row[1]) for row in session.execute(query.limit(limit + 1)).all()]
-    return Page.from_rows(rows, limit)
+    return filed_timeline(session, InteractionCompany, InteractionCompany.company_id, company_id,
+                          before=before, limit=limit)

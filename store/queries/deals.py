@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
 from store.models import Deal, DealContact, Interaction, InteractionDeal, Message, new_id
+from store.queries.interactions import filed_timeline
 from store.queries.pages import Page
 
 
@@ -98,19 +99,5 @@ def deal_timeline(
     session: Session, deal_id: str, *, before: tuple[datetime, str] | None, limit: int
 ) -> Page[tuple[Interaction, Message]]:
     """Return a page of the interactions filed under the deal, newest first."""
-    filed = InteractionDeal
-    query = (
-        select(Interaction, Message).select_from(filed)
-        .join(Interaction, Interaction.id == filed.interaction_id)
-        .join(Message, Message.id == Interaction.message_ref)
-        .where(filed.deal_id == deal_id, Interaction.unlogged_at.is_(None))
-        .order_by(filed.logged_at.desc(), filed.interaction_id.desc())
-    )
-    if before is not None:
-        logged_at, interaction_id = before
-        # A row value, so the page starts where the index range does (deep pages stay cheap).
-        query = query.where(tuple_(filed.logged_at, filed.interaction_id)
-                            < tuple_(literal(logged_at, filed.logged_at.type),
-                                     literal(interaction_id, filed.interaction_id.type)))
-    rows = [(row[0], row[1]) for row in session.execute(query.limit(limit + 1)).all()]
-    return Page.from_rows(rows, limit)
+    return filed_timeline(session, InteractionDeal, InteractionDeal.deal_id, deal_id,
+                          before=before, limit=limit)

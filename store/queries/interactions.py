@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, literal, or_, select, tuple_, union
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.errors import NotFound
 from store.events import EventType, emit, interaction_data
@@ -96,6 +96,30 @@ def private_credits(session: Session, thread_ids: list[str]) -> dict[str, list[s
                 Interaction.unlogged_at.is_(None))):
         credits.setdefault(thread_id, []).append(user_id)
     return credits
+
+
+def filed_timeline(
+    session: Session, filed: type[InteractionCompany | InteractionDeal],
+    owner: InstrumentedAttribute[str], owner_id: str, *,
+    before: tuple[datetime, str] | None, limit: int
+) -> Page[tuple[Interaction, Message]]:
+    """Return a page of the interactions filed under a company or a deal (`owner`: the
+    column of `filed` naming it), newest first."""
+    query = (
+        select(Interaction, Message).select_from(filed)
+        .join(Interaction, Interaction.id == filed.interaction_id)
+        .join(Message, Message.id == Interaction.message_ref)
+        .where(owner == owner_id, Interaction.unlogged_at.is_(None))
+        .order_by(filed.logged_at.desc(), filed.interaction_id.desc())
+    )
+    if before is not None:
+        logged_at, interaction_id = before
+        # A row value, so the page starts where the index range does (deep pages stay cheap).
+        query = query.where(tuple_(filed.logged_at, filed.interaction_id)
+                            < tuple_(literal(logged_at, filed.logged_at.type),
+                                     literal(interaction_id, filed.interaction_id.type)))
+    rows = [(row[0], row[1]) for row in session.execute(query.limit(limit + 1)).all()]
+    return Page.from_rows(rows, limit)
 
 
 def unlog_interaction(session: Session, interaction: Interaction, *, by: str,
