@@ -35,6 +35,7 @@ from api.handlers.quarantine import quarantined_json
 from api.handlers.threads import check_assignment
 from api.keys import CLOCK, STORE
 from api.request_context import processing
+from api.scopes import Scope
 from store import spool
 from store.errors import BlindcopyError, Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from store.models import Project, ReceivedMessage, ReceivedRaw
@@ -57,6 +58,7 @@ LISTED = 50
 CONTACT_CHOICES = 200
 # Enough of a message's start for its Subject (headers only, never the body).
 HEADER_BYTES = 64 * 1024
+SIGN_OUT = "/console/sign-out"
 STATUS_WORDS = {"logged": "logged", "pending": "pending", "not_logged": "not logged"}
 ERROR_STATUS: dict[type[BlindcopyError], int] = {
     NotFound: 404, Forbidden: 403, Unauthorized: 401, Conflict: 409, Invalid: 422}
@@ -75,10 +77,22 @@ def page(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.StreamRe
                 posted = await request.post()
                 form = {k: v for k, v in posted.items() if isinstance(v, str)}
                 check_csrf(signed, form.get("csrf"))
+            _require_scope(request, signed)
             return await handler(request, signed, form)
         except BlindcopyError as error:
             return _error_page(request, signed, error)
     return wrapped
+
+
+def _require_scope(request: web.Request, signed: SignedIn) -> None:
+    """A page needs its token's `read` scope and a form its `write` scope, as the API's
+    routes do (api/scopes.py); signing out needs neither."""
+    if request.path == SIGN_OUT:
+        return
+    needed = Scope.WRITE if request.method == "POST" else Scope.READ
+    if needed not in signed.caller.scopes:
+        have = " ".join(sorted(signed.caller.scopes))
+        raise Forbidden(f"This token's scopes ({have}) do not allow this; it needs {needed}.")
 
 
 def _error_page(request: web.Request, signed: SignedIn | None,

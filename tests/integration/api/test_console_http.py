@@ -116,3 +116,35 @@ async def test_cookie_is_secure_when_the_console_is_reached_over_https(
                                  allow_redirects=False)
     assert response.status == 303
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_pages_need_the_read_scope_and_forms_the_write_scope(
+    client: Client, directory: Directory
+) -> None:
+    project = await directory.project()
+    alice, _token = await directory.member_with_token(project["id"], "alice@acme.test")
+    tokens = {}
+    for scopes in (["log"], ["read"]):
+        response = await client.post(f"/v1/users/{alice}/tokens", headers=ADMIN,
+                                     json={"scopes": scopes})
+        assert response.status == 201
+        tokens[scopes[0]] = (await response.json())["token"]
+    # A `log` token (the extension's) opens a session but no page.
+    browser = ClientSession(cookie_jar=CookieJar(unsafe=True))
+    try:
+        async with browser.post(client.make_url("/console/sign-in"),
+                                data={"token": tokens["log"]}) as response:
+            assert response.status == 403
+            assert "it needs read" in await response.text()
+    finally:
+        await browser.close()
+    # A `read` token reads the pages, but its forms change nothing.
+    browser, csrf = await _signed_in(client, tokens["read"])
+    try:
+        async with browser.post(client.make_url(f"/console/messages/{'0' * 32}/match"),
+                                data={"csrf": csrf, "address": "bob@client.test"},
+                                allow_redirects=False) as response:
+            assert response.status == 403
+            assert "it needs write" in await response.text()
+    finally:
+        await browser.close()
