@@ -15,27 +15,13 @@ import sys
 from pathlib import Path
 
 from config.settings import Settings
-from tests.client import eventually, free_port
+from tests.client import child_pids, eventually, free_port
 from tests.conftest import ADMIN_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_PROCESSES = 2
 # Generous: a child stops as SIGTERM stops it (finishing its claims) after the parent died.
 EXIT_WITHIN_SECONDS = 30
-
-
-def _children(pid: int) -> list[int]:
-    """Return the ids of the processes whose parent is `pid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _running(pid: int) -> bool:
@@ -65,7 +51,7 @@ async def test_killing_serve_with_sigkill_stops_its_worker_processes(
     children: list[int] = []
     try:
         async def started() -> list[int] | None:
-            found = [pid for pid in _children(parent.pid) if _running(pid)]
+            found = [pid for pid in child_pids(parent.pid) if _running(pid)]
             ready = len(found) == WORKER_PROCESSES and log.read_text().count(
                 "blindcopy started") == 1 + WORKER_PROCESSES
             return found if ready else None

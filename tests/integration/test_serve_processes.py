@@ -21,25 +21,12 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from store.database import Store
 from store.models import Interaction, ReceivedMessage
-from tests.client import ApiClient, eventually, free_port, send_smtp
+from tests.client import ApiClient, child_pids, eventually, free_port, send_smtp
 from tests.conftest import ADMIN_TOKEN
 from tests.directory import a_project, a_token, a_user, contacts, email
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 24  # per interface; each over a new connection, which the kernel places
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _listening_ports(pid: int) -> set[int]:
@@ -163,7 +150,7 @@ async def test_two_serving_processes_share_the_ports_and_log_every_message_once(
 
 async def _serving(parent: int, ports: set[int]) -> list[int] | None:
     """Return [parent, sibling] once both listen on every port, else None."""
-    children = _children(parent)
+    children = child_pids(parent)
     pids = [parent, *children]
     try:
         listening = all(ports <= _listening_ports(pid) for pid in pids)
