@@ -27,12 +27,32 @@ class Reply:
         return first if first[:1].isdigit() and first.count(".") == 2 else ""
 
 
-class RawSmtp:
-    """One SMTP connection to the gateway, optionally from a chosen loopback source address."""
+class RawConnection:
+    """One TCP connection that sends exactly the bytes it is given (SMTP or HTTP)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+
+    async def closed_by_server(self, timeout: float = REPLY_TIMEOUT) -> bool:
+        """Return True once the server has closed the connection (EOF or reset)."""
+        try:
+            rest = await asyncio.wait_for(self.reader.read(), timeout)
+        except ConnectionError:
+            return True
+        return rest == b""
+
+    async def close(self) -> None:
+        """Close our side without waiting for the server to agree."""
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except ConnectionError:
+            pass
+
+
+class RawSmtp(RawConnection):
+    """One SMTP connection to the gateway, optionally from a chosen loopback source address."""
 
     @classmethod
     async def connect(cls, port: int, source: str = "127.0.0.1",
@@ -89,18 +109,3 @@ class RawSmtp:
         await self.send(data)
         return await self.reply()
 
-    async def closed_by_server(self, timeout: float = REPLY_TIMEOUT) -> bool:
-        """Return True once the server has closed the connection (EOF or reset)."""
-        try:
-            rest = await asyncio.wait_for(self.reader.read(), timeout)
-        except ConnectionError:
-            return True
-        return rest == b""
-
-    async def close(self) -> None:
-        """Close our side without waiting for the server to agree."""
-        self.writer.close()
-        try:
-            await self.writer.wait_closed()
-        except ConnectionError:
-            pass

@@ -23,6 +23,7 @@ from blindcopy.runtime import Service, start_service
 from config.settings import Settings
 from tests.client import eventually
 from tests.conftest import ADMIN_TOKEN
+from tests.hostility.raw_smtp import RawConnection
 
 HEADER_TIMEOUT = 1.0
 BODY_TIMEOUT = 1.0
@@ -51,11 +52,8 @@ async def patient_service(settings: Settings) -> AsyncIterator[Service]:
     await running.stop()
 
 
-class RawHttp:
+class RawHttp(RawConnection):
     """One TCP connection to the API that sends exactly the bytes it is given."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
 
     @classmethod
     async def connect(cls, port: int, source: str = "127.0.0.1") -> RawHttp:
@@ -79,21 +77,6 @@ class RawHttp:
             self.reader.readexactly(int(headers.get("content-length", "0"))), timeout)
         return int(status_line.split()[1]), headers, body
 
-    async def closed_by_server(self, timeout: float = ANSWER_WITHIN) -> bool:
-        """Return True once the server has closed the connection."""
-        try:
-            rest = await asyncio.wait_for(self.reader.read(), timeout)
-        except ConnectionError:
-            return True
-        return rest == b""
-
-    async def close(self) -> None:
-        """Close our side."""
-        self.writer.close()
-        try:
-            await self.writer.wait_closed()
-        except ConnectionError:
-            pass
 
 
 def problem_type(body: bytes) -> str:
